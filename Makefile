@@ -1,0 +1,147 @@
+# siamspice — top-level Makefile.
+#
+#   make            build build/libsiamspice.a, build/libsiamspice.so, build/siamspice
+#   make run        the main job: train on configs/default.ini and write a report
+#   make test       build and run the CUnit tests (exit status = failed tests)
+#   make data       fetch MNIST and Fashion-MNIST into data/
+#   make asan       the tests under AddressSanitizer + UBSan
+#   make memcheck   the tests under valgrind (fails on errors or definite leaks)
+#   make bench-NAME run bench/bench_NAME.c; its last line is "BENCH NAME ..."
+#   make clean / distclean
+#
+# Missing system packages are installed by scripts/bootstrap.sh the first time
+# (and whenever build/config.mk is missing). Quiet unless V=1.
+
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+PREFIX   ?= /usr/local
+BUILD    ?= build
+SUITE    ?=
+WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wundef -Wcast-qual -Wwrite-strings
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+
+V ?= 0
+ifeq ($(V),0)
+Q  := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+else
+Q  :=
+say =
+endif
+
+CLEAN_GOALS := clean distclean
+ifeq ($(filter $(CLEAN_GOALS),$(MAKECMDGOALS)),)
+include $(BUILD)/config.mk
+endif
+
+MODULES  := harness plugin devicemodels netlists
+INCLUDES := $(addprefix -I,$(MODULES))
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) $(CFLAGS) $(INCLUDES) \
+             $(PKG_CFLAGS) -DSSP_NGSPICE_SO='"$(NGSPICE_SO)"' -DSSP_SOURCE_DIR='"$(CURDIR)"'
+
+LIB_SRC  := $(filter-out harness/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+BENCH_SRC:= $(wildcard bench/bench_*.c)
+BENCHES  := $(patsubst bench/bench_%.c,%,$(BENCH_SRC))
+
+LIBA     := $(BUILD)/libsiamspice.a
+LIBSO    := $(BUILD)/libsiamspice.so
+CLI      := $(BUILD)/siamspice
+RUNNER   := $(BUILD)/tests/run_tests
+
+.PHONY: all deps run test check data asan memcheck bench clean distclean install uninstall \
+        $(addprefix bench-,$(BENCHES))
+
+all: $(LIBA) $(LIBSO) $(CLI)
+
+$(BUILD)/config.mk: scripts/bootstrap.sh scripts/configure.sh
+	@mkdir -p $(BUILD)
+	@scripts/bootstrap.sh
+	$(Q)scripts/configure.sh > $@.tmp && mv $@.tmp $@
+
+deps:
+	@scripts/bootstrap.sh
+
+$(BUILD)/%.o: %.c $(BUILD)/config.mk
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJ)
+	$(call say,LD,$@)$(CC) -shared -o $@ $^ $(PKG_LIBS)
+
+$(CLI): $(BUILD)/harness/main.o $(LIBA)
+	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Test suites register themselves: every "SSP_TEST_SUITE(name)" in tests/*.c
+# becomes a call in the generated list.
+$(BUILD)/tests/suites.h: $(TEST_SRC)
+	@mkdir -p $(dir $@)
+	$(Q)grep -ho '^SSP_TEST_SUITE([a-z0-9_]*)' $(TEST_SRC) | sed 's/SSP_TEST_SUITE(\(.*\))/SSP_SUITE_ENTRY(\1)/' > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/run_tests.o: $(BUILD)/tests/suites.h
+$(BUILD)/tests/%.o: ALL_CFLAGS += -I$(BUILD)/tests -Itests
+
+$(RUNNER): $(TEST_OBJ) $(LIBA)
+	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+check test: deps data $(RUNNER) $(CLI)
+	$(Q)cd $(CURDIR) && $(RUNNER) $(SUITE)
+
+data: deps
+	@scripts/fetch_data.sh data
+
+run: deps data $(CLI)
+	$(CLI) train --config configs/default.ini
+
+$(BUILD)/bench/bench_%: bench/bench_%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(PKG_LIBS)
+
+bench-%: deps data $(BUILD)/bench/bench_%
+	$(Q)$(BUILD)/bench/bench_$*
+
+bench: $(addprefix bench-,$(BENCHES))
+
+# Sanitizer and valgrind runs build into their own directories.
+asan: deps data
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    build-asan/tests/run_tests
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    build-asan/tests/run_tests $(SUITE)
+
+memcheck: deps data $(RUNNER)
+	$(Q)SSP_UNDER_VALGRIND=1 valgrind --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	    --suppressions=$(CURDIR)/tests/valgrind.supp --track-fds=no -q \
+	    $(RUNNER) $(SUITE)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/siamspice
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBA) $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(foreach m,$(MODULES),$(wildcard $(m)/ssp_*.h)) $(DESTDIR)$(PREFIX)/include/siamspice/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/siamspice $(DESTDIR)$(PREFIX)/lib/libsiamspice.a \
+	      $(DESTDIR)$(PREFIX)/lib/libsiamspice.so
+	rm -rf $(DESTDIR)$(PREFIX)/include/siamspice
+
+clean:
+	rm -rf build build-asan
+
+distclean: clean
+	rm -rf data runs
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d

@@ -1,0 +1,35 @@
+/* main.c — the siamspice command: parse options, call the library, map
+ * status codes to exit codes (0 ok, 1 run failed, 2 bad usage or input).
+ * Nothing else lives here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ssp_error.h"
+
+static int usage(FILE *to)
+{
+    fputs("usage: siamspice <command> [options]\n"
+          "commands:\n"
+          "  --version   print the siamspice, ngspice and solver versions\n",
+          to);
+    return to == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    ssp_ctx *ctx = NULL;
+    int status;
+    if (argc < 2) return usage(stderr);
+    if (ssp_ctx_create(&ctx) != SSP_OK) {
+        fputs("siamspice: out of memory\n", stderr);
+        return 1;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        status = usage(stdout);
+    else {
+        fprintf(stderr, "siamspice: unknown command '%s'\n", argv[1]);
+        status = usage(stderr);
+    }
+    ssp_ctx_destroy(&ctx);
+    return status;
+}

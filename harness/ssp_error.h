@@ -1,0 +1,96 @@
+/* ssp_error.h — status codes, the context object, and the levelled logger.
+ *
+ * Every siamspice function that can fail returns int: SSP_OK (0) or a
+ * negative SSP_E* code. The message describing the failure is set where the
+ * failure happens, into the ssp_ctx the caller passed, and the code is passed
+ * up unchanged. One X-macro table generates the enum and ssp_strerror().
+ * There is no global state: a context carries the logger and the last error.
+ * A context is not shared between threads; give each thread its own. */
+#ifndef SSP_ERROR_H
+#define SSP_ERROR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define SSP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SSP_PRINTF(f, a)
+#endif
+
+/* X(name, value, description) */
+#define SSP_ERROR_TABLE(X)                                                    \
+    X(SSP_OK, 0, "success")                                                   \
+    X(SSP_ENOMEM, -1, "out of memory")                                        \
+    X(SSP_EINVAL, -2, "invalid argument")                                     \
+    X(SSP_EIO, -3, "input/output error")                                      \
+    X(SSP_EFORMAT, -4, "malformed file")                                      \
+    X(SSP_ECONFIG, -5, "bad configuration")                                   \
+    X(SSP_ELIBRARY, -6, "cannot load the ngspice shared library")             \
+    X(SSP_ESYNTAX, -7, "netlist not parsed by ngspice")                       \
+    X(SSP_ESINGULAR, -8, "singular circuit matrix")                           \
+    X(SSP_ETIMESTEP, -9, "transient timestep too small")                      \
+    X(SSP_EABORT, -10, "ngspice analysis aborted")                            \
+    X(SSP_ENOVEC, -11, "result vector missing or empty")                      \
+    X(SSP_EOVERFLOW, -12, "result value out of range (|v| >= 1e30)")          \
+    X(SSP_EFATAL, -13, "ngspice fatal error (library reloaded)")              \
+    X(SSP_ETOOLONG, -14, "ngspice command longer than 1023 characters")       \
+    X(SSP_ESPICE, -15, "ngspice reported an error")                           \
+    X(SSP_EWORKER, -16, "simulation worker failed")                           \
+    X(SSP_ECONVERGE, -17, "iteration did not converge")                       \
+    X(SSP_ERANGE, -18, "value out of range")                                  \
+    X(SSP_ESTATE, -19, "object in the wrong state for this call")             \
+    X(SSP_EUNREACHABLE, -20, "target cannot be reached")                      \
+    X(SSP_EMISMATCH, -21, "results disagree beyond tolerance")                \
+    X(SSP_EINTERRUPT, -22, "interrupted")
+
+enum ssp_status {
+#define SSP_X_ENUM(name, value, text) name = value,
+    SSP_ERROR_TABLE(SSP_X_ENUM)
+#undef SSP_X_ENUM
+};
+
+/* Human-readable description of a status code ("unknown status" if none). */
+const char *ssp_strerror(int code);
+
+/* Log levels, most severe first. */
+enum ssp_log_level {
+    SSP_LOG_ERROR = 0,
+    SSP_LOG_WARN = 1,
+    SSP_LOG_INFO = 2,
+    SSP_LOG_DEBUG = 3
+};
+
+/* A log sink receives one finished line: the level, the event name and a
+ * "key = value, ..." payload. payload is the pointer given to
+ * ssp_ctx_set_logger. */
+typedef void (*ssp_log_fn)(int level, const char *event, const char *kv, void *payload);
+
+typedef struct ssp_ctx ssp_ctx;
+
+/* Create a context; it logs warnings and errors to stderr by default. */
+int ssp_ctx_create(ssp_ctx **out);
+/* Free *ctx and set it to NULL; NULL or *ctx == NULL is a no-op. */
+void ssp_ctx_destroy(ssp_ctx **ctx);
+
+/* Replace the log sink (fn NULL restores stderr) and the maximum level shown. */
+void ssp_ctx_set_logger(ssp_ctx *ctx, ssp_log_fn fn, void *payload);
+void ssp_ctx_set_log_level(ssp_ctx *ctx, int level);
+int ssp_ctx_log_level(const ssp_ctx *ctx);
+
+/* Record an error: the message is formatted into the context, and code is
+ * returned so callers can write `return ssp_error(ctx, SSP_EIO, "...")`.
+ * This is the one function a debugger breaks on. ctx may be NULL. */
+int ssp_error(ssp_ctx *ctx, int code, const char *fmt, ...) SSP_PRINTF(3, 4);
+int ssp_verror(ssp_ctx *ctx, int code, const char *fmt, va_list ap);
+/* Prefix the current message with context ("loading x.ini: " + message). */
+void ssp_error_prefix(ssp_ctx *ctx, const char *fmt, ...) SSP_PRINTF(2, 3);
+/* The last error message and code ("" and SSP_OK when none). */
+const char *ssp_ctx_errmsg(const ssp_ctx *ctx);
+int ssp_ctx_errcode(const ssp_ctx *ctx);
+void ssp_ctx_clear_error(ssp_ctx *ctx);
+
+/* Log one event with a printf-formatted "key = value" payload. */
+void ssp_log(ssp_ctx *ctx, int level, const char *event, const char *fmt, ...) SSP_PRINTF(4, 5);
+
+#endif

@@ -1,0 +1,83 @@
+/* run_tests.c — the CUnit runner for every suite.
+ *
+ *   run_tests [SUITE...]   run all suites, or only those named
+ *
+ * Exit status = number of failed tests (capped at 255), or 255 on a CUnit
+ * framework error. CU_basic_run_tests() reports framework errors only, so the
+ * count comes from CU_get_number_of_tests_failed(). */
+#include <CUnit/Basic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssp_test.h"
+
+#define SSP_SUITE_ENTRY(name) int ssp_suite_##name(void);
+#include "suites.h"
+#undef SSP_SUITE_ENTRY
+
+static const struct {
+    const char *name;
+    int (*reg)(void);
+} suites[] = {
+#define SSP_SUITE_ENTRY(name) {#name, ssp_suite_##name},
+#include "suites.h"
+#undef SSP_SUITE_ENTRY
+};
+
+static ssp_ctx *g_test_ctx; /* owned by main; the only file-level state, test-only */
+
+ssp_ctx *ssp_test_ctx(void)
+{
+    ssp_ctx_clear_error(g_test_ctx);
+    return g_test_ctx;
+}
+
+const char *ssp_test_path(char *buf, size_t n, const char *rel)
+{
+    snprintf(buf, n, "%s/%s", SSP_SOURCE_DIR, rel);
+    return buf;
+}
+
+static int wanted(int argc, char **argv, const char *name)
+{
+    if (argc < 2) return 1;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0) return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned failed;
+    size_t i;
+    int matched = 0;
+
+    if (ssp_ctx_create(&g_test_ctx) != SSP_OK) return 255;
+    ssp_ctx_set_log_level(g_test_ctx, getenv("SSP_TEST_VERBOSE") ? SSP_LOG_DEBUG : -1);
+    if (CU_initialize_registry() != CUE_SUCCESS) return 255;
+    for (i = 0; i < sizeof suites / sizeof suites[0]; i++) {
+        if (!wanted(argc, argv, suites[i].name)) continue;
+        matched++;
+        if (suites[i].reg() != 0) {
+            fprintf(stderr, "run_tests: cannot register suite %s: %s\n", suites[i].name, CU_get_error_msg());
+            CU_cleanup_registry();
+            return 255;
+        }
+    }
+    if (!matched) {
+        fprintf(stderr, "run_tests: no suite matches\n");
+        CU_cleanup_registry();
+        return 255;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    if (CU_basic_run_tests() != CUE_SUCCESS) {
+        fprintf(stderr, "run_tests: CUnit error: %s\n", CU_get_error_msg());
+        CU_cleanup_registry();
+        return 255;
+    }
+    failed = CU_get_number_of_tests_failed();
+    printf("\n%u passed, %u failed\n", CU_get_number_of_tests_run() - failed, failed);
+    CU_cleanup_registry();
+    ssp_ctx_destroy(&g_test_ctx);
+    return failed > 254 ? 254 : (int)failed;
+}

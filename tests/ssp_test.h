@@ -1,0 +1,54 @@
+/* ssp_test.h — shared helpers for the CUnit suites.
+ *
+ * A suite file starts its registration function with SSP_TEST_SUITE(name) at
+ * the start of a line; the Makefile collects these into the runner. Tests are
+ * named test_<module>__<behaviour>. Helpers here never hide failures. */
+#ifndef SSP_TEST_H
+#define SSP_TEST_H
+
+#include <CUnit/CUnit.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "ssp_error.h"
+
+#define SSP_TEST_SUITE(name) int ssp_suite_##name(void)
+
+/* Add a suite with its tests; returns 0 or a CUnit error. */
+#define SSP_ADD_SUITE(title, init, clean, ...)                                 \
+    do {                                                                      \
+        CU_pSuite s_ = CU_add_suite(title, init, clean);                      \
+        const struct { const char *n; CU_TestFunc f; } t_[] = {__VA_ARGS__};  \
+        if (!s_) return CU_get_error();                                       \
+        for (size_t i_ = 0; i_ < sizeof t_ / sizeof t_[0]; i_++)              \
+            if (!CU_add_test(s_, t_[i_].n, t_[i_].f)) return CU_get_error();  \
+        return 0;                                                             \
+    } while (0)
+
+#define SSP_TEST(fn) {#fn, fn}
+
+/* Assert a status is SSP_OK, printing the context's message if not. */
+#define SSP_ASSERT_OK(ctx, expr)                                               \
+    do {                                                                      \
+        int rc_ = (expr);                                                     \
+        if (rc_ != SSP_OK)                                                    \
+            fprintf(stderr, "\n  %s:%d: %s -> %d (%s): %s\n", __FILE__,        \
+                    __LINE__, #expr, rc_, ssp_strerror(rc_),                  \
+                    ssp_ctx_errmsg(ctx));                                     \
+        CU_ASSERT_EQUAL_FATAL(rc_, SSP_OK);                                   \
+    } while (0)
+
+/* |a - b| <= rel * max(|a|, |b|, floor) */
+static inline int ssp_close_rel(double a, double b, double rel, double floor_abs)
+{
+    double m = fmax(fmax(fabs(a), fabs(b)), floor_abs);
+    return fabs(a - b) <= rel * m;
+}
+
+/* A quiet context for tests (warnings and errors still reach stderr when
+ * SSP_TEST_VERBOSE is set). */
+ssp_ctx *ssp_test_ctx(void);
+/* Path of a file in the source tree. */
+const char *ssp_test_path(char *buf, size_t n, const char *rel);
+
+#endif
