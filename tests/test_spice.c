@@ -1,0 +1,441 @@
+/* test_spice.c — the ngspice session (plugin/ssp_spice.c).
+ *
+ * Ground truth here is independent of ngspice: the crossbar's nodal
+ * equations are written out in this file and solved densely with GSL's LU.
+ * Every failure class ngspice reports only as text is provoked and must come
+ * back as its code, with the session usable afterwards. */
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_rng.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ssp_spice.h"
+#include "ssp_test.h"
+
+/* Agreement required between ngspice and the dense solve (relative). */
+static const double TOL_REL = 1e-9;
+/* Currents below this are compared absolutely (A). */
+static const double TOL_FLOOR_A = 1e-15;
+/* Allowed resident-memory growth over the load/run/remove cycles (bytes). */
+static const long RSS_GROWTH_MAX = 5L * 1024 * 1024;
+
+static ssp_spice *g_spice; /* one session for the suite (one image per process) */
+
+static int suite_init(void)
+{
+    gsl_set_error_handler_off();
+    return ssp_spice_create(&g_spice, ssp_test_ctx(), NULL) == SSP_OK ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+    ssp_spice_destroy(&g_spice);
+    return 0;
+}
+
+/* ---- a tiny line list for building netlists in tests ---- */
+struct lines {
+    char **v;
+    size_t n, cap;
+};
+
+static void add(struct lines *l, const char *fmt, ...) SSP_PRINTF(2, 3);
+static void add(struct lines *l, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[512];
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = strdup(buf);
+}
+
+static void lines_free(struct lines *l)
+{
+    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* A crossbar: N row drivers (source through r_drv into the word line), N*M
+ * cells of conductance g[i*m+j] from word line node w_i_j to bit line node
+ * b_i_j, r_seg on every word- and bit-line segment (including the last bit
+ * line segment to the sense node), a 0 V sense source vs<j> per column. */
+struct xbar {
+    size_t n, m;
+    double r_seg, r_drv;
+    double *g;
+};
+
+static void xbar_netlist(const struct xbar *x, const double *vin, int external, struct lines *l)
+{
+    size_t i, j;
+    add(l, "crossbar %zux%zu test", x->n, x->m);
+    for (i = 0; i < x->n; i++) {
+        if (external)
+            add(l, "vr%zu d%zu 0 dc 0 external", i, i);
+        else
+            add(l, "vr%zu d%zu 0 dc %.17g", i, i, vin[i]);
+        add(l, "rd%zu d%zu w%zu_0 %.17g", i, i, i, x->r_drv);
+        for (j = 0; j + 1 < x->m; j++) add(l, "rw%zu_%zu w%zu_%zu w%zu_%zu %.17g", i, j, i, j, i, j + 1, x->r_seg);
+        for (j = 0; j < x->m; j++) add(l, "rc%zu_%zu w%zu_%zu b%zu_%zu %.17g", i, j, i, j, i, j, 1.0 / x->g[i * x->m + j]);
+    }
+    for (j = 0; j < x->m; j++) {
+        for (i = 0; i + 1 < x->n; i++) add(l, "rb%zu_%zu b%zu_%zu b%zu_%zu %.17g", i, j, i, j, i + 1, j, x->r_seg);
+        add(l, "rs%zu b%zu_%zu s%zu %.17g", j, x->n - 1, j, j, x->r_seg);
+        add(l, "vs%zu s%zu 0 dc 0", j, j);
+        add(l, ".save i(vs%zu)", j);
+    }
+    add(l, ".end");
+}
+
+/* Dense nodal solve of the same crossbar: unknowns w_i_j then b_i_j. Column
+ * currents (into each sense source) go to iout[m]. */
+static int xbar_dense(const struct xbar *x, const double *vin, double *iout)
+{
+    size_t n = x->n, m = x->m, nn = 2 * n * m, i, j;
+    gsl_matrix *a = gsl_matrix_calloc(nn, nn);
+    gsl_vector *rhs = gsl_vector_calloc(nn), *v = gsl_vector_alloc(nn);
+    gsl_permutation *p = gsl_permutation_alloc(nn);
+    double gs = 1.0 / x->r_seg, gd = 1.0 / x->r_drv;
+    int sign, rc;
+#define W(i, j) ((i) * m + (j))
+#define B(i, j) (n * m + (i) * m + (j))
+#define STAMP(p_, q_, g_)                                                        \
+    do {                                                                         \
+        *gsl_matrix_ptr(a, p_, p_) += g_; *gsl_matrix_ptr(a, q_, q_) += g_;      \
+        *gsl_matrix_ptr(a, p_, q_) -= g_; *gsl_matrix_ptr(a, q_, p_) -= g_;      \
+    } while (0)
+    for (i = 0; i < n; i++) {
+        *gsl_matrix_ptr(a, W(i, 0), W(i, 0)) += gd;
+        *gsl_vector_ptr(rhs, W(i, 0)) += gd * vin[i];
+        for (j = 0; j + 1 < m; j++) STAMP(W(i, j), W(i, j + 1), gs);
+        for (j = 0; j < m; j++) STAMP(W(i, j), B(i, j), x->g[i * m + j]);
+    }
+    for (j = 0; j < m; j++) {
+        for (i = 0; i + 1 < n; i++) STAMP(B(i, j), B(i + 1, j), gs);
+        *gsl_matrix_ptr(a, B(n - 1, j), B(n - 1, j)) += gs;
+    }
+    rc = gsl_linalg_LU_decomp(a, p, &sign);
+    if (!rc) rc = gsl_linalg_LU_solve(a, p, rhs, v);
+    for (j = 0; !rc && j < m; j++) iout[j] = gsl_vector_get(v, B(n - 1, j)) * gs;
+#undef W
+#undef B
+#undef STAMP
+    gsl_matrix_free(a);
+    gsl_vector_free(rhs);
+    gsl_vector_free(v);
+    gsl_permutation_free(p);
+    return rc;
+}
+
+static void xbar_random(struct xbar *x, size_t n, size_t m, unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    x->n = n;
+    x->m = m;
+    x->r_seg = 2.5;
+    x->r_drv = 10.0;
+    x->g = malloc(n * m * sizeof *x->g);
+    for (size_t i = 0; i < n * m; i++) x->g[i] = 1.0 / (10e3 + 90e3 * gsl_rng_uniform(r));
+    gsl_rng_free(r);
+}
+
+static void test_spice__reports_version_and_klu(void)
+{
+    CU_ASSERT(ssp_spice_version(g_spice) >= 42);
+    CU_ASSERT_STRING_EQUAL(ssp_spice_solver(g_spice), "klu");
+}
+
+static void test_spice__op_resistor_divider(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *net[] = {"divider", "v1 in 0 dc 3", "r1 in out 1k", "r2 out 0 2k", ".end"};
+    double v;
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(out)", &v));
+    CU_ASSERT(ssp_close_rel(v, 2.0, TOL_REL, 0));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_spice_output(g_spice), "Using KLU"));
+    ssp_spice_unload(g_spice);
+}
+
+static void test_spice__op_crossbar_matches_dense_solve(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    struct xbar x;
+    struct lines l = {0};
+    double vin[16], ref[16], got;
+    char name[32];
+    size_t j;
+    xbar_random(&x, 16, 16, 7);
+    for (j = 0; j < 16; j++) vin[j] = 0.05 + 0.01 * (double)j;
+    xbar_netlist(&x, vin, 0, &l);
+    CU_ASSERT_EQUAL_FATAL(xbar_dense(&x, vin, ref), 0);
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, (const char *const *)l.v, l.n));
+    SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+    for (j = 0; j < 16; j++) {
+        snprintf(name, sizeof name, "i(vs%zu)", j);
+        SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, name, &got));
+        CU_ASSERT(ssp_close_rel(got, ref[j], TOL_REL, TOL_FLOOR_A));
+    }
+    ssp_spice_unload(g_spice);
+    lines_free(&l);
+    free(x.g);
+}
+
+static void test_spice__stream_equals_separate_ops(void)
+{
+    enum { K = 50, N = 16 };
+    ssp_ctx *ctx = ssp_test_ctx();
+    struct xbar x;
+    struct lines l = {0};
+    double *in = malloc(K * N * sizeof *in), *out = malloc(K * N * sizeof *out), v;
+    char *src[N], *outn[N], cmd[128];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    size_t i, j, k;
+    gsl_rng_set(r, 11);
+    xbar_random(&x, N, N, 3);
+    for (i = 0; i < K * N; i++) in[i] = 0.2 * gsl_rng_uniform(r);
+    for (j = 0; j < N; j++) {
+        src[j] = malloc(16);
+        outn[j] = malloc(16);
+        snprintf(src[j], 16, "vr%zu", j);
+        snprintf(outn[j], 16, "i(vs%zu)", j);
+    }
+    xbar_netlist(&x, NULL, 1, &l);
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, (const char *const *)l.v, l.n));
+    SSP_ASSERT_OK(ctx, ssp_spice_stream(g_spice, (const char *const *)src, N, in, K,
+                                        (const char *const *)outn, N, out));
+    lines_free(&l);
+    /* the same vectors one op at a time, on a netlist with DC sources */
+    xbar_netlist(&x, in, 0, &l);
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, (const char *const *)l.v, l.n));
+    for (k = 0; k < K; k++) {
+        for (i = 0; i < N; i++) {
+            snprintf(cmd, sizeof cmd, "alter vr%zu dc = %.17g", i, in[k * N + i]);
+            SSP_ASSERT_OK(ctx, ssp_spice_command(g_spice, cmd));
+        }
+        SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+        for (j = 0; j < N; j++) {
+            SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, outn[j], &v));
+            CU_ASSERT(ssp_close_rel(out[k * N + j], v, TOL_REL, TOL_FLOOR_A));
+        }
+        ssp_spice_command(g_spice, "destroy all");
+    }
+    ssp_spice_unload(g_spice);
+    for (j = 0; j < N; j++) {
+        free(src[j]);
+        free(outn[j]);
+    }
+    lines_free(&l);
+    gsl_rng_free(r);
+    free(x.g);
+    free(in);
+    free(out);
+}
+
+static void test_spice__stream_single_vector(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *net[] = {"one", "vin in 0 dc 0 external", "r1 in out 1k", "r2 out 0 1k",
+                         ".save v(out)", ".end"};
+    const char *src[] = {"vin"}, *outn[] = {"v(out)"};
+    double in = 0.8, out = 0;
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 6));
+    SSP_ASSERT_OK(ctx, ssp_spice_stream(g_spice, src, 1, &in, 1, outn, 1, &out));
+    CU_ASSERT(ssp_close_rel(out, 0.4, TOL_REL, 0));
+    ssp_spice_unload(g_spice);
+}
+
+/* Load and run a netlist that must fail with `code`, then check the session
+ * still solves a divider. */
+static void expect_failure(const char *const *net, size_t n, int run_op, int code, const char *needle)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *ok[] = {"after", "v1 in 0 dc 1", "r1 in out 1k", "r2 out 0 1k", ".end"};
+    double v = 0;
+    int rc = ssp_spice_load(g_spice, net, n);
+    if (rc == SSP_OK && run_op) rc = ssp_spice_op(g_spice);
+    CU_ASSERT_EQUAL(rc, code);
+    if (rc != code) fprintf(stderr, "\n  got %d (%s): %s\n", rc, ssp_strerror(rc), ssp_spice_errmsg(g_spice));
+    if (needle) CU_ASSERT_PTR_NOT_NULL(strstr(ssp_spice_errmsg(g_spice), needle));
+    CU_ASSERT_STRING_EQUAL(ssp_ctx_errmsg(ctx), ssp_spice_errmsg(g_spice));
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, ok, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(out)", &v));
+    CU_ASSERT(ssp_close_rel(v, 0.5, TOL_REL, 0));
+    ssp_spice_unload(g_spice);
+}
+
+static void test_spice__syntax_error_is_reported(void)
+{
+    const char *net[] = {"bad", "v1 in 0 dc 1", "r1 in out", "r2 out 0 1k", ".end"};
+    expect_failure(net, 5, 1, SSP_ESYNTAX, "r1 in out");
+}
+
+static void test_spice__floating_node_is_singular(void)
+{
+    const char *net[] = {"floating", "v1 in 0 dc 1", "r1 in 0 1k", "r2 a b 1k", ".end"};
+    expect_failure(net, 5, 1, SSP_ESINGULAR, "singular matrix");
+}
+
+static void test_spice__voltage_source_loop_is_singular(void)
+{
+    const char *net[] = {"vloop", "v1 in 0 dc 1", "v2 in 0 dc 2", "r1 in 0 1k", ".end"};
+    expect_failure(net, 5, 1, SSP_ESINGULAR, "singular matrix");
+}
+
+static void test_spice__missing_vector_is_reported(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *net[] = {"divider", "v1 in 0 dc 1", "r1 in out 1k", "r2 out 0 1k", ".end"};
+    double v;
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+    CU_ASSERT_EQUAL(ssp_spice_vec_last(g_spice, "v(nowhere)", &v), SSP_ENOVEC);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_spice_errmsg(g_spice), "v(nowhere)"));
+    ssp_spice_unload(g_spice);
+}
+
+static void test_spice__division_by_zero_is_overflow(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *net[] = {"div0", "v1 in 0 dc 0", "b1 out 0 v = 1 / v(in)", "r1 out 0 1k", ".end"};
+    double v;
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+    CU_ASSERT_EQUAL(ssp_spice_vec_last(g_spice, "v(out)", &v), SSP_EOVERFLOW);
+    ssp_spice_unload(g_spice);
+}
+
+static void test_spice__fatal_error_reloads_library(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *ok[] = {"after", "v1 in 0 dc 1", "r1 in out 1k", "r2 out 0 1k", ".end"};
+    int before = ssp_spice_reloads(g_spice);
+    double v;
+    CU_ASSERT_EQUAL(ssp_spice_command(g_spice, "source /nonexistent/siamspice.cir"), SSP_EFATAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_spice_errmsg(g_spice), "fatal"));
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, ok, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(out)", &v));
+    CU_ASSERT(ssp_close_rel(v, 0.5, TOL_REL, 0));
+    CU_ASSERT_EQUAL(ssp_spice_reloads(g_spice), before + 1);
+    ssp_spice_unload(g_spice);
+}
+
+static void test_spice__expression_error_is_fatal_then_recovers(void)
+{
+    const char *net[] = {"expr", "v1 in 0 dc 1", "r1 in 0 {1k*}", ".end"};
+    expect_failure(net, 4, 1, SSP_EFATAL, NULL);
+}
+
+static void test_spice__quit_reloads_library(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *ok[] = {"after", "v1 in 0 dc 1", "r1 in out 1k", "r2 out 0 1k", ".end"};
+    double v;
+    CU_ASSERT_EQUAL(ssp_spice_command(g_spice, "quit"), SSP_EFATAL);
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, ok, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(out)", &v));
+    CU_ASSERT(ssp_close_rel(v, 0.5, TOL_REL, 0));
+    ssp_spice_unload(g_spice);
+}
+
+static void test_spice__long_command_refused(void)
+{
+    char cmd[1100];
+    memset(cmd, 'x', sizeof cmd - 1);
+    memcpy(cmd, "echo ", 5);
+    cmd[sizeof cmd - 1] = '\0';
+    CU_ASSERT_EQUAL(ssp_spice_command(g_spice, cmd), SSP_ETOOLONG);
+    cmd[SSP_SPICE_CMD_MAX] = '\0';
+    CU_ASSERT_EQUAL(ssp_spice_command(g_spice, cmd), SSP_OK);
+}
+
+static void test_spice__run_without_circuit_is_state_error(void)
+{
+    ssp_spice_unload(g_spice);
+    CU_ASSERT_EQUAL(ssp_spice_op(g_spice), SSP_ESTATE);
+}
+
+static void test_spice__second_session_in_process_refused(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_spice *other = NULL;
+    CU_ASSERT_EQUAL(ssp_spice_create(&other, ctx, NULL), SSP_ESTATE);
+    CU_ASSERT_PTR_NULL(other);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "one session per process"));
+}
+
+static void test_spice__bad_library_path_fails(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_spice *s = NULL;
+    CU_ASSERT_EQUAL(ssp_spice_create(&s, ctx, "/nonexistent/libngspice.so"), SSP_ELIBRARY);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "/nonexistent/libngspice.so"));
+    ssp_spice_destroy(&s);
+}
+
+static long rss_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return -1;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = -1;
+    fclose(f);
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+static void test_spice__memory_flat_over_500_cycles(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *net[] = {"cycle", "v1 in 0 dc 1", "r1 in out 1k", "r2 out 0 1k", "r3 out 0 3k", ".end"};
+    int cycles = getenv("SSP_UNDER_VALGRIND") ? 40 : 500, i;
+    long before = 0, after;
+    double v;
+    for (i = 0; i < cycles; i++) {
+        if (i == 20) before = rss_bytes(); /* after warm-up allocations */
+        SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 6));
+        SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+        SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(out)", &v));
+        SSP_ASSERT_OK(ctx, ssp_spice_unload(g_spice));
+    }
+    after = rss_bytes();
+    CU_ASSERT(before > 0);
+    CU_ASSERT(after - before <= RSS_GROWTH_MAX);
+    if (after - before > RSS_GROWTH_MAX) fprintf(stderr, "\n  RSS grew by %ld bytes\n", after - before);
+}
+
+SSP_TEST_SUITE(spice)
+{
+    SSP_ADD_SUITE("spice", suite_init, suite_clean,
+                  SSP_TEST(test_spice__reports_version_and_klu),
+                  SSP_TEST(test_spice__op_resistor_divider),
+                  SSP_TEST(test_spice__op_crossbar_matches_dense_solve),
+                  SSP_TEST(test_spice__stream_equals_separate_ops),
+                  SSP_TEST(test_spice__stream_single_vector),
+                  SSP_TEST(test_spice__syntax_error_is_reported),
+                  SSP_TEST(test_spice__floating_node_is_singular),
+                  SSP_TEST(test_spice__voltage_source_loop_is_singular),
+                  SSP_TEST(test_spice__missing_vector_is_reported),
+                  SSP_TEST(test_spice__division_by_zero_is_overflow),
+                  SSP_TEST(test_spice__fatal_error_reloads_library),
+                  SSP_TEST(test_spice__expression_error_is_fatal_then_recovers),
+                  SSP_TEST(test_spice__quit_reloads_library),
+                  SSP_TEST(test_spice__long_command_refused),
+                  SSP_TEST(test_spice__run_without_circuit_is_state_error),
+                  SSP_TEST(test_spice__second_session_in_process_refused),
+                  SSP_TEST(test_spice__bad_library_path_fails),
+                  SSP_TEST(test_spice__memory_flat_over_500_cycles));
+}
