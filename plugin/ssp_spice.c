@@ -17,6 +17,11 @@
  * - A GetSyncData callback that forces the step while ngspice retries a step
  *   loops forever: the step is only steered while streaming, and the number
  *   of steered steps is bounded.
+ * - Once a sync callback is installed (it cannot be uninstalled: a second
+ *   ngSpice_Init_Sync with NULL crashes), ngspice cuts any step that would
+ *   pass the final time to (tstop - t - 1.1 delmin), so an ordinary transient
+ *   never reaches tstop and dies with "timestep too small". The callback
+ *   therefore lands the last step on tstop itself.
  * - A streamed transient stores the t = 0 operating point (solved with the
  *   sources' t = 0 values) and then one point per forced step, so slot k sits
  *   at t = k * slot. */
@@ -124,6 +129,7 @@ struct ssp_spice {
     ssp_spice_sync_fn user_sync;
     void *user_payload;
     int isrc_called;       /* an external current source asked for a value */
+    double tran_tstop;     /* final time of the running transient (s) */
     struct stream *stream; /* non-NULL while streaming */
 };
 
@@ -271,6 +277,15 @@ static int cb_isrc(double *value, double t, char *name, int id, void *ud)
     return 0;
 }
 
+/* Make a step that would pass tstop end on it (within rounding, never past
+ * it): ngspice ends a transient within 100 ulps of its final time. */
+static void land_on_tstop(double tstop, double t, double *delta)
+{
+    if (!(tstop > 0) || t + *delta <= tstop) return;
+    *delta = tstop - t;
+    while (*delta > 0 && t + *delta > tstop) *delta = nextafter(*delta, 0.0);
+}
+
 static int cb_sync(double t, double *delta, double olddelta, int redo, int id, int location,
                    void *ud)
 {
@@ -284,7 +299,11 @@ static int cb_sync(double t, double *delta, double olddelta, int redo, int id, i
         if (st->sync_calls++ < st->sync_budget) *delta = st->slot;
         return 0;
     }
-    if (s->user_sync) return s->user_sync(t, delta, s->user_payload);
+    if (s->user_sync) {
+        int rc = s->user_sync(t, delta, s->user_payload);
+        if (rc) return rc;
+    }
+    land_on_tstop(s->tran_tstop, t, delta);
     return 0;
 }
 
@@ -581,7 +600,10 @@ int ssp_spice_tran(ssp_spice *s, double tstep, double tstop, double tmax, int ui
         snprintf(cmd, sizeof cmd, "tran %.17g %.17g 0 %.17g%s", tstep, tstop, tmax, uic ? " uic" : "");
     else
         snprintf(cmd, sizeof cmd, "tran %.17g %.17g%s", tstep, tstop, uic ? " uic" : "");
-    return ssp_spice_command(s, cmd);
+    s->tran_tstop = tstop;
+    rc = ssp_spice_command(s, cmd);
+    s->tran_tstop = 0;
+    return rc;
 }
 
 /* Look a vector up and check it; *vi points into ngspice's static struct. */

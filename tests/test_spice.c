@@ -256,6 +256,21 @@ static void test_spice__stream_single_vector(void)
     ssp_spice_unload(g_spice);
 }
 
+static void test_spice__tran_reaches_tstop(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *net[] = {"rc", "v1 in 0 dc 1", "r1 in out 1k", "c1 out 0 1n ic=0", ".end"};
+    double t, v;
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_tran(g_spice, 1e-7, 5e-6, 1e-8, 1));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "time", &t));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(out)", &v));
+    CU_ASSERT(ssp_close_rel(t, 5e-6, 1e-9, 0));
+    /* RC = 1 us, 5 time constants; trapezoidal integration error < 1e-3 */
+    CU_ASSERT(fabs(v - (1.0 - exp(-5.0))) < 1e-3);
+    ssp_spice_unload(g_spice);
+}
+
 /* Load and run a netlist that must fail with `code`, then check the session
  * still solves a divider. */
 static void expect_failure(const char *const *net, size_t n, int run_op, int code, const char *needle)
@@ -425,6 +440,7 @@ SSP_TEST_SUITE(spice)
                   SSP_TEST(test_spice__op_crossbar_matches_dense_solve),
                   SSP_TEST(test_spice__stream_equals_separate_ops),
                   SSP_TEST(test_spice__stream_single_vector),
+                  SSP_TEST(test_spice__tran_reaches_tstop),
                   SSP_TEST(test_spice__syntax_error_is_reported),
                   SSP_TEST(test_spice__floating_node_is_singular),
                   SSP_TEST(test_spice__voltage_source_loop_is_singular),
