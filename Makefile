@@ -114,8 +114,11 @@ $(BUILD)/bench/bench_%: bench/bench_%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(PKG_LIBS)
 
-bench-%: deps data $(BUILD)/bench/bench_% $(WORKER)
-	$(Q)$(BUILD)/bench/bench_$*
+define BENCH_RULE
+bench-$(1): deps data $(BUILD)/bench/bench_$(1) $(WORKER)
+	$$(Q)$(BUILD)/bench/bench_$(1)
+endef
+$(foreach b,$(BENCHES),$(eval $(call BENCH_RULE,$(b))))
 
 bench: $(addprefix bench-,$(BENCHES))
 
@@ -124,7 +127,7 @@ asan: deps data
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    build-asan/tests/run_tests build-asan/siamspice-worker
-	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	$(Q)ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    build-asan/tests/run_tests $(SUITE)
@@ -132,7 +135,7 @@ asan: deps data
 memcheck: deps data $(RUNNER) $(WORKER)
 	$(Q)SSP_UNDER_VALGRIND=1 valgrind --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-	    --suppressions=$(CURDIR)/tests/valgrind.supp --track-fds=no -q \
+	    --suppressions=$(CURDIR)/tests/valgrind.supp --num-callers=50 -q \
 	    $(RUNNER) $(SUITE)
 
 install: all
