@@ -40,10 +40,14 @@ endif
 
 MODULES  := harness plugin devicemodels netlists
 INCLUDES := $(addprefix -I,$(MODULES))
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) $(CFLAGS) $(INCLUDES) \
-             $(PKG_CFLAGS) -DSSP_NGSPICE_SO='"$(NGSPICE_SO)"' -DSSP_SOURCE_DIR='"$(CURDIR)"'
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -fPIC $(WARN) $(CFLAGS) \
+             $(INCLUDES) $(PKG_CFLAGS) -DSSP_NGSPICE_SO='"$(NGSPICE_SO)"' \
+             -DSSP_SOURCE_DIR='"$(CURDIR)"' \
+             -DSSP_WORKER_BUILD_PATH='"$(abspath $(BUILD))/siamspice-worker"' \
+             -DSSP_WORKER_INSTALL_PATH='"$(PREFIX)/libexec/siamspice/siamspice-worker"'
 
-LIB_SRC  := $(filter-out harness/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+MAINS    := harness/main.c plugin/worker_main.c
+LIB_SRC  := $(filter-out $(MAINS),$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
@@ -53,12 +57,13 @@ BENCHES  := $(patsubst bench/bench_%.c,%,$(BENCH_SRC))
 LIBA     := $(BUILD)/libsiamspice.a
 LIBSO    := $(BUILD)/libsiamspice.so
 CLI      := $(BUILD)/siamspice
+WORKER   := $(BUILD)/siamspice-worker
 RUNNER   := $(BUILD)/tests/run_tests
 
 .PHONY: all deps run test check data asan memcheck bench clean distclean install uninstall \
         $(addprefix bench-,$(BENCHES))
 
-all: $(LIBA) $(LIBSO) $(CLI)
+all: $(LIBA) $(LIBSO) $(CLI) $(WORKER)
 
 $(BUILD)/config.mk: scripts/bootstrap.sh scripts/configure.sh
 	@mkdir -p $(BUILD)
@@ -81,6 +86,9 @@ $(LIBSO): $(LIB_OBJ)
 $(CLI): $(BUILD)/harness/main.o $(LIBA)
 	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(WORKER): $(BUILD)/plugin/worker_main.o $(LIBA)
+	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Test suites register themselves: every "SSP_TEST_SUITE(name)" in tests/*.c
 # becomes a call in the generated list.
 $(BUILD)/tests/suites.h: $(TEST_SRC)
@@ -93,7 +101,7 @@ $(BUILD)/tests/%.o: ALL_CFLAGS += -I$(BUILD)/tests -Itests
 $(RUNNER): $(TEST_OBJ) $(LIBA)
 	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
-check test: deps data $(RUNNER) $(CLI)
+check test: deps data $(RUNNER) $(CLI) $(WORKER)
 	$(Q)cd $(CURDIR) && $(RUNNER) $(SUITE)
 
 data: deps
@@ -106,8 +114,11 @@ $(BUILD)/bench/bench_%: bench/bench_%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(PKG_LIBS)
 
-bench-%: deps data $(BUILD)/bench/bench_%
-	$(Q)$(BUILD)/bench/bench_$*
+define BENCH_RULE
+bench-$(1): deps data $(BUILD)/bench/bench_$(1) $(WORKER)
+	$$(Q)$(BUILD)/bench/bench_$(1)
+endef
+$(foreach b,$(BENCHES),$(eval $(call BENCH_RULE,$(b))))
 
 bench: $(addprefix bench-,$(BENCHES))
 
@@ -115,28 +126,30 @@ bench: $(addprefix bench-,$(BENCHES))
 asan: deps data
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    build-asan/tests/run_tests
-	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    build-asan/tests/run_tests build-asan/siamspice-worker
+	$(Q)ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    build-asan/tests/run_tests $(SUITE)
 
-memcheck: deps data $(RUNNER)
+memcheck: deps data $(RUNNER) $(WORKER)
 	$(Q)SSP_UNDER_VALGRIND=1 valgrind --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-	    --suppressions=$(CURDIR)/tests/valgrind.supp --track-fds=no -q \
+	    --suppressions=$(CURDIR)/tests/valgrind.supp --num-callers=50 -q \
 	    $(RUNNER) $(SUITE)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/siamspice
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/siamspice \
+	    $(DESTDIR)$(PREFIX)/libexec/siamspice
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(WORKER) $(DESTDIR)$(PREFIX)/libexec/siamspice/
 	install -m 644 $(LIBA) $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(foreach m,$(MODULES),$(wildcard $(m)/ssp_*.h)) $(DESTDIR)$(PREFIX)/include/siamspice/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/siamspice $(DESTDIR)$(PREFIX)/lib/libsiamspice.a \
 	      $(DESTDIR)$(PREFIX)/lib/libsiamspice.so
-	rm -rf $(DESTDIR)$(PREFIX)/include/siamspice
+	rm -rf $(DESTDIR)$(PREFIX)/include/siamspice $(DESTDIR)$(PREFIX)/libexec/siamspice
 
 clean:
 	rm -rf build build-asan
@@ -144,4 +157,4 @@ clean:
 distclean: clean
 	rm -rf data runs
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d)

@@ -4,7 +4,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#define SSP_VERSION "0.1.0"
+
 #include "ssp_error.h"
+#include "ssp_spice.h"
+
+static int print_version(ssp_ctx *ctx)
+{
+    ssp_spice *s = NULL;
+    if (ssp_spice_create(&s, ctx, NULL) != SSP_OK) {
+        fprintf(stderr, "siamspice: %s\n", ssp_ctx_errmsg(ctx));
+        return 1;
+    }
+    printf("siamspice %s\nngspice %d (solver %s)\n", SSP_VERSION, ssp_spice_version(s), ssp_spice_solver(s));
+    ssp_spice_destroy(&s);
+    return 0;
+}
 
 static int usage(FILE *to)
 {
@@ -24,7 +39,9 @@ int main(int argc, char **argv)
         fputs("siamspice: out of memory\n", stderr);
         return 1;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+    if (strcmp(argv[1], "--version") == 0)
+        status = print_version(ctx);
+    else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         status = usage(stdout);
     else {
         fprintf(stderr, "siamspice: unknown command '%s'\n", argv[1]);

@@ -12,7 +12,9 @@
 
 #include "ssp_error.h"
 
-#define SSP_TEST_SUITE(name) int ssp_suite_##name(void)
+#define SSP_TEST_SUITE(name) \
+    int ssp_suite_##name(void); \
+    int ssp_suite_##name(void)
 
 /* Add a suite with its tests; returns 0 or a CUnit error. */
 #define SSP_ADD_SUITE(title, init, clean, ...)                                 \

@@ -1,0 +1,625 @@
+/* ssp_pool.c — worker processes that each own one ngspice image.
+ *
+ * Parent and worker talk over an AF_UNIX stream socket pair with a small
+ * length-prefixed binary protocol (both ends are the same build on the same
+ * machine, so native byte order). send() uses MSG_NOSIGNAL, so a dead worker
+ * shows up as an error or EOF, never as SIGPIPE. The parent never simulates;
+ * the worker never decides policy (retry, replacement) — it answers jobs. */
+#include "ssp_pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ssp_spice.h"
+
+#ifndef SSP_WORKER_BUILD_PATH
+#define SSP_WORKER_BUILD_PATH "siamspice-worker"
+#endif
+#ifndef SSP_WORKER_INSTALL_PATH
+#define SSP_WORKER_INSTALL_PATH "/usr/local/libexec/siamspice/siamspice-worker"
+#endif
+
+static const uint32_t SSP_POOL_MAGIC = 0x53535031u; /* "SSP1" */
+enum {
+    SSP_POOL_MAX_WORKERS = 256,
+    SSP_POOL_TRIES = 2,           /* a job runs at most this many times */
+    SSP_POOL_NAME_MAX = 4096,     /* longest string accepted on the wire */
+    SSP_POOL_MSG_MAX = 1 << 16    /* longest error message accepted */
+};
+/* Largest array accepted on the wire (doubles): guards against garbage. */
+static const uint64_t SSP_POOL_ARRAY_MAX = (uint64_t)1 << 32;
+
+/* ---- wire buffer ---------------------------------------------------- */
+
+struct wbuf {
+    unsigned char *p;
+    size_t n, cap;
+    int oom;
+};
+
+static void wb_put(struct wbuf *b, const void *data, size_t len)
+{
+    if (b->oom) return;
+    if (b->n + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        unsigned char *q;
+        while (cap < b->n + len) cap *= 2;
+        q = realloc(b->p, cap);
+        if (!q) {
+            b->oom = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, len);
+    b->n += len;
+}
+
+static void wb_u64(struct wbuf *b, uint64_t v) { wb_put(b, &v, sizeof v); }
+static void wb_f64(struct wbuf *b, double v) { wb_put(b, &v, sizeof v); }
+
+static void wb_str(struct wbuf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    wb_u64(b, n);
+    wb_put(b, s, n);
+}
+
+static int send_all(int fd, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    while (len) {
+        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Send one framed message: u64 length, then the payload. */
+static int send_frame(int fd, const struct wbuf *b)
+{
+    uint64_t n = b->n;
+    if (b->oom) return -1;
+    if (send_all(fd, &n, sizeof n)) return -1;
+    return send_all(fd, b->p, b->n);
+}
+
+/* Read exactly len bytes; 0 ok, -1 error or EOF. */
+static int recv_all(int fd, void *data, size_t len)
+{
+    unsigned char *p = data;
+    while (len) {
+        ssize_t r = read(fd, p, len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+/* A received frame, read sequentially. */
+struct rbuf {
+    unsigned char *p;
+    size_t n, off;
+    int bad;
+};
+
+static int recv_frame(int fd, struct rbuf *b)
+{
+    uint64_t n;
+    memset(b, 0, sizeof *b);
+    if (recv_all(fd, &n, sizeof n)) return -1;
+    if (n > SSP_POOL_ARRAY_MAX) return -1;
+    b->p = malloc(n ? (size_t)n : 1);
+    if (!b->p) return -1;
+    b->n = (size_t)n;
+    if (recv_all(fd, b->p, b->n)) {
+        free(b->p);
+        b->p = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void rb_get(struct rbuf *b, void *out, size_t len)
+{
+    if (b->bad || b->off + len > b->n) {
+        b->bad = 1;
+        memset(out, 0, len);
+        return;
+    }
+    memcpy(out, b->p + b->off, len);
+    b->off += len;
+}
+
+static uint64_t rb_u64(struct rbuf *b)
+{
+    uint64_t v;
+    rb_get(b, &v, sizeof v);
+    return v;
+}
+
+static double rb_f64(struct rbuf *b)
+{
+    double v;
+    rb_get(b, &v, sizeof v);
+    return v;
+}
+
+/* A string borrowed from the frame is copied into a new allocation. */
+static char *rb_str(struct rbuf *b)
+{
+    uint64_t n = rb_u64(b);
+    char *s;
+    if (b->bad || n > b->n - b->off) {
+        b->bad = 1;
+        return NULL;
+    }
+    s = malloc((size_t)n + 1);
+    if (!s) {
+        b->bad = 1;
+        return NULL;
+    }
+    memcpy(s, b->p + b->off, (size_t)n);
+    s[n] = '\0';
+    b->off += (size_t)n;
+    return s;
+}
+
+static double *rb_f64s(struct rbuf *b, uint64_t count)
+{
+    double *v;
+    if (b->bad || count > SSP_POOL_ARRAY_MAX || count * sizeof(double) > b->n - b->off) {
+        b->bad = 1;
+        return NULL;
+    }
+    v = malloc(count ? (size_t)count * sizeof *v : sizeof *v);
+    if (!v) {
+        b->bad = 1;
+        return NULL;
+    }
+    rb_get(b, v, (size_t)count * sizeof *v);
+    return v;
+}
+
+/* ---- jobs on the wire ----------------------------------------------- */
+
+static void encode_job(struct wbuf *b, const ssp_job *j)
+{
+    size_t i;
+    wb_u64(b, SSP_POOL_MAGIC);
+    wb_u64(b, (uint64_t)j->kind);
+    wb_str(b, j->netlist);
+    wb_f64(b, j->tstep);
+    wb_f64(b, j->tstop);
+    wb_f64(b, j->tmax);
+    wb_u64(b, (uint64_t)j->uic);
+    wb_u64(b, j->kind == SSP_JOB_STREAM ? j->nsrc : 0);
+    if (j->kind == SSP_JOB_STREAM) {
+        for (i = 0; i < j->nsrc; i++) wb_str(b, j->src_names[i]);
+        wb_u64(b, j->k);
+        wb_put(b, j->inputs, j->k * j->nsrc * sizeof(double));
+    }
+    wb_u64(b, j->nout);
+    for (i = 0; i < j->nout; i++) wb_str(b, j->out_names[i]);
+}
+
+static void free_names(char **v, size_t n)
+{
+    if (!v) return;
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+/* Worker side: decode, run, encode the result. */
+static void run_job(ssp_spice *s, ssp_ctx *ctx, struct rbuf *in, struct wbuf *out)
+{
+    uint64_t kind, nsrc, k = 0, nout, i;
+    char *netlist = NULL, **src = NULL, **outn = NULL;
+    double tstep, tstop, tmax, *inputs = NULL, *values = NULL;
+    size_t nrows = 0;
+    int uic, rc = SSP_OK;
+
+    ssp_ctx_clear_error(ctx);
+    if (rb_u64(in) != SSP_POOL_MAGIC) in->bad = 1;
+    kind = rb_u64(in);
+    netlist = rb_str(in);
+    tstep = rb_f64(in);
+    tstop = rb_f64(in);
+    tmax = rb_f64(in);
+    uic = (int)rb_u64(in);
+    nsrc = rb_u64(in);
+    if (!in->bad && nsrc > SSP_POOL_NAME_MAX) in->bad = 1;
+    if (!in->bad && nsrc) {
+        src = calloc((size_t)nsrc, sizeof *src);
+        if (!src) in->bad = 1;
+        for (i = 0; !in->bad && i < nsrc; i++) src[i] = rb_str(in);
+        k = rb_u64(in);
+        if (!in->bad && (k == 0 || k > SSP_POOL_ARRAY_MAX / nsrc)) in->bad = 1;
+        if (!in->bad) inputs = rb_f64s(in, k * nsrc);
+    }
+    nout = rb_u64(in);
+    if (!in->bad && (nout == 0 || nout > SSP_POOL_NAME_MAX)) in->bad = 1;
+    if (!in->bad) {
+        outn = calloc((size_t)nout, sizeof *outn);
+        if (!outn) in->bad = 1;
+        for (i = 0; !in->bad && i < nout; i++) outn[i] = rb_str(in);
+    }
+    if (in->bad) {
+        rc = ssp_error(ctx, SSP_EWORKER, "worker received a malformed job");
+        goto reply;
+    }
+    rc = ssp_spice_load_text(s, netlist);
+    if (rc) goto reply;
+    if (kind == SSP_JOB_OP) {
+        rc = ssp_spice_op(s);
+        nrows = 1;
+        values = malloc((size_t)nout * sizeof *values);
+        if (!rc && !values) rc = ssp_error(ctx, SSP_ENOMEM, "worker out of memory");
+        for (i = 0; !rc && i < nout; i++) rc = ssp_spice_vec_last(s, outn[i], &values[i]);
+    } else if (kind == SSP_JOB_TRAN) {
+        rc = ssp_spice_tran(s, tstep, tstop, tmax, uic);
+        for (i = 0; !rc && i < nout; i++) {
+            double *v = NULL;
+            size_t n = 0, r;
+            rc = ssp_spice_vec(s, outn[i], &v, &n);
+            if (rc) break;
+            if (i == 0) {
+                nrows = n;
+                values = malloc(nrows * (size_t)nout * sizeof *values);
+                if (!values) rc = ssp_error(ctx, SSP_ENOMEM, "worker out of memory");
+            } else if (n != nrows) {
+                rc = ssp_error(ctx, SSP_ENOVEC, "vector '%s' has %zu points, '%s' has %zu",
+                               outn[i], n, outn[0], nrows);
+            }
+            for (r = 0; !rc && r < nrows; r++) values[r * nout + i] = v[r];
+            free(v);
+        }
+    } else if (kind == SSP_JOB_STREAM) {
+        nrows = (size_t)k;
+        values = malloc(nrows * (size_t)nout * sizeof *values);
+        if (!values) rc = ssp_error(ctx, SSP_ENOMEM, "worker out of memory");
+        else
+            rc = ssp_spice_stream(s, (const char *const *)src, (size_t)nsrc, inputs, (size_t)k,
+                                  (const char *const *)outn, (size_t)nout, values);
+    } else {
+        rc = ssp_error(ctx, SSP_EINVAL, "unknown job kind %llu", (unsigned long long)kind);
+    }
+    ssp_spice_unload(s);
+reply:
+    wb_u64(out, (uint64_t)(int64_t)rc);
+    wb_str(out, rc ? ssp_ctx_errmsg(ctx) : "");
+    wb_u64(out, rc ? 0 : nrows);
+    wb_u64(out, rc ? 0 : nout);
+    if (!rc) wb_put(out, values, nrows * (size_t)nout * sizeof *values);
+    free(netlist);
+    free_names(src, (size_t)nsrc);
+    free_names(outn, (size_t)nout);
+    free(inputs);
+    free(values);
+}
+
+int ssp_pool_worker_serve(int fd)
+{
+    ssp_ctx *ctx = NULL;
+    ssp_spice *s = NULL;
+    int rc = ssp_ctx_create(&ctx);
+    if (rc) return rc;
+    rc = ssp_spice_create(&s, ctx, NULL);
+    for (;;) {
+        struct rbuf in;
+        struct wbuf out = {0};
+        if (recv_frame(fd, &in)) break; /* EOF: the parent is done */
+        if (s)
+            run_job(s, ctx, &in, &out);
+        else { /* report the load failure for every job */
+            wb_u64(&out, (uint64_t)(int64_t)rc);
+            wb_str(&out, ssp_ctx_errmsg(ctx));
+            wb_u64(&out, 0);
+            wb_u64(&out, 0);
+        }
+        free(in.p);
+        if (send_frame(fd, &out)) {
+            free(out.p);
+            break;
+        }
+        free(out.p);
+    }
+    ssp_spice_destroy(&s);
+    ssp_ctx_destroy(&ctx);
+    return SSP_OK;
+}
+
+/* ---- the parent side ------------------------------------------------ */
+
+struct worker {
+    pid_t pid;     /* process id, 0 when not running */
+    int fd;        /* parent's end of the socket pair, -1 when closed */
+    long job;      /* job being run, or -1 when idle */
+};
+
+struct ssp_pool {
+    ssp_ctx *ctx;             /* borrowed */
+    char *path;               /* worker program (owned) */
+    int n;                    /* number of workers */
+    struct worker *w;         /* n workers (owned) */
+    int restarts;             /* workers replaced so far */
+    ssp_pool_hook_fn hook;    /* dispatch hook (tests) */
+    void *hook_payload;
+};
+
+void ssp_job_result_free(ssp_job_result *r)
+{
+    if (!r) return;
+    free(r->errmsg);
+    free(r->values);
+    memset(r, 0, sizeof *r);
+}
+
+static int worker_start(ssp_pool *p, int i)
+{
+    int sv[2];
+    pid_t pid;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return ssp_error(p->ctx, SSP_EWORKER, "socketpair: %s", strerror(errno));
+    pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return ssp_error(p->ctx, SSP_EWORKER, "fork: %s", strerror(e));
+    }
+    if (pid == 0) {
+        /* child: the worker's end becomes fd 3, then exec */
+        char *argv[3];
+        char fdarg[16];
+        if (dup2(sv[1], 3) < 0) _exit(127);
+        snprintf(fdarg, sizeof fdarg, "%d", 3);
+        argv[0] = p->path;
+        argv[1] = fdarg;
+        argv[2] = NULL;
+        execv(p->path, argv);
+        _exit(127);
+    }
+    close(sv[1]);
+    p->w[i].pid = pid;
+    p->w[i].fd = sv[0];
+    p->w[i].job = -1;
+    return SSP_OK;
+}
+
+static void worker_stop(struct worker *w, int kill_it)
+{
+    if (w->fd >= 0) close(w->fd);
+    w->fd = -1;
+    if (w->pid > 0) {
+        if (kill_it) kill(w->pid, SIGKILL);
+        while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
+    w->pid = 0;
+    w->job = -1;
+}
+
+static const char *find_worker(char *buf, size_t n)
+{
+    const char *env = getenv("SSP_WORKER");
+    if (env && *env) return env;
+    if (access(SSP_WORKER_BUILD_PATH, X_OK) == 0) return SSP_WORKER_BUILD_PATH;
+    snprintf(buf, n, "%s", SSP_WORKER_INSTALL_PATH);
+    return buf;
+}
+
+int ssp_pool_create(ssp_pool **out, ssp_ctx *ctx, int nworkers, const char *worker_path)
+{
+    ssp_pool *p;
+    char buf[PATH_MAX];
+    int i, rc;
+    *out = NULL;
+    if (nworkers < 1 || nworkers > SSP_POOL_MAX_WORKERS)
+        return ssp_error(ctx, SSP_EINVAL, "worker pool size %d outside 1..%d", nworkers,
+                         SSP_POOL_MAX_WORKERS);
+    if (!worker_path) worker_path = find_worker(buf, sizeof buf);
+    if (access(worker_path, X_OK) != 0)
+        return ssp_error(ctx, SSP_EWORKER, "worker program %s not executable: %s", worker_path,
+                         strerror(errno));
+    p = calloc(1, sizeof *p);
+    if (!p) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a worker pool");
+    p->ctx = ctx;
+    p->n = nworkers;
+    p->path = strdup(worker_path);
+    p->w = calloc((size_t)nworkers, sizeof *p->w);
+    if (!p->path || !p->w) {
+        ssp_pool_destroy(&p);
+        return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a worker pool");
+    }
+    for (i = 0; i < nworkers; i++) p->w[i].fd = -1;
+    for (i = 0; i < nworkers; i++) {
+        rc = worker_start(p, i);
+        if (rc) {
+            ssp_pool_destroy(&p);
+            return rc;
+        }
+    }
+    *out = p;
+    return SSP_OK;
+}
+
+void ssp_pool_destroy(ssp_pool **pp)
+{
+    ssp_pool *p;
+    if (!pp || !*pp) return;
+    p = *pp;
+    if (p->w) {
+        /* closing the socket is the worker's signal to exit */
+        for (int i = 0; i < p->n; i++) worker_stop(&p->w[i], 0);
+    }
+    free(p->w);
+    free(p->path);
+    free(p);
+    *pp = NULL;
+}
+
+int ssp_pool_size(const ssp_pool *p) { return p->n; }
+pid_t ssp_pool_worker_pid(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->w[i].pid : 0; }
+int ssp_pool_restarts(const ssp_pool *p) { return p->restarts; }
+
+void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload)
+{
+    p->hook = fn;
+    p->hook_payload = payload;
+}
+
+static int decode_result(struct rbuf *b, ssp_job_result *r)
+{
+    uint64_t count;
+    r->status = (int)(int64_t)rb_u64(b);
+    r->errmsg = rb_str(b);
+    r->nrows = (size_t)rb_u64(b);
+    r->nout = (size_t)rb_u64(b);
+    if (b->bad || (r->nout && r->nrows > SSP_POOL_ARRAY_MAX / r->nout)) return -1;
+    count = (uint64_t)r->nrows * r->nout;
+    if (r->status == SSP_OK) {
+        r->values = rb_f64s(b, count);
+        if (!r->values) return -1;
+    }
+    return b->bad ? -1 : 0;
+}
+
+/* Describe how a worker ended, for the error message. */
+static void describe_exit(pid_t pid, char *buf, size_t n)
+{
+    int st = 0;
+    pid_t w;
+    do {
+        w = waitpid(pid, &st, 0);
+    } while (w < 0 && errno == EINTR);
+    if (w == pid && WIFSIGNALED(st))
+        snprintf(buf, n, "killed by signal %d", WTERMSIG(st));
+    else if (w == pid && WIFEXITED(st))
+        snprintf(buf, n, "exited with status %d", WEXITSTATUS(st));
+    else
+        snprintf(buf, n, "vanished");
+}
+
+int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result *results)
+{
+    size_t *queue = NULL, qhead = 0, qtail = 0, done = 0, i;
+    int *tries = NULL, rc = SSP_OK;
+    struct pollfd *pfd = NULL;
+
+    for (i = 0; i < njobs; i++) memset(&results[i], 0, sizeof results[i]);
+    if (njobs == 0) return SSP_OK;
+    queue = malloc((njobs * SSP_POOL_TRIES + 1) * sizeof *queue);
+    tries = calloc(njobs, sizeof *tries);
+    pfd = calloc((size_t)p->n, sizeof *pfd);
+    if (!queue || !tries || !pfd) {
+        rc = ssp_error(p->ctx, SSP_ENOMEM, "out of memory running %zu jobs", njobs);
+        goto out;
+    }
+    for (i = 0; i < njobs; i++) queue[qtail++] = i;
+
+    while (done < njobs) {
+        int w, npoll = 0;
+        /* dispatch to idle workers */
+        for (w = 0; w < p->n && qhead < qtail; w++) {
+            struct wbuf b = {0};
+            size_t j;
+            if (p->w[w].job >= 0) continue;
+            if (p->w[w].pid == 0) {
+                rc = worker_start(p, w);
+                if (rc) goto out;
+            }
+            j = queue[qhead++];
+            tries[j]++;
+            encode_job(&b, &jobs[j]);
+            p->w[w].job = (long)j;
+            if (send_frame(p->w[w].fd, &b) != 0 && b.oom) {
+                free(b.p);
+                rc = ssp_error(p->ctx, SSP_ENOMEM, "out of memory encoding job %zu", j);
+                goto out;
+            }
+            /* a failed send means the worker died: the poll below sees it */
+            free(b.p);
+            if (p->hook) p->hook(j, w, p->w[w].pid, p->hook_payload);
+        }
+        for (w = 0; w < p->n; w++) {
+            pfd[w].fd = p->w[w].job >= 0 ? p->w[w].fd : -1;
+            pfd[w].events = POLLIN;
+            pfd[w].revents = 0;
+            npoll += p->w[w].job >= 0;
+        }
+        if (npoll == 0) break; /* nothing running and nothing queued */
+        if (poll(pfd, (nfds_t)p->n, -1) < 0) {
+            if (errno == EINTR) continue;
+            rc = ssp_error(p->ctx, SSP_EWORKER, "poll: %s", strerror(errno));
+            goto out;
+        }
+        for (w = 0; w < p->n; w++) {
+            struct rbuf b;
+            size_t j;
+            if (pfd[w].fd < 0 || !(pfd[w].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            j = (size_t)p->w[w].job;
+            if (recv_frame(p->w[w].fd, &b) == 0 && decode_result(&b, &results[j]) == 0) {
+                free(b.p);
+                p->w[w].job = -1;
+                done++;
+                continue;
+            }
+            free(b.p);
+            ssp_job_result_free(&results[j]);
+            {
+                char how[64];
+                pid_t pid = p->w[w].pid;
+                close(p->w[w].fd);
+                p->w[w].fd = -1;
+                describe_exit(pid, how, sizeof how);
+                p->w[w].pid = 0;
+                p->w[w].job = -1;
+                p->restarts++;
+                ssp_log(p->ctx, SSP_LOG_WARN, "worker_died",
+                        "worker = %d, pid = %ld, how = %s, job = %zu, try = %d", w, (long)pid, how,
+                        j, tries[j]);
+                if (tries[j] < SSP_POOL_TRIES) {
+                    queue[qtail++] = j;
+                } else {
+                    char msg[256];
+                    snprintf(msg, sizeof msg, "job %zu failed: its worker died %d times (last: pid %ld %s)",
+                             j, tries[j], (long)pid, how);
+                    results[j].status = SSP_EWORKER;
+                    results[j].errmsg = strdup(msg);
+                    done++;
+                }
+                rc = worker_start(p, w);
+                if (rc) goto out;
+            }
+        }
+    }
+    for (i = 0; i < njobs; i++) {
+        if (results[i].status != SSP_OK) {
+            rc = ssp_error(p->ctx, results[i].status, "job %zu: %s", i,
+                           results[i].errmsg ? results[i].errmsg : ssp_strerror(results[i].status));
+            break;
+        }
+    }
+out:
+    free(queue);
+    free(tries);
+    free(pfd);
+    return rc;
+}

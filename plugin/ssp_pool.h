@@ -1,0 +1,73 @@
+/* ssp_pool.h — a pool of worker processes, one ngspice each.
+ *
+ * ngspice keeps global state, so independent circuits (tiles) run in
+ * parallel only in separate processes. Each worker is the siamspice-worker
+ * program (fork + exec: a fresh process with its own ngspice image), fed jobs
+ * over a socket pair. A worker that dies is reported, replaced, and its job
+ * retried once; a second death fails that job with SSP_EWORKER. Results come
+ * back in job order regardless of which worker ran them. */
+#ifndef SSP_POOL_H
+#define SSP_POOL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ssp_error.h"
+
+enum ssp_job_kind {
+    SSP_JOB_OP = 0,     /* operating point; each output's value */
+    SSP_JOB_TRAN = 1,   /* transient; every time point of each output */
+    SSP_JOB_STREAM = 2  /* K input vectors streamed through one transient */
+};
+
+/* One simulation. All pointers are borrowed for the duration of the run. */
+typedef struct ssp_job {
+    int kind;                     /* enum ssp_job_kind */
+    const char *netlist;          /* netlist text, newline-separated */
+    double tstep, tstop, tmax;    /* tran: step, stop time, max step (s) */
+    int uic;                      /* tran: use initial conditions */
+    const char *const *src_names; /* stream: external source names */
+    size_t nsrc;                  /* stream: number of sources */
+    const double *inputs;         /* stream: k x nsrc inputs, row-major */
+    size_t k;                     /* stream: number of vectors */
+    const char *const *out_names; /* vectors to return ("v(x)", "i(vs)", "time") */
+    size_t nout;                  /* number of vectors */
+} ssp_job;
+
+/* What a job produced. Free with ssp_job_result_free. */
+typedef struct ssp_job_result {
+    int status;     /* SSP_OK or the job's error code */
+    char *errmsg;   /* message when status != SSP_OK (owned) */
+    double *values; /* nrows x nout, row-major (owned) */
+    size_t nrows;   /* 1 for op, time points for tran, k for stream */
+    size_t nout;    /* outputs per row */
+} ssp_job_result;
+
+void ssp_job_result_free(ssp_job_result *r);
+
+typedef struct ssp_pool ssp_pool;
+
+/* Called after job `job` was sent to worker `worker` (process pid). */
+typedef void (*ssp_pool_hook_fn)(size_t job, int worker, pid_t pid, void *payload);
+
+/* Start nworkers workers. worker_path NULL: $SSP_WORKER, else the
+ * siamspice-worker built next to the library, else the installed one. */
+int ssp_pool_create(ssp_pool **out, ssp_ctx *ctx, int nworkers, const char *worker_path);
+/* Stop the workers and free; NULL is a no-op; sets *p = NULL. */
+void ssp_pool_destroy(ssp_pool **p);
+
+/* Run njobs jobs; results[i] receives job i's outcome. Returns SSP_OK when
+ * every job succeeded, otherwise the first failing job's code with its
+ * message in the context (all results are filled either way). */
+int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result *results);
+
+int ssp_pool_size(const ssp_pool *p);
+pid_t ssp_pool_worker_pid(const ssp_pool *p, int worker);
+/* Number of workers that died and were replaced so far. */
+int ssp_pool_restarts(const ssp_pool *p);
+void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload);
+
+/* The worker side: serve jobs from fd until EOF. Used by siamspice-worker. */
+int ssp_pool_worker_serve(int fd);
+
+#endif

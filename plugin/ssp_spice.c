@@ -1,0 +1,796 @@
+/* ssp_spice.c — the ngspice shared-library session.
+ *
+ * Loads libngspice with dlopen, routes every callback to the owning handle
+ * through ngspice's user-data pointer, captures printed lines per call and
+ * turns ngspice's textual error reports into status codes. It must never
+ * hide a failure: a missing vector, a singular matrix or a fatal exit is an
+ * error, even when ngspice itself returned 0 and produced numbers.
+ *
+ * Facts this file is built on (measured with ngspice 46, see DESIGN.md):
+ * - ngSpice_Command/ngSpice_Circ return 0 on failure; only printed lines tell.
+ * - ngGet_Vec_Info returns one static struct: copy data out at once.
+ * - A floating node or a voltage-source loop prints "singular matrix" and
+ *   then may "succeed" through the transient-op fallback: still an error.
+ * - An expression error in a netlist or `source` of a missing file calls
+ *   ControlledExit; any further call into that image may crash, so the image
+ *   is reloaded (dlclose + dlopen + init) before the next use.
+ * - A GetSyncData callback that forces the step while ngspice retries a step
+ *   loops forever: the step is only steered while streaming, and the number
+ *   of steered steps is bounded.
+ * - Once a sync callback is installed (it cannot be uninstalled: a second
+ *   ngSpice_Init_Sync with NULL crashes), ngspice cuts any step that would
+ *   pass the final time to (tstop - t - 1.1 delmin), so an ordinary transient
+ *   never reaches tstop and dies with "timestep too small". The callback
+ *   therefore lands the last step on tstop itself.
+ * - A streamed transient stores the t = 0 operating point (solved with the
+ *   sources' t = 0 values) and then one point per forced step, so slot k sits
+ *   at t = k * slot. */
+#include <ctype.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ngspice/sharedspice.h>
+
+#include "ssp_spice.h"
+
+#ifndef SSP_NGSPICE_SO
+#define SSP_NGSPICE_SO "libngspice.so.0"
+#endif
+
+enum {
+    SSP_SPICE_OUTPUT_MAX = 1 << 20, /* bytes of captured output kept per call */
+    SSP_SPICE_ERRMSG_MAX = 2048,    /* bytes of error message kept */
+    SSP_SPICE_NAME_MAX = 256        /* longest vector name accepted */
+};
+
+/* Streamed-transient slot length (s). Any value works for a memoryless
+ * circuit; 1 us keeps times well inside double precision. */
+static const double SSP_SPICE_SLOT_S = 1e-6;
+/* A slot time may differ from (k + 1) * slot by this fraction of a slot. */
+static const double SSP_SPICE_SLOT_TOL = 1e-3;
+/* Steered-step budget per streamed vector before giving up steering. */
+static const int SSP_SPICE_SYNC_CALLS_PER_SLOT = 8;
+
+/* ngspice entry points, resolved with dlsym */
+typedef int (*ng_init_fn)(SendChar *, SendStat *, ControlledExit *, SendData *, SendInitData *,
+                          BGThreadRunning *, void *);
+typedef int (*ng_init_sync_fn)(GetVSRCData *, GetISRCData *, GetSyncData *, int *, void *);
+typedef int (*ng_command_fn)(char *);
+typedef int (*ng_circ_fn)(char **);
+typedef pvector_info (*ng_vecinfo_fn)(char *);
+typedef char *(*ng_curplot_fn)(void);
+
+/* Error markers in ngspice output, most specific first. A lower rank wins
+ * when several appear during one call. */
+static const struct {
+    const char *needle; /* substring looked for (case-sensitive) */
+    int code;           /* status it maps to */
+    int rank;           /* priority: lower wins */
+    int load_only;      /* only meaningful while a netlist is being parsed */
+} markers[] = {
+    {"not parsed", SSP_ESYNTAX, 0, 0},
+    {"Error on line", SSP_ESYNTAX, 0, 1},
+    {"Error in netlist", SSP_ESYNTAX, 0, 1},
+    {"is not a valid", SSP_ESYNTAX, 0, 1},
+    {"ignored", SSP_ESYNTAX, 0, 1},
+    {"can't find model", SSP_ESYNTAX, 0, 1},
+    {"unknown subckt", SSP_ESYNTAX, 0, 1},
+    {"Unknown", SSP_ESYNTAX, 0, 1},
+    {"singular matrix", SSP_ESINGULAR, 1, 0},
+    {"Timestep too small", SSP_ETIMESTEP, 2, 0},
+    {"timestep too small", SSP_ETIMESTEP, 2, 0},
+    {"aborted", SSP_EABORT, 3, 0},
+    {"Error", SSP_ESPICE, 4, 0},
+    {"error:", SSP_ESPICE, 4, 0},
+};
+
+/* State of one streamed transient. */
+struct stream {
+    const char *const *names; /* source names (borrowed) */
+    size_t nsrc;              /* number of sources */
+    const double *inputs;     /* K x nsrc values (borrowed) */
+    size_t k;                 /* number of vectors */
+    double slot;              /* slot length, s */
+    size_t guess;             /* next source index expected in the callback */
+    long sync_calls;          /* steered steps so far */
+    long sync_budget;         /* steered steps allowed */
+    int unknown_source;       /* a callback named a source not in names */
+};
+
+struct ssp_spice {
+    ssp_ctx *ctx;          /* error/log context (borrowed) */
+    char *libpath;         /* path handed to dlopen (owned) */
+    void *dl;              /* dlopen handle, NULL when unloaded */
+    int ident;             /* ngspice's library id */
+    ng_init_fn init;
+    ng_init_sync_fn init_sync;
+    ng_command_fn command;
+    ng_circ_fn circ;
+    ng_vecinfo_fn vecinfo;
+    ng_curplot_fn curplot;
+    int version;           /* ngspice major version */
+    int has_klu;           /* library was compiled with KLU */
+    int dead;              /* ControlledExit seen: image must be reloaded */
+    int reloads;           /* number of reloads done */
+    int circuit_loaded;    /* a circuit is in memory */
+    int loading;           /* a netlist is being parsed (syntax markers apply) */
+    char *out;             /* captured output of the current call (owned) */
+    size_t out_len;        /* bytes used in out */
+    size_t out_cap;        /* bytes allocated for out: SSP_SPICE_OUTPUT_MAX */
+    int scan_rank;         /* rank of the best marker seen this call, or -1 */
+    int scan_code;         /* its status */
+    char scan_line[SSP_SPICE_ERRMSG_MAX]; /* the line it was found in */
+    char errmsg[SSP_SPICE_ERRMSG_MAX];    /* message of the last failure */
+    ssp_spice_vsrc_fn user_vsrc;          /* caller's external sources */
+    ssp_spice_sync_fn user_sync;
+    void *user_payload;
+    int isrc_called;       /* an external current source asked for a value */
+    double tran_tstop;     /* final time of the running transient (s) */
+    struct stream *stream; /* non-NULL while streaming */
+};
+
+/* ngspice's API takes char * for strings it does not modify. */
+static char *unconst(const char *p)
+{
+    union {
+        const char *c;
+        char *m;
+    } u;
+    u.c = p;
+    return u.m;
+}
+
+/* ---- capture and classification ------------------------------------- */
+
+static void capture_reset(ssp_spice *s)
+{
+    s->out_len = 0;
+    if (s->out) s->out[0] = '\0';
+    s->scan_rank = -1;
+    s->scan_code = SSP_OK;
+    s->scan_line[0] = '\0';
+    s->isrc_called = 0;
+}
+
+/* The capture buffer is allocated once with the session: nothing of ours is
+ * allocated while ngspice is running (leak checkers can then tell ngspice's
+ * own allocations apart, see ngspice_call_*). Output past the buffer is
+ * dropped; errors are classified from every line regardless. */
+static void capture_append(ssp_spice *s, const char *line)
+{
+    size_t n = strlen(line);
+    if (s->out_len + n + 2 > s->out_cap) return;
+    memcpy(s->out + s->out_len, line, n);
+    s->out_len += n;
+    s->out[s->out_len++] = '\n';
+    s->out[s->out_len] = '\0';
+}
+
+static void classify(ssp_spice *s, const char *line)
+{
+    size_t i;
+    /* Notes and warnings of successful convergence aids are not errors;
+     * anything matching a marker is. */
+    for (i = 0; i < sizeof markers / sizeof markers[0]; i++) {
+        if (markers[i].load_only && !s->loading) continue;
+        if (!strstr(line, markers[i].needle)) continue;
+        if (s->scan_rank < 0 || markers[i].rank < s->scan_rank) {
+            s->scan_rank = markers[i].rank;
+            s->scan_code = markers[i].code;
+            snprintf(s->scan_line, sizeof s->scan_line, "%s", line);
+        }
+        return;
+    }
+}
+
+static int cb_sendchar(char *text, int id, void *ud)
+{
+    ssp_spice *s = ud;
+    const char *body = text;
+    (void)id;
+    capture_append(s, text);
+    if (strncmp(text, "stdout ", 7) == 0 || strncmp(text, "stderr ", 7) == 0) body = text + 7;
+    classify(s, body);
+    return 0;
+}
+
+static int cb_sendstat(char *text, int id, void *ud)
+{
+    (void)text;
+    (void)id;
+    (void)ud;
+    return 0;
+}
+
+static int cb_exit(int status, NG_BOOL immediate, NG_BOOL quit, int id, void *ud)
+{
+    ssp_spice *s = ud;
+    char line[128];
+    (void)immediate;
+    (void)id;
+    s->dead = 1;
+    snprintf(line, sizeof line, "controlled exit (status %d, %s)", status,
+             quit ? "quit" : "fatal error");
+    capture_append(s, line);
+    return 0;
+}
+
+static int cb_bgrunning(NG_BOOL running, int id, void *ud)
+{
+    (void)running;
+    (void)id;
+    (void)ud;
+    return 0;
+}
+
+static size_t stream_find(struct stream *st, const char *name)
+{
+    size_t i;
+    if (st->guess < st->nsrc && strcasecmp(st->names[st->guess], name) == 0) return st->guess;
+    for (i = 0; i < st->nsrc; i++)
+        if (strcasecmp(st->names[i], name) == 0) return i;
+    return st->nsrc;
+}
+
+static int cb_vsrc(double *value, double t, char *name, int id, void *ud)
+{
+    ssp_spice *s = ud;
+    (void)id;
+    if (s->stream) {
+        struct stream *st = s->stream;
+        long k = lround(t / st->slot);
+        size_t j = stream_find(st, name);
+        if (k < 0) k = 0;
+        if ((size_t)k >= st->k) k = (long)st->k - 1;
+        if (j == st->nsrc) {
+            st->unknown_source = 1;
+            *value = 0.0;
+            return 0;
+        }
+        st->guess = j + 1;
+        *value = st->inputs[(size_t)k * st->nsrc + j];
+        return 0;
+    }
+    if (s->user_vsrc) return s->user_vsrc(t, name, value, s->user_payload);
+    *value = 0.0;
+    s->isrc_called = 1; /* reported as an error after the call */
+    return 0;
+}
+
+static int cb_isrc(double *value, double t, char *name, int id, void *ud)
+{
+    ssp_spice *s = ud;
+    (void)t;
+    (void)name;
+    (void)id;
+    *value = 0.0;
+    s->isrc_called = 1;
+    return 0;
+}
+
+/* Make a step that would pass tstop end on it (within rounding, never past
+ * it): ngspice ends a transient within 100 ulps of its final time. */
+static void land_on_tstop(double tstop, double t, double *delta)
+{
+    if (!(tstop > 0) || t + *delta <= tstop) return;
+    *delta = tstop - t;
+    while (*delta > 0 && t + *delta > tstop) *delta = nextafter(*delta, 0.0);
+}
+
+static int cb_sync(double t, double *delta, double olddelta, int redo, int id, int location,
+                   void *ud)
+{
+    ssp_spice *s = ud;
+    (void)olddelta;
+    (void)redo;
+    (void)id;
+    (void)location;
+    if (s->stream) {
+        struct stream *st = s->stream;
+        if (st->sync_calls++ < st->sync_budget) *delta = st->slot;
+        return 0;
+    }
+    if (s->user_sync) {
+        int rc = s->user_sync(t, delta, s->user_payload);
+        if (rc) return rc;
+    }
+    land_on_tstop(s->tran_tstop, t, delta);
+    return 0;
+}
+
+/* ---- every call into ngspice goes through these -------------------- */
+/* ngspice keeps allocations for the life of its image, and they cannot be
+ * symbolized once the image is unloaded. Funnelling every call through
+ * these named, never-inlined functions lets the leak checkers' suppression
+ * files (tests/lsan.supp, tests/valgrind.supp) name exactly "allocated
+ * while ngspice was running" — and nothing of ours is allocated then. */
+#define SSP_NOINLINE __attribute__((noinline))
+/* Keeps the caller's frame on the stack (no tail call into ngspice). */
+#define SSP_KEEP_FRAME() __asm__ volatile("" ::: "memory")
+
+SSP_NOINLINE static void ngspice_call_init(ssp_spice *s);
+SSP_NOINLINE static void ngspice_call_command(ssp_spice *s, const char *cmd);
+SSP_NOINLINE static void ngspice_call_circ(ssp_spice *s, char **lines);
+SSP_NOINLINE static pvector_info ngspice_call_vecinfo(ssp_spice *s, char *name);
+SSP_NOINLINE static const char *ngspice_call_curplot(ssp_spice *s);
+
+/* ---- loading the library -------------------------------------------- */
+
+static int set_failure(ssp_spice *s, int code, const char *fmt, ...) SSP_PRINTF(3, 4);
+
+static int set_failure(ssp_spice *s, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    va_end(ap);
+    return ssp_error(s->ctx, code, "%s", s->errmsg);
+}
+
+static void parse_version(ssp_spice *s)
+{
+    const char *p = s->out ? strstr(s->out, "ngspice-") : NULL;
+    s->version = p ? atoi(p + 8) : 0;
+    s->has_klu = s->out && strstr(s->out, "KLU") != NULL;
+}
+
+static int library_open(ssp_spice *s)
+{
+    void *probe;
+    /* One image per process: a second session would share ngspice's globals. */
+    probe = dlopen(s->libpath, RTLD_NOW | RTLD_NOLOAD);
+    if (probe) {
+        dlclose(probe);
+        return set_failure(s, SSP_ESTATE,
+                           "%s is already loaded in this process; ngspice keeps global state, "
+                           "so use one session per process (see ssp_pool.h)",
+                           s->libpath);
+    }
+    s->dl = dlopen(s->libpath, RTLD_NOW | RTLD_LOCAL);
+    if (!s->dl) return set_failure(s, SSP_ELIBRARY, "cannot load %s: %s", s->libpath, dlerror());
+#define SSP_SYM(field, type, name)                                                            \
+    do {                                                                                      \
+        *(void **)(&s->field) = dlsym(s->dl, name);                                           \
+        if (!s->field)                                                                        \
+            return set_failure(s, SSP_ELIBRARY, "%s has no symbol %s", s->libpath, name);     \
+    } while (0)
+    SSP_SYM(init, ng_init_fn, "ngSpice_Init");
+    SSP_SYM(init_sync, ng_init_sync_fn, "ngSpice_Init_Sync");
+    SSP_SYM(command, ng_command_fn, "ngSpice_Command");
+    SSP_SYM(circ, ng_circ_fn, "ngSpice_Circ");
+    SSP_SYM(vecinfo, ng_vecinfo_fn, "ngGet_Vec_Info");
+    SSP_SYM(curplot, ng_curplot_fn, "ngSpice_CurPlot");
+#undef SSP_SYM
+    capture_reset(s);
+    s->dead = 0;
+    s->circuit_loaded = 0;
+    ngspice_call_init(s);
+    if (s->dead) return set_failure(s, SSP_ELIBRARY, "ngspice exited during initialisation");
+    capture_reset(s);
+    ngspice_call_command(s, "version");
+    parse_version(s);
+    if (s->version <= 0)
+        return set_failure(s, SSP_ELIBRARY, "cannot read the ngspice version from %s", s->libpath);
+    return SSP_OK;
+}
+
+static void library_close(ssp_spice *s)
+{
+    if (s->dl) dlclose(s->dl);
+    s->dl = NULL;
+}
+
+/* Reload a dead image before the next call. */
+static int ensure_alive(ssp_spice *s)
+{
+    void *probe;
+    int rc;
+    if (s->dl && !s->dead) return SSP_OK;
+    library_close(s);
+    probe = dlopen(s->libpath, RTLD_NOW | RTLD_NOLOAD);
+    if (probe) {
+        dlclose(probe);
+        return set_failure(s, SSP_ELIBRARY, "%s stayed mapped after dlclose; cannot reload it",
+                           s->libpath);
+    }
+    rc = library_open(s);
+    if (rc) return rc;
+    s->reloads++;
+    ssp_log(s->ctx, SSP_LOG_WARN, "ngspice_reloaded", "reloads = %d", s->reloads);
+    return SSP_OK;
+}
+
+int ssp_spice_create(ssp_spice **out, ssp_ctx *ctx, const char *library)
+{
+    ssp_spice *s;
+    const char *env = getenv("SSP_NGSPICE");
+    int rc;
+    *out = NULL;
+    s = calloc(1, sizeof *s);
+    if (!s) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating an ngspice session");
+    s->ctx = ctx;
+    s->libpath = strdup(library ? library : (env && *env ? env : SSP_NGSPICE_SO));
+    s->out = malloc(SSP_SPICE_OUTPUT_MAX);
+    s->out_cap = SSP_SPICE_OUTPUT_MAX;
+    if (!s->libpath || !s->out) {
+        free(s->out);
+        free(s->libpath);
+        free(s);
+        return ssp_error(ctx, SSP_ENOMEM, "out of memory creating an ngspice session");
+    }
+    rc = library_open(s);
+    if (rc) {
+        ssp_spice_destroy(&s);
+        return rc;
+    }
+    ssp_log(ctx, SSP_LOG_DEBUG, "ngspice_loaded", "library = %s, version = %d, solver = %s",
+            s->libpath, s->version, ssp_spice_solver(s));
+    *out = s;
+    return SSP_OK;
+}
+
+void ssp_spice_destroy(ssp_spice **sp)
+{
+    ssp_spice *s;
+    if (!sp || !*sp) return;
+    s = *sp;
+    if (s->dl && !s->dead) ssp_spice_unload(s);
+    library_close(s);
+    free(s->libpath);
+    free(s->out);
+    free(s);
+    *sp = NULL;
+}
+
+int ssp_spice_version(const ssp_spice *s) { return s->version; }
+const char *ssp_spice_solver(const ssp_spice *s) { return s->has_klu ? "klu" : "sparse"; }
+const char *ssp_spice_output(const ssp_spice *s) { return s->out ? s->out : ""; }
+const char *ssp_spice_errmsg(const ssp_spice *s) { return s->errmsg; }
+int ssp_spice_reloads(const ssp_spice *s) { return s->reloads; }
+
+/* ---- commands ------------------------------------------------------- */
+
+/* Turn what the last library call printed into a status. */
+static int check_call(ssp_spice *s, const char *what)
+{
+    if (s->dead) {
+        s->circuit_loaded = 0;
+        return set_failure(s, SSP_EFATAL, "%s: ngspice fatal error%s%s; the library will be reloaded",
+                           what, s->scan_line[0] ? ": " : "", s->scan_line);
+    }
+    if (s->scan_code != SSP_OK)
+        return set_failure(s, s->scan_code, "%s: ngspice: %s", what, s->scan_line);
+    if (s->isrc_called)
+        return set_failure(s, SSP_ESPICE, "%s: the circuit has an external source with no value "
+                                          "provider (set one with ssp_spice_set_external)", what);
+    return SSP_OK;
+}
+
+static void ngspice_call_init(ssp_spice *s)
+{
+    s->init(cb_sendchar, cb_sendstat, cb_exit, NULL, NULL, cb_bgrunning, s);
+    s->ident = 0;
+    s->init_sync(cb_vsrc, cb_isrc, cb_sync, &s->ident, s);
+    SSP_KEEP_FRAME();
+}
+
+static void ngspice_call_command(ssp_spice *s, const char *cmd)
+{
+    s->command(unconst(cmd));
+    SSP_KEEP_FRAME();
+}
+
+static void ngspice_call_circ(ssp_spice *s, char **lines)
+{
+    s->circ(lines);
+    SSP_KEEP_FRAME();
+}
+
+static pvector_info ngspice_call_vecinfo(ssp_spice *s, char *name)
+{
+    pvector_info v = s->vecinfo(name);
+    SSP_KEEP_FRAME();
+    return v;
+}
+
+static const char *ngspice_call_curplot(ssp_spice *s)
+{
+    const char *p = s->curplot();
+    SSP_KEEP_FRAME();
+    return p;
+}
+
+/* Run one command without resetting the capture (internal). */
+static void raw_command(ssp_spice *s, const char *cmd)
+{
+    ngspice_call_command(s, cmd);
+}
+
+int ssp_spice_command(ssp_spice *s, const char *cmd)
+{
+    int rc;
+    size_t n = strlen(cmd);
+    s->errmsg[0] = '\0';
+    if (n > SSP_SPICE_CMD_MAX)
+        return set_failure(s, SSP_ETOOLONG,
+                           "command of %zu characters refused (ngspice truncates past %d): %.60s...",
+                           n, SSP_SPICE_CMD_MAX, cmd);
+    rc = ensure_alive(s);
+    if (rc) return rc;
+    capture_reset(s);
+    raw_command(s, cmd);
+    return check_call(s, cmd);
+}
+
+int ssp_spice_unload(ssp_spice *s)
+{
+    if (!s->dl || s->dead) return SSP_OK;
+    capture_reset(s);
+    raw_command(s, "destroy all");
+    if (s->circuit_loaded) raw_command(s, "remcirc");
+    s->circuit_loaded = 0;
+    return SSP_OK;
+}
+
+static int has_klu_option(const char *line)
+{
+    char low[64];
+    size_t i;
+    while (isspace((unsigned char)*line)) line++;
+    for (i = 0; i + 1 < sizeof low && line[i]; i++) low[i] = (char)tolower((unsigned char)line[i]);
+    low[i] = '\0';
+    return strncmp(low, ".option", 7) == 0 && strstr(low, "klu") != NULL;
+}
+
+static int is_end_line(const char *line)
+{
+    while (isspace((unsigned char)*line)) line++;
+    return strncasecmp(line, ".end", 4) == 0 && (line[4] == '\0' || isspace((unsigned char)line[4]));
+}
+
+int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n)
+{
+    char **arr;
+    size_t i, m = 0;
+    int need_klu, need_end = 1, rc;
+
+    s->errmsg[0] = '\0';
+    if (n == 0) return set_failure(s, SSP_EINVAL, "empty netlist");
+    rc = ensure_alive(s);
+    if (rc) return rc;
+    ssp_spice_unload(s);
+    need_klu = s->has_klu;
+    for (i = 0; i < n; i++) {
+        if (has_klu_option(lines[i])) need_klu = 0;
+        if (i > 0 && is_end_line(lines[i]) && strncasecmp(lines[i], ".ends", 5) != 0) need_end = 0;
+    }
+    arr = calloc(n + 3, sizeof *arr);
+    if (!arr) return set_failure(s, SSP_ENOMEM, "out of memory loading a netlist");
+    for (i = 0; i < n; i++) {
+        arr[m++] = unconst(lines[i]);
+        if (i == 0 && need_klu) arr[m++] = unconst(".options klu");
+    }
+    if (need_end) arr[m++] = unconst(".end");
+    arr[m] = NULL;
+    capture_reset(s);
+    s->loading = 1;
+    ngspice_call_circ(s, arr);
+    s->loading = 0;
+    free(arr);
+    if (!s->dead) s->circuit_loaded = 1;
+    rc = check_call(s, "loading netlist");
+    if (rc) {
+        char msg[SSP_SPICE_ERRMSG_MAX];
+        memcpy(msg, s->errmsg, sizeof msg);
+        ssp_spice_unload(s);
+        memcpy(s->errmsg, msg, sizeof msg);
+        return ssp_error(s->ctx, rc, "%s", s->errmsg);
+    }
+    return SSP_OK;
+}
+
+int ssp_spice_load_text(ssp_spice *s, const char *text)
+{
+    char *copy = strdup(text), *p, *save = NULL;
+    const char **lines = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    if (!copy) return set_failure(s, SSP_ENOMEM, "out of memory loading a netlist");
+    for (p = strtok_r(copy, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+        size_t len = strlen(p);
+        if (len && p[len - 1] == '\r') p[len - 1] = '\0';
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            const char **nl = realloc(lines, nc * sizeof *nl);
+            if (!nl) {
+                free(lines);
+                free(copy);
+                return set_failure(s, SSP_ENOMEM, "out of memory loading a netlist");
+            }
+            lines = nl;
+            cap = nc;
+        }
+        lines[n++] = p;
+    }
+    rc = ssp_spice_load(s, lines, n);
+    free(lines);
+    free(copy);
+    return rc;
+}
+
+static int need_circuit(ssp_spice *s, const char *what)
+{
+    if (s->dl && !s->dead && s->circuit_loaded) return SSP_OK;
+    return set_failure(s, SSP_ESTATE, "%s: no circuit loaded", what);
+}
+
+int ssp_spice_op(ssp_spice *s)
+{
+    int rc = need_circuit(s, "op");
+    if (rc) return rc;
+    return ssp_spice_command(s, "op");
+}
+
+int ssp_spice_tran(ssp_spice *s, double tstep, double tstop, double tmax, int uic)
+{
+    char cmd[256];
+    int rc = need_circuit(s, "tran");
+    if (rc) return rc;
+    if (!(tstep > 0) || !(tstop > 0) || !isfinite(tstep) || !isfinite(tstop))
+        return set_failure(s, SSP_EINVAL, "tran: tstep (%g s) and tstop (%g s) must be positive",
+                           tstep, tstop);
+    if (tmax > 0)
+        snprintf(cmd, sizeof cmd, "tran %.17g %.17g 0 %.17g%s", tstep, tstop, tmax, uic ? " uic" : "");
+    else
+        snprintf(cmd, sizeof cmd, "tran %.17g %.17g%s", tstep, tstop, uic ? " uic" : "");
+    s->tran_tstop = tstop;
+    rc = ssp_spice_command(s, cmd);
+    s->tran_tstop = 0;
+    return rc;
+}
+
+/* Look a vector up and check it; *vi points into ngspice's static struct. */
+static int vec_lookup(ssp_spice *s, const char *name, pvector_info *vi)
+{
+    char buf[SSP_SPICE_NAME_MAX];
+    const char *plot;
+    int rc = need_circuit(s, "vector");
+    if (rc) return rc;
+    if (strlen(name) >= sizeof buf) return set_failure(s, SSP_EINVAL, "vector name too long: %.40s...", name);
+    memcpy(buf, name, strlen(name) + 1);
+    *vi = ngspice_call_vecinfo(s, buf);
+    plot = ngspice_call_curplot(s);
+    if (!*vi)
+        return set_failure(s, SSP_ENOVEC, "vector '%s' not found in plot '%s'", name, plot ? plot : "?");
+    if ((*vi)->v_length <= 0 || !(*vi)->v_realdata)
+        return set_failure(s, SSP_ENOVEC, "vector '%s' in plot '%s' is empty or not real", name,
+                           plot ? plot : "?");
+    return SSP_OK;
+}
+
+static int copy_checked(ssp_spice *s, const char *name, const double *src, size_t n, double *dst)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (!(fabs(src[i]) < SSP_SPICE_HUGE))
+            return set_failure(s, SSP_EOVERFLOW, "vector '%s'[%zu] = %g (|v| >= %g: blown-up value)",
+                               name, i, src[i], SSP_SPICE_HUGE);
+        dst[i] = src[i];
+    }
+    return SSP_OK;
+}
+
+int ssp_spice_vec(ssp_spice *s, const char *name, double **out, size_t *n)
+{
+    pvector_info vi;
+    double *buf;
+    size_t len;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    rc = vec_lookup(s, name, &vi);
+    if (rc) return rc;
+    len = (size_t)vi->v_length;
+    buf = malloc(len * sizeof *buf);
+    if (!buf) return set_failure(s, SSP_ENOMEM, "out of memory copying vector '%s'", name);
+    rc = copy_checked(s, name, vi->v_realdata, len, buf);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *n = len;
+    return SSP_OK;
+}
+
+int ssp_spice_vec_into(ssp_spice *s, const char *name, double *out, size_t n)
+{
+    pvector_info vi;
+    int rc = vec_lookup(s, name, &vi);
+    if (rc) return rc;
+    if ((size_t)vi->v_length != n)
+        return set_failure(s, SSP_ENOVEC, "vector '%s' has %d values, expected %zu", name,
+                           vi->v_length, n);
+    return copy_checked(s, name, vi->v_realdata, n, out);
+}
+
+int ssp_spice_vec_last(ssp_spice *s, const char *name, double *value)
+{
+    pvector_info vi;
+    int rc = vec_lookup(s, name, &vi);
+    if (rc) return rc;
+    return copy_checked(s, name, vi->v_realdata + vi->v_length - 1, 1, value);
+}
+
+void ssp_spice_set_external(ssp_spice *s, ssp_spice_vsrc_fn vsrc, ssp_spice_sync_fn sync,
+                            void *payload)
+{
+    s->user_vsrc = vsrc;
+    s->user_sync = sync;
+    s->user_payload = payload;
+}
+
+/* ---- streaming ------------------------------------------------------ */
+
+int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
+                     const double *inputs, size_t k, const char *const *out_names, size_t nout,
+                     double *out)
+{
+    struct stream st;
+    double *t = NULL, *col = NULL;
+    size_t nt = 0, i, j, npts = k < 2 ? 2 : k; /* one vector still needs a step */
+    int rc;
+
+    if (nsrc == 0 || k == 0 || nout == 0)
+        return set_failure(s, SSP_EINVAL, "stream: need at least one source, vector and output");
+    rc = need_circuit(s, "stream");
+    if (rc) return rc;
+    memset(&st, 0, sizeof st);
+    st.names = src_names;
+    st.nsrc = nsrc;
+    st.inputs = inputs;
+    st.k = k;
+    st.slot = SSP_SPICE_SLOT_S;
+    st.sync_budget = (long)(SSP_SPICE_SYNC_CALLS_PER_SLOT * (k + 4));
+    s->stream = &st;
+    rc = ssp_spice_tran(s, st.slot, st.slot * (double)(npts - 1), st.slot, 0);
+    s->stream = NULL;
+    if (rc) return rc;
+    if (st.unknown_source)
+        return set_failure(s, SSP_EINVAL, "stream: the circuit has an external source not named "
+                                          "in the source list");
+    rc = ssp_spice_vec(s, "time", &t, &nt);
+    if (rc) return rc;
+    if (nt != npts) {
+        rc = set_failure(s, SSP_ESPICE,
+                         "stream: the transient produced %zu time points for %zu vectors "
+                         "(is the circuit memoryless?)", nt, npts);
+        goto done;
+    }
+    for (i = 0; i < npts; i++) {
+        if (fabs(t[i] - st.slot * (double)i) > SSP_SPICE_SLOT_TOL * st.slot) {
+            rc = set_failure(s, SSP_ESPICE, "stream: time point %zu at %g s, expected %g s", i,
+                             t[i], st.slot * (double)i);
+            goto done;
+        }
+    }
+    col = malloc(npts * sizeof *col);
+    if (!col) {
+        rc = set_failure(s, SSP_ENOMEM, "out of memory in stream");
+        goto done;
+    }
+    for (j = 0; j < nout; j++) {
+        rc = ssp_spice_vec_into(s, out_names[j], col, npts);
+        if (rc) goto done;
+        for (i = 0; i < k; i++) out[i * nout + j] = col[i];
+    }
+done:
+    free(t);
+    free(col);
+    return rc;
+}
