@@ -1,0 +1,135 @@
+/* ssp_yakopcic.c — the Yakopcic model (2011 EDL / 2013 TCAD), written once.
+ *
+ * The YAK_* macros are the only statement of the model; they are expanded as
+ * C for the integrator and stringified into the ngspice B-sources at the
+ * bottom of the file. Never write either form by hand.
+ *
+ * Equations (Yakopcic 2013, eqs. 1-8; the 2011 letter has the same form):
+ *   I = a1 x sinh(b V)  for V >= 0,   a2 x sinh(b V)  for V < 0
+ *   g(V) = Ap (e^V - e^Vp)     for V > Vp
+ *        = -An (e^-V - e^Vn)   for V < -Vn
+ *        = 0                   otherwise          (V in volts)
+ *   f(x) = e^(-alphap (x - xp)) wp(x)   if eta V >= 0 and x >= xp
+ *        = e^(alphan (x + xn - 1)) wn(x) if eta V < 0 and x <= 1 - xn
+ *        = 1                             otherwise
+ *   wp(x) = (xp - x)/(1 - xp) + 1,  wn(x) = x/(1 - xn)
+ *   dx/dt = eta g(V) f(x)
+ * I vanishes at x = 0, so a file must give x_lo > 0 (the lowest state a
+ * device is allowed to reach); that bound is a siamspice choice, not the
+ * paper's. */
+#include <math.h>
+#include <stdio.h>
+
+#include "device_impl.h"
+
+enum {
+    K_a1 = SSP_DEVICE_NCOMMON, K_a2, K_b, K_vp, K_vn, K_ap, K_an, K_xp, K_xn, K_alphap,
+    K_alphan, K_eta, K_NPAR
+};
+
+#define REQ SSP_PF_REQUIRED
+#define OLO SSP_PF_OPEN_LO
+#define OHI SSP_PF_OPEN_HI
+static const struct ssp_device_param yak_par[K_NPAR] = {
+    SSP_DEVICE_COMMON_PARAMS(0.0, REQ | OLO),
+    {"a1", SSP_UNIT_AMPERE, 0, HUGE_VAL, REQ | OLO, 0, NULL, "I-V amplitude for V >= 0"},
+    {"a2", SSP_UNIT_AMPERE, 0, HUGE_VAL, REQ | OLO, 0, NULL, "I-V amplitude for V < 0"},
+    {"b", SSP_UNIT_PER_VOLT, 0, HUGE_VAL, REQ | OLO, 0, NULL, "I-V sinh steepness"},
+    {"vp", SSP_UNIT_VOLT, 0, HUGE_VAL, REQ, 0, NULL, "positive threshold"},
+    {"vn", SSP_UNIT_VOLT, 0, HUGE_VAL, REQ, 0, NULL, "negative threshold (magnitude)"},
+    {"ap", SSP_UNIT_PER_SECOND, 0, HUGE_VAL, REQ | OLO, 0, NULL, "positive switching rate"},
+    {"an", SSP_UNIT_PER_SECOND, 0, HUGE_VAL, REQ | OLO, 0, NULL, "negative switching rate"},
+    {"xp", SSP_UNIT_ONE, 0, 1, REQ | OHI, 0, NULL, "state where the positive window starts"},
+    {"xn", SSP_UNIT_ONE, 0, 1, REQ | OHI, 0, NULL, "1 - state where the negative window starts"},
+    {"alphap", SSP_UNIT_ONE, 0, HUGE_VAL, REQ, 0, NULL, "positive window decay"},
+    {"alphan", SSP_UNIT_ONE, 0, HUGE_VAL, REQ, 0, NULL, "negative window decay"},
+    {"eta", SSP_UNIT_ONE, -1, 1, REQ | SSP_PF_NONZERO, 0, NULL, "direction of motion (+1 or -1)"},
+};
+#undef REQ
+#undef OLO
+#undef OHI
+
+static const char *const yak_cite[] = {
+    "C. Yakopcic, T. M. Taha, G. Subramanyam, R. E. Pino, S. Rogers, \"A Memristor",
+    "Device Model\", IEEE EDL 32(10):1436-1438, 2011, doi:10.1109/LED.2011.2163292;",
+    "C. Yakopcic, T. M. Taha, G. Subramanyam, R. E. Pino, \"Generalized Memristive",
+    "Device SPICE Model and its Application in Circuit Design\", IEEE TCAD",
+    "32(8):1201-1214, 2013, doi:10.1109/TCAD.2013.2252057.",
+    NULL};
+
+/* ---- the model, once -------------------------------------------------- */
+
+#define YAK_CURRENT(V, X)                                                                \
+    ((V) >= 0.0 ? SX_P(a1) * (X) * sinh(SX_P(b) * (V)) : SX_P(a2) * (X) * sinh(SX_P(b) * (V)))
+#define YAK_G(V)                                                                         \
+    ((V) > SX_P(vp) ? SX_P(ap) * (exp(V) - exp(SX_P(vp)))                                 \
+                    : ((V) < -SX_P(vn) ? -SX_P(an) * (exp(-(V)) - exp(SX_P(vn))) : 0.0))
+#define YAK_WP(X) ((SX_P(xp) - (X)) / (1.0 - SX_P(xp)) + 1.0)
+#define YAK_WN(X) ((X) / (1.0 - SX_P(xn)))
+#define YAK_F(V, X)                                                                      \
+    (SX_P(eta) * (V) >= 0.0                                                              \
+         ? ((X) >= SX_P(xp) ? exp(-SX_P(alphap) * ((X) - SX_P(xp))) * YAK_WP(X) : 1.0)     \
+         : ((X) <= 1.0 - SX_P(xn) ? exp(SX_P(alphan) * ((X) + SX_P(xn) - 1.0)) * YAK_WN(X)  \
+                                  : 1.0))
+#define YAK_RATE(V, X) (SX_P(eta) * YAK_G(V) * YAK_F(V, X))
+
+/* ---- as C ------------------------------------------------------------------ */
+#include "device_expr_c.h"
+
+static double yak_current(const double *p, double v, double x) { return YAK_CURRENT(v, x); }
+
+static double yak_rate(const double *p, double v, double x) { return YAK_RATE(v, x); }
+
+static void yak_cell_iv(const double *p, double x, ssp_cell_iv *iv)
+{
+    iv->kind = SSP_IV_SINH;
+    iv->gp = SX_P(a1) * x;
+    iv->gn = SX_P(a2) * x;
+    iv->b = SX_P(b);
+}
+
+static int yak_check(const double *p, const char **key, char *why, size_t n)
+{
+    if (fabs(SX_P(eta)) != 1.0) {
+        *key = "eta";
+        snprintf(why, n, "must be 1 or -1, got %g", SX_P(eta));
+        return 1;
+    }
+    return 0;
+}
+
+static void yak_vary(double *p, double s_gmin, double s_gmax)
+{
+    /* Gmax = a1 x_hi sinh(b Vr): scale a1, a2; Gmin = a1 x_lo sinh(b Vr). */
+    p[K_a1] *= s_gmax;
+    p[K_a2] *= s_gmax;
+    p[K_x_lo] *= s_gmin / s_gmax;
+}
+
+static size_t yak_thresholds(const double *p, double *v)
+{
+    v[0] = SX_P(vp);
+    v[1] = -SX_P(vn);
+    return 2;
+}
+
+/* ---- as SPICE -------------------------------------------------------------- */
+#include "device_expr_spice.h"
+
+const struct ssp_device_ops ssp_device_ops_yakopcic = {
+    .kind = "yakopcic",
+    .title = "Yakopcic generalized memristor model (Yakopcic et al. 2011, 2013)",
+    .cite = yak_cite,
+    .par = yak_par,
+    .npar = K_NPAR,
+    .check = yak_check,
+    .derive = NULL,
+    .vary = yak_vary,
+    .current = yak_current,
+    .rate = yak_rate,
+    .cell_iv = yak_cell_iv,
+    .pulses = NULL,
+    .thresholds = yak_thresholds,
+    .spice_current = SX_STR(YAK_CURRENT(v(p, n), SX_LIMIT(v(x)))),
+    .spice_rate = SX_STR(YAK_RATE(v(p, n), SX_LIMIT(v(x)))),
+};
