@@ -27,32 +27,36 @@ void ssp_twin_free(ssp_twin **pt)
     free(t->vel);
     free(t->q);
     free(t->size);
+    free(t->w_max);
     free(t->changes);
     free(t);
     *pt = NULL;
 }
 
 int ssp_twin_alloc(ssp_twin **out, ssp_ctx *ctx, size_t nmat, const size_t *sizes, int levels,
-                   double w_max, double threshold, int compensate)
+                   const double *w_max, double threshold, int compensate)
 {
     ssp_twin *t;
     *out = NULL;
-    if (levels < 2 || !(w_max > 0) || threshold < 0.5)
-        return ssp_error(ctx, SSP_EINVAL, "twin: need levels >= 2 (got %d), w_max > 0, threshold >= 0.5", levels);
+    if (levels < 2 || threshold < 0.5)
+        return ssp_error(ctx, SSP_EINVAL, "twin: need levels >= 2 (got %d) and threshold >= 0.5", levels);
+    for (size_t m = 0; m < nmat; m++)
+        if (!(w_max[m] > 0)) return ssp_error(ctx, SSP_EINVAL, "twin: w_max of matrix %zu must be positive", m);
     t = calloc(1, sizeof *t);
     if (!t) return ssp_error(ctx, SSP_ENOMEM, "out of memory allocating the twin");
     t->nmat = nmat;
     t->levels = levels;
-    t->w_max = w_max;
     t->threshold = threshold;
     t->compensate = compensate;
     t->size = malloc(nmat * sizeof *t->size);
+    t->w_max = malloc(nmat * sizeof *t->w_max);
+    if (t->w_max) memcpy(t->w_max, w_max, nmat * sizeof *w_max);
     t->w = calloc(nmat, sizeof *t->w);
     t->grad = calloc(nmat, sizeof *t->grad);
     t->acc = calloc(nmat, sizeof *t->acc);
     t->vel = calloc(nmat, sizeof *t->vel);
     t->q = calloc(nmat, sizeof *t->q);
-    if (!t->size || !t->w || !t->grad || !t->acc || !t->vel || !t->q) goto oom;
+    if (!t->size || !t->w_max || !t->w || !t->grad || !t->acc || !t->vel || !t->q) goto oom;
     for (size_t m = 0; m < nmat; m++) {
         t->size[m] = sizes[m];
         t->w[m] = calloc(sizes[m], sizeof **t->w);
@@ -72,11 +76,11 @@ oom:
     return ssp_error(ctx, SSP_ENOMEM, "out of memory allocating the twin");
 }
 
-double ssp_twin_step(const ssp_twin *t) { return t->w_max / (t->levels - 1); }
+double ssp_twin_step(const ssp_twin *t, size_t m) { return t->w_max[m] / (t->levels - 1); }
 
-int ssp_twin_level_of(const ssp_twin *t, double w)
+int ssp_twin_level_of(const ssp_twin *t, size_t m, double w)
 {
-    long q = lround(w / ssp_twin_step(t));
+    long q = lround(w / ssp_twin_step(t, m));
     long top = t->levels - 1;
     return (int)(q > top ? top : (q < -top ? -top : q));
 }
@@ -95,12 +99,12 @@ void ssp_twin_apply(ssp_twin *t, double lr, double momentum)
 {
     double inv = t->pending > 0 ? 1.0 / (double)t->pending : 1.0;
     for (size_t m = 0; m < t->nmat; m++) {
-        double *w = t->w[m], *a = t->acc[m], *v = t->vel[m];
+        double *w = t->w[m], *a = t->acc[m], *v = t->vel[m], wm = t->w_max[m];
         for (size_t i = 0; i < t->size[m]; i++) {
             double g = a[i] * inv, nw;
             v[i] = momentum * v[i] + g;
             nw = w[i] - lr * v[i];
-            w[i] = nw > t->w_max ? t->w_max : (nw < -t->w_max ? -t->w_max : nw);
+            w[i] = nw > wm ? wm : (nw < -wm ? -wm : nw);
             a[i] = 0;
         }
     }
@@ -109,21 +113,20 @@ void ssp_twin_apply(ssp_twin *t, double lr, double momentum)
 
 void ssp_twin_add(ssp_twin *t, size_t m, size_t idx, double delta)
 {
-    double nw = t->w[m][idx] + delta;
-    t->w[m][idx] = nw > t->w_max ? t->w_max : (nw < -t->w_max ? -t->w_max : nw);
+    double nw = t->w[m][idx] + delta, wm = t->w_max[m];
+    t->w[m][idx] = nw > wm ? wm : (nw < -wm ? -wm : nw);
 }
 
 static size_t quantize(ssp_twin *t, int all)
 {
-    double step = ssp_twin_step(t);
     size_t n = 0;
     for (size_t m = 0; m < t->nmat; m++) {
-        double *w = t->w[m];
+        double step = ssp_twin_step(t, m), *w = t->w[m];
         int *q = t->q[m];
         for (size_t i = 0; i < t->size[m]; i++) {
             double dist = fabs(w[i] / step - q[i]);
             int target = q[i];
-            if (all || dist >= t->threshold) target = ssp_twin_level_of(t, w[i]);
+            if (all || dist >= t->threshold) target = ssp_twin_level_of(t, m, w[i]);
             if (target != q[i] || all) {
                 ssp_twin_change *c = &t->changes[n++];
                 c->m = (unsigned)m;

@@ -5,7 +5,7 @@
  * software from the hardware forward pass are accumulated over k batches
  * (gradient accumulation), then applied to the float weights (SGD with
  * optional momentum). The float weights are then quantized onto the
- * differential pair's levels, q in -(L-1)..(L-1), w = q * w_max / (L-1).
+ * differential pair's levels, q in -(L-1)..(L-1), w = q * w_max[m] / (L-1).
  * A weight is rewritten only when its float value has moved at least
  * `threshold` levels away from the level currently written (0.5 = plain
  * rounding); only those weights go to the devices (sparse update).
@@ -41,7 +41,7 @@ typedef struct ssp_twin {
     int **q;            /* level written on the devices, signed (owned) */
     long pending;       /* batches accumulated since the last update */
     int levels;         /* L: levels per device */
-    double w_max;       /* weight of a full-range pair */
+    double *w_max;      /* per matrix: weight of a full-range pair (owned) */
     double threshold;   /* levels of movement that trigger a rewrite */
     int compensate;     /* keep the quantization error (1) or snap (0) */
     ssp_twin_change *changes; /* changes of the last quantization (owned) */
@@ -51,18 +51,18 @@ typedef struct ssp_twin {
 
 /* sizes[m] = rows * cols of matrix m. Weights start at 0, levels at 0. */
 int ssp_twin_alloc(ssp_twin **out, ssp_ctx *ctx, size_t nmat, const size_t *sizes, int levels,
-                   double w_max, double threshold, int compensate);
+                   const double *w_max, double threshold, int compensate);
 void ssp_twin_free(ssp_twin **t);
 
-/* Level spacing in weight units: w_max / (L - 1). */
-double ssp_twin_step(const ssp_twin *t);
-/* The level nearest to w, clamped to -(L-1)..(L-1). */
-int ssp_twin_level_of(const ssp_twin *t, double w);
+/* Level spacing of matrix m in weight units: w_max[m] / (L - 1). */
+double ssp_twin_step(const ssp_twin *t, size_t m);
+/* The level of matrix m nearest to w, clamped to -(L-1)..(L-1). */
+int ssp_twin_level_of(const ssp_twin *t, size_t m, double w);
 
 /* acc += grad; returns the number of batches now pending. */
 long ssp_twin_accumulate(ssp_twin *t);
 /* w -= lr * (momentum-filtered) mean of the accumulated gradients; clears
- * the accumulator. Weights are clipped to +-w_max. */
+ * the accumulator. Weights are clipped to +-w_max[m]. */
 void ssp_twin_apply(ssp_twin *t, double lr, double momentum);
 /* Add delta to one weight directly (tests, external updates). */
 void ssp_twin_add(ssp_twin *t, size_t m, size_t idx, double delta);

@@ -11,8 +11,9 @@ static ssp_twin *make(int compensate, double threshold)
 {
     ssp_twin *t = NULL;
     size_t sizes[2] = {4, 6};
+    const double w_max[2] = {1.0, 1.0};
     /* 11 levels: step = 1.0 / 10 */
-    SSP_ASSERT_OK(ssp_test_ctx(), ssp_twin_alloc(&t, ssp_test_ctx(), 2, sizes, 11, 1.0, threshold, compensate));
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_twin_alloc(&t, ssp_test_ctx(), 2, sizes, 11, w_max, threshold, compensate));
     return t;
 }
 
@@ -20,7 +21,7 @@ static void test_twin__sub_level_updates_cross_exactly_once(void)
 {
     ssp_twin *t = make(1, 0.5);
     int st, changes = 0, i;
-    double step = ssp_twin_step(t);
+    double step = ssp_twin_step(t, 0);
     CU_ASSERT(fabs(step - 0.1) < 1e-15);
     for (i = 0; i < 4; i++) { /* 4 x 0.3 levels = 1.2 levels */
         ssp_twin_add(t, 1, 2, 0.3 * step);
@@ -38,7 +39,7 @@ static void test_twin__without_compensation_small_updates_are_lost(void)
     ssp_twin *t = make(0, 0.5);
     int st, changes = 0;
     for (int i = 0; i < 10; i++) {
-        ssp_twin_add(t, 0, 0, 0.3 * ssp_twin_step(t));
+        ssp_twin_add(t, 0, 0, 0.3 * ssp_twin_step(t, 0));
         changes += (int)ssp_twin_quantize(t, ssp_test_ctx(), &st);
     }
     CU_ASSERT_EQUAL(changes, 0);
@@ -51,7 +52,7 @@ static void test_twin__sparse_change_list_is_exact(void)
 {
     ssp_twin *t = make(1, 0.5);
     int st;
-    double s = ssp_twin_step(t);
+    double s = ssp_twin_step(t, 0);
     size_t n;
     t->w[0][0] = 0.49 * s;  /* stays 0 */
     t->w[0][3] = -0.51 * s; /* -> -1 */
@@ -74,7 +75,7 @@ static void test_twin__threshold_suppresses_jitter(void)
 {
     ssp_twin *t = make(1, 1.0);
     int st;
-    double s = ssp_twin_step(t);
+    double s = ssp_twin_step(t, 0);
     t->w[0][1] = 0.8 * s; /* nearest level 1, but only 0.8 levels away */
     CU_ASSERT_EQUAL(ssp_twin_quantize(t, ssp_test_ctx(), &st), 0);
     t->w[0][1] = 1.0 * s;
