@@ -43,7 +43,8 @@ static const param params[] = {
     {"network", "kernel", P_LONG, OFF(kernel), "", 1, 7, NULL, "CNN: kernel size (odd)"},
     {"network", "fc", P_LONG, OFF(fc), "", 1, 4096, NULL, "CNN: hidden fully connected width"},
     {"network", "act_clip", P_DOUBLE, OFF(act_clip), "", 1e-3, 1e3, NULL, "activation clip = full read voltage"},
-    {"network", "w_max", P_DOUBLE, OFF(w_max), "", 1e-3, 1e3, NULL, "weight of a full-range differential pair"},
+    {"network", "w_max", P_DOUBLE, OFF(w_max), "", 1e-3, 1e3, NULL,
+     "weight of a full-range pair, in units of the layer's Glorot limit sqrt(6/(fan_in+fan_out))"},
     {"train", "method", P_CHOICE, OFF(method), "", 0, 0, "siamese|closed_loop|sgd|exsitu", "training method"},
     {"train", "lr", P_DOUBLE, OFF(lr), "", 1e-9, 100, NULL, "learning rate"},
     {"train", "lr_decay", P_DOUBLE, OFF(lr_decay), "", 1e-3, 1, NULL, "learning-rate factor per epoch"},
@@ -81,7 +82,7 @@ void ssp_config_defaults(ssp_config *c)
     c->kernel = 5;
     c->fc = 64;
     c->act_clip = 4.0;
-    c->w_max = 1.0;
+    c->w_max = 4.0;
     c->method = SSP_METHOD_SIAMESE;
     c->lr = 0.05;
     c->lr_decay = 1.0;

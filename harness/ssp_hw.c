@@ -17,7 +17,6 @@ struct ssp_hw {
     ssp_device **dev;                 /* dev[m]: 2 * rows * cols devices (owned) */
     double **w;                       /* read-back weights (owned) */
     double **g;                       /* read conductance of every device (owned) */
-    double g_sum;                     /* sum of all of g (S) */
     size_t ndev;                      /* devices in all matrices */
     ssp_device_levels *levels;        /* nominal level table (owned) */
     ssp_device_work *work;            /* integrator workspace (owned) */
@@ -74,7 +73,6 @@ static void refresh_weight(ssp_hw *hw, size_t m, size_t idx)
 {
     const ssp_device *d = hw->dev[m] + 2 * idx;
     double *g = hw->g[m] + 2 * idx, gp = read_g(&d[0]), gm = read_g(&d[1]);
-    hw->g_sum += (gp - g[0]) + (gm - g[1]);
     g[0] = gp;
     g[1] = gm;
     hw->w[m][idx] = hw->w_max[m] * (gp - gm) / hw->g_span;
@@ -314,7 +312,14 @@ int ssp_hw_preset(ssp_hw *hw, size_t m, const int *q)
 }
 
 double ssp_hw_pulses_per_level(const ssp_hw *hw) { return hw->ppl; }
-double ssp_hw_g_sum(const ssp_hw *hw) { return hw->g_sum; }
+double ssp_hw_g_sum(const ssp_hw *hw)
+{
+    /* summed in a fixed order every time, so a resumed run matches bit for bit */
+    double s = 0;
+    for (size_t m = 0; m < hw->nmat; m++)
+        for (size_t i = 0; i < 2 * hw->rows[m] * hw->cols[m]; i++) s += hw->g[m][i];
+    return s;
+}
 size_t ssp_hw_device_count(const ssp_hw *hw) { return hw->ndev; }
 double ssp_hw_read_voltage(const ssp_hw *hw) { return hw->read_v; }
 double ssp_hw_read_time(const ssp_hw *hw) { return hw->read_t; }

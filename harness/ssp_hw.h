@@ -85,7 +85,7 @@ size_t ssp_hw_nmat(const ssp_hw *hw);
 /* Devices of matrix m: 2 per weight, [2 idx] = G+, [2 idx + 1] = G-. */
 ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m);
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw);
-/* Sum of the read conductances of every device (S), kept up to date. */
+/* Sum of the read conductances of every device (S). */
 double ssp_hw_g_sum(const ssp_hw *hw);
 /* Total devices, read voltage (V) and read time (s): for pricing reads. */
 size_t ssp_hw_device_count(const ssp_hw *hw);
