@@ -235,9 +235,9 @@ int ssp_cmd_train(int argc, char **argv)
         if (rc) goto fail;
         if (tty && !quiet) fputc('\n', stderr);
         printf("epoch %ld: train loss %.4f, test accuracy %.2f %%, weight writes %llu of %llu closed-loop "
-               "(%.2f %% eliminated), energy ratio %.4g, latency ratio %.4g\n",
+               "(%.2f %% eliminated), energy ratio %.4g, latency ratio %.4g (verify-first: %.4g, %.4g)\n",
                m.epoch, m.train_loss, 100 * m.test_acc, m.hw.weight_writes, m.closed_loop.weight_writes,
-               m.updates_eliminated_pct, m.energy_ratio, m.latency_ratio);
+               m.updates_eliminated_pct, m.energy_ratio, m.latency_ratio, m.energy_ratio_vf, m.latency_ratio_vf);
         fflush(stdout);
         rc = write_outputs(ctx, dir, &cfg, t);
         if (rc) goto fail;

@@ -17,6 +17,8 @@ struct ssp_hw {
     ssp_device **dev;                 /* dev[m]: 2 * rows * cols devices (owned) */
     double **w;                       /* read-back weights (owned) */
     double **g;                       /* read conductance of every device (owned) */
+    unsigned **stamp;                 /* per weight: write epoch of its last write (owned) */
+    unsigned epoch;                   /* current write epoch (ssp_hw_mark) */
     size_t ndev;                      /* devices in all matrices */
     ssp_device_levels *levels;        /* nominal level table (owned) */
     ssp_device_work *work;            /* integrator workspace (owned) */
@@ -52,8 +54,10 @@ void ssp_hw_destroy(ssp_hw **phw)
         if (hw->dev) free(hw->dev[m]);
         if (hw->w) free(hw->w[m]);
         if (hw->g) free(hw->g[m]);
+        if (hw->stamp) free(hw->stamp[m]);
     }
     free(hw->g);
+    free(hw->stamp);
     free(hw->dev);
     free(hw->w);
     free(hw->rows);
@@ -97,6 +101,7 @@ int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, siz
     hw->nmat = nmat;
     hw->verify_max = verify_max;
     hw->g_span = ssp_device_model_gmax(model) - ssp_device_model_gmin(model);
+    hw->epoch = 1;
     ssp_device_model_pulse(model, SSP_DEVICE_SET, &hw->set_v, &hw->set_w);
     ssp_device_model_pulse(model, SSP_DEVICE_RESET, &hw->reset_v, &hw->reset_w);
     hw->edge = ssp_device_model_edge(model);
@@ -107,9 +112,10 @@ int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, siz
     hw->dev = calloc(nmat, sizeof *hw->dev);
     hw->w = calloc(nmat, sizeof *hw->w);
     hw->g = calloc(nmat, sizeof *hw->g);
+    hw->stamp = calloc(nmat, sizeof *hw->stamp);
     hw->w_max = malloc(nmat * sizeof *hw->w_max);
     if (hw->w_max) memcpy(hw->w_max, w_max, nmat * sizeof *w_max);
-    if (!hw->rows || !hw->cols || !hw->dev || !hw->w || !hw->g || !hw->w_max) {
+    if (!hw->rows || !hw->cols || !hw->dev || !hw->w || !hw->g || !hw->stamp || !hw->w_max) {
         rc = ssp_error(ctx, SSP_ENOMEM, "out of memory creating the hardware model");
         goto fail;
     }
@@ -134,8 +140,9 @@ int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, siz
         hw->dev[m] = malloc(2 * n * sizeof **hw->dev);
         hw->w[m] = malloc(n * sizeof **hw->w);
         hw->g[m] = calloc(2 * n, sizeof **hw->g);
+        hw->stamp[m] = calloc(n, sizeof **hw->stamp);
         hw->ndev += 2 * n;
-        if (!hw->dev[m] || !hw->w[m] || !hw->g[m]) {
+        if (!hw->dev[m] || !hw->w[m] || !hw->g[m] || !hw->stamp[m]) {
             rc = ssp_error(ctx, SSP_ENOMEM, "out of memory allocating %zu devices", 2 * n);
             goto fail;
         }
@@ -269,6 +276,7 @@ int ssp_hw_write(ssp_hw *hw, size_t m, size_t idx, int q, int mode, ssp_hw_stats
     }
     if (rc) return rc;
     if (st->device_writes > before || mode == SSP_HW_VERIFY) st->weight_writes++;
+    hw->stamp[m][idx] = hw->epoch;
     refresh_weight(hw, m, idx);
     return SSP_OK;
 }
@@ -288,6 +296,7 @@ int ssp_hw_pulse(ssp_hw *hw, size_t m, size_t idx, long npulses, ssp_hw_stats *s
     }
     st->device_writes++;
     st->weight_writes++;
+    hw->stamp[m][idx] = hw->epoch;
     refresh_weight(hw, m, idx);
     return rc;
 }
@@ -312,6 +321,27 @@ int ssp_hw_preset(ssp_hw *hw, size_t m, const int *q)
 }
 
 double ssp_hw_pulses_per_level(const ssp_hw *hw) { return hw->ppl; }
+void ssp_hw_mark(ssp_hw *hw) { hw->epoch++; }
+
+double ssp_hw_untouched_carrier_g(const ssp_hw *hw)
+{
+    double s = 0;
+    for (size_t m = 0; m < hw->nmat; m++) {
+        const double *g = hw->g[m];
+        const unsigned *st = hw->stamp[m];
+        for (size_t i = 0; i < hw->rows[m] * hw->cols[m]; i++)
+            if (st[i] != hw->epoch) s += g[2 * i] > g[2 * i + 1] ? g[2 * i] : g[2 * i + 1];
+    }
+    return s;
+}
+
+void ssp_hw_set_pulse(const ssp_hw *hw, double *v, double *width, double *edge)
+{
+    *v = hw->set_v;
+    *width = hw->set_w;
+    *edge = hw->edge;
+}
+
 double ssp_hw_g_sum(const ssp_hw *hw)
 {
     /* summed in a fixed order every time, so a resumed run matches bit for bit */

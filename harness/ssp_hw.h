@@ -85,6 +85,14 @@ size_t ssp_hw_nmat(const ssp_hw *hw);
 /* Devices of matrix m: 2 per weight, [2 idx] = G+, [2 idx + 1] = G-. */
 ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m);
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw);
+/* Sum over the weights NOT written since ssp_hw_mark() of the read
+ * conductance of the device carrying each weight (the larger of the pair),
+ * in S: what pricing a one-pulse rewrite of every untouched weight needs. */
+double ssp_hw_untouched_carrier_g(const ssp_hw *hw);
+/* Start a new write epoch for ssp_hw_untouched_carrier_g. */
+void ssp_hw_mark(ssp_hw *hw);
+/* Default SET pulse amplitude (V) and width (s). */
+void ssp_hw_set_pulse(const ssp_hw *hw, double *v, double *width, double *edge);
 /* Sum of the read conductances of every device (S). */
 double ssp_hw_g_sum(const ssp_hw *hw);
 /* Total devices, read voltage (V) and read time (s): for pricing reads. */

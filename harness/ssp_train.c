@@ -42,7 +42,7 @@ struct ssp_train {
     double loss_sum;
     size_t correct, seen;
     long steps, updates;
-    ssp_hw_stats ep_hw, ep_cl;
+    ssp_hw_stats ep_hw, ep_cl, ep_vf;
     double t_fwd, t_bwd, t_q, t_prog;
     ssp_epoch_metrics *hist;      /* finished epochs (owned) */
     size_t nhist;
@@ -160,6 +160,7 @@ static void epoch_reset(ssp_train *t)
     t->steps = t->updates = 0;
     memset(&t->ep_hw, 0, sizeof t->ep_hw);
     memset(&t->ep_cl, 0, sizeof t->ep_cl);
+    memset(&t->ep_vf, 0, sizeof t->ep_vf);
     t->t_fwd = t->t_bwd = t->t_q = t->t_prog = 0;
 }
 
@@ -237,22 +238,33 @@ const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n)
     return t->hist;
 }
 
-/* Price a closed-loop update of every weight on this step: one verify read
- * per device, the same pulses as the method needed, and a verify read after
- * each of them, at the devices' present conductances. */
+/* Price the two closed-loop references of this step (see ssp_train.h), at
+ * the devices' present conductances. */
 static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step)
 {
     double vr = ssp_hw_read_voltage(t->hw), tr = ssp_hw_read_time(t->hw), gsum = ssp_hw_g_sum(t->hw);
-    double ndev = (double)ssp_hw_device_count(t->hw), gmean = gsum / ndev;
-    ssp_hw_stats cl = {0};
+    double ndev = (double)ssp_hw_device_count(t->hw), gmean = gsum / ndev, vs, ws, edge;
+    double untouched = (double)(t->nweights - step->weight_writes);
+    ssp_hw_stats vf = {0}, cl = {0};
+    ssp_hw_set_pulse(t->hw, &vs, &ws, &edge);
+    vf.weight_writes = step->weight_writes;
+    vf.device_writes = step->device_writes;
+    vf.pulses = step->pulses;
+    vf.reads = (unsigned long long)ndev + step->pulses;
+    vf.pulse_energy_j = step->pulse_energy_j;
+    vf.pulse_latency_s = step->pulse_latency_s;
+    vf.read_energy_j = vr * vr * tr * (gsum + (double)step->pulses * gmean);
+    vf.read_latency_s = tr * (ndev + (double)step->pulses);
+    ssp_hw_stats_add(&t->ep_vf, &vf);
+    cl = vf;
     cl.weight_writes = t->nweights;
-    cl.device_writes = step->device_writes;
-    cl.pulses = step->pulses;
-    cl.reads = (unsigned long long)ndev + step->pulses;
-    cl.pulse_energy_j = step->pulse_energy_j;
-    cl.pulse_latency_s = step->pulse_latency_s;
-    cl.read_energy_j = vr * vr * tr * (gsum + (double)step->pulses * gmean);
-    cl.read_latency_s = tr * (ndev + (double)step->pulses);
+    cl.device_writes = step->device_writes + (unsigned long long)untouched;
+    cl.pulses = step->pulses + (unsigned long long)untouched;
+    cl.reads = (unsigned long long)ndev + cl.pulses;
+    cl.pulse_energy_j += vs * vs * ws * ssp_hw_untouched_carrier_g(t->hw);
+    cl.pulse_latency_s += untouched * (ws + 2 * edge);
+    cl.read_energy_j += vr * vr * tr * untouched * gmean;
+    cl.read_latency_s += tr * untouched;
     ssp_hw_stats_add(&t->ep_cl, &cl);
 }
 
@@ -263,6 +275,7 @@ static int program_update(ssp_train *t)
     int rc = SSP_OK, status;
     double t0 = now_s();
     size_t n;
+    ssp_hw_mark(t->hw);
     if (t->cfg.method == SSP_METHOD_SIAMESE) {
         n = ssp_twin_quantize(t->twin, t->ctx, &status);
         t->t_q += now_s() - t0;
@@ -296,9 +309,10 @@ static int program_update(ssp_train *t)
     t->t_prog += now_s() - t0;
     if (rc) return rc;
     ssp_hw_stats_add(&t->ep_hw, &st);
-    if (t->cfg.method == SSP_METHOD_CLOSED_LOOP)
+    if (t->cfg.method == SSP_METHOD_CLOSED_LOOP) {
         ssp_hw_stats_add(&t->ep_cl, &st);
-    else
+        ssp_hw_stats_add(&t->ep_vf, &st);
+    } else
         price_closed_loop(t, &st);
     t->updates++;
     return SSP_OK;
@@ -392,6 +406,7 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
         }
         ssp_hw_stats_add(&t->ep_hw, &st);
         ssp_hw_stats_add(&t->ep_cl, &st);
+        ssp_hw_stats_add(&t->ep_vf, &st);
         t->t_prog += now_s() - t0;
         t0 = now_s();
     }
@@ -407,11 +422,16 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
     m->weights = t->nweights;
     m->hw = t->ep_hw;
     m->closed_loop = t->ep_cl;
+    m->verify_first = t->ep_vf;
     m->updates_eliminated_pct =
         t->ep_cl.weight_writes ? 100.0 * (1.0 - (double)t->ep_hw.weight_writes / (double)t->ep_cl.weight_writes) : 0;
     m->energy_ratio = ssp_hw_stats_energy(&t->ep_cl) > 0 ? ssp_hw_stats_energy(&t->ep_hw) / ssp_hw_stats_energy(&t->ep_cl) : 0;
     m->latency_ratio =
         ssp_hw_stats_latency(&t->ep_cl) > 0 ? ssp_hw_stats_latency(&t->ep_hw) / ssp_hw_stats_latency(&t->ep_cl) : 0;
+    m->energy_ratio_vf =
+        ssp_hw_stats_energy(&t->ep_vf) > 0 ? ssp_hw_stats_energy(&t->ep_hw) / ssp_hw_stats_energy(&t->ep_vf) : 0;
+    m->latency_ratio_vf =
+        ssp_hw_stats_latency(&t->ep_vf) > 0 ? ssp_hw_stats_latency(&t->ep_hw) / ssp_hw_stats_latency(&t->ep_vf) : 0;
     m->t_forward = t->t_fwd;
     m->t_backward = t->t_bwd;
     m->t_quantize = t->t_q;
@@ -454,6 +474,7 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     W(t->updates);
     W(t->ep_hw);
     W(t->ep_cl);
+    W(t->ep_vf);
     W(t->t_fwd);
     W(t->t_bwd);
     W(t->t_q);
@@ -490,7 +511,7 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
                          path, seed, ntrain, nweights, t->cfg.seed, t->train->n, t->nweights);
     }
     ok = ok && R(t->epochs_done) && R(t->pos) && R(t->lr) && R(t->loss_sum) && R(t->correct) && R(t->seen) &&
-         R(t->steps) && R(t->updates) && R(t->ep_hw) && R(t->ep_cl) && R(t->t_fwd) && R(t->t_bwd) && R(t->t_q) &&
+         R(t->steps) && R(t->updates) && R(t->ep_hw) && R(t->ep_cl) && R(t->ep_vf) && R(t->t_fwd) && R(t->t_bwd) && R(t->t_q) &&
          R(t->t_prog) && R(nhist);
     if (ok) {
         ssp_epoch_metrics *h = realloc(t->hist, (nhist ? nhist : 1) * sizeof *h);
