@@ -63,11 +63,11 @@ static int load_data(ssp_train *t)
     const char *sub = fashion ? "fashion-mnist" : "mnist", *ext = fashion ? ".gz" : "";
     snprintf(img, sizeof img, "%s/%s/train-images-idx3-ubyte%s", c->data_dir, sub, ext);
     snprintf(lab, sizeof lab, "%s/%s/train-labels-idx1-ubyte%s", c->data_dir, sub, ext);
-    rc = ssp_dataset_load(&t->train, t->ctx, img, lab);
+    rc = ssp_dataset_load(&t->train, t->ctx, img, lab, (size_t)c->train_limit);
     if (rc) return rc;
     snprintf(img, sizeof img, "%s/%s/t10k-images-idx3-ubyte%s", c->data_dir, sub, ext);
     snprintf(lab, sizeof lab, "%s/%s/t10k-labels-idx1-ubyte%s", c->data_dir, sub, ext);
-    rc = ssp_dataset_load(&t->test, t->ctx, img, lab);
+    rc = ssp_dataset_load(&t->test, t->ctx, img, lab, (size_t)c->test_limit);
     if (rc) return rc;
     rc = ssp_dataset_prepare(t->train, t->ctx, (size_t)c->train_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
     if (!rc) rc = ssp_dataset_prepare(t->test, t->ctx, (size_t)c->test_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
