@@ -480,7 +480,7 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     W(t->t_q);
     W(t->t_prog);
     W(t->nhist);
-    fwrite(t->hist, sizeof *t->hist, t->nhist, f);
+    if (t->nhist) fwrite(t->hist, sizeof *t->hist, t->nhist, f);
     fwrite(t->order, sizeof *t->order, ntrain, f);
     if (gsl_rng_fwrite(f, t->rng) != 0 || ssp_twin_write(t->twin, f) != SSP_OK ||
         ssp_hw_write_state(t->hw, f) != SSP_OK) {
