@@ -4,5 +4,7 @@
 
 /* argv[0] is "train". Returns the process exit status (0, 1 or 2). */
 int ssp_cmd_train(int argc, char **argv);
+/* `siamspice plot RUN_DIR` (harness/cmd_plot.c). */
+int ssp_cmd_plot(int argc, char **argv);
 
 #endif

@@ -109,10 +109,22 @@ static void script_terminal(FILE *f, const char *name, int svg, int w, int h)
         fprintf(f, "set terminal pngcairo size %d,%d font 'Sans,11'\nset output '%s.png'\n", w, h, name);
 }
 
+/* A baseline's legend title: its method, '_' shown as '-' (gnuplot would
+ * read '_' as a subscript). */
+static const char *title_of(const char *dirname, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", dirname + 9);
+    for (char *c = buf; *c; c++)
+        if (*c == '_') *c = '-';
+    return buf;
+}
+
 static void write_script(FILE *f, const char *dir, char names[][64], size_t nb, int have_hist)
 {
+    char tb[64];
     fprintf(f, "# plots.gp — written by siamspice; run with: cd %s && gnuplot plots.gp\n", dir);
-    fprintf(f, "set datafile separator ','\nset key autotitle columnhead\nset grid\nset key outside right\n");
+    fprintf(f, "set datafile separator ','\nset key autotitle columnhead\nset grid\nset key outside right\n"
+               "set xtics 1\nset mxtics 1\n");
     for (int svg = 0; svg < 2; svg++) {
         /* accuracy and loss per epoch, method against baselines */
         script_terminal(f, "accuracy_loss", svg, 1100, 800);
@@ -121,12 +133,12 @@ static void write_script(FILE *f, const char *dir, char names[][64], size_t nb, 
         fprintf(f, "plot 'metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title 'this run (main method)'");
         for (size_t i = 0; i < nb; i++)
             fprintf(f, ", \\\n  '%s/metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title '%s'",
-                    names[i], names[i] + 9);
+                    names[i], title_of(names[i], tb, sizeof tb));
         fprintf(f, "\nset ylabel 'training loss (cross-entropy)'\n");
         fprintf(f, "plot 'metrics.csv' using 'epoch':'train_loss' with linespoints lw 2 title 'this run (main method)'");
         for (size_t i = 0; i < nb; i++)
             fprintf(f, ", \\\n  '%s/metrics.csv' using 'epoch':'train_loss' with linespoints lw 2 title '%s'", names[i],
-                    names[i] + 9);
+                    title_of(names[i], tb, sizeof tb));
         fprintf(f, "\nunset multiplot\n");
         /* cumulative writes, energy and latency: method against closed loop */
         script_terminal(f, "cumulative_cost", svg, 1100, 1100);
@@ -150,14 +162,15 @@ static void write_script(FILE *f, const char *dir, char names[][64], size_t nb, 
         fprintf(f, "unset multiplot\nunset logscale y\nset format y '%%g'\n");
         if (have_hist) {
             script_terminal(f, "conductance_histogram", svg, 1100, 900);
-            fprintf(f, "stats 'conductance_hist.csv' using 'layer' nooutput\nnl = int(STATS_max)\n");
+            fprintf(f, "stats 'conductance_hist.csv' using 'layer' nooutput\nnl = int(STATS_max)\n"
+                       "stats 'conductance_hist.csv' using 'devices' nooutput\ntop = 2 * STATS_max\n");
             fprintf(f, "set multiplot layout nl,1 title 'Device conductances per layer (grey lines: level targets)'\n");
-            fprintf(f, "set logscale y\nset xlabel 'read conductance (uS)'\nset ylabel 'devices'\nset style fill solid 0.6\n");
+            fprintf(f, "set xtics autofreq\nset mxtics default\nset logscale y\nset xlabel 'read conductance (uS)'\nset ylabel 'devices'\nset style fill solid 0.6\n");
             fprintf(f, "do for [L=1:nl] {\n"
-                       "  plot 'levels.csv' using (column('g_S')*1e6):(1):(0):(1e9) with vectors nohead lc rgb '#bbbbbb' notitle, \\\n"
+                       "  plot 'levels.csv' using (column('g_S')*1e6):(1):(0):(top) with vectors nohead lc rgb '#bbbbbb' notitle, \\\n"
                        "       'conductance_hist.csv' using (column('layer')==L ? column('g_S')*1e6 : 1/0):(column('devices')>0 ? column('devices') : 1/0) "
                        "with impulses lw 3 title sprintf('layer %%d', L)\n}\n");
-            fprintf(f, "unset multiplot\nunset logscale y\n");
+            fprintf(f, "unset multiplot\nunset logscale y\nset xtics 1\n");
         }
     }
 }
