@@ -72,10 +72,17 @@ static void log_to_both(int level, const char *event, const char *kv, void *payl
     if (level <= s->level) fprintf(stderr, "siamspice %s %s: %s\n", name, event, kv);
 }
 
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void progress(const ssp_train *t, long epochs, int tty, double t_start, size_t *last_decile)
 {
     size_t step = ssp_train_step_in_epoch(t), total = ssp_train_steps_per_epoch(t);
-    double frac = total ? (double)step / (double)total : 1, el = (double)clock() / CLOCKS_PER_SEC - t_start;
+    double frac = total ? (double)step / (double)total : 1, el = wall_s() - t_start;
     long ep = ssp_train_epochs_done(t) + 1;
     if (tty) {
         int width = 30, fill = (int)(frac * width);
@@ -152,7 +159,7 @@ static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int 
     while (ssp_train_epochs_done(t) < cfg->epochs) {
         int done = 0;
         size_t last_decile = 0;
-        double t0 = (double)clock() / CLOCKS_PER_SEC;
+        double t0 = wall_s();
         ssp_epoch_metrics m;
         while (!done) {
             rc = ssp_train_step(t, &done);
@@ -278,7 +285,11 @@ int ssp_cmd_train(int argc, char **argv)
         char sub[PATH_CAP];
         cb.method = methods[b];
         cb.baselines[0] = '\0';
-        snprintf(sub, sizeof sub, "%s/baseline-%s", dir, ssp_method_name(methods[b]));
+        if (snprintf(sub, sizeof sub, "%s/baseline-%s", dir, ssp_method_name(methods[b])) >= (int)sizeof sub) {
+            fprintf(stderr, "siamspice train: run directory name too long\n");
+            status = 2;
+            break;
+        }
         status = run_method(ctx, &cb, sub, resume != NULL, quiet, tty, &sink);
     }
     if (status == 0) {

@@ -28,6 +28,7 @@ static int usage(FILE *to)
           "commands:\n"
           "  train       train a crossbar network in situ (siamspice train --help)\n"
           "  plot        draw a run directory's plots (siamspice plot --help)\n"
+          "  bench       run the built benchmarks, print their BENCH lines\n"
           "  --version   print the siamspice, ngspice and solver versions\n",
           to);
     return to == stderr ? 2 : 0;
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
         status = ssp_cmd_train(argc - 1, argv + 1);
     else if (strcmp(argv[1], "plot") == 0)
         status = ssp_cmd_plot(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "bench") == 0)
+        status = ssp_cmd_bench(argc - 1, argv + 1);
     else if (strcmp(argv[1], "--version") == 0)
         status = print_version(ctx);
     else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)

@@ -6,5 +6,7 @@
 int ssp_cmd_train(int argc, char **argv);
 /* `siamspice plot RUN_DIR` (harness/cmd_plot.c). */
 int ssp_cmd_plot(int argc, char **argv);
+/* `siamspice bench [NAME...]` (harness/cmd_bench.c). */
+int ssp_cmd_bench(int argc, char **argv);
 
 #endif

@@ -106,6 +106,9 @@ static void test_cli__help_and_version(void)
     run_cli(&R, "plot", "--help", NULL);
     CU_ASSERT_EQUAL(R.status, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "RUN_DIR"));
+    run_cli(&R, "bench", "--help", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "BENCH"));
 }
 
 static void test_cli__bad_usage_exits_2(void)
@@ -128,6 +131,8 @@ static void test_cli__bad_usage_exits_2(void)
     CU_ASSERT_EQUAL(R.status, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "train.speed"));
     run_cli(&R, "plot", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    run_cli(&R, "bench", "--fast", NULL);
     CU_ASSERT_EQUAL(R.status, 2);
     run_cli(&R, "plot", "/nonexistent/run", NULL);
     CU_ASSERT_EQUAL(R.status, 1);
