@@ -86,11 +86,11 @@ void ssp_config_defaults(ssp_config *c)
     c->act_clip = 4.0;
     c->w_max = 4.0;
     c->method = SSP_METHOD_SIAMESE;
-    c->lr = 0.05;
-    c->lr_decay = 1.0;
+    c->lr = 0.15;
+    c->lr_decay = 0.8;
     c->batch = 32;
     c->accumulate = 1;
-    c->update_threshold = 0.5;
+    c->update_threshold = 0.75;
     c->compensate = 1;
     c->init_scale = 1.0;
     snprintf(c->device_params, sizeof c->device_params, "devicemodels/params/vteam32.ini");
