@@ -8,5 +8,7 @@ int ssp_cmd_train(int argc, char **argv);
 int ssp_cmd_plot(int argc, char **argv);
 /* `siamspice bench [NAME...]` (harness/cmd_bench.c). */
 int ssp_cmd_bench(int argc, char **argv);
+/* `siamspice infer RUN_DIR` (harness/cmd_infer.c). */
+int ssp_cmd_infer(int argc, char **argv);
 
 #endif

@@ -109,6 +109,9 @@ static void test_cli__help_and_version(void)
     run_cli(&R, "bench", "--help", NULL);
     CU_ASSERT_EQUAL(R.status, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "BENCH"));
+    run_cli(&R, "infer", "--help", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "checkpoint"));
 }
 
 static void test_cli__bad_usage_exits_2(void)
@@ -134,6 +137,11 @@ static void test_cli__bad_usage_exits_2(void)
     CU_ASSERT_EQUAL(R.status, 2);
     run_cli(&R, "bench", "--fast", NULL);
     CU_ASSERT_EQUAL(R.status, 2);
+    run_cli(&R, "infer", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    run_cli(&R, "infer", "/nonexistent/run", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "/nonexistent/run/config.ini"));
     run_cli(&R, "plot", "/nonexistent/run", NULL);
     CU_ASSERT_EQUAL(R.status, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "/nonexistent/run"));
@@ -229,6 +237,10 @@ static void test_cli__train_writes_a_parseable_run_directory(void)
     /* the resolved config reloads: a resume of a finished run is a no-op */
     run_cli(&R, "train", "--resume", dir, "-q", NULL);
     CU_ASSERT_EQUAL(R.status, 0);
+    /* and the checkpoint evaluates to the last epoch's accuracy */
+    run_cli(&R, "infer", dir, NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "epoch 2, test accuracy"));
 }
 
 static int wait_for_text(const char *path, const char *text, double seconds)
