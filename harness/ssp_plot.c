@@ -191,10 +191,10 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
     write_script(ssp_file_stream(af), dir, names, nb, exists(dir, "conductance_hist.csv") && exists(dir, "levels.csv"));
     rc = ssp_file_atomic_commit(&af, ctx);
     if (rc) return rc;
-    /* gnuplot runs in the run directory; its messages go to plots.log */
-    snprintf(p, sizeof p, "%s/plots.log", dir);
+    /* gnuplot runs in the run directory (paths below are relative to it);
+     * its messages go to plots.log */
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "plots.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
     argv[0] = (char *)(uintptr_t) "gnuplot";
     argv[1] = (char *)(uintptr_t) "plots.gp";
@@ -215,6 +215,7 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
     if (rc) return rc;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         unsigned char *log = NULL;
+        snprintf(p, sizeof p, "%s/plots.log", dir);
         size_t len = 0;
         ssp_file_read_all(ctx, p, &log, &len);
         rc = ssp_error(ctx, SSP_EIO, "gnuplot failed on %s/plots.gp: %.400s", dir, log ? (char *)log : "");
