@@ -7,6 +7,7 @@
 #define SSP_VERSION "0.1.0"
 
 #include "ssp_error.h"
+#include "ssp_cmd_train.h"
 #include "ssp_spice.h"
 
 static int print_version(ssp_ctx *ctx)
@@ -25,6 +26,7 @@ static int usage(FILE *to)
 {
     fputs("usage: siamspice <command> [options]\n"
           "commands:\n"
+          "  train       train a crossbar network in situ (siamspice train --help)\n"
           "  --version   print the siamspice, ngspice and solver versions\n",
           to);
     return to == stderr ? 2 : 0;
@@ -39,7 +41,9 @@ int main(int argc, char **argv)
         fputs("siamspice: out of memory\n", stderr);
         return 1;
     }
-    if (strcmp(argv[1], "--version") == 0)
+    if (strcmp(argv[1], "train") == 0)
+        status = ssp_cmd_train(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "--version") == 0)
         status = print_version(ctx);
     else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         status = usage(stdout);

@@ -164,3 +164,42 @@ void ssp_dataset_free(ssp_dataset **d)
     free(*d);
     *d = NULL;
 }
+
+int ssp_dataset_prepare(ssp_dataset *d, ssp_ctx *ctx, size_t limit, int downsample, size_t crop,
+                        double binarize)
+{
+    size_t rows = d->rows, cols = d->cols, r2, c2, off_r, off_c, i;
+    double *nx;
+    if (limit && limit < d->n) d->n = limit;
+    if (downsample != 1 && downsample != 2)
+        return ssp_error(ctx, SSP_EINVAL, "downsample factor %d not 1 or 2", downsample);
+    if (downsample == 2 && (rows % 2 || cols % 2))
+        return ssp_error(ctx, SSP_EINVAL, "cannot halve a %zux%zu image", rows, cols);
+    r2 = rows / (size_t)downsample;
+    c2 = cols / (size_t)downsample;
+    if (crop > r2 || crop > c2)
+        return ssp_error(ctx, SSP_EINVAL, "crop %zu larger than the %zux%zu image", crop, r2, c2);
+    if (!crop) crop = r2 < c2 ? r2 : c2;
+    off_r = (r2 - crop) / 2;
+    off_c = (c2 - crop) / 2;
+    nx = malloc(d->n * crop * crop * sizeof *nx);
+    if (!nx) return ssp_error(ctx, SSP_ENOMEM, "out of memory preparing the data set");
+    for (i = 0; i < d->n; i++) {
+        const double *img = d->x + i * d->dim;
+        double *o = nx + i * crop * crop;
+        for (size_t y = 0; y < crop; y++)
+            for (size_t x = 0; x < crop; x++) {
+                size_t yy = (y + off_r) * (size_t)downsample, xx = (x + off_c) * (size_t)downsample;
+                double v = img[yy * cols + xx];
+                if (downsample == 2)
+                    v = 0.25 * (v + img[yy * cols + xx + 1] + img[(yy + 1) * cols + xx] + img[(yy + 1) * cols + xx + 1]);
+                if (binarize > 0) v = v >= binarize ? 1.0 : 0.0;
+                o[y * crop + x] = v;
+            }
+    }
+    free(d->x);
+    d->x = nx;
+    d->rows = d->cols = crop;
+    d->dim = crop * crop;
+    return SSP_OK;
+}

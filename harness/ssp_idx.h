@@ -43,4 +43,10 @@ typedef struct ssp_dataset {
 int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels);
 void ssp_dataset_free(ssp_dataset **d);
 
+/* Keep the first `limit` examples (0: all), average 2x2 blocks when
+ * downsample is 2, keep the centre crop x crop pixels (0: all), and
+ * threshold pixels at binarize (> 0) to 0 or 1. */
+int ssp_dataset_prepare(ssp_dataset *d, ssp_ctx *ctx, size_t limit, int downsample, size_t crop,
+                        double binarize);
+
 #endif

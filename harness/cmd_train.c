@@ -1,0 +1,256 @@
+/* cmd_train.c — `siamspice train`: the driver of the training loop.
+ *
+ * Owns what the library must not: the run directory, printing and the
+ * progress display, checkpoints after every epoch, and SIGINT/SIGTERM (the
+ * current step finishes, a checkpoint is written, the run stops cleanly and
+ * can be continued with --resume). The signal flag is the one piece of
+ * process-wide state, as a signal handler requires. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ssp_cmd_train.h"
+#include "ssp_config.h"
+#include "ssp_file.h"
+#include "ssp_report.h"
+#include "ssp_train.h"
+
+enum { PATH_CAP = 4096, MAX_SETS = 64, NAME_ROOM = 64 };
+
+static volatile sig_atomic_t g_stop; /* set by SIGINT / SIGTERM */
+
+/* dir/name into p (PATH_CAP); dir is checked to leave NAME_ROOM. */
+static void in_dir(char *p, const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    memcpy(p, dir, n);
+    p[n] = '/';
+    memcpy(p + n + 1, name, strlen(name) + 1);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static int usage(FILE *to)
+{
+    fputs("usage: siamspice train --config FILE [--set SECTION.KEY=VALUE]... [--out DIR] [-q]\n"
+          "       siamspice train --resume RUN_DIR [-q]\n"
+          "\n"
+          "Train a crossbar network in situ on the simulated hardware.\n"
+          "  --config FILE   INI configuration (see configs/default.ini)\n"
+          "  --set S.K=V     override one parameter, e.g. --set train.lr=0.02\n"
+          "  --out DIR       run directory (default runs/<name>-<timestamp>)\n"
+          "  --resume DIR    continue an interrupted run from DIR/checkpoint.bin\n"
+          "  -q              no progress display\n"
+          "Writes config.ini, metrics.csv, metrics.json, checkpoint.bin, report.txt and\n"
+          "run.log into the run directory. Exit status: 0 done, 1 failed or interrupted,\n"
+          "2 bad usage or input.\n",
+          to);
+    return to == stderr ? 2 : 0;
+}
+
+struct log_sink {
+    FILE *file; /* run.log, may be NULL */
+    int level;  /* most verbose level shown on stderr */
+};
+
+static void log_to_both(int level, const char *event, const char *kv, void *payload)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    struct log_sink *s = payload;
+    const char *name = (level >= 0 && level <= 3) ? names[level] : "log";
+    if (s->file) fprintf(s->file, "%s %s: %s\n", name, event, kv);
+    if (level <= s->level) fprintf(stderr, "siamspice %s %s: %s\n", name, event, kv);
+}
+
+static void progress(const ssp_train *t, long epochs, int tty, double t_start, size_t *last_decile)
+{
+    size_t step = ssp_train_step_in_epoch(t), total = ssp_train_steps_per_epoch(t);
+    double frac = total ? (double)step / (double)total : 1, el = (double)clock() / CLOCKS_PER_SEC - t_start;
+    long ep = ssp_train_epochs_done(t) + 1;
+    if (tty) {
+        int width = 30, fill = (int)(frac * width);
+        double eta = frac > 0 ? el / frac * (1 - frac) : 0;
+        fprintf(stderr, "\repoch %ld/%ld [%.*s%*s] %5.1f%% step %zu/%zu loss %.4f eta %.0fs ", ep, epochs, fill,
+                "##############################", width - fill, "", 100 * frac, step, total,
+                ssp_train_running_loss(t), eta);
+    } else {
+        size_t decile = (size_t)(frac * 10);
+        if (decile > *last_decile) {
+            *last_decile = decile;
+            fprintf(stderr, "epoch %ld/%ld: %3.0f%% (step %zu/%zu) loss %.4f\n", ep, epochs, 100 * frac, step, total,
+                    ssp_train_running_loss(t));
+        }
+    }
+}
+
+static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, ssp_train *t)
+{
+    char p[PATH_CAP];
+    size_t n;
+    const ssp_epoch_metrics *h = ssp_train_history(t, &n);
+    int rc;
+    in_dir(p, dir, "metrics.csv");
+    rc = ssp_report_metrics_csv(ctx, p, h, n);
+    in_dir(p, dir, "metrics.json");
+    if (!rc) rc = ssp_report_metrics_json(ctx, p, cfg, h, n);
+    in_dir(p, dir, "report.txt");
+    if (!rc) rc = ssp_report_text(ctx, p, cfg, h, n);
+    in_dir(p, dir, "checkpoint.bin");
+    if (!rc) rc = ssp_train_checkpoint_save(t, p);
+    return rc;
+}
+
+int ssp_cmd_train(int argc, char **argv)
+{
+    const char *config = NULL, *out = NULL, *resume = NULL, *sets[MAX_SETS];
+    int nsets = 0, quiet = 0, status = 1, rc, tty = isatty(STDERR_FILENO);
+    char dir[PATH_CAP], p[PATH_CAP];
+    ssp_config cfg;
+    ssp_ctx *ctx = NULL;
+    ssp_train *t = NULL;
+    struct log_sink sink = {NULL, SSP_LOG_WARN};
+    struct sigaction sa;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout);
+        if (!strcmp(a, "-q")) quiet = 1;
+        else if (!strcmp(a, "-v")) sink.level = SSP_LOG_INFO;
+        else if (i + 1 < argc && !strcmp(a, "--config")) config = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--out")) out = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--resume")) resume = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--set")) {
+            if (nsets == MAX_SETS) {
+                fprintf(stderr, "siamspice train: more than %d --set options\n", MAX_SETS);
+                return 2;
+            }
+            sets[nsets++] = argv[++i];
+        } else {
+            fprintf(stderr, "siamspice train: unknown or incomplete option '%s'\n", a);
+            return usage(stderr);
+        }
+    }
+    if (!!config == !!resume) {
+        fprintf(stderr, "siamspice train: give exactly one of --config FILE or --resume DIR\n");
+        return usage(stderr);
+    }
+    if (resume && (nsets || out)) {
+        fprintf(stderr, "siamspice train: --resume takes the run's own config; no --set or --out\n");
+        return 2;
+    }
+    if (strlen(resume ? resume : out ? out : "runs/") + NAME_ROOM + SSP_CONFIG_STR_MAX >= PATH_CAP) {
+        fprintf(stderr, "siamspice train: run directory name too long\n");
+        return 2;
+    }
+    if (ssp_ctx_create(&ctx)) return 1;
+    ssp_ctx_set_logger(ctx, log_to_both, &sink);
+    ssp_ctx_set_log_level(ctx, SSP_LOG_DEBUG);
+    ssp_config_defaults(&cfg);
+    if (resume) in_dir(p, resume, "config.ini");
+    rc = ssp_config_load(&cfg, ctx, resume ? p : config);
+    for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
+    if (!rc) rc = ssp_config_check(&cfg, ctx);
+    if (rc) {
+        fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));
+        ssp_ctx_destroy(&ctx);
+        return 2;
+    }
+    if (resume)
+        snprintf(dir, sizeof dir, "%s", resume);
+    else if (out)
+        snprintf(dir, sizeof dir, "%s", out);
+    else {
+        char stamp[32];
+        time_t now = time(NULL);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+        snprintf(dir, sizeof dir, "runs/%.*s-%s", SSP_CONFIG_STR_MAX, cfg.name, stamp);
+    }
+    rc = ssp_file_mkdirs(ctx, dir);
+    if (rc) goto fail;
+    in_dir(p, dir, "run.log");
+    sink.file = fopen(p, "a");
+    if (!resume) {
+        ssp_afile *af;
+        in_dir(p, dir, "config.ini");
+        rc = ssp_file_atomic_open(&af, ctx, p);
+        if (!rc) {
+            fprintf(ssp_file_stream(af), "; resolved configuration of this run (every parameter)\n");
+            ssp_config_write(&cfg, ssp_file_stream(af));
+            rc = ssp_file_atomic_commit(&af, ctx);
+        }
+        if (rc) goto fail;
+    }
+    fprintf(stderr, "siamspice train: method %s, %s, device %s, run directory %s\n", ssp_method_name(cfg.method),
+            cfg.dataset, cfg.device_params, dir);
+    rc = ssp_train_create(&t, ctx, &cfg);
+    if (rc) {
+        status = (rc == SSP_ECONFIG || rc == SSP_EIO || rc == SSP_EFORMAT) ? 2 : 1;
+        goto fail;
+    }
+    if (resume) {
+        in_dir(p, dir, "checkpoint.bin");
+        rc = ssp_train_checkpoint_load(t, p);
+        if (rc) {
+            status = 2;
+            goto fail;
+        }
+        fprintf(stderr, "siamspice train: resumed after epoch %ld, step %zu\n", ssp_train_epochs_done(t),
+                ssp_train_step_in_epoch(t));
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    while (ssp_train_epochs_done(t) < cfg.epochs) {
+        int done = 0;
+        size_t last_decile = 0;
+        double t0 = (double)clock() / CLOCKS_PER_SEC;
+        ssp_epoch_metrics m;
+        while (!done) {
+            rc = ssp_train_step(t, &done);
+            if (rc) goto fail;
+            if (!quiet) progress(t, cfg.epochs, tty, t0, &last_decile);
+            if (g_stop) {
+                in_dir(p, dir, "checkpoint.bin");
+                rc = ssp_train_checkpoint_save(t, p);
+                if (tty && !quiet) fputc('\n', stderr);
+                if (rc) goto fail;
+                fprintf(stderr, "siamspice train: interrupted; checkpoint written. Continue with:\n"
+                                "  siamspice train --resume %s\n", dir);
+                status = 1;
+                goto done;
+            }
+        }
+        rc = ssp_train_epoch_end(t, &m);
+        if (rc) goto fail;
+        if (tty && !quiet) fputc('\n', stderr);
+        printf("epoch %ld: train loss %.4f, test accuracy %.2f %%, weight writes %llu of %llu closed-loop "
+               "(%.2f %% eliminated), energy ratio %.4g, latency ratio %.4g (verify-first: %.4g, %.4g)\n",
+               m.epoch, m.train_loss, 100 * m.test_acc, m.hw.weight_writes, m.closed_loop.weight_writes,
+               m.updates_eliminated_pct, m.energy_ratio, m.latency_ratio, m.energy_ratio_vf, m.latency_ratio_vf);
+        fflush(stdout);
+        rc = write_outputs(ctx, dir, &cfg, t);
+        if (rc) goto fail;
+    }
+    printf("done: %s/report.txt\n", dir);
+    status = 0;
+    goto done;
+fail:
+    fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));
+    if (sink.file) fprintf(sink.file, "error: %s\n", ssp_ctx_errmsg(ctx));
+done:
+    ssp_train_destroy(&t);
+    if (sink.file) fclose(sink.file);
+    ssp_ctx_destroy(&ctx);
+    return status;
+}

@@ -1,0 +1,335 @@
+/* ssp_config.c — parameter table, INI loading (libinih), overrides, checks
+ * and the resolved-config writer. The table below is the single list of
+ * parameters: loading, overriding, writing and documentation all walk it. */
+#include "ssp_config.h"
+
+#include <ini.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ssp_units.h"
+
+enum ptype { P_LONG, P_DOUBLE, P_STR, P_BOOL, P_CHOICE, P_LIST };
+
+typedef struct param {
+    const char *section; /* INI section */
+    const char *key;     /* INI key */
+    int type;            /* enum ptype */
+    size_t off;          /* offset in ssp_config */
+    const char *unit;    /* unit symbol for P_DOUBLE ("" = none) */
+    double lo, hi;       /* valid range (P_LONG, P_DOUBLE, P_LIST items) */
+    const char *choices; /* P_CHOICE: "a|b|c" (index stored as int) */
+    const char *doc;     /* one-line description */
+} param;
+
+#define OFF(f) offsetof(ssp_config, f)
+static const param params[] = {
+    {"run", "name", P_STR, OFF(name), "", 0, 0, NULL, "run name (run directory prefix)"},
+    {"run", "seed", P_LONG, OFF(seed), "", 0, 4294967295.0, NULL, "seed of every random generator"},
+    {"run", "epochs", P_LONG, OFF(epochs), "", 1, 1000, NULL, "training epochs"},
+    {"data", "dataset", P_STR, OFF(dataset), "", 0, 0, NULL, "mnist or fashion"},
+    {"data", "dir", P_STR, OFF(data_dir), "", 0, 0, NULL, "directory with mnist/ and fashion-mnist/"},
+    {"data", "train_limit", P_LONG, OFF(train_limit), "", 0, 60000, NULL, "first N training images (0: all)"},
+    {"data", "test_limit", P_LONG, OFF(test_limit), "", 0, 10000, NULL, "first N test images (0: all)"},
+    {"data", "downsample", P_LONG, OFF(downsample), "", 1, 2, NULL, "1: 28x28, 2: 14x14 (2x2 mean)"},
+    {"data", "crop", P_LONG, OFF(crop), "", 0, 28, NULL, "centre crop size in pixels (0: none)"},
+    {"data", "binarize", P_DOUBLE, OFF(binarize), "", 0, 1, NULL, "threshold in [0,1] (0: grey levels kept)"},
+    {"network", "type", P_CHOICE, OFF(net), "", 0, 0, "mlp|cnn", "network kind"},
+    {"network", "hidden", P_LIST, OFF(hidden), "", 1, 4096, NULL, "MLP hidden widths, comma-separated"},
+    {"network", "conv1", P_LONG, OFF(conv1), "", 1, 256, NULL, "CNN: channels of convolution 1"},
+    {"network", "conv2", P_LONG, OFF(conv2), "", 1, 256, NULL, "CNN: channels of convolution 2"},
+    {"network", "kernel", P_LONG, OFF(kernel), "", 1, 7, NULL, "CNN: kernel size (odd)"},
+    {"network", "fc", P_LONG, OFF(fc), "", 1, 4096, NULL, "CNN: hidden fully connected width"},
+    {"network", "act_clip", P_DOUBLE, OFF(act_clip), "", 1e-3, 1e3, NULL, "activation clip = full read voltage"},
+    {"network", "w_max", P_DOUBLE, OFF(w_max), "", 1e-3, 1e3, NULL,
+     "weight of a full-range pair, in units of the layer's Glorot limit sqrt(6/(fan_in+fan_out))"},
+    {"train", "method", P_CHOICE, OFF(method), "", 0, 0, "siamese|closed_loop|sgd|exsitu", "training method"},
+    {"train", "lr", P_DOUBLE, OFF(lr), "", 1e-9, 100, NULL, "learning rate"},
+    {"train", "lr_decay", P_DOUBLE, OFF(lr_decay), "", 1e-3, 1, NULL, "learning-rate factor per epoch"},
+    {"train", "momentum", P_DOUBLE, OFF(momentum), "", 0, 0.999, NULL, "SGD momentum"},
+    {"train", "batch", P_LONG, OFF(batch), "", 1, 4096, NULL, "images per batch"},
+    {"train", "accumulate", P_LONG, OFF(accumulate), "", 1, 1024, NULL, "batches per device update"},
+    {"train", "update_threshold", P_DOUBLE, OFF(update_threshold), "", 0.5, 10, NULL,
+     "levels the twin must move from the written level before a rewrite"},
+    {"train", "compensate", P_BOOL, OFF(compensate), "", 0, 1, NULL, "keep the quantization error in the twin"},
+    {"train", "init_scale", P_DOUBLE, OFF(init_scale), "", 1e-3, 10, NULL, "Glorot-uniform init scale"},
+    {"device", "params", P_STR, OFF(device_params), "", 0, 0, NULL, "device parameter file"},
+    {"device", "levels", P_LONG, OFF(levels), "", 2, 1024, NULL, "conductance levels per device"},
+    {"device", "level_tolerance", P_DOUBLE, OFF(level_tolerance), "", 0.01, 0.5, NULL,
+     "band half-width, fraction of the level spacing"},
+    {"device", "verify_max", P_LONG, OFF(verify_max), "", 1, 100000, NULL, "write-verify: most pulses per write"},
+    {"engine", "forward", P_CHOICE, OFF(engine), "", 0, 0, "ideal|nodal|spice", "forward-pass engine"},
+};
+#undef OFF
+enum { NPARAMS = sizeof params / sizeof params[0] };
+
+void ssp_config_defaults(ssp_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "default");
+    c->seed = 1;
+    c->epochs = 5;
+    snprintf(c->dataset, sizeof c->dataset, "mnist");
+    snprintf(c->data_dir, sizeof c->data_dir, "data");
+    c->downsample = 1;
+    c->net = SSP_NET_MLP;
+    c->hidden[0] = 100;
+    c->nhidden = 1;
+    c->conv1 = 8;
+    c->conv2 = 16;
+    c->kernel = 5;
+    c->fc = 64;
+    c->act_clip = 4.0;
+    c->w_max = 4.0;
+    c->method = SSP_METHOD_SIAMESE;
+    c->lr = 0.05;
+    c->lr_decay = 1.0;
+    c->batch = 32;
+    c->accumulate = 1;
+    c->update_threshold = 0.5;
+    c->compensate = 1;
+    c->init_scale = 1.0;
+    snprintf(c->device_params, sizeof c->device_params, "devicemodels/params/vteam32.ini");
+    c->levels = 32;
+    c->level_tolerance = 0.25;
+    c->verify_max = 50;
+    c->engine = SSP_ENGINE_IDEAL;
+}
+
+const char *ssp_method_name(int method)
+{
+    static const char *const names[] = {"siamese", "closed_loop", "sgd", "exsitu"};
+    return (method >= 0 && method <= SSP_METHOD_EXSITU) ? names[method] : "?";
+}
+
+static const param *find(const char *section, const char *key)
+{
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (strcmp(params[i].section, section) == 0 && strcmp(params[i].key, key) == 0) return &params[i];
+    return NULL;
+}
+
+static int section_known(const char *section)
+{
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (strcmp(params[i].section, section) == 0) return 1;
+    return 0;
+}
+
+static int parse_long(const char *text, long *out)
+{
+    char *end = NULL;
+    long v = strtol(text, &end, 10);
+    while (end && (*end == ' ' || *end == '\t')) end++;
+    if (end == text || (end && *end)) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Set one parameter from text; *why receives the reason on failure. */
+static int set_value(ssp_config *c, const param *p, const char *value, char *why, unsigned wl)
+{
+    char *base = (char *)c + p->off;
+    switch (p->type) {
+    case P_STR:
+        if (strlen(value) >= SSP_CONFIG_STR_MAX) {
+            snprintf(why, wl, "longer than %d characters", SSP_CONFIG_STR_MAX - 1);
+            return -1;
+        }
+        snprintf(base, SSP_CONFIG_STR_MAX, "%s", value);
+        return 0;
+    case P_LONG: {
+        long v;
+        if (parse_long(value, &v)) {
+            snprintf(why, wl, "'%s' is not an integer", value);
+            return -1;
+        }
+        if ((double)v < p->lo || (double)v > p->hi) {
+            snprintf(why, wl, "%ld is outside %.0f..%.0f", v, p->lo, p->hi);
+            return -1;
+        }
+        *(long *)(void *)base = v;
+        return 0;
+    }
+    case P_DOUBLE: {
+        double v;
+        if (ssp_units_parse(value, p->unit, &v, why, wl)) return -1;
+        if (v < p->lo || v > p->hi) {
+            snprintf(why, wl, "%g %s is outside %g..%g", v, p->unit, p->lo, p->hi);
+            return -1;
+        }
+        *(double *)(void *)base = v;
+        return 0;
+    }
+    case P_BOOL:
+        if (!strcasecmp(value, "1") || !strcasecmp(value, "yes") || !strcasecmp(value, "true") || !strcasecmp(value, "on"))
+            *(int *)(void *)base = 1;
+        else if (!strcasecmp(value, "0") || !strcasecmp(value, "no") || !strcasecmp(value, "false") || !strcasecmp(value, "off"))
+            *(int *)(void *)base = 0;
+        else {
+            snprintf(why, wl, "'%s' is not a boolean (yes/no)", value);
+            return -1;
+        }
+        return 0;
+    case P_CHOICE: {
+        const char *s = p->choices;
+        int idx = 0;
+        size_t n = strlen(value);
+        while (s && *s) {
+            const char *bar = strchr(s, '|');
+            size_t len = bar ? (size_t)(bar - s) : strlen(s);
+            if (len == n && strncmp(s, value, n) == 0) {
+                *(int *)(void *)base = idx;
+                return 0;
+            }
+            idx++;
+            s = bar ? bar + 1 : NULL;
+        }
+        snprintf(why, wl, "'%s' is not one of %s", value, p->choices);
+        return -1;
+    }
+    case P_LIST: {
+        char buf[SSP_CONFIG_STR_MAX], *tok, *save = NULL;
+        long vals[SSP_CONFIG_MAX_HIDDEN], n = 0;
+        snprintf(buf, sizeof buf, "%s", value);
+        for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+            long v;
+            if (n == SSP_CONFIG_MAX_HIDDEN) {
+                snprintf(why, wl, "more than %d entries", SSP_CONFIG_MAX_HIDDEN);
+                return -1;
+            }
+            if (parse_long(tok, &v) || (double)v < p->lo || (double)v > p->hi) {
+                snprintf(why, wl, "'%s' is not an integer in %.0f..%.0f", tok, p->lo, p->hi);
+                return -1;
+            }
+            vals[n++] = v;
+        }
+        if (n == 0) {
+            snprintf(why, wl, "empty list");
+            return -1;
+        }
+        memcpy(c->hidden, vals, (size_t)n * sizeof vals[0]);
+        c->nhidden = n;
+        return 0;
+    }
+    }
+    snprintf(why, wl, "internal: unknown parameter type");
+    return -1;
+}
+
+struct load_state {
+    ssp_config *c;
+    ssp_ctx *ctx;
+    const char *path;
+    int rc;
+};
+
+/* inih reports the line of the first entry a handler rejects as the return
+ * value of ini_parse; the message is completed with it there. */
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+    struct load_state *st = user;
+    const param *p;
+    char why[256];
+    if (st->rc) return 1; /* report only the first problem */
+    if (!section_known(section)) {
+        st->rc = ssp_error(st->ctx, SSP_ECONFIG, "unknown section [%s]", section);
+        return 0;
+    }
+    p = find(section, key);
+    if (!p) {
+        st->rc = ssp_error(st->ctx, SSP_ECONFIG, "unknown key '%s' in [%s]", key, section);
+        return 0;
+    }
+    if (set_value(st->c, p, value, why, sizeof why)) {
+        st->rc = ssp_error(st->ctx, SSP_ECONFIG, "%s.%s: %s", section, key, why);
+        return 0;
+    }
+    return 1;
+}
+
+int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path)
+{
+    struct load_state st = {c, ctx, path, SSP_OK};
+    int r = ini_parse(path, on_entry, &st);
+    if (st.rc) {
+        ssp_error_prefix(ctx, "%s:%d: ", path, r);
+        return st.rc;
+    }
+    if (r == -1) return ssp_error(ctx, SSP_EIO, "cannot open config %s", path);
+    if (r == -2) return ssp_error(ctx, SSP_ENOMEM, "out of memory reading %s", path);
+    if (r > 0) return ssp_error(ctx, SSP_ECONFIG, "%s:%d: syntax error", path, r);
+    return SSP_OK;
+}
+
+int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment)
+{
+    char sec[64], key[64], why[256];
+    const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
+    const param *p;
+    if (!dot || !eq || dot > eq || (size_t)(dot - assignment) >= sizeof sec ||
+        (size_t)(eq - dot - 1) >= sizeof key)
+        return ssp_error(ctx, SSP_ECONFIG, "override '%s' is not section.key=value", assignment);
+    memcpy(sec, assignment, (size_t)(dot - assignment));
+    sec[dot - assignment] = '\0';
+    memcpy(key, dot + 1, (size_t)(eq - dot - 1));
+    key[eq - dot - 1] = '\0';
+    p = find(sec, key);
+    if (!p) return ssp_error(ctx, SSP_ECONFIG, "override '%s': unknown key %s.%s", assignment, sec, key);
+    if (set_value(c, p, eq + 1, why, sizeof why))
+        return ssp_error(ctx, SSP_ECONFIG, "override %s.%s: %s", sec, key, why);
+    return SSP_OK;
+}
+
+int ssp_config_check(const ssp_config *c, ssp_ctx *ctx)
+{
+    if (strcmp(c->dataset, "mnist") != 0 && strcmp(c->dataset, "fashion") != 0)
+        return ssp_error(ctx, SSP_ECONFIG, "data.dataset: '%s' is not mnist or fashion", c->dataset);
+    if (c->crop && c->crop * c->downsample > 28)
+        return ssp_error(ctx, SSP_ECONFIG, "data.crop: %ld pixels after downsampling by %ld exceeds 28", c->crop,
+                         c->downsample);
+    if (c->kernel % 2 == 0) return ssp_error(ctx, SSP_ECONFIG, "network.kernel: %ld must be odd", c->kernel);
+    if (c->device_params[0] == '\0') return ssp_error(ctx, SSP_ECONFIG, "device.params: no parameter file given");
+    return SSP_OK;
+}
+
+int ssp_config_write(const ssp_config *c, FILE *out)
+{
+    const char *section = "";
+    for (size_t i = 0; i < NPARAMS; i++) {
+        const param *p = &params[i];
+        const char *base = (const char *)c + p->off;
+        if (strcmp(section, p->section) != 0) {
+            fprintf(out, "%s[%s]\n", i ? "\n" : "", p->section);
+            section = p->section;
+        }
+        fprintf(out, "; %s\n%s = ", p->doc, p->key);
+        switch (p->type) {
+        case P_STR: fprintf(out, "%s", base); break;
+        case P_LONG: fprintf(out, "%ld", *(const long *)(const void *)base); break;
+        case P_DOUBLE:
+            fprintf(out, "%.17g%s%s", *(const double *)(const void *)base, p->unit[0] ? " " : "", p->unit);
+            break;
+        case P_BOOL: fprintf(out, "%s", *(const int *)(const void *)base ? "yes" : "no"); break;
+        case P_CHOICE: {
+            int idx = *(const int *)(const void *)base, k = 0;
+            const char *s = p->choices;
+            while (k < idx && s) {
+                s = strchr(s, '|');
+                if (s) s++;
+                k++;
+            }
+            fprintf(out, "%.*s", s ? (int)(strchr(s, '|') ? (size_t)(strchr(s, '|') - s) : strlen(s)) : 1,
+                    s ? s : "?");
+            break;
+        }
+        case P_LIST:
+            for (long k = 0; k < c->nhidden; k++) fprintf(out, "%s%ld", k ? "," : "", c->hidden[k]);
+            break;
+        }
+        fputc('\n', out);
+    }
+    return ferror(out) ? SSP_EIO : SSP_OK;
+}

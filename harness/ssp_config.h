@@ -1,0 +1,82 @@
+/* ssp_config.h — the run configuration: an INI file (libinih) in which every
+ * parameter has a section, a key, a unit and a valid range.
+ *
+ * Loading rejects unknown sections and keys, out-of-range values and wrong
+ * units, naming the file, the line and the key. Overrides given on the
+ * command line ("train.lr=0.05") go through the same checks. The resolved
+ * configuration (every parameter, defaults included) can be written back as
+ * an INI file that reloads to the same values. */
+#ifndef SSP_CONFIG_H
+#define SSP_CONFIG_H
+
+#include <stdio.h>
+
+#include "ssp_error.h"
+
+enum { SSP_CONFIG_STR_MAX = 512, SSP_CONFIG_MAX_HIDDEN = 8 };
+
+enum ssp_method {
+    SSP_METHOD_SIAMESE = 0,     /* float twin + quantize + sparse update (Tan et al. 2024) */
+    SSP_METHOD_CLOSED_LOOP = 1, /* write-verify every weight every update step */
+    SSP_METHOD_SGD = 2,         /* plain in-situ SGD: Δw to pulses, no twin */
+    SSP_METHOD_EXSITU = 3       /* float training, one write-verify programming */
+};
+
+enum ssp_net_kind { SSP_NET_MLP = 0, SSP_NET_CNN = 1 };
+enum ssp_engine_kind { SSP_ENGINE_IDEAL = 0, SSP_ENGINE_NODAL = 1, SSP_ENGINE_SPICE = 2 };
+
+typedef struct ssp_config {
+    /* [run] */
+    char name[SSP_CONFIG_STR_MAX];      /* run name, used in the run directory */
+    long seed;                          /* seed of every random generator */
+    long epochs;                        /* training epochs */
+    /* [data] */
+    char dataset[SSP_CONFIG_STR_MAX];   /* "mnist" or "fashion" */
+    char data_dir[SSP_CONFIG_STR_MAX];  /* directory holding mnist/ and fashion-mnist/ */
+    long train_limit;                   /* use the first N training images (0: all) */
+    long test_limit;                    /* use the first N test images (0: all) */
+    long downsample;                    /* 1: 28x28; 2: 14x14 (2x2 average) */
+    long crop;                          /* keep the centre crop x crop pixels (0: all) */
+    double binarize;                    /* > 0: pixel = (pixel >= threshold) */
+    /* [network] */
+    int net;                            /* enum ssp_net_kind */
+    long hidden[SSP_CONFIG_MAX_HIDDEN]; /* MLP hidden layer widths */
+    long nhidden;                       /* number of hidden layers */
+    long conv1, conv2;                  /* CNN: output channels of the two convolutions */
+    long kernel;                        /* CNN: kernel size (odd) */
+    long fc;                            /* CNN: width of the hidden fully connected layer */
+    double act_clip;                    /* activations are clipped to [0, act_clip] (read range) */
+    double w_max;                       /* weight of a full-range differential pair */
+    /* [train] */
+    int method;                         /* enum ssp_method */
+    double lr;                          /* learning rate */
+    double lr_decay;                    /* learning rate factor per epoch */
+    double momentum;                    /* SGD momentum (0: none) */
+    long batch;                         /* images per batch */
+    long accumulate;                    /* batches per device update (gradient accumulation) */
+    double update_threshold;            /* levels the twin must move away before a rewrite */
+    int compensate;                     /* carry quantization error in the twin (1) or drop it (0) */
+    double init_scale;                  /* weight init: uniform +-init_scale*sqrt(6/(fan_in+fan_out)) */
+    /* [device] */
+    char device_params[SSP_CONFIG_STR_MAX]; /* device parameter file */
+    long levels;                        /* conductance levels per device */
+    double level_tolerance;             /* band half-width as a fraction of the level spacing */
+    long verify_max;                    /* write-verify: most pulses per write */
+    /* [engine] */
+    int engine;                         /* enum ssp_engine_kind */
+} ssp_config;
+
+/* Defaults for every field. */
+void ssp_config_defaults(ssp_config *c);
+/* Load an INI file over the defaults. */
+int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path);
+/* Apply one "section.key=value" override. */
+int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment);
+/* Cross-field checks (after all loading and overrides). */
+int ssp_config_check(const ssp_config *c, ssp_ctx *ctx);
+/* Write every parameter as INI, with units and descriptions as comments. */
+int ssp_config_write(const ssp_config *c, FILE *out);
+
+const char *ssp_method_name(int method);
+
+#endif

@@ -1,0 +1,424 @@
+/* ssp_hw.c — device pairs, level programming through the C device model,
+ * read-back weights and the ideal-engine product. No printing. */
+#include "ssp_hw.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const unsigned SSP_HW_MAGIC = 0x48574131u; /* "HWA1" */
+
+struct ssp_hw {
+    ssp_ctx *ctx;                     /* borrowed */
+    const ssp_device_model *model;    /* borrowed */
+    size_t nmat;
+    size_t *rows, *cols;              /* shapes (owned) */
+    ssp_device **dev;                 /* dev[m]: 2 * rows * cols devices (owned) */
+    double **w;                       /* read-back weights (owned) */
+    double **g;                       /* read conductance of every device (owned) */
+    unsigned **stamp;                 /* per weight: write epoch of its last write (owned) */
+    unsigned epoch;                   /* current write epoch (ssp_hw_mark) */
+    size_t ndev;                      /* devices in all matrices */
+    ssp_device_levels *levels;        /* nominal level table (owned) */
+    ssp_device_work *work;            /* integrator workspace (owned) */
+    gsl_rng *rng;                     /* variation and noise (owned) */
+    double *w_max;                    /* per matrix: weight of a full-range pair (owned) */
+    double g_span;                    /* nominal Gmax - Gmin (S) */
+    long verify_max;                  /* most pulses per verified write */
+    double set_v, set_w, reset_v, reset_w; /* default pulses (V, s) */
+    double edge;                      /* pulse edge time (s) */
+    double read_v, read_t;            /* read voltage (V) and time (s) */
+    double ppl;                       /* nominal SET pulses per level step */
+};
+
+void ssp_hw_stats_add(ssp_hw_stats *to, const ssp_hw_stats *from)
+{
+    to->weight_writes += from->weight_writes;
+    to->device_writes += from->device_writes;
+    to->pulses += from->pulses;
+    to->reads += from->reads;
+    to->out_of_band += from->out_of_band;
+    to->pulse_energy_j += from->pulse_energy_j;
+    to->read_energy_j += from->read_energy_j;
+    to->pulse_latency_s += from->pulse_latency_s;
+    to->read_latency_s += from->read_latency_s;
+}
+
+void ssp_hw_destroy(ssp_hw **phw)
+{
+    ssp_hw *hw;
+    if (!phw || !*phw) return;
+    hw = *phw;
+    for (size_t m = 0; m < hw->nmat; m++) {
+        if (hw->dev) free(hw->dev[m]);
+        if (hw->w) free(hw->w[m]);
+        if (hw->g) free(hw->g[m]);
+        if (hw->stamp) free(hw->stamp[m]);
+    }
+    free(hw->g);
+    free(hw->stamp);
+    free(hw->dev);
+    free(hw->w);
+    free(hw->rows);
+    free(hw->cols);
+    free(hw->w_max);
+    ssp_device_levels_free(&hw->levels);
+    ssp_device_work_free(&hw->work);
+    ssp_device_rng_free(&hw->rng);
+    free(hw);
+    *phw = NULL;
+}
+
+static double read_g(const ssp_device *d) { return ssp_device_conductance(d, ssp_device_model_read_voltage(d->model)); }
+
+/* Update the read conductances and the read-back weight of one pair. */
+static void refresh_weight(ssp_hw *hw, size_t m, size_t idx)
+{
+    const ssp_device *d = hw->dev[m] + 2 * idx;
+    double *g = hw->g[m] + 2 * idx, gp = read_g(&d[0]), gm = read_g(&d[1]);
+    g[0] = gp;
+    g[1] = gm;
+    hw->w[m][idx] = hw->w_max[m] * (gp - gm) / hw->g_span;
+}
+
+static int plus_level(int q) { return q > 0 ? q : 0; }
+static int minus_level(int q) { return q < 0 ? -q : 0; }
+
+int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, size_t nmat,
+                  const size_t *rows, const size_t *cols, int levels, double tolerance,
+                  const double *w_max, long verify_max, unsigned long seed)
+{
+    ssp_hw *hw;
+    ssp_device nominal;
+    double n_full = 0;
+    int rc;
+    *out = NULL;
+    hw = calloc(1, sizeof *hw);
+    if (!hw) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating the hardware model");
+    hw->ctx = ctx;
+    hw->model = model;
+    hw->nmat = nmat;
+    hw->verify_max = verify_max;
+    hw->g_span = ssp_device_model_gmax(model) - ssp_device_model_gmin(model);
+    hw->epoch = 1;
+    ssp_device_model_pulse(model, SSP_DEVICE_SET, &hw->set_v, &hw->set_w);
+    ssp_device_model_pulse(model, SSP_DEVICE_RESET, &hw->reset_v, &hw->reset_w);
+    hw->edge = ssp_device_model_edge(model);
+    hw->read_v = ssp_device_model_read_voltage(model);
+    hw->read_t = ssp_device_model_read_width(model);
+    hw->rows = malloc(nmat * sizeof *hw->rows);
+    hw->cols = malloc(nmat * sizeof *hw->cols);
+    hw->dev = calloc(nmat, sizeof *hw->dev);
+    hw->w = calloc(nmat, sizeof *hw->w);
+    hw->g = calloc(nmat, sizeof *hw->g);
+    hw->stamp = calloc(nmat, sizeof *hw->stamp);
+    hw->w_max = malloc(nmat * sizeof *hw->w_max);
+    if (hw->w_max) memcpy(hw->w_max, w_max, nmat * sizeof *w_max);
+    if (!hw->rows || !hw->cols || !hw->dev || !hw->w || !hw->g || !hw->stamp || !hw->w_max) {
+        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory creating the hardware model");
+        goto fail;
+    }
+    rc = ssp_device_rng_alloc(&hw->rng, ctx, seed);
+    if (!rc) rc = ssp_device_work_alloc(&hw->work, ctx);
+    if (rc) goto fail;
+    ssp_device_init(&nominal, model, 0.0);
+    rc = ssp_device_levels_alloc(&hw->levels, ctx, &nominal, (size_t)levels, tolerance);
+    if (rc) goto fail;
+    rc = ssp_device_pulses_between(&nominal, hw->work, ctx, hw->levels->g[0], hw->levels->g[levels - 1],
+                                   hw->set_v, hw->set_w, &n_full);
+    if (rc) {
+        ssp_error_prefix(ctx, "device %s: the default SET pulse cannot span the level table: ",
+                         ssp_device_model_origin(model));
+        goto fail;
+    }
+    hw->ppl = n_full / (levels - 1);
+    for (size_t m = 0; m < nmat; m++) {
+        size_t n = rows[m] * cols[m];
+        hw->rows[m] = rows[m];
+        hw->cols[m] = cols[m];
+        hw->dev[m] = malloc(2 * n * sizeof **hw->dev);
+        hw->w[m] = malloc(n * sizeof **hw->w);
+        hw->g[m] = calloc(2 * n, sizeof **hw->g);
+        hw->stamp[m] = calloc(n, sizeof **hw->stamp);
+        hw->ndev += 2 * n;
+        if (!hw->dev[m] || !hw->w[m] || !hw->g[m] || !hw->stamp[m]) {
+            rc = ssp_error(ctx, SSP_ENOMEM, "out of memory allocating %zu devices", 2 * n);
+            goto fail;
+        }
+        for (size_t i = 0; i < 2 * n; i++) {
+            ssp_device *d = &hw->dev[m][i];
+            rc = ssp_device_sample(d, ctx, model, hw->rng);
+            if (rc) goto fail;
+            if (d->stuck == SSP_DEVICE_FREE) {
+                /* start at the bottom level: G+ = G- = Gmin (weight 0) */
+                rc = ssp_device_set_conductance(d, ctx, fmax(hw->levels->g[0], ssp_device_gmin(d)));
+                if (rc) goto fail;
+            }
+        }
+        for (size_t i = 0; i < n; i++) refresh_weight(hw, m, i);
+    }
+    *out = hw;
+    return SSP_OK;
+fail:
+    hw->nmat = nmat;
+    ssp_hw_destroy(&hw);
+    return rc;
+}
+
+/* Energy and latency of one pulse / read on device d. */
+static void cost_pulse(ssp_hw *hw, const ssp_device *d, double v, double width, ssp_hw_stats *st)
+{
+    st->pulses++;
+    st->pulse_energy_j += v * v * read_g(d) * width;
+    st->pulse_latency_s += width + 2 * hw->edge;
+}
+
+static void cost_read(ssp_hw *hw, const ssp_device *d, ssp_hw_stats *st)
+{
+    st->reads++;
+    st->read_energy_j += hw->read_v * hw->read_v * read_g(d) * hw->read_t;
+    st->read_latency_s += hw->read_t;
+}
+
+static int pulse_once(ssp_hw *hw, ssp_device *d, int set, ssp_hw_stats *st)
+{
+    double v = set ? hw->set_v : hw->reset_v, wd = set ? hw->set_w : hw->reset_w;
+    cost_pulse(hw, d, v, wd, st);
+    return ssp_device_pulse(d, hw->work, hw->rng, v, wd);
+}
+
+/* Where to aim device d for level L: the level's target, or, when device-to-
+ * device variation puts the band outside the device's own range, a point
+ * just inside the nearer bound (*reachable = 0: the band cannot be met). */
+static double aim(const ssp_hw *hw, const ssp_device *d, int L, int *reachable)
+{
+    const ssp_device_levels *lv = hw->levels;
+    double lo = ssp_device_gmin(d), hi = ssp_device_gmax(d), margin = 0.25 * (lv->hi[L] - lv->lo[L]);
+    *reachable = lv->hi[L] >= lo && lv->lo[L] <= hi;
+    if (lv->g[L] < lo + margin) return lo + margin;
+    if (lv->g[L] > hi - margin) return hi - margin;
+    return lv->g[L];
+}
+
+/* Within the band of L, or as close as the device can get (at its aim). */
+static int settled(const ssp_hw *hw, int L, double g, double target, int reachable)
+{
+    const ssp_device_levels *lv = hw->levels;
+    if (reachable) return g >= lv->lo[L] && g <= lv->hi[L];
+    return fabs(g - target) <= 0.5 * (lv->hi[L] - lv->lo[L]);
+}
+
+/* Write-verify one device into band L; returns 1 if it got there. */
+static int verify_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, int *rc)
+{
+    int pulsed = 0, reachable;
+    double target = aim(hw, d, L, &reachable);
+    *rc = SSP_OK;
+    for (long k = 0; k <= hw->verify_max; k++) {
+        double g;
+        cost_read(hw, d, st);
+        *rc = ssp_device_read(d, hw->rng, &g);
+        if (*rc) return 0;
+        if (settled(hw, L, g, target, reachable)) {
+            st->device_writes += pulsed;
+            return reachable;
+        }
+        if (k == hw->verify_max || d->stuck != SSP_DEVICE_FREE) break;
+        *rc = pulse_once(hw, d, g < target, st);
+        if (*rc) return 0;
+        pulsed = 1;
+    }
+    st->device_writes += pulsed;
+    return 0;
+}
+
+/* Open loop: the model inverse gives the pulse count; no reads. */
+static int open_loop_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, int *rc)
+{
+    const ssp_device_levels *lv = hw->levels;
+    int reachable;
+    double g = read_g(d), n = 0, target = aim(hw, d, L, &reachable);
+    int set = g < target;
+    long k, np;
+    *rc = SSP_OK;
+    if (settled(hw, L, g, target, reachable)) return reachable;
+    if (d->stuck != SSP_DEVICE_FREE) return 0;
+    *rc = ssp_device_pulses_between(d, hw->work, hw->ctx, g, target, set ? hw->set_v : hw->reset_v,
+                                    set ? hw->set_w : hw->reset_w, &n);
+    if (*rc == SSP_EUNREACHABLE) {
+        /* out of this device's reach (variation): drive it to its bound */
+        ssp_ctx_clear_error(hw->ctx);
+        *rc = SSP_OK;
+        n = hw->verify_max;
+    }
+    if (*rc) return 0;
+    np = lround(n);
+    if (np < 1) np = 1;
+    if (np > hw->verify_max) np = hw->verify_max;
+    for (k = 0; k < np && !*rc; k++) *rc = pulse_once(hw, d, set, st);
+    st->device_writes++;
+    g = read_g(d);
+    return reachable && g >= lv->lo[L] && g <= lv->hi[L];
+}
+
+int ssp_hw_write(ssp_hw *hw, size_t m, size_t idx, int q, int mode, ssp_hw_stats *st)
+{
+    ssp_device *d = hw->dev[m] + 2 * idx;
+    int target[2] = {plus_level(q), minus_level(q)}, rc = SSP_OK;
+    unsigned long long before = st->device_writes;
+    if (abs(q) >= (int)hw->levels->n)
+        return ssp_error(hw->ctx, SSP_ERANGE, "level %d outside +-%zu", q, hw->levels->n - 1);
+    for (int s = 0; s < 2 && !rc; s++) {
+        int ok = mode == SSP_HW_VERIFY ? verify_device(hw, &d[s], target[s], st, &rc)
+                                       : open_loop_device(hw, &d[s], target[s], st, &rc);
+        if (!rc && !ok) st->out_of_band++;
+    }
+    if (rc) return rc;
+    if (st->device_writes > before || mode == SSP_HW_VERIFY) st->weight_writes++;
+    hw->stamp[m][idx] = hw->epoch;
+    refresh_weight(hw, m, idx);
+    return SSP_OK;
+}
+
+int ssp_hw_pulse(ssp_hw *hw, size_t m, size_t idx, long npulses, ssp_hw_stats *st)
+{
+    ssp_device *d = hw->dev[m] + 2 * idx;
+    int rc = SSP_OK;
+    long n = labs(npulses);
+    if (n == 0) return SSP_OK;
+    for (long k = 0; k < n && !rc; k++) {
+        int use_plus = read_g(&d[0]) >= read_g(&d[1]);
+        ssp_device *t = use_plus ? &d[0] : &d[1];
+        /* raising the weight: SET on G+, or RESET on G- */
+        int set = (npulses > 0) == use_plus;
+        rc = pulse_once(hw, t, set, st);
+    }
+    st->device_writes++;
+    st->weight_writes++;
+    hw->stamp[m][idx] = hw->epoch;
+    refresh_weight(hw, m, idx);
+    return rc;
+}
+
+int ssp_hw_preset(ssp_hw *hw, size_t m, const int *q)
+{
+    size_t n = hw->rows[m] * hw->cols[m];
+    for (size_t i = 0; i < n; i++) {
+        int lv[2] = {plus_level(q[i]), minus_level(q[i])};
+        for (int s = 0; s < 2; s++) {
+            ssp_device *d = &hw->dev[m][2 * i + s];
+            double g = hw->levels->g[lv[s]];
+            int rc;
+            if (d->stuck != SSP_DEVICE_FREE) continue;
+            g = fmin(fmax(g, ssp_device_gmin(d)), ssp_device_gmax(d));
+            rc = ssp_device_set_conductance(d, hw->ctx, g);
+            if (rc) return rc;
+        }
+        refresh_weight(hw, m, i);
+    }
+    return SSP_OK;
+}
+
+double ssp_hw_pulses_per_level(const ssp_hw *hw) { return hw->ppl; }
+void ssp_hw_mark(ssp_hw *hw) { hw->epoch++; }
+
+double ssp_hw_untouched_carrier_g(const ssp_hw *hw)
+{
+    double s = 0;
+    for (size_t m = 0; m < hw->nmat; m++) {
+        const double *g = hw->g[m];
+        const unsigned *st = hw->stamp[m];
+        for (size_t i = 0; i < hw->rows[m] * hw->cols[m]; i++)
+            if (st[i] != hw->epoch) s += g[2 * i] > g[2 * i + 1] ? g[2 * i] : g[2 * i + 1];
+    }
+    return s;
+}
+
+void ssp_hw_set_pulse(const ssp_hw *hw, double *v, double *width, double *edge)
+{
+    *v = hw->set_v;
+    *width = hw->set_w;
+    *edge = hw->edge;
+}
+
+double ssp_hw_g_sum(const ssp_hw *hw)
+{
+    /* summed in a fixed order every time, so a resumed run matches bit for bit */
+    double s = 0;
+    for (size_t m = 0; m < hw->nmat; m++)
+        for (size_t i = 0; i < 2 * hw->rows[m] * hw->cols[m]; i++) s += hw->g[m][i];
+    return s;
+}
+size_t ssp_hw_device_count(const ssp_hw *hw) { return hw->ndev; }
+double ssp_hw_read_voltage(const ssp_hw *hw) { return hw->read_v; }
+double ssp_hw_read_time(const ssp_hw *hw) { return hw->read_t; }
+const double *ssp_hw_weights(const ssp_hw *hw, size_t m) { return hw->w[m]; }
+size_t ssp_hw_nmat(const ssp_hw *hw) { return hw->nmat; }
+ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m) { return hw->dev[m]; }
+const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw) { return hw->levels; }
+
+int ssp_hw_level(const ssp_hw *hw, size_t m, size_t idx)
+{
+    const ssp_device *d = hw->dev[m] + 2 * idx;
+    double step = hw->g_span / (double)(hw->levels->n - 1);
+    long qp = lround((read_g(&d[0]) - hw->levels->g[0]) / step), qm = lround((read_g(&d[1]) - hw->levels->g[0]) / step);
+    return (int)(qp - qm);
+}
+
+size_t ssp_hw_stuck_count(const ssp_hw *hw)
+{
+    size_t n = 0;
+    for (size_t m = 0; m < hw->nmat; m++)
+        for (size_t i = 0; i < 2 * hw->rows[m] * hw->cols[m]; i++) n += hw->dev[m][i].stuck != SSP_DEVICE_FREE;
+    return n;
+}
+
+int ssp_hw_matmul_ideal(void *payload, size_t m, const double *u, size_t n, double *z)
+{
+    const ssp_hw *hw = payload;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)hw->cols[m], (int)hw->rows[m], 1.0, u,
+                (int)hw->rows[m], hw->w[m], (int)hw->cols[m], 0.0, z, (int)hw->cols[m]);
+    return SSP_OK;
+}
+
+int ssp_hw_write_state(const ssp_hw *hw, FILE *f)
+{
+    unsigned magic = SSP_HW_MAGIC;
+    fwrite(&magic, sizeof magic, 1, f);
+    fwrite(&hw->nmat, sizeof hw->nmat, 1, f);
+    for (size_t m = 0; m < hw->nmat; m++) {
+        size_t n = 2 * hw->rows[m] * hw->cols[m];
+        fwrite(&n, sizeof n, 1, f);
+        for (size_t i = 0; i < n; i++) {
+            const ssp_device *d = &hw->dev[m][i];
+            fwrite(d->p, sizeof d->p, 1, f);
+            fwrite(&d->x, sizeof d->x, 1, f);
+            fwrite(&d->stuck, sizeof d->stuck, 1, f);
+        }
+    }
+    if (gsl_rng_fwrite(f, hw->rng) != 0) return SSP_EIO;
+    return ferror(f) ? SSP_EIO : SSP_OK;
+}
+
+int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin)
+{
+    unsigned magic = 0;
+    size_t nmat = 0;
+    int ok = fread(&magic, sizeof magic, 1, f) == 1 && magic == SSP_HW_MAGIC && fread(&nmat, sizeof nmat, 1, f) == 1 &&
+             nmat == hw->nmat;
+    for (size_t m = 0; ok && m < nmat; m++) {
+        size_t n = 0;
+        ok = fread(&n, sizeof n, 1, f) == 1 && n == 2 * hw->rows[m] * hw->cols[m];
+        for (size_t i = 0; ok && i < n; i++) {
+            ssp_device *d = &hw->dev[m][i];
+            ok = fread(d->p, sizeof d->p, 1, f) == 1 && fread(&d->x, sizeof d->x, 1, f) == 1 &&
+                 fread(&d->stuck, sizeof d->stuck, 1, f) == 1;
+            d->model = hw->model;
+        }
+        for (size_t i = 0; ok && i < n / 2; i++) refresh_weight(hw, m, i);
+    }
+    ok = ok && gsl_rng_fread(f, hw->rng) == 0;
+    if (!ok) return ssp_error(ctx, SSP_EFORMAT, "%s: device section truncated or from another network", origin);
+    return SSP_OK;
+}

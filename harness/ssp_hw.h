@@ -1,0 +1,109 @@
+/* ssp_hw.h — the simulated memristor hardware of a network: one differential
+ * device pair per weight, programmed level by level, read back.
+ *
+ * Weight w of a matrix sits on a pair (G+, G-) of devices drawn from the
+ * device model with its variation and stuck fractions. Signed level q maps to
+ * device levels (q, 0) for q >= 0 and (0, -q) for q < 0 on a table of L
+ * conductances evenly spread between the model's nominal Gmin and Gmax. The
+ * weight the hardware actually holds is read back from the devices:
+ *     w_hw = w_max[m] * (G+ - G-) / (Gmax - Gmin)
+ * so write noise, variation and stuck devices reach the forward pass.
+ *
+ * Programming here uses the C device model (devicemodels/): open loop (pulse
+ * count from the model inverse, then noisy pulses) or write-verify (pulse,
+ * read, compare with the level's band, repeat). Energy and latency are the
+ * per-pulse and per-read estimates documented at ssp_hw_stats; the circuit-
+ * level figures come from the pulse scheduler. A device that cannot reach
+ * its band is counted as unreachable, never silently skipped. */
+#ifndef SSP_HW_H
+#define SSP_HW_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ssp_device.h"
+#include "ssp_error.h"
+
+enum ssp_hw_mode {
+    SSP_HW_OPEN_LOOP = 0, /* pulses from the model inverse, no verify */
+    SSP_HW_VERIFY = 1     /* pulse, read, compare with the band, repeat */
+};
+
+/* Programming cost counters. Energy of a pulse = V^2 * G * width with G the
+ * device's read conductance before the pulse; of a read = Vread^2 * G *
+ * t_read. Latency adds pulse widths (+ two edges) and read times serially,
+ * device after device: an upper bound the row-parallel scheduler improves. */
+typedef struct ssp_hw_stats {
+    unsigned long long weight_writes; /* weights whose devices were programmed */
+    unsigned long long device_writes; /* devices that received at least one pulse */
+    unsigned long long pulses;        /* programming pulses */
+    unsigned long long reads;         /* verify reads */
+    unsigned long long out_of_band;   /* device writes that ended outside their band (noise, variation, stuck) */
+    double pulse_energy_j;            /* J spent in pulses */
+    double read_energy_j;             /* J spent in verify reads */
+    double pulse_latency_s;           /* s of pulses (widths + edges) */
+    double read_latency_s;            /* s of verify reads */
+} ssp_hw_stats;
+
+static inline double ssp_hw_stats_energy(const ssp_hw_stats *s) { return s->pulse_energy_j + s->read_energy_j; }
+static inline double ssp_hw_stats_latency(const ssp_hw_stats *s) { return s->pulse_latency_s + s->read_latency_s; }
+
+void ssp_hw_stats_add(ssp_hw_stats *to, const ssp_hw_stats *from);
+
+typedef struct ssp_hw ssp_hw;
+
+/* Devices for nmat matrices of rows[m] x cols[m] weights, sampled from the
+ * model with the rng seeded by seed, all starting at level 0 (Gmin). */
+int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, size_t nmat,
+                  const size_t *rows, const size_t *cols, int levels, double tolerance,
+                  const double *w_max, long verify_max, unsigned long seed);
+void ssp_hw_destroy(ssp_hw **hw);
+
+/* Nominal pulses (default SET pulse) per level step, from the model inverse
+ * over the whole range: converts a weight change into a pulse count. */
+double ssp_hw_pulses_per_level(const ssp_hw *hw);
+/* Program weight (m, idx) to signed level q. */
+int ssp_hw_write(ssp_hw *hw, size_t m, size_t idx, int q, int mode, ssp_hw_stats *st);
+/* Plain in-situ update (NeuroSim-style): |npulses| identical pulses, open
+ * loop, no verify, applied to the device that carries the weight's sign
+ * (G+ when G+ >= G-, else G-): SET to move the weight away from zero,
+ * RESET towards it. npulses > 0 raises the weight, < 0 lowers it. Pulses
+ * that would move a device past its bound stop there. */
+int ssp_hw_pulse(ssp_hw *hw, size_t m, size_t idx, long npulses, ssp_hw_stats *st);
+/* Put every device of matrix m into the state of its level's target
+ * conductance without pulses (initial state of an experiment). */
+int ssp_hw_preset(ssp_hw *hw, size_t m, const int *q);
+
+/* Read-back weight matrix (rows x cols). */
+const double *ssp_hw_weights(const ssp_hw *hw, size_t m);
+/* Signed level currently held, judged from the read conductances (nearest
+ * level of each device); used by plain SGD, which keeps no twin. */
+int ssp_hw_level(const ssp_hw *hw, size_t m, size_t idx);
+/* Z = U W_hw (the ideal engine: G V with no parasitics); payload is ssp_hw. */
+int ssp_hw_matmul_ideal(void *payload, size_t m, const double *u, size_t n, double *z);
+size_t ssp_hw_nmat(const ssp_hw *hw);
+/* Devices of matrix m: 2 per weight, [2 idx] = G+, [2 idx + 1] = G-. */
+ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m);
+const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw);
+/* Sum over the weights NOT written since ssp_hw_mark() of the read
+ * conductance of the device carrying each weight (the larger of the pair),
+ * in S: what pricing a one-pulse rewrite of every untouched weight needs. */
+double ssp_hw_untouched_carrier_g(const ssp_hw *hw);
+/* Start a new write epoch for ssp_hw_untouched_carrier_g. */
+void ssp_hw_mark(ssp_hw *hw);
+/* Default SET pulse amplitude (V) and width (s). */
+void ssp_hw_set_pulse(const ssp_hw *hw, double *v, double *width, double *edge);
+/* Sum of the read conductances of every device (S). */
+double ssp_hw_g_sum(const ssp_hw *hw);
+/* Total devices, read voltage (V) and read time (s): for pricing reads. */
+size_t ssp_hw_device_count(const ssp_hw *hw);
+double ssp_hw_read_voltage(const ssp_hw *hw);
+double ssp_hw_read_time(const ssp_hw *hw);
+/* Number of stuck devices in all matrices. */
+size_t ssp_hw_stuck_count(const ssp_hw *hw);
+
+/* Device states, rng state and level tables for checkpoints. */
+int ssp_hw_write_state(const ssp_hw *hw, FILE *f);
+int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin);
+
+#endif

@@ -1,0 +1,21 @@
+/* ssp_report.h — metrics files and the run report.
+ *
+ * metrics.csv: one row per epoch, a header naming every column with its
+ * unit. metrics.json: the same rows as an array of objects plus the run's
+ * identity (method, device file, seed). report.txt: a short human summary.
+ * All written atomically; a reader never sees half a file. */
+#ifndef SSP_REPORT_H
+#define SSP_REPORT_H
+
+#include <stddef.h>
+
+#include "ssp_config.h"
+#include "ssp_error.h"
+#include "ssp_train.h"
+
+int ssp_report_metrics_csv(ssp_ctx *ctx, const char *path, const ssp_epoch_metrics *m, size_t n);
+int ssp_report_metrics_json(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m,
+                            size_t n);
+int ssp_report_text(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m, size_t n);
+
+#endif

@@ -1,0 +1,532 @@
+/* ssp_train.c — the training loop's steps, metrics and checkpoints. No
+ * printing: progress goes to the caller through the metrics and accessors. */
+#include "ssp_train.h"
+
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ssp_device.h"
+#include "ssp_file.h"
+#include "ssp_idx.h"
+#include "ssp_net.h"
+#include "ssp_twin.h"
+
+static const char SSP_CKPT_MAGIC[8] = {'S', 'S', 'P', 'C', 'K', 'P', 'T', '1'};
+/* Batch size of test-set evaluation. */
+enum { SSP_EVAL_BATCH = 250 };
+/* Separate random streams derived from the run seed. */
+static const unsigned long SSP_SEED_DATA = 0x1001, SSP_SEED_DEVICES = 0x2002, SSP_SEED_INIT = 0x3003;
+
+struct ssp_train {
+    ssp_ctx *ctx;                 /* borrowed */
+    ssp_config cfg;               /* copy */
+    ssp_dataset *train, *test;    /* owned */
+    ssp_device_model *model;      /* owned */
+    ssp_net *net;                 /* owned */
+    ssp_twin *twin;               /* owned */
+    ssp_hw *hw;                   /* owned */
+    gsl_rng *rng;                 /* shuffling (owned) */
+    size_t *order;                /* training permutation of this epoch (owned) */
+    double *xb;                   /* batch inputs (owned) */
+    unsigned char *yb;            /* batch labels (owned) */
+    double **hw_w;                /* per matrix: hardware weights (borrowed pointers, owned array) */
+    size_t nweights;              /* weights in all matrices */
+    long epochs_done;             /* finished epochs */
+    size_t pos;                   /* next example in order */
+    double lr;                    /* current learning rate */
+    /* the current epoch */
+    double loss_sum;
+    size_t correct, seen;
+    long steps, updates;
+    ssp_hw_stats ep_hw, ep_cl, ep_vf;
+    double t_fwd, t_bwd, t_q, t_prog;
+    ssp_epoch_metrics *hist;      /* finished epochs (owned) */
+    size_t nhist;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int load_data(ssp_train *t)
+{
+    const ssp_config *c = &t->cfg;
+    char img[SSP_CONFIG_STR_MAX * 2], lab[SSP_CONFIG_STR_MAX * 2];
+    int fashion = strcmp(c->dataset, "fashion") == 0, rc;
+    const char *sub = fashion ? "fashion-mnist" : "mnist", *ext = fashion ? ".gz" : "";
+    snprintf(img, sizeof img, "%s/%s/train-images-idx3-ubyte%s", c->data_dir, sub, ext);
+    snprintf(lab, sizeof lab, "%s/%s/train-labels-idx1-ubyte%s", c->data_dir, sub, ext);
+    rc = ssp_dataset_load(&t->train, t->ctx, img, lab);
+    if (rc) return rc;
+    snprintf(img, sizeof img, "%s/%s/t10k-images-idx3-ubyte%s", c->data_dir, sub, ext);
+    snprintf(lab, sizeof lab, "%s/%s/t10k-labels-idx1-ubyte%s", c->data_dir, sub, ext);
+    rc = ssp_dataset_load(&t->test, t->ctx, img, lab);
+    if (rc) return rc;
+    rc = ssp_dataset_prepare(t->train, t->ctx, (size_t)c->train_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
+    if (!rc) rc = ssp_dataset_prepare(t->test, t->ctx, (size_t)c->test_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
+    return rc;
+}
+
+static int build_net(ssp_train *t)
+{
+    const ssp_config *c = &t->cfg;
+    size_t B = (size_t)c->batch > SSP_EVAL_BATCH ? (size_t)c->batch : SSP_EVAL_BATCH;
+    if (c->net == SSP_NET_MLP)
+        return ssp_net_mlp_alloc(&t->net, t->ctx, t->train->dim, c->hidden, (size_t)c->nhidden, 10, c->act_clip, B);
+    return ssp_net_cnn_alloc(&t->net, t->ctx, 1, t->train->rows, t->train->cols, (size_t)c->conv1, (size_t)c->conv2,
+                             (size_t)c->kernel, (size_t)c->fc, 10, c->act_clip, B);
+}
+
+static int build_state(ssp_train *t)
+{
+    const ssp_config *c = &t->cfg;
+    size_t nm = ssp_net_nmatrices(t->net), *sizes, *rows, *cols;
+    double *wmax;
+    gsl_rng *init;
+    int rc;
+    sizes = malloc(nm * sizeof *sizes);
+    rows = malloc(nm * sizeof *rows);
+    cols = malloc(nm * sizeof *cols);
+    wmax = malloc(nm * sizeof *wmax);
+    init = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!sizes || !rows || !cols || !wmax || !init) {
+        rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory building the network state");
+        goto done;
+    }
+    for (size_t m = 0; m < nm; m++) {
+        const ssp_net_matrix *M = ssp_net_matrix_shape(t->net, m);
+        double glorot = sqrt(6.0 / (double)(M->fan_in + M->cols));
+        rows[m] = M->rows;
+        cols[m] = M->cols;
+        sizes[m] = M->rows * M->cols;
+        wmax[m] = c->w_max * glorot;
+        t->nweights += sizes[m];
+    }
+    rc = ssp_twin_alloc(&t->twin, t->ctx, nm, sizes, (int)c->levels, wmax, c->update_threshold, c->compensate);
+    if (rc) goto done;
+    rc = ssp_hw_create(&t->hw, t->ctx, t->model, nm, rows, cols, (int)c->levels, c->level_tolerance, wmax,
+                       c->verify_max, (unsigned long)c->seed ^ SSP_SEED_DEVICES);
+    if (rc) goto done;
+    /* Glorot-uniform float weights; the devices start at their levels */
+    gsl_rng_set(init, (unsigned long)c->seed ^ SSP_SEED_INIT);
+    for (size_t m = 0; m < nm && !rc; m++) {
+        const ssp_net_matrix *M = ssp_net_matrix_shape(t->net, m);
+        double lim = c->init_scale * sqrt(6.0 / (double)(M->fan_in + M->cols));
+        for (size_t i = 0; i < sizes[m]; i++) {
+            int is_bias = i / M->cols == M->rows - 1;
+            t->twin->w[m][i] = is_bias ? 0.0 : lim * (2 * gsl_rng_uniform(init) - 1);
+            if (t->twin->w[m][i] > wmax[m]) t->twin->w[m][i] = wmax[m];
+            if (t->twin->w[m][i] < -wmax[m]) t->twin->w[m][i] = -wmax[m];
+            t->twin->q[m][i] = ssp_twin_level_of(t->twin, m, t->twin->w[m][i]);
+        }
+        if (!t->cfg.compensate)
+            for (size_t i = 0; i < sizes[m]; i++) t->twin->w[m][i] = t->twin->q[m][i] * ssp_twin_step(t->twin, m);
+        rc = ssp_hw_preset(t->hw, m, t->twin->q[m]);
+    }
+    if (rc) goto done;
+    t->hw_w = malloc(nm * sizeof *t->hw_w);
+    if (!t->hw_w) {
+        rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory building the network state");
+        goto done;
+    }
+    for (size_t m = 0; m < nm; m++) t->hw_w[m] = (double *)(uintptr_t)ssp_hw_weights(t->hw, m);
+done:
+    free(sizes);
+    free(rows);
+    free(cols);
+    free(wmax);
+    if (init) gsl_rng_free(init);
+    return rc;
+}
+
+static void shuffle(ssp_train *t)
+{
+    for (size_t i = 0; i < t->train->n; i++) t->order[i] = i;
+    gsl_ran_shuffle(t->rng, t->order, t->train->n, sizeof *t->order);
+    t->pos = 0;
+}
+
+static void epoch_reset(ssp_train *t)
+{
+    t->loss_sum = 0;
+    t->correct = t->seen = 0;
+    t->steps = t->updates = 0;
+    memset(&t->ep_hw, 0, sizeof t->ep_hw);
+    memset(&t->ep_cl, 0, sizeof t->ep_cl);
+    memset(&t->ep_vf, 0, sizeof t->ep_vf);
+    t->t_fwd = t->t_bwd = t->t_q = t->t_prog = 0;
+}
+
+int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg)
+{
+    ssp_train *t;
+    int rc;
+    *out = NULL;
+    rc = ssp_config_check(cfg, ctx);
+    if (rc) return rc;
+    if (cfg->engine != SSP_ENGINE_IDEAL)
+        return ssp_error(ctx, SSP_ECONFIG, "engine.forward = %s: only the ideal engine is wired into training so far",
+                         cfg->engine == SSP_ENGINE_NODAL ? "nodal" : "spice");
+    t = calloc(1, sizeof *t);
+    if (!t) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating the trainer");
+    t->ctx = ctx;
+    t->cfg = *cfg;
+    t->lr = cfg->lr;
+    rc = load_data(t);
+    if (!rc) rc = ssp_device_model_load(&t->model, ctx, cfg->device_params);
+    if (!rc) rc = build_net(t);
+    if (!rc) rc = build_state(t);
+    if (rc) goto fail;
+    t->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    t->order = malloc(t->train->n * sizeof *t->order);
+    t->xb = malloc((size_t)cfg->batch * t->train->dim * sizeof *t->xb);
+    t->yb = malloc((size_t)cfg->batch);
+    if (!t->rng || !t->order || !t->xb || !t->yb) {
+        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory creating the trainer");
+        goto fail;
+    }
+    gsl_rng_set(t->rng, (unsigned long)cfg->seed ^ SSP_SEED_DATA);
+    shuffle(t);
+    epoch_reset(t);
+    *out = t;
+    return SSP_OK;
+fail:
+    ssp_train_destroy(&t);
+    return rc;
+}
+
+void ssp_train_destroy(ssp_train **pt)
+{
+    ssp_train *t;
+    if (!pt || !*pt) return;
+    t = *pt;
+    ssp_dataset_free(&t->train);
+    ssp_dataset_free(&t->test);
+    ssp_net_free(&t->net);
+    ssp_twin_free(&t->twin);
+    ssp_hw_destroy(&t->hw);
+    ssp_device_model_free(&t->model);
+    if (t->rng) gsl_rng_free(t->rng);
+    free(t->order);
+    free(t->xb);
+    free(t->yb);
+    free(t->hw_w);
+    free(t->hist);
+    free(t);
+    *pt = NULL;
+}
+
+size_t ssp_train_steps_per_epoch(const ssp_train *t)
+{
+    return (t->train->n + (size_t)t->cfg.batch - 1) / (size_t)t->cfg.batch;
+}
+long ssp_train_epochs_done(const ssp_train *t) { return t->epochs_done; }
+size_t ssp_train_step_in_epoch(const ssp_train *t) { return (size_t)t->steps; }
+double ssp_train_running_loss(const ssp_train *t) { return t->steps ? t->loss_sum / (double)t->steps : 0; }
+const ssp_hw *ssp_train_hw(const ssp_train *t) { return t->hw; }
+
+const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n)
+{
+    *n = t->nhist;
+    return t->hist;
+}
+
+/* Price the two closed-loop references of this step (see ssp_train.h), at
+ * the devices' present conductances. */
+static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step)
+{
+    double vr = ssp_hw_read_voltage(t->hw), tr = ssp_hw_read_time(t->hw), gsum = ssp_hw_g_sum(t->hw);
+    double ndev = (double)ssp_hw_device_count(t->hw), gmean = gsum / ndev, vs, ws, edge;
+    double untouched = (double)(t->nweights - step->weight_writes);
+    ssp_hw_stats vf = {0}, cl = {0};
+    ssp_hw_set_pulse(t->hw, &vs, &ws, &edge);
+    vf.weight_writes = step->weight_writes;
+    vf.device_writes = step->device_writes;
+    vf.pulses = step->pulses;
+    vf.reads = (unsigned long long)ndev + step->pulses;
+    vf.pulse_energy_j = step->pulse_energy_j;
+    vf.pulse_latency_s = step->pulse_latency_s;
+    vf.read_energy_j = vr * vr * tr * (gsum + (double)step->pulses * gmean);
+    vf.read_latency_s = tr * (ndev + (double)step->pulses);
+    ssp_hw_stats_add(&t->ep_vf, &vf);
+    cl = vf;
+    cl.weight_writes = t->nweights;
+    cl.device_writes = step->device_writes + (unsigned long long)untouched;
+    cl.pulses = step->pulses + (unsigned long long)untouched;
+    cl.reads = (unsigned long long)ndev + cl.pulses;
+    cl.pulse_energy_j += vs * vs * ws * ssp_hw_untouched_carrier_g(t->hw);
+    cl.pulse_latency_s += untouched * (ws + 2 * edge);
+    cl.read_energy_j += vr * vr * tr * untouched * gmean;
+    cl.read_latency_s += tr * untouched;
+    ssp_hw_stats_add(&t->ep_cl, &cl);
+}
+
+/* Program what the method asks for after an update of the twin. */
+static int program_update(ssp_train *t)
+{
+    ssp_hw_stats st = {0};
+    int rc = SSP_OK, status;
+    double t0 = now_s();
+    size_t n;
+    ssp_hw_mark(t->hw);
+    if (t->cfg.method == SSP_METHOD_SIAMESE) {
+        n = ssp_twin_quantize(t->twin, t->ctx, &status);
+        t->t_q += now_s() - t0;
+        t0 = now_s();
+        for (size_t i = 0; i < n && !rc; i++) {
+            const ssp_twin_change *c = &t->twin->changes[i];
+            rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, SSP_HW_OPEN_LOOP, &st);
+        }
+        st.weight_writes = n;
+    } else if (t->cfg.method == SSP_METHOD_CLOSED_LOOP) {
+        n = ssp_twin_quantize_all(t->twin, t->ctx, &status);
+        t->t_q += now_s() - t0;
+        t0 = now_s();
+        for (size_t i = 0; i < n && !rc; i++) {
+            const ssp_twin_change *c = &t->twin->changes[i];
+            rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, SSP_HW_VERIFY, &st);
+        }
+    } else { /* sgd: the change of each weight as pulses, no quantization step */
+        double ppl = ssp_hw_pulses_per_level(t->hw);
+        t->t_q += now_s() - t0;
+        t0 = now_s();
+        for (size_t m = 0; m < t->twin->nmat && !rc; m++) {
+            const double *hw = ssp_hw_weights(t->hw, m);
+            double step = ssp_twin_step(t->twin, m);
+            for (size_t i = 0; i < t->twin->size[m] && !rc; i++) {
+                long np = lround((t->twin->w[m][i] - hw[i]) / step * ppl);
+                if (np) rc = ssp_hw_pulse(t->hw, m, i, np, &st);
+            }
+        }
+    }
+    t->t_prog += now_s() - t0;
+    if (rc) return rc;
+    ssp_hw_stats_add(&t->ep_hw, &st);
+    if (t->cfg.method == SSP_METHOD_CLOSED_LOOP) {
+        ssp_hw_stats_add(&t->ep_cl, &st);
+        ssp_hw_stats_add(&t->ep_vf, &st);
+    } else
+        price_closed_loop(t, &st);
+    t->updates++;
+    return SSP_OK;
+}
+
+int ssp_train_step(ssp_train *t, int *epoch_done)
+{
+    const ssp_config *c = &t->cfg;
+    size_t B = (size_t)c->batch, n = t->train->n - t->pos < B ? t->train->n - t->pos : B, ok = 0;
+    int exsitu = c->method == SSP_METHOD_EXSITU, sgd = c->method == SSP_METHOD_SGD, rc;
+    ssp_net_float fw = {t->net, t->twin->w};
+    double t0;
+    *epoch_done = 0;
+    if (n == 0) {
+        *epoch_done = 1;
+        return SSP_OK;
+    }
+    for (size_t b = 0; b < n; b++) {
+        size_t idx = t->order[t->pos + b];
+        memcpy(t->xb + b * t->train->dim, t->train->x + idx * t->train->dim, t->train->dim * sizeof *t->xb);
+        t->yb[b] = t->train->y[idx];
+    }
+    t->pos += n;
+    /* 1. forward on the hardware (ex-situ: on the float weights) */
+    t0 = now_s();
+    rc = exsitu ? ssp_net_forward(t->net, t->ctx, t->xb, n, ssp_net_matmul_float, &fw)
+                : ssp_net_forward(t->net, t->ctx, t->xb, n, ssp_hw_matmul_ideal, t->hw);
+    if (rc) return rc;
+    t->loss_sum += ssp_net_loss(t->net, t->yb, &ok, 1);
+    t->correct += ok;
+    t->seen += n;
+    t->steps++;
+    t->t_fwd += now_s() - t0;
+    /* 2. gradients in software: errors propagate through the twin's float
+     * weights (plain SGD has no twin: through the hardware weights) */
+    t0 = now_s();
+    rc = ssp_net_backward(t->net, t->ctx, sgd ? t->hw_w : t->twin->w, t->twin->grad);
+    if (rc) return rc;
+    t->t_bwd += now_s() - t0;
+    /* 3. accumulate; update every `accumulate` batches */
+    if (ssp_twin_accumulate(t->twin) >= c->accumulate || t->pos >= t->train->n) {
+        t0 = now_s();
+        if (sgd)
+            for (size_t m = 0; m < t->twin->nmat; m++)
+                memcpy(t->twin->w[m], ssp_hw_weights(t->hw, m), t->twin->size[m] * sizeof(double));
+        ssp_twin_apply(t->twin, t->lr, c->momentum);
+        t->t_q += now_s() - t0;
+        /* 4-6. quantize, program the devices, read back */
+        if (!exsitu) {
+            rc = program_update(t);
+            if (rc) return rc;
+        }
+    }
+    *epoch_done = t->pos >= t->train->n;
+    return SSP_OK;
+}
+
+static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *loss)
+{
+    size_t correct = 0;
+    double lsum = 0;
+    for (size_t i = 0; i < d->n; i += SSP_EVAL_BATCH) {
+        size_t n = d->n - i < SSP_EVAL_BATCH ? d->n - i : SSP_EVAL_BATCH, ok = 0;
+        int rc = ssp_net_forward(t->net, t->ctx, d->x + i * d->dim, n, ssp_hw_matmul_ideal, t->hw);
+        if (rc) return rc;
+        lsum += ssp_net_loss(t->net, d->y + i, &ok, 0) * (double)n;
+        correct += ok;
+    }
+    *acc = (double)correct / (double)d->n;
+    *loss = lsum / (double)d->n;
+    return SSP_OK;
+}
+
+int ssp_train_evaluate(ssp_train *t, double *acc, double *loss) { return eval_set(t, t->test, acc, loss); }
+
+int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
+{
+    double t0 = now_s();
+    ssp_epoch_metrics *nh;
+    int rc;
+    memset(m, 0, sizeof *m);
+    if (t->cfg.method == SSP_METHOD_EXSITU) {
+        /* program the float weights once, write-verify, then judge the hardware */
+        ssp_hw_stats st = {0};
+        int status;
+        size_t n = ssp_twin_quantize_all(t->twin, t->ctx, &status);
+        for (size_t i = 0; i < n; i++) {
+            const ssp_twin_change *c = &t->twin->changes[i];
+            rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, SSP_HW_VERIFY, &st);
+            if (rc) return rc;
+        }
+        ssp_hw_stats_add(&t->ep_hw, &st);
+        ssp_hw_stats_add(&t->ep_cl, &st);
+        ssp_hw_stats_add(&t->ep_vf, &st);
+        t->t_prog += now_s() - t0;
+        t0 = now_s();
+    }
+    rc = eval_set(t, t->test, &m->test_acc, &m->test_loss);
+    if (rc) return rc;
+    m->t_eval = now_s() - t0;
+    m->epoch = t->epochs_done + 1;
+    m->lr = t->lr;
+    m->train_loss = t->steps ? t->loss_sum / (double)t->steps : 0;
+    m->train_acc = t->seen ? (double)t->correct / (double)t->seen : 0;
+    m->steps = t->steps;
+    m->updates = t->updates;
+    m->weights = t->nweights;
+    m->hw = t->ep_hw;
+    m->closed_loop = t->ep_cl;
+    m->verify_first = t->ep_vf;
+    m->updates_eliminated_pct =
+        t->ep_cl.weight_writes ? 100.0 * (1.0 - (double)t->ep_hw.weight_writes / (double)t->ep_cl.weight_writes) : 0;
+    m->energy_ratio = ssp_hw_stats_energy(&t->ep_cl) > 0 ? ssp_hw_stats_energy(&t->ep_hw) / ssp_hw_stats_energy(&t->ep_cl) : 0;
+    m->latency_ratio =
+        ssp_hw_stats_latency(&t->ep_cl) > 0 ? ssp_hw_stats_latency(&t->ep_hw) / ssp_hw_stats_latency(&t->ep_cl) : 0;
+    m->energy_ratio_vf =
+        ssp_hw_stats_energy(&t->ep_vf) > 0 ? ssp_hw_stats_energy(&t->ep_hw) / ssp_hw_stats_energy(&t->ep_vf) : 0;
+    m->latency_ratio_vf =
+        ssp_hw_stats_latency(&t->ep_vf) > 0 ? ssp_hw_stats_latency(&t->ep_hw) / ssp_hw_stats_latency(&t->ep_vf) : 0;
+    m->t_forward = t->t_fwd;
+    m->t_backward = t->t_bwd;
+    m->t_quantize = t->t_q;
+    m->t_program = t->t_prog;
+    nh = realloc(t->hist, (t->nhist + 1) * sizeof *nh);
+    if (!nh) return ssp_error(t->ctx, SSP_ENOMEM, "out of memory recording metrics");
+    t->hist = nh;
+    t->hist[t->nhist++] = *m;
+    t->epochs_done++;
+    t->lr *= t->cfg.lr_decay;
+    shuffle(t);
+    epoch_reset(t);
+    return SSP_OK;
+}
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+#define W(x) fwrite(&(x), sizeof(x), 1, f)
+#define R(x) (fread(&(x), sizeof(x), 1, f) == 1)
+
+int ssp_train_checkpoint_save(ssp_train *t, const char *path)
+{
+    ssp_afile *af;
+    FILE *f;
+    int rc = ssp_file_atomic_open(&af, t->ctx, path);
+    size_t ntrain = t->train->n;
+    if (rc) return rc;
+    f = ssp_file_stream(af);
+    fwrite(SSP_CKPT_MAGIC, 1, sizeof SSP_CKPT_MAGIC, f);
+    W(t->cfg.seed);
+    W(ntrain);
+    W(t->nweights);
+    W(t->epochs_done);
+    W(t->pos);
+    W(t->lr);
+    W(t->loss_sum);
+    W(t->correct);
+    W(t->seen);
+    W(t->steps);
+    W(t->updates);
+    W(t->ep_hw);
+    W(t->ep_cl);
+    W(t->ep_vf);
+    W(t->t_fwd);
+    W(t->t_bwd);
+    W(t->t_q);
+    W(t->t_prog);
+    W(t->nhist);
+    fwrite(t->hist, sizeof *t->hist, t->nhist, f);
+    fwrite(t->order, sizeof *t->order, ntrain, f);
+    if (gsl_rng_fwrite(f, t->rng) != 0 || ssp_twin_write(t->twin, f) != SSP_OK ||
+        ssp_hw_write_state(t->hw, f) != SSP_OK) {
+        ssp_file_atomic_abort(&af);
+        return ssp_error(t->ctx, SSP_EIO, "cannot write checkpoint %s", path);
+    }
+    return ssp_file_atomic_commit(&af, t->ctx);
+}
+
+int ssp_train_checkpoint_load(ssp_train *t, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char magic[sizeof SSP_CKPT_MAGIC];
+    long seed;
+    size_t ntrain, nweights, nhist;
+    int ok, rc = SSP_OK;
+    if (!f) return ssp_error(t->ctx, SSP_EIO, "cannot open checkpoint %s", path);
+    ok = fread(magic, 1, sizeof magic, f) == sizeof magic && memcmp(magic, SSP_CKPT_MAGIC, sizeof magic) == 0;
+    if (!ok) {
+        fclose(f);
+        return ssp_error(t->ctx, SSP_EFORMAT, "%s is not a siamspice checkpoint", path);
+    }
+    ok = R(seed) && R(ntrain) && R(nweights);
+    if (ok && (seed != t->cfg.seed || ntrain != t->train->n || nweights != t->nweights)) {
+        fclose(f);
+        return ssp_error(t->ctx, SSP_EFORMAT,
+                         "%s was written by a different run (seed %ld, %zu images, %zu weights; this run: seed %ld, %zu, %zu)",
+                         path, seed, ntrain, nweights, t->cfg.seed, t->train->n, t->nweights);
+    }
+    ok = ok && R(t->epochs_done) && R(t->pos) && R(t->lr) && R(t->loss_sum) && R(t->correct) && R(t->seen) &&
+         R(t->steps) && R(t->updates) && R(t->ep_hw) && R(t->ep_cl) && R(t->ep_vf) && R(t->t_fwd) && R(t->t_bwd) && R(t->t_q) &&
+         R(t->t_prog) && R(nhist);
+    if (ok) {
+        ssp_epoch_metrics *h = realloc(t->hist, (nhist ? nhist : 1) * sizeof *h);
+        ok = h != NULL;
+        if (h) t->hist = h;
+        ok = ok && fread(t->hist, sizeof *t->hist, nhist, f) == nhist;
+        t->nhist = ok ? nhist : 0;
+    }
+    ok = ok && fread(t->order, sizeof *t->order, ntrain, f) == ntrain && gsl_rng_fread(f, t->rng) == 0;
+    if (!ok) {
+        fclose(f);
+        return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated", path);
+    }
+    rc = ssp_twin_read(t->twin, t->ctx, f, path);
+    if (!rc) rc = ssp_hw_read_state(t->hw, t->ctx, f, path);
+    fclose(f);
+    return rc;
+}

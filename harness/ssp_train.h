@@ -1,0 +1,92 @@
+/* ssp_train.h — in-situ training of a crossbar network: set / iterate / test.
+ *
+ * ssp_train_create sets everything up from a configuration (data, device
+ * model, network, float twin, simulated hardware); ssp_train_step runs one
+ * batch; ssp_train_epoch_end evaluates on the test set and closes the
+ * epoch's metrics. The caller (the CLI) owns the loop, the printing, the
+ * checkpoints and the signal handling. Same configuration and seed give the
+ * same results bit for bit, including across a checkpoint and resume.
+ *
+ * Methods (config train.method):
+ *  siamese      forward on the hardware, gradients in software, float twin
+ *               updated (with gradient accumulation), quantized with error
+ *               compensation, only changed weights programmed (open loop
+ *               through the device model inverse), read back.
+ *  closed_loop  the same twin, but every weight's devices write-verified to
+ *               their level at every update step (the paper's baseline).
+ *  sgd          plain in-situ SGD: the weight change becomes a pulse count on
+ *               the devices directly (no twin, no quantization step).
+ *  exsitu       float training; at the end of each epoch every weight is
+ *               programmed with write-verify and the hardware is evaluated.
+ *
+ * For every method that programs at update steps, two closed-loop updates
+ * of the same steps are priced alongside, at the hardware's actual
+ * conductances:
+ *  closed_loop   write-verify every weight every step (the paper's basic
+ *                closed-loop update): each weight gets a programming cycle,
+ *                at least one pulse on the device carrying it (the pulses the
+ *                method needed where it changed, one SET pulse elsewhere) and
+ *                a verify read of both devices plus one after every pulse.
+ *  verify_first  a gentler reference: every device read once per step, only
+ *                devices out of band pulsed (the same pulses as the method),
+ *                each pulse followed by a verify read. */
+#ifndef SSP_TRAIN_H
+#define SSP_TRAIN_H
+
+#include <stddef.h>
+
+#include "ssp_config.h"
+#include "ssp_error.h"
+#include "ssp_hw.h"
+
+typedef struct ssp_epoch_metrics {
+    long epoch;              /* 1-based */
+    double lr;               /* learning rate used */
+    double train_loss;       /* mean cross-entropy over the epoch's batches */
+    double train_acc;        /* fraction correct during training (hardware forward) */
+    double test_acc;         /* test accuracy, hardware forward */
+    double test_loss;        /* test cross-entropy, hardware forward */
+    long steps;              /* batches */
+    long updates;            /* update steps (devices touched) */
+    unsigned long long weights;   /* weights in the network */
+    ssp_hw_stats hw;         /* programming actually done */
+    ssp_hw_stats closed_loop;/* write-verify every weight on the same steps */
+    ssp_hw_stats verify_first;/* read everything, pulse what is out of band, same steps */
+    double updates_eliminated_pct; /* 100 (1 - weight writes / closed-loop weight writes) */
+    double energy_ratio;     /* programming energy / closed-loop energy */
+    double latency_ratio;    /* programming latency / closed-loop latency */
+    double energy_ratio_vf;  /* programming energy / verify-first energy */
+    double latency_ratio_vf; /* programming latency / verify-first latency */
+    double t_forward, t_backward, t_quantize, t_program, t_eval; /* s of wall time per phase */
+} ssp_epoch_metrics;
+
+typedef struct ssp_train ssp_train;
+
+int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg);
+void ssp_train_destroy(ssp_train **t);
+
+/* Batches per epoch, epochs finished, position in the current epoch. */
+size_t ssp_train_steps_per_epoch(const ssp_train *t);
+long ssp_train_epochs_done(const ssp_train *t);
+size_t ssp_train_step_in_epoch(const ssp_train *t);
+/* Running mean training loss of the current epoch. */
+double ssp_train_running_loss(const ssp_train *t);
+
+/* One batch; *epoch_done is set when the epoch's batches are exhausted. */
+int ssp_train_step(ssp_train *t, int *epoch_done);
+/* Evaluate the test set, fill m, start the next epoch. */
+int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m);
+/* All finished epochs' metrics. */
+const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n);
+
+/* Accuracy and loss of the hardware forward on the test set. */
+int ssp_train_evaluate(ssp_train *t, double *acc, double *loss);
+
+/* Save / restore everything needed to continue bit for bit (atomic write). */
+int ssp_train_checkpoint_save(ssp_train *t, const char *path);
+int ssp_train_checkpoint_load(ssp_train *t, const char *path);
+
+/* The parts, for reports and exports. */
+const ssp_hw *ssp_train_hw(const ssp_train *t);
+
+#endif
