@@ -642,16 +642,19 @@ int ssp_device_sample(ssp_device *dev, ssp_ctx *ctx, const ssp_device_model *m, 
         dev->x = SX_LIMIT(c[C_X_INIT]);
     }
     u = gsl_rng_uniform(rng);
-    if (u < c[C_STUCK_ON]) {
-        dev->stuck = SSP_DEVICE_STUCK_ON;
-        dev->x = dev->p[K_x_hi];
-        dev->p[K_kr] = 0;
-    } else if (u < c[C_STUCK_ON] + c[C_STUCK_OFF]) {
-        dev->stuck = SSP_DEVICE_STUCK_OFF;
-        dev->x = dev->p[K_x_lo];
-        dev->p[K_kr] = 0;
-    }
+    if (u < c[C_STUCK_ON])
+        ssp_device_stick(dev, SSP_DEVICE_STUCK_ON);
+    else if (u < c[C_STUCK_ON] + c[C_STUCK_OFF])
+        ssp_device_stick(dev, SSP_DEVICE_STUCK_OFF);
     return SSP_OK;
+}
+
+void ssp_device_stick(ssp_device *dev, int stuck)
+{
+    if (stuck != SSP_DEVICE_STUCK_ON && stuck != SSP_DEVICE_STUCK_OFF) return;
+    dev->stuck = stuck;
+    dev->x = stuck == SSP_DEVICE_STUCK_ON ? dev->p[K_x_hi] : dev->p[K_x_lo];
+    dev->p[K_kr] = 0;
 }
 
 double ssp_device_current(const ssp_device *dev, double v)
