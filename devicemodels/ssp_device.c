@@ -771,8 +771,9 @@ static int ode_rhs(double t, const double y[], double dydt[], void *params)
 {
     const struct ode_arg *a = params;
     const double *p = a->dev->p;
-    double v = a->wave(t, a->payload);
-    double r = a->dev->model->ops->rate(p, v, SX_LIMIT(y[0]));
+    double v = a->wave(t, a->payload), r;
+    if (!isfinite(v) || !isfinite(y[0])) return GSL_EBADFUNC; /* a broken drive */
+    r = a->dev->model->ops->rate(p, v, SX_LIMIT(y[0]));
     dydt[0] = SX_GATE(r, y[0]);
     return isfinite(dydt[0]) ? GSL_SUCCESS : GSL_EBADFUNC;
 }
