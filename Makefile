@@ -42,7 +42,7 @@ MODULES  := harness plugin devicemodels netlists
 INCLUDES := $(addprefix -I,$(MODULES))
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -fPIC $(WARN) $(CFLAGS) \
              $(INCLUDES) $(PKG_CFLAGS) -DSSP_NGSPICE_SO='"$(NGSPICE_SO)"' \
-             -DSSP_SOURCE_DIR='"$(CURDIR)"' \
+             -DSSP_SOURCE_DIR='"$(CURDIR)"' -DSSP_BUILD_DIR='"$(abspath $(BUILD))"' \
              -DSSP_WORKER_BUILD_PATH='"$(abspath $(BUILD))/siamspice-worker"' \
              -DSSP_WORKER_INSTALL_PATH='"$(PREFIX)/libexec/siamspice/siamspice-worker"'
 
@@ -126,30 +126,43 @@ bench: $(addprefix bench-,$(BENCHES))
 asan: deps data
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    build-asan/tests/run_tests build-asan/siamspice-worker
+	    build-asan/tests/run_tests build-asan/siamspice-worker build-asan/siamspice
 	$(Q)ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    build-asan/tests/run_tests $(SUITE)
 
-memcheck: deps data $(RUNNER) $(WORKER)
+memcheck: deps data $(RUNNER) $(WORKER) $(CLI)
 	$(Q)SSP_UNDER_VALGRIND=1 valgrind --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	    --suppressions=$(CURDIR)/tests/valgrind.supp --num-callers=50 -q \
 	    $(RUNNER) $(SUITE)
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/siamspice \
-	    $(DESTDIR)$(PREFIX)/libexec/siamspice
+# The pkg-config file: the library's own flags plus its private dependencies.
+$(BUILD)/siamspice.pc: Makefile $(BUILD)/config.mk
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include/siamspice' 'libdir=$${prefix}/lib' '' \
+	  'Name: siamspice' 'Description: circuit-level in-situ training of memristor crossbar networks' \
+	  'Version: 0.1.0' 'Cflags: -I$${includedir} $(PKG_CFLAGS)' 'Libs: -L$${libdir} -lsiamspice' \
+	  'Libs.private: $(PKG_LIBS)' > $@.tmp && mv $@.tmp $@
+
+install: all $(BUILD)/siamspice.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/siamspice \
+	    $(DESTDIR)$(PREFIX)/libexec/siamspice $(DESTDIR)$(PREFIX)/share/siamspice/params \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(WORKER) $(DESTDIR)$(PREFIX)/libexec/siamspice/
 	install -m 644 $(LIBA) $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/siamspice.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 644 $(foreach m,$(MODULES),$(wildcard $(m)/ssp_*.h)) $(DESTDIR)$(PREFIX)/include/siamspice/
+	install -m 644 devicemodels/params/*.ini $(DESTDIR)$(PREFIX)/share/siamspice/params/
+	install -m 644 harness/siamspice.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/siamspice $(DESTDIR)$(PREFIX)/lib/libsiamspice.a \
-	      $(DESTDIR)$(PREFIX)/lib/libsiamspice.so
-	rm -rf $(DESTDIR)$(PREFIX)/include/siamspice $(DESTDIR)$(PREFIX)/libexec/siamspice
+	      $(DESTDIR)$(PREFIX)/lib/libsiamspice.so $(DESTDIR)$(PREFIX)/lib/pkgconfig/siamspice.pc \
+	      $(DESTDIR)$(PREFIX)/share/man/man1/siamspice.1
+	rm -rf $(DESTDIR)$(PREFIX)/include/siamspice $(DESTDIR)$(PREFIX)/libexec/siamspice \
+	       $(DESTDIR)$(PREFIX)/share/siamspice
 
 clean:
 	rm -rf build build-asan

@@ -17,6 +17,7 @@
 #include "ssp_cmd_train.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
+#include "ssp_plot.h"
 #include "ssp_report.h"
 #include "ssp_train.h"
 
@@ -71,10 +72,17 @@ static void log_to_both(int level, const char *event, const char *kv, void *payl
     if (level <= s->level) fprintf(stderr, "siamspice %s %s: %s\n", name, event, kv);
 }
 
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void progress(const ssp_train *t, long epochs, int tty, double t_start, size_t *last_decile)
 {
     size_t step = ssp_train_step_in_epoch(t), total = ssp_train_steps_per_epoch(t);
-    double frac = total ? (double)step / (double)total : 1, el = (double)clock() / CLOCKS_PER_SEC - t_start;
+    double frac = total ? (double)step / (double)total : 1, el = wall_s() - t_start;
     long ep = ssp_train_epochs_done(t) + 1;
     if (tty) {
         int width = 30, fill = (int)(frac * width);
@@ -109,14 +117,96 @@ static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, s
     return rc;
 }
 
+/* Train one method into dir; resume from dir/checkpoint.bin when asked (a
+ * finished run resumes to nothing). Returns the exit status. */
+static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int resume, int quiet, int tty,
+                      struct log_sink *sink)
+{
+    char p[PATH_CAP];
+    ssp_train *t = NULL;
+    int rc, status = 1;
+    rc = ssp_file_mkdirs(ctx, dir);
+    if (rc) goto fail;
+    if (!resume) {
+        ssp_afile *af;
+        in_dir(p, dir, "config.ini");
+        rc = ssp_file_atomic_open(&af, ctx, p);
+        if (!rc) {
+            fprintf(ssp_file_stream(af), "; resolved configuration of this run (every parameter)\n");
+            ssp_config_write(cfg, ssp_file_stream(af));
+            rc = ssp_file_atomic_commit(&af, ctx);
+        }
+        if (rc) goto fail;
+    }
+    fprintf(stderr, "siamspice train: method %s, %s, device %s, run directory %s\n", ssp_method_name(cfg->method),
+            cfg->dataset, cfg->device_params, dir);
+    if (sink->file) fprintf(sink->file, "info run: method = %s, dir = %s\n", ssp_method_name(cfg->method), dir);
+    rc = ssp_train_create(&t, ctx, cfg);
+    if (rc) {
+        status = (rc == SSP_ECONFIG || rc == SSP_EIO || rc == SSP_EFORMAT) ? 2 : 1;
+        goto fail;
+    }
+    in_dir(p, dir, "checkpoint.bin");
+    if (resume && access(p, R_OK) == 0) {
+        rc = ssp_train_checkpoint_load(t, p);
+        if (rc) {
+            status = 2;
+            goto fail;
+        }
+        fprintf(stderr, "siamspice train: resumed after epoch %ld, step %zu\n", ssp_train_epochs_done(t),
+                ssp_train_step_in_epoch(t));
+    }
+    while (ssp_train_epochs_done(t) < cfg->epochs) {
+        int done = 0;
+        size_t last_decile = 0;
+        double t0 = wall_s();
+        ssp_epoch_metrics m;
+        while (!done) {
+            rc = ssp_train_step(t, &done);
+            if (rc) goto fail;
+            if (!quiet) progress(t, cfg->epochs, tty, t0, &last_decile);
+            if (g_stop) {
+                in_dir(p, dir, "checkpoint.bin");
+                rc = ssp_train_checkpoint_save(t, p);
+                if (tty && !quiet) fputc('\n', stderr);
+                if (rc) goto fail;
+                fprintf(stderr, "siamspice train: interrupted; checkpoint written. Continue with:\n"
+                                "  siamspice train --resume %s\n", dir);
+                status = 1;
+                goto done;
+            }
+        }
+        rc = ssp_train_epoch_end(t, &m);
+        if (rc) goto fail;
+        if (tty && !quiet) fputc('\n', stderr);
+        printf("%s epoch %ld: train loss %.4f, test accuracy %.2f %%, weight writes %llu of %llu closed-loop "
+               "(%.2f %% eliminated), energy ratio %.4g, latency ratio %.4g (verify-first: %.4g, %.4g)\n",
+               ssp_method_name(cfg->method), m.epoch, m.train_loss, 100 * m.test_acc, m.hw.weight_writes,
+               m.closed_loop.weight_writes, m.updates_eliminated_pct, m.energy_ratio, m.latency_ratio,
+               m.energy_ratio_vf, m.latency_ratio_vf);
+        fflush(stdout);
+        rc = write_outputs(ctx, dir, cfg, t);
+        if (rc) goto fail;
+    }
+    rc = ssp_plot_export_conductances(ctx, dir, ssp_train_hw(t));
+    if (rc) goto fail;
+    status = 0;
+    goto done;
+fail:
+    fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));
+    if (sink->file) fprintf(sink->file, "error: %s\n", ssp_ctx_errmsg(ctx));
+done:
+    ssp_train_destroy(&t);
+    return status;
+}
+
 int ssp_cmd_train(int argc, char **argv)
 {
     const char *config = NULL, *out = NULL, *resume = NULL, *sets[MAX_SETS];
-    int nsets = 0, quiet = 0, status = 1, rc, tty = isatty(STDERR_FILENO);
+    int nsets = 0, quiet = 0, status = 1, rc, tty = isatty(STDERR_FILENO), methods[4], nb;
     char dir[PATH_CAP], p[PATH_CAP];
     ssp_config cfg;
     ssp_ctx *ctx = NULL;
-    ssp_train *t = NULL;
     struct log_sink sink = {NULL, SSP_LOG_WARN};
     struct sigaction sa;
 
@@ -159,7 +249,8 @@ int ssp_cmd_train(int argc, char **argv)
     rc = ssp_config_load(&cfg, ctx, resume ? p : config);
     for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
     if (!rc) rc = ssp_config_check(&cfg, ctx);
-    if (rc) {
+    nb = rc ? 0 : ssp_config_baselines(&cfg, ctx, methods, 4);
+    if (rc || nb < 0) {
         fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));
         ssp_ctx_destroy(&ctx);
         return 2;
@@ -175,81 +266,41 @@ int ssp_cmd_train(int argc, char **argv)
         snprintf(dir, sizeof dir, "runs/%.*s-%s", SSP_CONFIG_STR_MAX, cfg.name, stamp);
     }
     rc = ssp_file_mkdirs(ctx, dir);
-    if (rc) goto fail;
+    if (rc) {
+        fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));
+        ssp_ctx_destroy(&ctx);
+        return 2;
+    }
     in_dir(p, dir, "run.log");
     sink.file = fopen(p, "a");
-    if (!resume) {
-        ssp_afile *af;
-        in_dir(p, dir, "config.ini");
-        rc = ssp_file_atomic_open(&af, ctx, p);
-        if (!rc) {
-            fprintf(ssp_file_stream(af), "; resolved configuration of this run (every parameter)\n");
-            ssp_config_write(&cfg, ssp_file_stream(af));
-            rc = ssp_file_atomic_commit(&af, ctx);
-        }
-        if (rc) goto fail;
-    }
-    fprintf(stderr, "siamspice train: method %s, %s, device %s, run directory %s\n", ssp_method_name(cfg.method),
-            cfg.dataset, cfg.device_params, dir);
-    rc = ssp_train_create(&t, ctx, &cfg);
-    if (rc) {
-        status = (rc == SSP_ECONFIG || rc == SSP_EIO || rc == SSP_EFORMAT) ? 2 : 1;
-        goto fail;
-    }
-    if (resume) {
-        in_dir(p, dir, "checkpoint.bin");
-        rc = ssp_train_checkpoint_load(t, p);
-        if (rc) {
-            status = 2;
-            goto fail;
-        }
-        fprintf(stderr, "siamspice train: resumed after epoch %ld, step %zu\n", ssp_train_epochs_done(t),
-                ssp_train_step_in_epoch(t));
-    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    while (ssp_train_epochs_done(t) < cfg.epochs) {
-        int done = 0;
-        size_t last_decile = 0;
-        double t0 = (double)clock() / CLOCKS_PER_SEC;
-        ssp_epoch_metrics m;
-        while (!done) {
-            rc = ssp_train_step(t, &done);
-            if (rc) goto fail;
-            if (!quiet) progress(t, cfg.epochs, tty, t0, &last_decile);
-            if (g_stop) {
-                in_dir(p, dir, "checkpoint.bin");
-                rc = ssp_train_checkpoint_save(t, p);
-                if (tty && !quiet) fputc('\n', stderr);
-                if (rc) goto fail;
-                fprintf(stderr, "siamspice train: interrupted; checkpoint written. Continue with:\n"
-                                "  siamspice train --resume %s\n", dir);
-                status = 1;
-                goto done;
-            }
+    status = run_method(ctx, &cfg, dir, resume != NULL, quiet, tty, &sink);
+    /* the baselines: same config, data, seed and devices, another method */
+    for (int b = 0; b < nb && status == 0; b++) {
+        ssp_config cb = cfg;
+        char sub[PATH_CAP];
+        cb.method = methods[b];
+        cb.baselines[0] = '\0';
+        if (snprintf(sub, sizeof sub, "%s/baseline-%s", dir, ssp_method_name(methods[b])) >= (int)sizeof sub) {
+            fprintf(stderr, "siamspice train: run directory name too long\n");
+            status = 2;
+            break;
         }
-        rc = ssp_train_epoch_end(t, &m);
-        if (rc) goto fail;
-        if (tty && !quiet) fputc('\n', stderr);
-        printf("epoch %ld: train loss %.4f, test accuracy %.2f %%, weight writes %llu of %llu closed-loop "
-               "(%.2f %% eliminated), energy ratio %.4g, latency ratio %.4g (verify-first: %.4g, %.4g)\n",
-               m.epoch, m.train_loss, 100 * m.test_acc, m.hw.weight_writes, m.closed_loop.weight_writes,
-               m.updates_eliminated_pct, m.energy_ratio, m.latency_ratio, m.energy_ratio_vf, m.latency_ratio_vf);
-        fflush(stdout);
-        rc = write_outputs(ctx, dir, &cfg, t);
-        if (rc) goto fail;
+        status = run_method(ctx, &cb, sub, resume != NULL, quiet, tty, &sink);
     }
-    printf("done: %s/report.txt\n", dir);
-    status = 0;
-    goto done;
-fail:
-    fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));
-    if (sink.file) fprintf(sink.file, "error: %s\n", ssp_ctx_errmsg(ctx));
-done:
-    ssp_train_destroy(&t);
+    if (status == 0) {
+        rc = ssp_plot_run(ctx, dir);
+        if (rc) {
+            fprintf(stderr, "siamspice train: plots: %s\n", ssp_ctx_errmsg(ctx));
+            status = 1;
+        } else {
+            printf("done: %s/report.txt, plots %s/*.png\n", dir, dir);
+        }
+    }
     if (sink.file) fclose(sink.file);
     ssp_ctx_destroy(&ctx);
     return status;

@@ -27,6 +27,9 @@ static int usage(FILE *to)
     fputs("usage: siamspice <command> [options]\n"
           "commands:\n"
           "  train       train a crossbar network in situ (siamspice train --help)\n"
+          "  infer       evaluate a run's checkpoint on the test set (siamspice infer --help)\n"
+          "  plot        draw a run directory's plots (siamspice plot --help)\n"
+          "  bench       run the built benchmarks, print their BENCH lines\n"
           "  --version   print the siamspice, ngspice and solver versions\n",
           to);
     return to == stderr ? 2 : 0;
@@ -43,6 +46,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "train") == 0)
         status = ssp_cmd_train(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "plot") == 0)
+        status = ssp_cmd_plot(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "infer") == 0)
+        status = ssp_cmd_infer(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "bench") == 0)
+        status = ssp_cmd_bench(argc - 1, argv + 1);
     else if (strcmp(argv[1], "--version") == 0)
         status = print_version(ctx);
     else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)

@@ -4,5 +4,11 @@
 
 /* argv[0] is "train". Returns the process exit status (0, 1 or 2). */
 int ssp_cmd_train(int argc, char **argv);
+/* `siamspice plot RUN_DIR` (harness/cmd_plot.c). */
+int ssp_cmd_plot(int argc, char **argv);
+/* `siamspice bench [NAME...]` (harness/cmd_bench.c). */
+int ssp_cmd_bench(int argc, char **argv);
+/* `siamspice infer RUN_DIR` (harness/cmd_infer.c). */
+int ssp_cmd_infer(int argc, char **argv);
 
 #endif

@@ -29,6 +29,8 @@ static const param params[] = {
     {"run", "name", P_STR, OFF(name), "", 0, 0, NULL, "run name (run directory prefix)"},
     {"run", "seed", P_LONG, OFF(seed), "", 0, 4294967295.0, NULL, "seed of every random generator"},
     {"run", "epochs", P_LONG, OFF(epochs), "", 1, 1000, NULL, "training epochs"},
+    {"run", "baselines", P_STR, OFF(baselines), "", 0, 0, NULL,
+     "baselines run after the main method on the same data and devices: closed_loop,sgd,exsitu (empty: none)"},
     {"data", "dataset", P_STR, OFF(dataset), "", 0, 0, NULL, "mnist or fashion"},
     {"data", "dir", P_STR, OFF(data_dir), "", 0, 0, NULL, "directory with mnist/ and fashion-mnist/"},
     {"data", "train_limit", P_LONG, OFF(train_limit), "", 0, 60000, NULL, "first N training images (0: all)"},
@@ -84,11 +86,11 @@ void ssp_config_defaults(ssp_config *c)
     c->act_clip = 4.0;
     c->w_max = 4.0;
     c->method = SSP_METHOD_SIAMESE;
-    c->lr = 0.05;
-    c->lr_decay = 1.0;
+    c->lr = 0.15;
+    c->lr_decay = 0.8;
     c->batch = 32;
     c->accumulate = 1;
-    c->update_threshold = 0.5;
+    c->update_threshold = 0.75;
     c->compensate = 1;
     c->init_scale = 1.0;
     snprintf(c->device_params, sizeof c->device_params, "devicemodels/params/vteam32.ini");
@@ -102,6 +104,28 @@ const char *ssp_method_name(int method)
 {
     static const char *const names[] = {"siamese", "closed_loop", "sgd", "exsitu"};
     return (method >= 0 && method <= SSP_METHOD_EXSITU) ? names[method] : "?";
+}
+
+int ssp_method_from_name(const char *name)
+{
+    for (int m = SSP_METHOD_SIAMESE; m <= SSP_METHOD_EXSITU; m++)
+        if (strcmp(name, ssp_method_name(m)) == 0) return m;
+    return -1;
+}
+
+int ssp_config_baselines(const ssp_config *c, ssp_ctx *ctx, int *methods, int max)
+{
+    char buf[SSP_CONFIG_STR_MAX], *tok, *save = NULL;
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", c->baselines);
+    for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        int m = ssp_method_from_name(tok);
+        if (m < 0) return ssp_error(ctx, SSP_ECONFIG, "run.baselines: '%s' is not a method (siamese|closed_loop|sgd|exsitu)", tok);
+        if (m == c->method) return ssp_error(ctx, SSP_ECONFIG, "run.baselines: '%s' is the main method", tok);
+        if (n == max) return ssp_error(ctx, SSP_ECONFIG, "run.baselines: more than %d entries", max);
+        methods[n++] = m;
+    }
+    return n;
 }
 
 static const param *find(const char *section, const char *key)
@@ -292,6 +316,10 @@ int ssp_config_check(const ssp_config *c, ssp_ctx *ctx)
                          c->downsample);
     if (c->kernel % 2 == 0) return ssp_error(ctx, SSP_ECONFIG, "network.kernel: %ld must be odd", c->kernel);
     if (c->device_params[0] == '\0') return ssp_error(ctx, SSP_ECONFIG, "device.params: no parameter file given");
+    {
+        int methods[4], n = ssp_config_baselines(c, ctx, methods, 4);
+        if (n < 0) return n;
+    }
     return SSP_OK;
 }
 

@@ -30,6 +30,7 @@ typedef struct ssp_config {
     char name[SSP_CONFIG_STR_MAX];      /* run name, used in the run directory */
     long seed;                          /* seed of every random generator */
     long epochs;                        /* training epochs */
+    char baselines[SSP_CONFIG_STR_MAX]; /* methods also run on the same data and devices, comma-separated */
     /* [data] */
     char dataset[SSP_CONFIG_STR_MAX];   /* "mnist" or "fashion" */
     char data_dir[SSP_CONFIG_STR_MAX];  /* directory holding mnist/ and fashion-mnist/ */
@@ -78,5 +79,10 @@ int ssp_config_check(const ssp_config *c, ssp_ctx *ctx);
 int ssp_config_write(const ssp_config *c, FILE *out);
 
 const char *ssp_method_name(int method);
+/* Method index of a name, or -1. */
+int ssp_method_from_name(const char *name);
+/* Parse c->baselines into methods[] (at most max); returns the count or a
+ * negative status with a message naming the bad entry. */
+int ssp_config_baselines(const ssp_config *c, ssp_ctx *ctx, int *methods, int max);
 
 #endif

@@ -79,7 +79,9 @@ void ssp_error_prefix(ssp_ctx *ctx, const char *fmt, ...)
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
     memcpy(old, ctx->errmsg, sizeof old);
-    snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s%s", pre, old);
+    /* the message is cut at SSP_ERRMSG_MAX on purpose */
+    if (snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s%s", pre, old) >= (int)sizeof ctx->errmsg)
+        ctx->errmsg[sizeof ctx->errmsg - 1] = '\0';
 }
 
 const char *ssp_ctx_errmsg(const ssp_ctx *ctx) { return ctx ? ctx->errmsg : ""; }

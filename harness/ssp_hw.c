@@ -30,6 +30,7 @@ struct ssp_hw {
     double edge;                      /* pulse edge time (s) */
     double read_v, read_t;            /* read voltage (V) and time (s) */
     double ppl;                       /* nominal SET pulses per level step */
+    long *nlut;                       /* L x L: nominal pulses from level a to b (owned) */
 };
 
 void ssp_hw_stats_add(ssp_hw_stats *to, const ssp_hw_stats *from)
@@ -64,6 +65,7 @@ void ssp_hw_destroy(ssp_hw **phw)
     free(hw->cols);
     free(hw->w_max);
     ssp_device_levels_free(&hw->levels);
+    free(hw->nlut);
     ssp_device_work_free(&hw->work);
     ssp_device_rng_free(&hw->rng);
     free(hw);
@@ -84,6 +86,30 @@ static void refresh_weight(ssp_hw *hw, size_t m, size_t idx)
 
 static int plus_level(int q) { return q > 0 ? q : 0; }
 static int minus_level(int q) { return q < 0 ? -q : 0; }
+
+/* The open-loop programmer's table: pulses that take the NOMINAL device from
+ * level a's target to level b's (the model inverse, rounded). A real
+ * open-loop controller knows only the nominal device; each device's
+ * variation then shows up as a landing error. */
+static int build_lut(ssp_hw *hw, const ssp_device *nominal, size_t L)
+{
+    hw->nlut = calloc(L * L, sizeof *hw->nlut);
+    if (!hw->nlut) return ssp_error(hw->ctx, SSP_ENOMEM, "out of memory building the pulse table");
+    for (size_t a = 0; a < L; a++)
+        for (size_t b = 0; b < L; b++) {
+            int set = b > a, rc;
+            double n = 0;
+            if (a == b) continue;
+            rc = ssp_device_pulses_between(nominal, hw->work, hw->ctx, hw->levels->g[a], hw->levels->g[b],
+                                           set ? hw->set_v : hw->reset_v, set ? hw->set_w : hw->reset_w, &n);
+            if (rc) {
+                ssp_error_prefix(hw->ctx, "device %s, level %zu to %zu: ", ssp_device_model_origin(hw->model), a, b);
+                return rc;
+            }
+            hw->nlut[a * L + b] = lround(n) < 1 ? 1 : lround(n);
+        }
+    return SSP_OK;
+}
 
 int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, size_t nmat,
                   const size_t *rows, const size_t *cols, int levels, double tolerance,
@@ -133,6 +159,8 @@ int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, siz
         goto fail;
     }
     hw->ppl = n_full / (levels - 1);
+    rc = build_lut(hw, &nominal, (size_t)levels);
+    if (rc) goto fail;
     for (size_t m = 0; m < nmat; m++) {
         size_t n = rows[m] * cols[m];
         hw->rows[m] = rows[m];
@@ -233,28 +261,31 @@ static int verify_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, int
     return 0;
 }
 
-/* Open loop: the model inverse gives the pulse count; no reads. */
+/* Nearest level of conductance g on the nominal table. */
+static size_t nearest_level(const ssp_hw *hw, double g)
+{
+    const ssp_device_levels *lv = hw->levels;
+    double step = (lv->g[lv->n - 1] - lv->g[0]) / (double)(lv->n - 1);
+    long a = lround((g - lv->g[0]) / step);
+    return a < 0 ? 0 : ((size_t)a >= lv->n ? lv->n - 1 : (size_t)a);
+}
+
+/* Open loop: the pulse count from the nominal model inverse (from the level
+ * the device reads nearest to, to L); no verify reads. */
 static int open_loop_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, int *rc)
 {
     const ssp_device_levels *lv = hw->levels;
     int reachable;
-    double g = read_g(d), n = 0, target = aim(hw, d, L, &reachable);
+    double g = read_g(d), target = aim(hw, d, L, &reachable);
+    size_t a = nearest_level(hw, g);
     int set = g < target;
     long k, np;
     *rc = SSP_OK;
     if (settled(hw, L, g, target, reachable)) return reachable;
     if (d->stuck != SSP_DEVICE_FREE) return 0;
-    *rc = ssp_device_pulses_between(d, hw->work, hw->ctx, g, target, set ? hw->set_v : hw->reset_v,
-                                    set ? hw->set_w : hw->reset_w, &n);
-    if (*rc == SSP_EUNREACHABLE) {
-        /* out of this device's reach (variation): drive it to its bound */
-        ssp_ctx_clear_error(hw->ctx);
-        *rc = SSP_OK;
-        n = hw->verify_max;
-    }
-    if (*rc) return 0;
-    np = lround(n);
-    if (np < 1) np = 1;
+    /* nearest level already L but outside the band: one corrective pulse */
+    np = a == (size_t)L ? 1 : hw->nlut[a * lv->n + (size_t)L];
+    if ((a < (size_t)L) != set && a != (size_t)L) np = 1; /* table and reading disagree on direction */
     if (np > hw->verify_max) np = hw->verify_max;
     for (k = 0; k < np && !*rc; k++) *rc = pulse_once(hw, d, set, st);
     st->device_writes++;
@@ -355,6 +386,7 @@ double ssp_hw_read_voltage(const ssp_hw *hw) { return hw->read_v; }
 double ssp_hw_read_time(const ssp_hw *hw) { return hw->read_t; }
 const double *ssp_hw_weights(const ssp_hw *hw, size_t m) { return hw->w[m]; }
 size_t ssp_hw_nmat(const ssp_hw *hw) { return hw->nmat; }
+size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m) { return hw->rows[m] * hw->cols[m]; }
 ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m) { return hw->dev[m]; }
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw) { return hw->levels; }
 

@@ -82,6 +82,8 @@ int ssp_hw_level(const ssp_hw *hw, size_t m, size_t idx);
 /* Z = U W_hw (the ideal engine: G V with no parasitics); payload is ssp_hw. */
 int ssp_hw_matmul_ideal(void *payload, size_t m, const double *u, size_t n, double *z);
 size_t ssp_hw_nmat(const ssp_hw *hw);
+/* Weights (pairs) in matrix m. */
+size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m);
 /* Devices of matrix m: 2 per weight, [2 idx] = G+, [2 idx + 1] = G-. */
 ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m);
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw);

@@ -111,7 +111,7 @@ void ssp_idx_free(ssp_idx **x)
     *x = NULL;
 }
 
-int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels)
+int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels, size_t limit)
 {
     ssp_idx *im = NULL, *lb = NULL;
     ssp_dataset *d = NULL;
@@ -133,7 +133,7 @@ int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const 
         rc = ssp_error(ctx, SSP_ENOMEM, "out of memory loading %s", images);
         goto done;
     }
-    d->n = im->count;
+    d->n = limit && limit < im->count ? limit : im->count;
     d->rows = im->dims[1];
     d->cols = im->dims[2];
     d->dim = im->item_size;

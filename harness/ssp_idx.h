@@ -39,8 +39,8 @@ typedef struct ssp_dataset {
 } ssp_dataset;
 
 /* Load an image file (3 dimensions) and a label file (1 dimension) whose
- * counts must agree. */
-int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels);
+ * counts must agree; keep the first `limit` examples (0: all). */
+int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels, size_t limit);
 void ssp_dataset_free(ssp_dataset **d);
 
 /* Keep the first `limit` examples (0: all), average 2x2 blocks when

@@ -357,7 +357,7 @@ double ssp_net_loss(ssp_net *net, const unsigned char *y, size_t *correct, int k
     return loss / (double)n;
 }
 
-int ssp_net_backward(ssp_net *net, ssp_ctx *ctx, double *const *weights, double *const *grads)
+int ssp_net_backward(ssp_net *net, ssp_ctx *ctx, const double *const *weights, double *const *grads)
 {
     size_t n = net->n;
     if (n == 0) return ssp_error(ctx, SSP_ESTATE, "backward pass without a forward pass");

@@ -58,7 +58,7 @@ int ssp_net_forward(ssp_net *net, ssp_ctx *ctx, const double *x, size_t n, ssp_n
 double ssp_net_loss(ssp_net *net, const unsigned char *y, size_t *correct, int keep_grad);
 /* Backward pass of the last forward: grads[m] (rows x cols each) receives
  * dL/dW_m; weights[m] are the matrices used to propagate errors. */
-int ssp_net_backward(ssp_net *net, ssp_ctx *ctx, double *const *weights, double *const *grads);
+int ssp_net_backward(ssp_net *net, ssp_ctx *ctx, const double *const *weights, double *const *grads);
 /* Logits of the last forward pass (n x classes). */
 const double *ssp_net_logits(const ssp_net *net);
 

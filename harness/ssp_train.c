@@ -33,7 +33,7 @@ struct ssp_train {
     size_t *order;                /* training permutation of this epoch (owned) */
     double *xb;                   /* batch inputs (owned) */
     unsigned char *yb;            /* batch labels (owned) */
-    double **hw_w;                /* per matrix: hardware weights (borrowed pointers, owned array) */
+    const double **hw_w;          /* per matrix: hardware weights (borrowed pointers, owned array) */
     size_t nweights;              /* weights in all matrices */
     long epochs_done;             /* finished epochs */
     size_t pos;                   /* next example in order */
@@ -63,11 +63,11 @@ static int load_data(ssp_train *t)
     const char *sub = fashion ? "fashion-mnist" : "mnist", *ext = fashion ? ".gz" : "";
     snprintf(img, sizeof img, "%s/%s/train-images-idx3-ubyte%s", c->data_dir, sub, ext);
     snprintf(lab, sizeof lab, "%s/%s/train-labels-idx1-ubyte%s", c->data_dir, sub, ext);
-    rc = ssp_dataset_load(&t->train, t->ctx, img, lab);
+    rc = ssp_dataset_load(&t->train, t->ctx, img, lab, (size_t)c->train_limit);
     if (rc) return rc;
     snprintf(img, sizeof img, "%s/%s/t10k-images-idx3-ubyte%s", c->data_dir, sub, ext);
     snprintf(lab, sizeof lab, "%s/%s/t10k-labels-idx1-ubyte%s", c->data_dir, sub, ext);
-    rc = ssp_dataset_load(&t->test, t->ctx, img, lab);
+    rc = ssp_dataset_load(&t->test, t->ctx, img, lab, (size_t)c->test_limit);
     if (rc) return rc;
     rc = ssp_dataset_prepare(t->train, t->ctx, (size_t)c->train_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
     if (!rc) rc = ssp_dataset_prepare(t->test, t->ctx, (size_t)c->test_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
@@ -136,7 +136,7 @@ static int build_state(ssp_train *t)
         rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory building the network state");
         goto done;
     }
-    for (size_t m = 0; m < nm; m++) t->hw_w[m] = (double *)(uintptr_t)ssp_hw_weights(t->hw, m);
+    for (size_t m = 0; m < nm; m++) t->hw_w[m] = ssp_hw_weights(t->hw, m);
 done:
     free(sizes);
     free(rows);
@@ -272,12 +272,12 @@ static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step)
 static int program_update(ssp_train *t)
 {
     ssp_hw_stats st = {0};
-    int rc = SSP_OK, status;
+    int rc = SSP_OK;
     double t0 = now_s();
     size_t n;
     ssp_hw_mark(t->hw);
     if (t->cfg.method == SSP_METHOD_SIAMESE) {
-        n = ssp_twin_quantize(t->twin, t->ctx, &status);
+        n = ssp_twin_quantize(t->twin);
         t->t_q += now_s() - t0;
         t0 = now_s();
         for (size_t i = 0; i < n && !rc; i++) {
@@ -286,7 +286,7 @@ static int program_update(ssp_train *t)
         }
         st.weight_writes = n;
     } else if (t->cfg.method == SSP_METHOD_CLOSED_LOOP) {
-        n = ssp_twin_quantize_all(t->twin, t->ctx, &status);
+        n = ssp_twin_quantize_all(t->twin);
         t->t_q += now_s() - t0;
         t0 = now_s();
         for (size_t i = 0; i < n && !rc; i++) {
@@ -349,7 +349,7 @@ int ssp_train_step(ssp_train *t, int *epoch_done)
     /* 2. gradients in software: errors propagate through the twin's float
      * weights (plain SGD has no twin: through the hardware weights) */
     t0 = now_s();
-    rc = ssp_net_backward(t->net, t->ctx, sgd ? t->hw_w : t->twin->w, t->twin->grad);
+    rc = ssp_net_backward(t->net, t->ctx, sgd ? t->hw_w : (const double *const *)t->twin->w, t->twin->grad);
     if (rc) return rc;
     t->t_bwd += now_s() - t0;
     /* 3. accumulate; update every `accumulate` batches */
@@ -397,8 +397,8 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
     if (t->cfg.method == SSP_METHOD_EXSITU) {
         /* program the float weights once, write-verify, then judge the hardware */
         ssp_hw_stats st = {0};
-        int status;
-        size_t n = ssp_twin_quantize_all(t->twin, t->ctx, &status);
+
+        size_t n = ssp_twin_quantize_all(t->twin);
         for (size_t i = 0; i < n; i++) {
             const ssp_twin_change *c = &t->twin->changes[i];
             rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, SSP_HW_VERIFY, &st);
@@ -480,7 +480,7 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     W(t->t_q);
     W(t->t_prog);
     W(t->nhist);
-    fwrite(t->hist, sizeof *t->hist, t->nhist, f);
+    if (t->nhist) fwrite(t->hist, sizeof *t->hist, t->nhist, f);
     fwrite(t->order, sizeof *t->order, ntrain, f);
     if (gsl_rng_fwrite(f, t->rng) != 0 || ssp_twin_write(t->twin, f) != SSP_OK ||
         ssp_hw_write_state(t->hw, f) != SSP_OK) {

@@ -142,19 +142,8 @@ static size_t quantize(ssp_twin *t, int all)
     return n;
 }
 
-size_t ssp_twin_quantize(ssp_twin *t, ssp_ctx *ctx, int *status)
-{
-    (void)ctx;
-    *status = SSP_OK;
-    return quantize(t, 0);
-}
-
-size_t ssp_twin_quantize_all(ssp_twin *t, ssp_ctx *ctx, int *status)
-{
-    (void)ctx;
-    *status = SSP_OK;
-    return quantize(t, 1);
-}
+size_t ssp_twin_quantize(ssp_twin *t) { return quantize(t, 0); }
+size_t ssp_twin_quantize_all(ssp_twin *t) { return quantize(t, 1); }
 
 int ssp_twin_write(const ssp_twin *t, FILE *f)
 {

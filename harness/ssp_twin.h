@@ -68,9 +68,9 @@ void ssp_twin_apply(ssp_twin *t, double lr, double momentum);
 void ssp_twin_add(ssp_twin *t, size_t m, size_t idx, double delta);
 /* Collect the weights whose level must change (t->changes) and record the
  * new levels as written. Returns the number of changes. */
-size_t ssp_twin_quantize(ssp_twin *t, ssp_ctx *ctx, int *status);
+size_t ssp_twin_quantize(ssp_twin *t);
 /* Every weight's target level, whether or not it changed (closed-loop). */
-size_t ssp_twin_quantize_all(ssp_twin *t, ssp_ctx *ctx, int *status);
+size_t ssp_twin_quantize_all(ssp_twin *t);
 
 /* Binary state (weights, optimizer, accumulator, levels) for checkpoints. */
 int ssp_twin_write(const ssp_twin *t, FILE *f);

@@ -42,7 +42,7 @@ static void test_idx__fashion_gz_dataset_loads(void)
     ssp_dataset *d = NULL;
     SSP_ASSERT_OK(ctx, ssp_dataset_load(&d, ctx,
                                         ssp_test_path(pi, sizeof pi, "data/fashion-mnist/train-images-idx3-ubyte.gz"),
-                                        ssp_test_path(pl, sizeof pl, "data/fashion-mnist/train-labels-idx1-ubyte.gz")));
+                                        ssp_test_path(pl, sizeof pl, "data/fashion-mnist/train-labels-idx1-ubyte.gz"), 0));
     CU_ASSERT_EQUAL(d->n, 60000);
     CU_ASSERT_EQUAL(d->dim, 784);
     CU_ASSERT_EQUAL(d->nclasses, 10);
@@ -63,7 +63,8 @@ static void test_idx__mnist_labels_match(void)
     ssp_dataset *d = NULL;
     const unsigned char first[10] = {5, 0, 4, 1, 9, 2, 1, 3, 1, 4};
     SSP_ASSERT_OK(ctx, ssp_dataset_load(&d, ctx, ssp_test_path(pi, sizeof pi, "data/mnist/train-images-idx3-ubyte"),
-                                        ssp_test_path(pl, sizeof pl, "data/mnist/train-labels-idx1-ubyte")));
+                                        ssp_test_path(pl, sizeof pl, "data/mnist/train-labels-idx1-ubyte"), 12));
+    CU_ASSERT_EQUAL(d->n, 12);
     CU_ASSERT_EQUAL(memcmp(d->y, first, 10), 0);
     ssp_dataset_free(&d);
 }
@@ -187,7 +188,7 @@ static void test_idx__wrong_count_between_files_rejected(void)
     ssp_dataset *d = NULL;
     write_images(pi, MAGIC3, 5, 5, 0);
     SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, pl, lab, sizeof lab));
-    CU_ASSERT_EQUAL(ssp_dataset_load(&d, ctx, pi, pl), SSP_EFORMAT);
+    CU_ASSERT_EQUAL(ssp_dataset_load(&d, ctx, pi, pl, 0), SSP_EFORMAT);
     CU_ASSERT_PTR_NULL(d);
     CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "5 images"));
     CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "4 labels"));

@@ -58,7 +58,7 @@ static void check_gradients(ssp_net *net, size_t n, size_t stride, unsigned long
         ssp_net_float f = {net, w};
         SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_forward(net, ssp_test_ctx(), x, n, ssp_net_matmul_float, &f));
         ssp_net_loss(net, y, NULL, 1);
-        SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_backward(net, ssp_test_ctx(), w, g));
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_backward(net, ssp_test_ctx(), (const double *const *)w, g));
     }
     for (size_t m = 0; m < nm; m++) {
         const ssp_net_matrix *M = ssp_net_matrix_shape(net, m);

@@ -1,0 +1,74 @@
+/* cmd_bench.c — `siamspice bench [NAME...]`: run the benchmark programs
+ * built next to this command (build/bench/bench_NAME, from make bench-NAME)
+ * and print their BENCH lines. Benchmarks report; nothing here asserts. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ssp_cmd_train.h"
+
+enum { LINE_CAP = 4096, PATH_CAP = 4096 };
+
+static int run_one(const char *dir, const char *name)
+{
+    char cmd[PATH_CAP], line[LINE_CAP], last[LINE_CAP] = "";
+    FILE *p;
+    int st;
+    if (snprintf(cmd, sizeof cmd, "'%s/bench_%s' 2>&1", dir, name) >= (int)sizeof cmd) return 1;
+    p = popen(cmd, "r");
+    if (!p) {
+        fprintf(stderr, "siamspice bench: cannot run %s: %s\n", name, strerror(errno));
+        return 1;
+    }
+    while (fgets(line, sizeof line, p))
+        if (strncmp(line, "BENCH ", 6) == 0) snprintf(last, sizeof last, "%s", line);
+    st = pclose(p);
+    if (st != 0 || !last[0]) {
+        fprintf(stderr, "siamspice bench: %s failed (status %d)%s\n", name, WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+                last[0] ? "" : ", no BENCH line");
+        return 1;
+    }
+    fputs(last, stdout);
+    fflush(stdout);
+    return 0;
+}
+
+int ssp_cmd_bench(int argc, char **argv)
+{
+    const char *dir = getenv("SSP_BENCH_DIR") ? getenv("SSP_BENCH_DIR") : SSP_BUILD_DIR "/bench";
+    int failed = 0, ran = 0;
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: siamspice bench [NAME...]\n\nRun the benchmarks built in %s (make bench-NAME builds\n"
+               "and runs one) and print each one's final BENCH line. Without NAME: all of them.\n"
+               "Exit status 1 if any benchmark failed.\n", dir);
+        return 0;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "siamspice bench: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+        failed += run_one(dir, argv[i]);
+        ran++;
+    }
+    if (argc == 1) {
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        if (!d) {
+            fprintf(stderr, "siamspice bench: no benchmarks in %s (run make bench-NAME first)\n", dir);
+            return 1;
+        }
+        while ((e = readdir(d)))
+            if (strncmp(e->d_name, "bench_", 6) == 0 && !strchr(e->d_name, '.')) {
+                failed += run_one(dir, e->d_name + 6);
+                ran++;
+            }
+        closedir(d);
+    }
+    if (!ran) fprintf(stderr, "siamspice bench: no benchmarks found in %s\n", dir);
+    return failed || !ran ? 1 : 0;
+}

@@ -1,0 +1,328 @@
+/* test_cli.c — the siamspice command as a user meets it: help and bad usage
+ * for each subcommand (exit 0 / 2 and a message), a tiny training run whose
+ * every output file parses, SIGTERM during training then --resume, and
+ * `make install` into a temporary prefix with a program built through
+ * pkg-config calling the library. Runs the built binaries as child
+ * processes; never edits the source tree. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ssp_file.h"
+#include "ssp_test.h"
+
+extern char **environ;
+
+enum { OUT_CAP = 1 << 16 };
+
+/* Seconds to wait for a training child to reach its training loop. */
+static const double START_WAIT_S = 60.0;
+
+struct run {
+    int status;       /* exit status, or 128 + signal */
+    char out[OUT_CAP]; /* stdout and stderr, interleaved */
+};
+
+static const char *bin(char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/siamspice", SSP_BUILD_DIR);
+    return buf;
+}
+
+/* Spawn argv with stdout+stderr to a temp file; don't wait. */
+static pid_t spawn_to(char *const argv[], const char *outpath)
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0) pid = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
+static int wait_status(pid_t pid)
+{
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+}
+
+/* Run the CLI with up to 16 arguments (NULL-terminated). */
+static void run_cli(struct run *r, const char *a1, ...)
+{
+    char exe[512], outpath[] = "/tmp/ssp_cli_out_XXXXXX";
+    char *argv[18];
+    va_list ap;
+    int n = 0, fd = mkstemp(outpath);
+    pid_t pid;
+    close(fd);
+    argv[n++] = (char *)(uintptr_t)bin(exe, sizeof exe);
+    va_start(ap, a1);
+    for (const char *a = a1; a && n < 17; a = va_arg(ap, const char *)) argv[n++] = (char *)(uintptr_t)a;
+    va_end(ap);
+    argv[n] = NULL;
+    pid = spawn_to(argv, outpath);
+    CU_ASSERT_FATAL(pid > 0);
+    r->status = wait_status(pid);
+    slurp(outpath, r->out, sizeof r->out);
+    remove(outpath);
+}
+
+static struct run R; /* test-local scratch: output buffers are large */
+
+static void test_cli__help_and_version(void)
+{
+    run_cli(&R, "--help", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "usage: siamspice"));
+    run_cli(&R, "--version", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "ngspice 4"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "solver klu"));
+    run_cli(&R, "train", "--help", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "--resume"));
+    run_cli(&R, "plot", "--help", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "RUN_DIR"));
+    run_cli(&R, "bench", "--help", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "BENCH"));
+    run_cli(&R, "infer", "--help", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "checkpoint"));
+}
+
+static void test_cli__bad_usage_exits_2(void)
+{
+    run_cli(&R, NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    run_cli(&R, "frobnicate", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "unknown command 'frobnicate'"));
+    run_cli(&R, "train", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "--config"));
+    run_cli(&R, "train", "--config", "x.ini", "--bogus", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "--bogus"));
+    run_cli(&R, "train", "--config", "/nonexistent/x.ini", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "/nonexistent/x.ini"));
+    run_cli(&R, "train", "--config", "configs/default.ini", "--set", "train.speed=3", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "train.speed"));
+    run_cli(&R, "plot", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    run_cli(&R, "bench", "--fast", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    run_cli(&R, "infer", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    run_cli(&R, "infer", "/nonexistent/run", NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "/nonexistent/run/config.ini"));
+    run_cli(&R, "plot", "/nonexistent/run", NULL);
+    CU_ASSERT_EQUAL(R.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "/nonexistent/run"));
+}
+
+static int file_starts_with(const char *dir, const char *name, const void *magic, size_t n)
+{
+    char p[1024], buf[16] = {0};
+    FILE *f;
+    size_t got;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    f = fopen(p, "rb");
+    if (!f) return 0;
+    got = fread(buf, 1, n, f);
+    fclose(f);
+    return got == n && memcmp(buf, magic, n) == 0;
+}
+
+/* Count the data rows of a CSV and check every field of them is a number. */
+static long csv_rows_numeric(const char *path, long *cols)
+{
+    FILE *f = fopen(path, "r");
+    char line[8192];
+    long rows = -1;
+    *cols = 0;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f)) {
+        long c = 0;
+        char *save = NULL;
+        for (char *tok = strtok_r(line, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save), c++) {
+            char *end;
+            if (rows >= 0) {
+                strtod(tok, &end);
+                if (end == tok) {
+                    fclose(f);
+                    return -2;
+                }
+            }
+        }
+        if (rows < 0) *cols = c;
+        else if (c != *cols) {
+            fclose(f);
+            return -3;
+        }
+        rows++;
+    }
+    fclose(f);
+    return rows;
+}
+
+static const char *tiny_sets[] = {"--set", "data.train_limit=256", "--set", "data.test_limit=200",
+                                  "--set", "run.epochs=2",          "--set", "run.baselines=exsitu"};
+
+static void test_cli__train_writes_a_parseable_run_directory(void)
+{
+    char dir[] = "/tmp/ssp_cli_run_XXXXXX", p[1024];
+    long cols, rows;
+    json_error_t err;
+    json_t *j;
+    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    run_cli(&R, "train", "--config", "configs/default.ini", tiny_sets[0], tiny_sets[1], tiny_sets[2], tiny_sets[3],
+            tiny_sets[4], tiny_sets[5], tiny_sets[6], tiny_sets[7], "--out", dir, "-q", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    if (R.status) fprintf(stderr, "\n%s\n", R.out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "siamese epoch 2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "exsitu epoch 2"));
+    snprintf(p, sizeof p, "%s/metrics.csv", dir);
+    rows = csv_rows_numeric(p, &cols);
+    CU_ASSERT_EQUAL(rows, 2);
+    CU_ASSERT(cols > 20);
+    snprintf(p, sizeof p, "%s/baseline-exsitu/metrics.csv", dir);
+    CU_ASSERT_EQUAL(csv_rows_numeric(p, &cols), 2);
+    snprintf(p, sizeof p, "%s/metrics.json", dir);
+    j = json_load_file(p, 0, &err);
+    CU_ASSERT_PTR_NOT_NULL(j);
+    if (j) {
+        CU_ASSERT_EQUAL(json_array_size(json_object_get(j, "epochs")), 2);
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "method")), "siamese");
+        json_decref(j);
+    }
+    snprintf(p, sizeof p, "%s/conductance_hist.csv", dir);
+    CU_ASSERT(csv_rows_numeric(p, &cols) > 10);
+    snprintf(p, sizeof p, "%s/levels.csv", dir);
+    CU_ASSERT_EQUAL(csv_rows_numeric(p, &cols), 32);
+    CU_ASSERT(file_starts_with(dir, "accuracy_loss.png", png, 8));
+    CU_ASSERT(file_starts_with(dir, "cumulative_cost.png", png, 8));
+    CU_ASSERT(file_starts_with(dir, "conductance_histogram.png", png, 8));
+    CU_ASSERT(file_starts_with(dir, "accuracy_loss.svg", "<?xml", 5));
+    CU_ASSERT(file_starts_with(dir, "checkpoint.bin", "SSPCKPT1", 8));
+    CU_ASSERT(file_starts_with(dir, "config.ini", "; resolved", 10));
+    CU_ASSERT(file_starts_with(dir, "report.txt", "siamspice run report", 20));
+    /* the resolved config reloads: a resume of a finished run is a no-op */
+    run_cli(&R, "train", "--resume", dir, "-q", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    /* and the checkpoint evaluates to the last epoch's accuracy */
+    run_cli(&R, "infer", dir, NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "epoch 2, test accuracy"));
+}
+
+static int wait_for_text(const char *path, const char *text, double seconds)
+{
+    char buf[OUT_CAP];
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    for (double t = 0; t < seconds; t += 0.05) {
+        slurp(path, buf, sizeof buf);
+        if (strstr(buf, text)) return 1;
+        nanosleep(&nap, NULL);
+    }
+    return 0;
+}
+
+static void test_cli__sigterm_leaves_a_resumable_checkpoint(void)
+{
+    char dir[] = "/tmp/ssp_cli_term_XXXXXX", exe[512], outpath[1100], p[1100];
+    const char *args[] = {NULL, "train", "--config", "configs/default.ini", "--set", "data.train_limit=20000",
+                          "--set", "data.test_limit=200", "--set", "run.epochs=2", "--set", "train.batch=8",
+                          "--out", NULL, NULL};
+    char *argv[sizeof args / sizeof args[0]];
+    long cols;
+    pid_t pid;
+    int st;
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    args[0] = bin(exe, sizeof exe);
+    args[13] = dir;
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) argv[i] = (char *)(uintptr_t)args[i];
+    snprintf(outpath, sizeof outpath, "%s.out", dir);
+    pid = spawn_to(argv, outpath);
+    CU_ASSERT_FATAL(pid > 0);
+    /* the progress lines show it is inside the training loop */
+    CU_ASSERT(wait_for_text(outpath, "epoch 1/2:", START_WAIT_S));
+    kill(pid, SIGTERM);
+    st = wait_status(pid);
+    slurp(outpath, R.out, sizeof R.out);
+    CU_ASSERT_EQUAL(st, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "interrupted; checkpoint written"));
+    CU_ASSERT(file_starts_with(dir, "checkpoint.bin", "SSPCKPT1", 8));
+    run_cli(&R, "train", "--resume", dir, "-q", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "resumed after epoch 0"));
+    snprintf(p, sizeof p, "%s/metrics.csv", dir);
+    CU_ASSERT_EQUAL(csv_rows_numeric(p, &cols), 2);
+    remove(outpath);
+}
+
+static void test_cli__install_and_pkg_config(void)
+{
+    char prefix[] = "/tmp/ssp_inst_XXXXXX", cmd[4096];
+    const char *prog = "#include <ssp_error.h>\n#include <ssp_spice.h>\n#include <stdio.h>\n"
+                       "int main(void) { ssp_ctx *c = NULL; ssp_spice *s = NULL;\n"
+                       "  if (ssp_ctx_create(&c) || ssp_spice_create(&s, c, NULL)) return 1;\n"
+                       "  printf(\"%s %d\\n\", ssp_strerror(SSP_ESYNTAX), ssp_spice_version(s));\n"
+                       "  ssp_spice_destroy(&s); ssp_ctx_destroy(&c); return 0; }\n";
+    char src[1100];
+    CU_ASSERT_FATAL(mkdtemp(prefix) != NULL);
+    snprintf(src, sizeof src, "%s/prog.c", prefix);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_write_all(ssp_test_ctx(), src, prog, strlen(prog)));
+    snprintf(cmd, sizeof cmd,
+             "make -s -C %s BUILD=%s PREFIX=%s install >%s/install.log 2>&1 && "
+             "test -x %s/bin/siamspice && test -f %s/share/man/man1/siamspice.1 && "
+             "test -f %s/share/siamspice/params/vteam32.ini && "
+             "cc -o %s/prog %s $(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --cflags --libs siamspice) "
+             ">>%s/install.log 2>&1 && LD_LIBRARY_PATH=%s/lib %s/prog > %s/prog.out",
+             SSP_SOURCE_DIR, SSP_BUILD_DIR, prefix, prefix, prefix, prefix, prefix, prefix, src, prefix, prefix,
+             prefix, prefix, prefix);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    snprintf(src, sizeof src, "%s/prog.out", prefix);
+    slurp(src, R.out, sizeof R.out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "netlist not parsed by ngspice 4"));
+    snprintf(cmd, sizeof cmd, "make -s -C %s BUILD=%s PREFIX=%s uninstall >/dev/null 2>&1 && "
+                              "test ! -e %s/bin/siamspice && rm -rf %s", SSP_SOURCE_DIR, SSP_BUILD_DIR, prefix, prefix, prefix);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+SSP_TEST_SUITE(cli)
+{
+    SSP_ADD_SUITE("cli", NULL, NULL,
+                  SSP_TEST(test_cli__help_and_version),
+                  SSP_TEST(test_cli__bad_usage_exits_2),
+                  SSP_TEST(test_cli__train_writes_a_parseable_run_directory),
+                  SSP_TEST(test_cli__sigterm_leaves_a_resumable_checkpoint),
+                  SSP_TEST(test_cli__install_and_pkg_config));
+}
