@@ -657,10 +657,12 @@ static void test_devices__cell_iv_matches_the_device_current(void)
 
 /* ---- variation ------------------------------------------------------------------ */
 
-static void test_devices__variation_and_stuck_fractions_match_parameters(void)
+/* Sample devices from one file and compare the observed spreads and stuck
+ * fractions with the file's parameters (zero spreads must come out zero). */
+static void check_variation(const char *file)
 {
     ssp_ctx *ctx = ssp_test_ctx();
-    ssp_device_model *m = load("vteam");
+    ssp_device_model *m = load(file);
     size_t n = under_valgrind() ? VARIATION_DEVICES_VALGRIND : VARIATION_DEVICES, i, k = 0;
     ssp_device *dev = calloc(n, sizeof *dev), *again = calloc(n, sizeof *again);
     double *lgmin = malloc(n * sizeof *lgmin), *lgmax = malloc(n * sizeof *lgmax);
@@ -706,14 +708,16 @@ static void test_devices__variation_and_stuck_fractions_match_parameters(void)
     f_off = (double)n_off / (double)n;
     CU_ASSERT(fabs(f_on - p_on) <= STAT_SIGMAS * sqrt(p_on * (1 - p_on) / (double)n));
     CU_ASSERT(fabs(f_off - p_off) <= STAT_SIGMAS * sqrt(p_off * (1 - p_off) / (double)n));
-    CU_ASSERT(n_on > 0 && n_off > 0);
+    CU_ASSERT(p_on == 0 ? n_on == 0 : n_on > 0);
+    CU_ASSERT(p_off == 0 ? n_off == 0 : n_off > 0);
     /* the same seed gives the same devices; another seed does not */
     gsl_rng_set(rng, 20240611UL);
     for (i = 0; i < n; i++) SSP_ASSERT_OK(ctx, ssp_device_sample(&again[i], ctx, m, rng));
     CU_ASSERT_EQUAL(memcmp(dev, again, n * sizeof *dev), 0);
     gsl_rng_set(rng, 20240612UL);
     SSP_ASSERT_OK(ctx, ssp_device_sample(&again[0], ctx, m, rng));
-    CU_ASSERT_NOT_EQUAL(memcmp(&dev[0], &again[0], sizeof *dev), 0);
+    if (s_gmin > 0 || s_gmax > 0 || s_rate > 0) /* files without spread give equal devices */
+        CU_ASSERT_NOT_EQUAL(memcmp(&dev[0], &again[0], sizeof *dev), 0);
     ssp_device_rng_free(&rng);
     CU_ASSERT_PTR_NULL(rng);
     ssp_device_rng_free(&rng);
@@ -723,6 +727,52 @@ static void test_devices__variation_and_stuck_fractions_match_parameters(void)
     free(lgmax);
     free(lrate);
     ssp_device_model_free(&m);
+}
+
+static void test_devices__variation_and_stuck_fractions_match_parameters(void)
+{
+    for (size_t i = 0; i < NFILES; i++) check_variation(all_files[i]);
+}
+
+/* Devices that differ from the nominal one (d2d-varied, stuck) must behave
+ * the same in ngspice, through their instance lines, as in C. */
+static void test_devices__varied_and_stuck_instances_agree_in_ngspice(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_device_work *w = NULL;
+    gsl_rng *rng = NULL;
+    SSP_ASSERT_OK(ctx, ssp_device_work_alloc(&w, ctx));
+    SSP_ASSERT_OK(ctx, ssp_device_rng_alloc(&rng, ctx, 99UL));
+    for (size_t i = 0; i < NFILES; i++) {
+        ssp_device_model *m = load(all_files[i]);
+        ssp_device d, dc;
+        double amp[8], width[8], gc[8], gs[8], worst = 0;
+        int k;
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+        for (k = 0; k < 8; k++)
+            ssp_device_model_pulse(m, k < 4 ? SSP_DEVICE_SET : SSP_DEVICE_RESET, &amp[k], &width[k]);
+        do
+            SSP_ASSERT_OK(ctx, ssp_device_sample(&d, ctx, m, rng));
+        while (d.stuck != SSP_DEVICE_FREE);
+        dc = d;
+        SSP_ASSERT_OK(ctx, ssp_devcurve_c(&dc, w, NULL, amp, width, 8, gc, NULL));
+        SSP_ASSERT_OK(ctx, ssp_devcurve_spice(g_spice, &d, ctx, amp, width, 8, gs, NULL));
+        for (k = 0; k < 8; k++) worst = fmax(worst, fabs(gc[k] - gs[k]));
+        CU_ASSERT(worst <= AGREE_FRACTION_OF_RANGE * range_of(m));
+        CU_ASSERT(gc[3] > ssp_device_gmin(&d)); /* it did program */
+        /* stuck ON: no pulse moves it, in either simulator */
+        ssp_device_stick(&d, SSP_DEVICE_STUCK_ON);
+        dc = d;
+        SSP_ASSERT_OK(ctx, ssp_devcurve_c(&dc, w, NULL, amp, width, 8, gc, NULL));
+        SSP_ASSERT_OK(ctx, ssp_devcurve_spice(g_spice, &d, ctx, amp, width, 8, gs, NULL));
+        for (k = 0; k < 8; k++) {
+            CU_ASSERT_EQUAL(gc[k], ssp_device_gmax(&d));
+            CU_ASSERT(fabs(gs[k] - gc[k]) <= 1e-6 * range_of(m));
+        }
+        ssp_device_model_free(&m);
+    }
+    ssp_device_rng_free(&rng);
+    ssp_device_work_free(&w);
 }
 
 static void test_devices__cycle_to_cycle_and_read_noise_match_parameters(void)
@@ -896,6 +946,7 @@ SSP_TEST_SUITE(devices)
                   SSP_TEST(test_devices__set_conductance_round_trips),
                   SSP_TEST(test_devices__cell_iv_matches_the_device_current),
                   SSP_TEST(test_devices__variation_and_stuck_fractions_match_parameters),
+                  SSP_TEST(test_devices__varied_and_stuck_instances_agree_in_ngspice),
                   SSP_TEST(test_devices__cycle_to_cycle_and_read_noise_match_parameters),
                   SSP_TEST(test_devices__stuck_devices_do_not_move),
                   SSP_TEST(test_devices__integration_and_argument_errors_are_reported),
