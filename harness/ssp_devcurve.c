@@ -13,9 +13,6 @@
  * threshold corners of the PWL source carry the accuracy; this only keeps
  * the flat tops from being crossed in one step. */
 #define TMAX_FRACTION_OF_PULSE 0.1
-/* A transient whose last time point is this close to tstop (relative) has
- * covered the whole interval (see ssp_devcurve_tran). */
-#define END_TOLERANCE 1e-9
 /* Quiet time between a pulse and the next read, in pulse edge times. */
 #define GAP_EDGES 2.0
 
@@ -154,28 +151,8 @@ done:
 
 int ssp_devcurve_tran(ssp_spice *s, ssp_ctx *ctx, double tmax, double tstop)
 {
-    double *time = NULL;
-    size_t nt = 0;
-    char msg[512];
-    int rc = ssp_spice_tran(s, tmax, tstop, tmax, 1);
-    if (rc != SSP_ETIMESTEP) return rc;
-    /* The defect: with a sync callback installed (plugin/ssp_spice.c always
-     * installs one), ngspice trims any step that would pass tstop by
-     * 1.1 delmin after the callback, the plugin lands steps on tstop, and
-     * near tstop the step collapses to 0 ("Timestep too small; time =
-     * tstop, timestep = 0"). A plain RC circuit with `tran 0.01 1 0 0.01
-     * uic` reproduces it. Only that case passes here. */
-    snprintf(msg, sizeof msg, "%s", ssp_ctx_errmsg(ctx));
-    if (ssp_spice_vec(s, "time", &time, &nt) != SSP_OK || nt == 0 ||
-        !(tstop - time[nt - 1] <= END_TOLERANCE * tstop)) {
-        free(time);
-        return ssp_error(ctx, SSP_ETIMESTEP, "%s", msg);
-    }
-    ssp_log(ctx, SSP_LOG_DEBUG, "devcurve_tran_end", "t_last = %.17g, tstop = %.17g, ngspice = %s",
-            time[nt - 1], tstop, msg);
-    free(time);
-    ssp_ctx_clear_error(ctx);
-    return SSP_OK;
+    (void)ctx; /* the session sets the message in its own context */
+    return ssp_spice_tran(s, tmax, tstop, tmax, 1);
 }
 
 /* Index of the sample of time[] nearest to t (time ascending). */

@@ -31,11 +31,8 @@ int ssp_devcurve_netlist(const ssp_device *dev, ssp_ctx *ctx, const double *amp,
                          const double *width, size_t n, char **text, double *tstop,
                          double *tmax, double *t_read);
 
-/* ssp_spice_tran(s, tmax, tstop, tmax, uic) for a circuit loaded in s, with
- * one known end-of-run defect let through: a shared-library transient can
- * fail with SSP_ETIMESTEP picoseconds before tstop (the sync-mode landing on
- * tstop, see the .c file). That is accepted only when the simulated time
- * reached tstop to a relative 1e-9; any other failure is returned. */
+/* ssp_spice_tran(s, tmax, tstop, tmax, uic) for a circuit loaded in s: the
+ * pulse-response transient, every failure returned. */
 int ssp_devcurve_tran(ssp_spice *s, ssp_ctx *ctx, double tmax, double tstop);
 
 /* Run it in session s: g[k] = I/V of the device at read k (S), x[k] = the
