@@ -66,8 +66,11 @@ static int emit_cell(FILE *f, ssp_ctx *ctx, const ssp_circuit *c, const ssp_elem
         return SSP_OK;
     }
     vdiff(c, e->a, e->b, vd, sizeof vd);
-    fprintf(f, "b%s %s %s i = %.17g*sinh(%.17g*max(%s,0)) + %.17g*sinh(%.17g*min(%s,0))\n",
-            e->name, na, nb, v->gp, v->b, vd, v->gn, v->b, vd);
+    /* a ternary, not max/min: its derivative at v = 0 is gp·b, as in C, so
+     * a cell in series with a transistor that is still off at the first
+     * iteration does not leave its inner node floating */
+    fprintf(f, "b%s %s %s i = (%s >= 0) ? %.17g*sinh(%.17g*%s) : %.17g*sinh(%.17g*%s)\n",
+            e->name, na, nb, vd, v->gp, v->b, vd, v->gn, v->b, vd);
     return SSP_OK;
 }
 
