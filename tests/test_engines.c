@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ssp_engine.h"
+#include "ssp_layer.h"
 #include "ssp_nodal.h"
 #include "ssp_test.h"
 
@@ -215,6 +216,92 @@ static void test_engines__bad_requests_are_rejected(void)
     ssp_engine_destroy(&e);
 }
 
+/* An 8x4 layer on one 8x8 tile and on a 2x2 grid of 4x4 tiles. */
+static void test_engines__layer_split_2x2_equals_unsplit(void)
+{
+    enum { K = 3 };
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_layer_params p;
+    ssp_layer *one = NULL, *grid = NULL;
+    double w[32], x[K * 8], y1[K * 4], a1[K * 4], y4[K * 4], a4[K * 4], want;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 61);
+    for (int i = 0; i < 32; i++) w[i] = 2 * gsl_rng_uniform(r) - 1;
+    for (int i = 0; i < K * 8; i++) x[i] = 0.2 * gsl_rng_uniform(r);
+    ssp_layer_params_default(&p);
+    p.engine = SSP_ENGINE_IDEAL;
+    p.n_in = 8;
+    p.n_out = 4;
+    p.tile.dac.bits = 0;
+    p.tile.rows = p.tile.cols = 8;
+    SSP_ASSERT_OK(ctx, ssp_layer_create(&one, ctx, &p, NULL));
+    p.tile.rows = p.tile.cols = 4;
+    SSP_ASSERT_OK(ctx, ssp_layer_create(&grid, ctx, &p, NULL));
+    CU_ASSERT_EQUAL(ssp_layer_grid_rows(grid), 2);
+    CU_ASSERT_EQUAL(ssp_layer_grid_cols(grid), 2);
+    SSP_ASSERT_OK(ctx, ssp_layer_set_weights(one, w));
+    SSP_ASSERT_OK(ctx, ssp_layer_set_weights(grid, w));
+    SSP_ASSERT_OK(ctx, ssp_layer_forward(one, x, K, y1, a1));
+    SSP_ASSERT_OK(ctx, ssp_layer_forward(grid, x, K, y4, a4));
+    for (int q = 0; q < K; q++)
+        for (int j = 0; j < 4; j++) {
+            double lsb_w = ssp_adc_lsb(&p.tile.adc) / (p.tile.tia.r_f * (p.g_max - p.g_min));
+            want = 0;
+            for (int i = 0; i < 8; i++) want += x[q * 8 + i] * w[i * 4 + j];
+            CU_ASSERT(ssp_close_rel(a4[q * 4 + j], a1[q * 4 + j], 1e-12, 1e-15));
+            CU_ASSERT(ssp_close_rel(a1[q * 4 + j], want, 1e-12, 1e-15));
+            /* after the ADCs: each partial sum rounds by at most half an LSB per column */
+            CU_ASSERT(fabs(y4[q * 4 + j] - want) <= 2 * 2 * lsb_w);
+            CU_ASSERT(fabs(y1[q * 4 + j] - want) <= 2 * lsb_w);
+        }
+    ssp_layer_destroy(&one);
+    ssp_layer_destroy(&grid);
+    gsl_rng_free(r);
+}
+
+static void test_engines__layer_mapping_report(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_layer_params p;
+    ssp_layer *l = NULL;
+    ssp_weight_loc loc;
+    char buf[4096] = "";
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    ssp_layer_params_default(&p);
+    p.n_in = 10;
+    p.n_out = 5;
+    p.tile.rows = 4;
+    p.tile.cols = 4;
+    p.engine = SSP_ENGINE_IDEAL;
+    SSP_ASSERT_OK(ctx, ssp_layer_create(&l, ctx, &p, NULL));
+    ssp_layer_locate(l, 9, 3, &loc);
+    CU_ASSERT_EQUAL(loc.tile_row, 2);
+    CU_ASSERT_EQUAL(loc.tile_col, 1);
+    CU_ASSERT_EQUAL(loc.row, 1);
+    CU_ASSERT_EQUAL(loc.out, 1);
+    CU_ASSERT_EQUAL(loc.col_plus, 2);
+    CU_ASSERT_EQUAL(loc.col_minus, 3);
+    SSP_ASSERT_OK(ctx, ssp_layer_write_mapping(l, f));
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\n9 3 2 1 1 1 2 3\n"));
+    ssp_layer_destroy(&l);
+}
+
+static void test_engines__layer_too_large_is_rejected(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_layer_params p;
+    ssp_layer *l = NULL;
+    ssp_layer_params_default(&p);
+    p.n_in = 784;
+    p.n_out = 200;
+    p.max_tiles = 16;
+    p.engine = SSP_ENGINE_IDEAL;
+    CU_ASSERT_EQUAL(ssp_layer_create(&l, ctx, &p, NULL), SSP_ECONFIG);
+    CU_ASSERT_PTR_NULL(l);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "more than the 16 allowed"));
+}
+
 int ssp_suite_engines(void); /* registered by the runner */
 SSP_TEST_SUITE(engines)
 {
@@ -226,5 +313,8 @@ SSP_TEST_SUITE(engines)
                   SSP_TEST(test_engines__ideal_matches_spice_without_parasitics),
                   SSP_TEST(test_engines__saturated_tia_agrees),
                   SSP_TEST(test_engines__grid_2x2_equals_unsplit_ideal),
-                  SSP_TEST(test_engines__bad_requests_are_rejected));
+                  SSP_TEST(test_engines__bad_requests_are_rejected),
+                  SSP_TEST(test_engines__layer_split_2x2_equals_unsplit),
+                  SSP_TEST(test_engines__layer_mapping_report),
+                  SSP_TEST(test_engines__layer_too_large_is_rejected));
 }
