@@ -49,8 +49,11 @@ enum {
 };
 
 /* Streamed-transient slot length (s). Any value works for a memoryless
- * circuit; 1 us keeps times well inside double precision. */
-static const double SSP_SPICE_SLOT_S = 1e-6;
+ * circuit. 1 s makes every slot time and tstop an exact small integer: with
+ * 1 us, k * 1e-6 accumulated by ngspice drifts by ulps from the parsed tstop,
+ * and ngspice then adds a time point or fails with "timestep too small" at
+ * the end (e.g. 9, 12, 17, 20, 25 or 32 vectors). */
+static const double SSP_SPICE_SLOT_S = 1.0;
 /* A slot time may differ from (k + 1) * slot by this fraction of a slot. */
 static const double SSP_SPICE_SLOT_TOL = 1e-3;
 /* The last step of a transient ends this many ulps before tstop (ngspice

@@ -1,0 +1,202 @@
+/* ssp_engine.c — the ideal, nodal and spice forward engines behind one
+ * interface. Each engine owns its circuit description; the periphery models
+ * in C (DAC, ADC) are applied here, identically for all three. */
+#include "ssp_engine.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssp_nodal.h"
+#include "ssp_spice_emit.h"
+
+struct ssp_engine {
+    int kind;              /* enum ssp_engine_kind */
+    ssp_ctx *ctx;          /* borrowed */
+    ssp_circuit *c;        /* owned: description + cell state */
+    ssp_nodal *nodal;      /* owned (nodal) */
+    ssp_spice *spice;      /* borrowed (spice) */
+    double *g_eff;         /* rows x cols effective conductances (ideal), owned */
+    unsigned long g_version; /* circuit version g_eff was computed for */
+    int g_valid;
+    double *vq;            /* DAC outputs, cap_k x rows (owned) */
+    size_t cap_k;          /* vectors vq can hold */
+    char **src_names;      /* rows source names (spice), owned */
+    char **out_names;      /* cols output vectors (spice), owned */
+};
+
+const char *ssp_engine_kind_name(int kind)
+{
+    switch (kind) {
+    case SSP_ENGINE_IDEAL: return "ideal";
+    case SSP_ENGINE_NODAL: return "nodal";
+    case SSP_ENGINE_SPICE: return "spice";
+    default: return "unknown";
+    }
+}
+
+int ssp_engine_kind_parse(ssp_ctx *ctx, const char *s, int *kind)
+{
+    int k;
+    for (k = SSP_ENGINE_IDEAL; k <= SSP_ENGINE_SPICE; k++)
+        if (strcmp(s, ssp_engine_kind_name(k)) == 0) {
+            *kind = k;
+            return SSP_OK;
+        }
+    return ssp_error(ctx, SSP_ECONFIG, "unknown engine '%s' (expected ideal, nodal or spice)", s);
+}
+
+static void free_names(char **v, size_t n)
+{
+    size_t i;
+    if (!v) return;
+    for (i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+void ssp_engine_destroy(ssp_engine **ep)
+{
+    ssp_engine *e;
+    if (!ep || !*ep) return;
+    e = *ep;
+    if (e->c) {
+        const ssp_tile_params *p = ssp_circuit_params(e->c);
+        free_names(e->src_names, p->rows);
+        free_names(e->out_names, p->cols);
+    }
+    ssp_nodal_destroy(&e->nodal);
+    ssp_circuit_destroy(&e->c);
+    free(e->g_eff);
+    free(e->vq);
+    free(e);
+    *ep = NULL;
+}
+
+static int make_names(ssp_engine *e)
+{
+    const ssp_tile_params *p = ssp_circuit_params(e->c);
+    char buf[2 * SSP_NAME_MAX + 8];
+    size_t i;
+    e->src_names = calloc(p->rows, sizeof *e->src_names);
+    e->out_names = calloc(p->cols, sizeof *e->out_names);
+    if (!e->src_names || !e->out_names) return SSP_ENOMEM;
+    for (i = 0; i < p->rows; i++) {
+        ssp_spice_row_source(i, buf, sizeof buf);
+        if (!(e->src_names[i] = strdup(buf))) return SSP_ENOMEM;
+    }
+    for (i = 0; i < p->cols; i++) {
+        ssp_spice_out_vector(e->c, i, buf, sizeof buf);
+        if (!(e->out_names[i] = strdup(buf))) return SSP_ENOMEM;
+    }
+    return SSP_OK;
+}
+
+int ssp_engine_create(ssp_engine **out, ssp_ctx *ctx, int kind, const ssp_tile_params *p,
+                      ssp_spice *spice)
+{
+    ssp_engine *e;
+    int rc;
+    *out = NULL;
+    if (kind < SSP_ENGINE_IDEAL || kind > SSP_ENGINE_SPICE)
+        return ssp_error(ctx, SSP_ECONFIG, "unknown engine kind %d", kind);
+    if (kind == SSP_ENGINE_SPICE && !spice)
+        return ssp_error(ctx, SSP_EINVAL, "the spice engine needs an ngspice session");
+    e = calloc(1, sizeof *e);
+    if (!e) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating an engine");
+    e->kind = kind;
+    e->ctx = ctx;
+    e->spice = spice;
+    rc = ssp_circuit_create(&e->c, ctx, p);
+    if (rc) goto fail;
+    if (kind == SSP_ENGINE_IDEAL) {
+        e->g_eff = malloc(p->rows * p->cols * sizeof *e->g_eff);
+        if (!e->g_eff) rc = ssp_error(ctx, SSP_ENOMEM, "out of memory creating an engine");
+    } else if (kind == SSP_ENGINE_NODAL) {
+        rc = ssp_nodal_create(&e->nodal, ctx, e->c, 0);
+    } else if (make_names(e)) {
+        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory creating an engine");
+    }
+    if (rc) goto fail;
+    *out = e;
+    return SSP_OK;
+fail:
+    ssp_engine_destroy(&e);
+    return rc;
+}
+
+int ssp_engine_set_cells(ssp_engine *e, const ssp_cell_iv *iv)
+{
+    return ssp_circuit_set_cells(e->c, e->ctx, iv);
+}
+
+int ssp_engine_set_conductances(ssp_engine *e, const double *g)
+{
+    return ssp_circuit_set_conductances(e->c, e->ctx, g);
+}
+
+int ssp_engine_kind(const ssp_engine *e) { return e->kind; }
+const ssp_circuit *ssp_engine_circuit(const ssp_engine *e) { return e->c; }
+struct ssp_nodal *ssp_engine_nodal(const ssp_engine *e) { return e->nodal; }
+
+static int run_ideal(ssp_engine *e, size_t k, double *v_out)
+{
+    const ssp_tile_params *p = ssp_circuit_params(e->c);
+    size_t i, n = p->rows * p->cols;
+    if (!e->g_valid || e->g_version != ssp_circuit_version(e->c)) {
+        const ssp_cell_iv *iv = ssp_circuit_cells(e->c);
+        for (i = 0; i < n; i++)
+            e->g_eff[i] = iv[i].kind == SSP_IV_SINH ? iv[i].gp * iv[i].b : iv[i].g;
+        e->g_version = ssp_circuit_version(e->c);
+        e->g_valid = 1;
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)k, (int)p->cols, (int)p->rows,
+                -p->tia.r_f, e->vq, (int)p->rows, e->g_eff, (int)p->cols, 0.0, v_out,
+                (int)p->cols);
+    return SSP_OK;
+}
+
+static int run_spice(ssp_engine *e, size_t k, double *v_out)
+{
+    const ssp_tile_params *p = ssp_circuit_params(e->c);
+    char *text = NULL;
+    int rc = ssp_spice_emit_text(&text, e->ctx, e->c, NULL);
+    if (rc) return rc;
+    rc = ssp_spice_load_text(e->spice, text);
+    free(text);
+    if (rc) return rc;
+    rc = ssp_spice_stream(e->spice, (const char *const *)e->src_names, p->rows, e->vq, k,
+                          (const char *const *)e->out_names, p->cols, v_out);
+    /* the circuit stays loaded (its output readable after a failure) until
+     * the next load replaces it */
+    return rc;
+}
+
+int ssp_engine_run(ssp_engine *e, const double *v_in, size_t k, double *v_out, int *codes)
+{
+    const ssp_tile_params *p = ssp_circuit_params(e->c);
+    size_t i, rows = p->rows;
+    int rc;
+
+    if (k == 0) return ssp_error(e->ctx, SSP_EINVAL, "engine run: no input vectors");
+    if (ssp_circuit_version(e->c) == 0)
+        return ssp_error(e->ctx, SSP_ESTATE, "engine run: the cell state was never set");
+    if (k > e->cap_k) {
+        double *nv = realloc(e->vq, k * rows * sizeof *nv);
+        if (!nv) return ssp_error(e->ctx, SSP_ENOMEM, "out of memory for %zu input vectors", k);
+        e->vq = nv;
+        e->cap_k = k;
+    }
+    for (i = 0; i < k * rows; i++) e->vq[i] = ssp_dac_voltage(&p->dac, v_in[i]);
+    switch (e->kind) {
+    case SSP_ENGINE_IDEAL: rc = run_ideal(e, k, v_out); break;
+    case SSP_ENGINE_NODAL: rc = ssp_nodal_solve(e->nodal, e->vq, k, v_out); break;
+    default: rc = run_spice(e, k, v_out); break;
+    }
+    if (rc) {
+        ssp_error_prefix(e->ctx, "%s engine: ", ssp_engine_kind_name(e->kind));
+        return rc;
+    }
+    if (codes)
+        for (i = 0; i < k * p->cols; i++) codes[i] = ssp_adc_code(&p->adc, v_out[i]);
+    return SSP_OK;
+}

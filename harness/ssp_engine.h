@@ -1,0 +1,66 @@
+/* ssp_engine.h — one interface, three forward engines for a crossbar tile.
+ *
+ * Every engine answers the same question: given a tile (ssp_tile_params),
+ * its present cell state and a batch of K input vectors (requested row
+ * voltages, V), what are the K x cols TIA output voltages and ADC codes?
+ *
+ *   ideal  V_out = −Rf · (V_dac · G) with OpenBLAS (cblas_dgemm): no wires,
+ *          ideal drivers and TIAs; a sinh cell counts with its small-signal
+ *          conductance gp·b, an access transistor is ignored. The
+ *          mathematical reference.
+ *   nodal  the tile's MNA system solved with KLU (ssp_nodal.h): factored
+ *          once per cell state, one block solve per batch, Newton for
+ *          nonlinear cells. The fast engine for training.
+ *   spice  the same circuit emitted as an ngspice netlist with `external`
+ *          row sources and streamed through ssp_spice_stream, one time point
+ *          per vector. The ground truth.
+ *
+ * In every engine the DAC quantisation of the inputs and the ADC are the C
+ * models of ssp_circuit.h, applied identically. An engine that fails
+ * returns its error; it never falls back to another engine. */
+#ifndef SSP_ENGINE_H
+#define SSP_ENGINE_H
+
+#include <stddef.h>
+
+#include "ssp_circuit.h"
+#include "ssp_error.h"
+#include "ssp_spice.h"
+
+enum ssp_engine_kind {
+    SSP_ENGINE_IDEAL = 0,
+    SSP_ENGINE_NODAL = 1,
+    SSP_ENGINE_SPICE = 2
+};
+
+typedef struct ssp_engine ssp_engine;
+
+/* "ideal", "nodal", "spice" */
+const char *ssp_engine_kind_name(int kind);
+int ssp_engine_kind_parse(ssp_ctx *ctx, const char *s, int *kind);
+
+/* Create an engine for tiles described by p. spice: the ngspice session the
+ * spice engine runs on (borrowed; one per process; ignored by the others,
+ * may be NULL for them). Several spice engines may share one session: each
+ * run loads its own circuit. */
+int ssp_engine_create(ssp_engine **out, ssp_ctx *ctx, int kind, const ssp_tile_params *p,
+                      ssp_spice *spice);
+/* Free; NULL or *e == NULL is a no-op. Sets *e = NULL. */
+void ssp_engine_destroy(ssp_engine **e);
+
+/* Present cell state: per-cell read I–V, or linear conductances (S), both
+ * rows x cols row-major. Setting an unchanged state costs no refactor. */
+int ssp_engine_set_cells(ssp_engine *e, const ssp_cell_iv *iv);
+int ssp_engine_set_conductances(ssp_engine *e, const double *g);
+
+/* Run k input vectors: v_in is k x rows requested row voltages (V, passed
+ * through the DAC model); v_out (k x cols, V) and codes (k x cols, may be
+ * NULL) receive the TIA outputs and their ADC codes. */
+int ssp_engine_run(ssp_engine *e, const double *v_in, size_t k, double *v_out, int *codes);
+
+int ssp_engine_kind(const ssp_engine *e);
+const ssp_circuit *ssp_engine_circuit(const ssp_engine *e);
+/* The nodal solver of a nodal engine (NULL otherwise), for statistics. */
+struct ssp_nodal *ssp_engine_nodal(const ssp_engine *e);
+
+#endif

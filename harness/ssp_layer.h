@@ -1,0 +1,54 @@
+/* ssp_layer.h — a weight layer mapped onto a grid of crossbar tiles.
+ *
+ * Weight w[i][j] (input i, output j; n_in x n_out, row-major) sits on tile
+ * (i / rows, j / outputs_per_tile), row i % rows, output column j % outputs
+ * of that tile: a differential pair G+ − G− (default) or a column against
+ * the tile's shared reference column. Each tile is read by its own engine;
+ * the partial sums of the tile rows are added digitally after the ADCs.
+ * It only maps and sums; circuits and engines live in ssp_engine.h. */
+#ifndef SSP_LAYER_H
+#define SSP_LAYER_H
+
+#include <stdio.h>
+
+#include "ssp_engine.h"
+
+typedef struct ssp_layer_params {
+    size_t n_in, n_out;   /* layer size */
+    ssp_tile_params tile; /* every tile of the grid */
+    size_t max_tiles;     /* largest grid allowed (tiles) */
+    double g_min, g_max;  /* S, programmable conductance range */
+    double w_max;         /* |w| that maps to the full range */
+    int engine;           /* enum ssp_engine_kind */
+} ssp_layer_params;
+
+/* Where one weight lives. */
+typedef struct ssp_weight_loc {
+    size_t tile_row, tile_col; /* grid position */
+    size_t row;                /* word line in the tile */
+    size_t out;                /* output (pair or column) in the tile */
+    size_t col_plus, col_minus;/* physical columns (minus: the pair's or the reference) */
+} ssp_weight_loc;
+
+typedef struct ssp_layer ssp_layer;
+
+/* Defaults: 64x64 differential 1R tiles, at most 64 tiles, 10..100 uS, w_max 1, nodal. */
+void ssp_layer_params_default(ssp_layer_params *p);
+/* Conductances for one weight (clipped to ±w_max): differential pair, or
+ * (reference scheme) the column value in *g_plus and the reference in *g_minus. */
+void ssp_layer_weight_conductances(const ssp_layer_params *p, double w, double *g_plus,
+                                   double *g_minus);
+
+int ssp_layer_create(ssp_layer **out, ssp_ctx *ctx, const ssp_layer_params *p, ssp_spice *spice);
+void ssp_layer_destroy(ssp_layer **l);
+int ssp_layer_set_weights(ssp_layer *l, const double *w);
+/* y (k x n_out) ≈ x·W from the ADC codes (digital sum over tile rows);
+ * y_analog (may be NULL) the same from the TIA voltages before the ADCs. */
+int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double *y_analog);
+void ssp_layer_locate(const ssp_layer *l, size_t i, size_t j, ssp_weight_loc *loc);
+/* The mapping report: one line per weight "i j tile_row tile_col row out col+ col-". */
+int ssp_layer_write_mapping(const ssp_layer *l, FILE *f);
+size_t ssp_layer_grid_rows(const ssp_layer *l);
+size_t ssp_layer_grid_cols(const ssp_layer *l);
+
+#endif
