@@ -51,6 +51,20 @@ struct ssp_pulse {
     unsigned char *rsel, *csel;  /* scratch marks of selected lines */
 };
 
+/* A PWL time point: time, the group it belongs to (-1: lines idle) and the
+ * trapezoid's shape value 0..1 there. */
+typedef struct corner {
+    double t;
+    long g;
+    double shape;
+} corner;
+
+/* Every corner of the groups (edges, flat tops, and the threshold crossings
+ * of the selected and half-selected voltages on device ref), sorted, unique,
+ * starting with (0, idle); *out malloc'ed. */
+int pulse_corners(ssp_ctx *ctx, const ssp_device *ref, int bias, double edge, const pgroup *grp,
+                  size_t ngrp, corner **out, size_t *nout);
+
 /* Line voltages of group g: vr[rows], vc[cols]. */
 void pulse_line_voltages(const ssp_pulse *pp, const pgroup *g, double *vr, double *vc);
 /* Unselected-line voltages for amplitude a under the programmer's bias. */

@@ -85,14 +85,6 @@ done:
     return rc;
 }
 
-/* A PWL time point of the round: time and the group it belongs to (-1:
- * lines idle) with the shape value 0..1 of the trapezoid there. */
-typedef struct corner {
-    double t;
-    long g;
-    double shape;
-} corner;
-
 static int cmp_corner(const void *a, const void *b)
 {
     double x = ((const corner *)a)->t, y = ((const corner *)b)->t;
@@ -123,25 +115,25 @@ static size_t bias_fractions(int bias, double *f)
     return 1;
 }
 
-/* Corners of the current plan into *out (malloc'ed), sorted and unique. */
-static int plan_corners(ssp_pulse *pp, const ssp_device *ref, corner **out, size_t *nout)
+int pulse_corners(ssp_ctx *ctx, const ssp_device *ref, int bias, double edge, const pgroup *grp,
+                  size_t ngrp, corner **out, size_t *nout)
 {
     double ct[SSP_DEVICE_PULSE_CORNERS], cv[SSP_DEVICE_PULSE_CORNERS], f[3];
-    size_t nf = bias_fractions(pp->p.bias, f), cap = 1 + pp->ngrp * nf * SSP_DEVICE_PULSE_CORNERS;
+    size_t nf = bias_fractions(bias, f), cap = 1 + ngrp * nf * SSP_DEVICE_PULSE_CORNERS;
     size_t n = 0, m, k;
     corner *c = malloc(cap * sizeof *c);
     int rc;
-    if (!c) return ssp_error(pp->ctx, SSP_ENOMEM, "out of memory for PWL corners");
+    if (!c) return ssp_error(ctx, SSP_ENOMEM, "out of memory for PWL corners");
     c[n++] = (corner){0, -1, 0};
-    for (size_t g = 0; g < pp->ngrp; g++) {
-        const pgroup *gr = &pp->grp[g];
+    for (size_t g = 0; g < ngrp; g++) {
+        const pgroup *gr = &grp[g];
         for (size_t q = 0; q < nf; q++) {
             if ((rc = ssp_device_pulse_corners(ref, gr->t0, gr->amp * f[q], gr->width, ct, cv, &m))) {
                 free(c);
                 return rc;
             }
             for (k = 0; k < m; k++) {
-                double s = trapezoid(ct[k], gr->t0, pp->p.edge, gr->width);
+                double s = trapezoid(ct[k], gr->t0, edge, gr->width);
                 c[n++] = (corner){ct[k], s > 0 ? (long)g : -1, s};
             }
         }
@@ -219,7 +211,8 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
         pulse_line_voltages(pp, &pp->grp[g], lineV + g * (R + C), lineV + g * (R + C) + R);
         for (k = 0; k < pp->grp[g].n; k++) member[g * nc + pp->gcell[pp->grp[g].first + k]] = 1;
     }
-    if ((rc = plan_corners(pp, ref, &cor, &ncorner))) goto done;
+    if ((rc = pulse_corners(pp->ctx, ref, pp->p.bias, pp->p.edge, pp->grp, pp->ngrp, &cor, &ncorner)))
+        goto done;
 
     /* the netlist */
     ptext_printf(&tx, "* siamspice tile programming round: %zu x %zu, %zu pulses\n", R, C, pp->ngrp);
