@@ -684,6 +684,53 @@ done:
     return rc;
 }
 
+int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,
+                     const ssp_pulse_schedule *sched)
+{
+    size_t R = pp->rows, C = pp->cols, k = 0;
+    double *vr = malloc(R * sizeof *vr), *vc = malloc(C * sizeof *vc);
+    int rc = SSP_OK;
+    if (!vr || !vc) {
+        rc = ssp_error(pp->ctx, SSP_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (sched->rows != R || sched->cols != C) {
+        rc = ssp_error(pp->ctx, SSP_EINVAL, "schedule for a %zu x %zu tile, programmer for %zu x %zu",
+                       sched->rows, sched->cols, R, C);
+        goto done;
+    }
+    while (k < sched->n) {
+        const ssp_pulse_event *e = &sched->ev[k];
+        size_t end = k;
+        if (e->tile != tile || e->phase == SSP_PULSE_READ) {
+            k++;
+            continue;
+        }
+        for (size_t i = 0; i < R; i++) vr[i] = e->v_row_unsel;
+        for (size_t j = 0; j < C; j++) vc[j] = e->v_col_unsel;
+        while (end < sched->n && sched->ev[end].t == e->t && sched->ev[end].phase == e->phase &&
+               sched->ev[end].tile == tile) {
+            const ssp_pulse_event *q = &sched->ev[end++];
+            if (q->row < 0 || q->col < 0 || (size_t)q->row >= R || (size_t)q->col >= C) {
+                rc = ssp_error(pp->ctx, SSP_EINVAL, "event at %g s: cell (%d, %d) outside the tile",
+                               q->t, q->row, q->col);
+                goto done;
+            }
+            vr[q->row] = q->v_row;
+            vc[q->col] = q->v_col;
+        }
+        for (size_t c = 0; c < R * C; c++) {
+            double v = vr[c / C] - vc[c % C];
+            if (v != 0 && (rc = ssp_device_pulse(&dev[c], pp->work, rng, v, e->width))) goto done;
+        }
+        k = end;
+    }
+done:
+    free(vr);
+    free(vc);
+    return rc;
+}
+
 /* ---- calibration -------------------------------------------------------------------- */
 
 int ssp_pulse_cal_fit(ssp_pulse_cal *cal, ssp_ctx *ctx, const ssp_pulse_result *r)

@@ -183,6 +183,15 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
                            ssp_device *dev, const int *target, ssp_pulse_schedule *sched,
                            ssp_pulse_result *res, int *status);
 
+/* Execute a recorded schedule's pulses (events of tile `tile`) on the C
+ * device model: every cell gets the voltage its word and bit lines carry in
+ * each pulse (selected: the amplitude; others: the bias scheme's V/2 or V/3
+ * as their own pulses). Verify events are skipped (reads do not program).
+ * rng: c2c noise (NULL: none). Used to compare C and ngspice on the same
+ * pulses. */
+int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,
+                     const ssp_pulse_schedule *sched);
+
 /* The level a conductance belongs to for a target given in siemens:
  * nearest level; SSP_ERANGE outside [Gmin, Gmax] of the table's range. */
 int ssp_pulse_level_of(const ssp_device_levels *lv, ssp_ctx *ctx, double g, int *level);
