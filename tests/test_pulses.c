@@ -603,6 +603,38 @@ static void test_pulses__verify_model_with_noise_in_band(void)
     fx_close(&f);
 }
 
+static void test_pulses__amplitude_stepping_on_retries(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_pulse_schedule *sched = NULL;
+    ssp_pulse_result r;
+    gsl_rng *rng = NULL;
+    double base, first_t = -1, stepped = 0;
+    fx f;
+    CU_ASSERT_EQUAL_FATAL(fx_open(&f, "devicemodels/params/vteam32.ini", 8, 8, 32, 6, 10, 3), 0);
+    f.p.amp_step = 0.05; /* +5 % per round: V/2 stays below the 0.6 V threshold */
+    f.p.verify_max = 12;
+    base = fabs(f.p.set_amp);
+    SSP_ASSERT_OK(ctx, ssp_device_rng_alloc(&rng, ctx, 3));
+    SSP_ASSERT_OK(ctx, ssp_pulse_schedule_alloc(&sched, ctx, 8, 8));
+    SSP_ASSERT_OK(ctx, fx_program(&f, NULL, rng, sched, &r));
+    CU_ASSERT(r.rounds > 1); /* c2c noise makes some cells miss at first */
+    for (size_t k = 0; k < sched->n; k++) {
+        const ssp_pulse_event *e = &sched->ev[k];
+        double a = fabs(e->v_row - e->v_col);
+        if (e->phase == SSP_PULSE_READ) {
+            if (first_t < 0) first_t = e->t;
+            continue;
+        }
+        if (first_t < 0) CU_ASSERT(fabs(a - base) <= 1e-12 * base); /* round 0: nominal */
+        if (a > base * (1 + 1e-9)) stepped = a;
+    }
+    CU_ASSERT(stepped >= base * 1.05 * (1 - 1e-12));
+    ssp_pulse_schedule_free(&sched);
+    ssp_device_rng_free(&rng);
+    fx_close(&f);
+}
+
 /* ---- impossible requests ------------------------------------------------------------ */
 
 static void test_pulses__target_outside_range_is_an_error(void)
@@ -796,6 +828,7 @@ SSP_TEST_SUITE(pulses)
                   SSP_TEST(test_pulses__vcd_well_formed),
                   SSP_TEST(test_pulses__row_parallel_and_auto_order),
                   SSP_TEST(test_pulses__verify_model_with_noise_in_band),
+                  SSP_TEST(test_pulses__amplitude_stepping_on_retries),
                   SSP_TEST(test_pulses__target_outside_range_is_an_error),
                   SSP_TEST(test_pulses__stuck_cell_reported_unreachable),
                   SSP_TEST(test_pulses__bad_parameters_rejected),
