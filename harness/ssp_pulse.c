@@ -491,6 +491,40 @@ static int record(ssp_pulse *pp, ssp_pulse_schedule *sched, int tile, const int 
     return SSP_OK;
 }
 
+/* Verify reads of the marked lines (rows when by row): one event each,
+ * t_verify of latency, Vr^2 G t_verify of energy per cell of the line. */
+static int read_lines(ssp_pulse *pp, int tile, int order, const unsigned char *mark,
+                      const ssp_device *dev, ssp_pulse_schedule *sched, double *t_abs,
+                      ssp_pulse_result *res)
+{
+    size_t nlines = order == SSP_PULSE_BY_ROW ? pp->rows : pp->cols;
+    double vread = ssp_device_model_read_voltage(pp->m);
+    int rc;
+    for (size_t L = 0; L < nlines; L++) {
+        ssp_pulse_event e;
+        if (!mark[L]) continue;
+        e.t = *t_abs;
+        e.tile = tile;
+        e.phase = SSP_PULSE_READ;
+        e.row = order == SSP_PULSE_BY_ROW ? (int)L : -1;
+        e.col = order == SSP_PULSE_BY_ROW ? -1 : (int)L;
+        e.v_row = order == SSP_PULSE_BY_ROW ? vread : 0;
+        e.v_col = order == SSP_PULSE_BY_ROW ? 0 : -vread;
+        e.v_row_unsel = e.v_col_unsel = 0;
+        e.width = pp->p.t_verify;
+        e.level = -1;
+        if (sched && (rc = ssp_pulse_schedule_add(sched, pp->ctx, &e))) return rc;
+        *t_abs += pp->p.t_verify;
+        res->latency_s += pp->p.t_verify;
+        res->verify_reads++;
+    }
+    for (size_t c = 0; c < pp->rows * pp->cols; c++) {
+        size_t L = order == SSP_PULSE_BY_ROW ? c / pp->cols : c % pp->cols;
+        if (mark[L]) res->energy_read_j += vread * vread * read_g(&dev[c]) * pp->p.t_verify;
+    }
+    return SSP_OK;
+}
+
 int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int tile,
                            ssp_device *dev, const int *target, ssp_pulse_schedule *sched,
                            ssp_pulse_result *res, int *status)
@@ -498,7 +532,7 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
     const ssp_device_levels *lv = pp->lv;
     size_t nc = pp->rows * pp->cols, c, keep = 0;
     double spacing = (lv->g[lv->n - 1] - lv->g[0]) / (double)(lv->n - 1);
-    double *g0 = NULL, *gprev = NULL, *vr = NULL, *vc = NULL, t_abs, vread;
+    double *g0 = NULL, *gprev = NULL, *vr = NULL, *vc = NULL, t_abs;
     unsigned char *active = NULL, *selmark = NULL;
     int *st = NULL, rc = SSP_OK, phase_last = SSP_PULSE_SET;
     long rounds = pp->p.strategy == SSP_PULSE_VERIFY ? pp->p.verify_max : 1;
@@ -530,7 +564,6 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
         sched->edge = pp->p.edge;
     }
     t_abs = sched ? sched->latency : 0;
-    vread = ssp_device_model_read_voltage(pp->m);
 
     /* which cells are targets; unreachable bands are reported at once */
     for (c = 0; c < nc; c++) {
@@ -552,9 +585,20 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
         active[c] = 1;
     }
 
+    /* write-verify starts by reading the lines that hold targets */
+    if (pp->p.strategy == SSP_PULSE_VERIFY) {
+        int order = pp->p.order == SSP_PULSE_BY_COL ? SSP_PULSE_BY_COL : SSP_PULSE_BY_ROW;
+        unsigned char *mark = order == SSP_PULSE_BY_ROW ? pp->rsel : pp->csel;
+        memset(mark, 0, order == SSP_PULSE_BY_ROW ? pp->rows : pp->cols);
+        for (c = 0; c < nc; c++)
+            if (active[c]) mark[order == SSP_PULSE_BY_ROW ? c / pp->cols : c % pp->cols] = 1;
+        if (sched) sched->order = order;
+        if ((rc = read_lines(pp, tile, order, mark, dev, sched, &t_abs, res))) goto done;
+    }
+
     for (long r = 0; r < rounds; r++) {
         double amp_scale = 1.0 + pp->p.amp_step * (double)r, len;
-        size_t npl = 0, lines = 0;
+        size_t npl = 0;
         /* read (the first read of a verify is the present state) and plan */
         for (c = 0; c < nc; c++) {
             double g;
@@ -603,31 +647,7 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
             unsigned char *mark = pp->order == SSP_PULSE_BY_ROW ? pp->rsel : pp->csel;
             memset(mark, 0, nlines);
             for (size_t gi = 0; gi < pp->ngrp; gi++) mark[pp->grp[gi].line] = 1;
-            for (size_t L = 0; L < nlines; L++) {
-                ssp_pulse_event e;
-                if (!mark[L]) continue;
-                lines++;
-                e.t = t_abs;
-                e.tile = tile;
-                e.phase = SSP_PULSE_READ;
-                e.row = pp->order == SSP_PULSE_BY_ROW ? (int)L : -1;
-                e.col = pp->order == SSP_PULSE_BY_ROW ? -1 : (int)L;
-                e.v_row = pp->order == SSP_PULSE_BY_ROW ? vread : 0;
-                e.v_col = pp->order == SSP_PULSE_BY_ROW ? 0 : -vread;
-                e.v_row_unsel = e.v_col_unsel = 0;
-                e.width = pp->p.t_verify;
-                e.level = -1;
-                if (sched && (rc = ssp_pulse_schedule_add(sched, pp->ctx, &e))) goto done;
-                t_abs += pp->p.t_verify;
-                res->latency_s += pp->p.t_verify;
-            }
-            res->verify_reads += lines;
-            /* the reads' energy: Vr^2 G t per cell of each read line */
-            for (c = 0; c < nc; c++) {
-                size_t L = pp->order == SSP_PULSE_BY_ROW ? c / pp->cols : c % pp->cols;
-                double ge = read_g(&dev[c]);
-                if (mark[L]) res->energy_read_j += vread * vread * ge * pp->p.t_verify;
-            }
+            if ((rc = read_lines(pp, tile, pp->order, mark, dev, sched, &t_abs, res))) goto done;
         }
         /* a cell pulsed all round without moving is judged at the next read */
         if (pp->p.strategy == SSP_PULSE_OPEN) {
