@@ -139,7 +139,9 @@ memcheck: deps data $(RUNNER) $(WORKER) $(CLI)
 	    $(RUNNER) $(SUITE)
 
 # The pkg-config file: the library's own flags plus its private dependencies.
-$(BUILD)/siamspice.pc: Makefile $(BUILD)/config.mk
+# Rewritten on every install: it records the PREFIX of that install.
+.PHONY: $(BUILD)/siamspice.pc
+$(BUILD)/siamspice.pc: $(BUILD)/config.mk
 	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include/siamspice' 'libdir=$${prefix}/lib' '' \
 	  'Name: siamspice' 'Description: circuit-level in-situ training of memristor crossbar networks' \
 	  'Version: 0.1.0' 'Cflags: -I$${includedir} $(PKG_CFLAGS)' 'Libs: -L$${libdir} -lsiamspice' \

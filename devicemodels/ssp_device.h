@@ -103,6 +103,10 @@ double ssp_device_model_x_init(const ssp_device_model *m);
  * at the file's initial state (or its stuck bound). */
 int ssp_device_sample(ssp_device *dev, ssp_ctx *ctx, const ssp_device_model *m, gsl_rng *rng);
 
+/* Freeze a device at x_hi (SSP_DEVICE_STUCK_ON) or x_lo (SSP_DEVICE_STUCK_OFF):
+ * its rate factor becomes 0, so neither C nor SPICE pulses move it. */
+void ssp_device_stick(ssp_device *dev, int stuck);
+
 /* This device's bounds (S) at the model's read voltage. */
 double ssp_device_gmin(const ssp_device *dev);
 double ssp_device_gmax(const ssp_device *dev);

@@ -7,6 +7,7 @@
 #define SSP_VERSION "0.1.0"
 
 #include "ssp_error.h"
+#include "ssp_cmd.h"
 #include "ssp_cmd_train.h"
 #include "ssp_spice.h"
 
@@ -27,6 +28,7 @@ static int usage(FILE *to)
     fputs("usage: siamspice <command> [options]\n"
           "commands:\n"
           "  train       train a crossbar network in situ (siamspice train --help)\n"
+          "  device      print a device model's pulse response, C and ngspice (siamspice device --help)\n"
           "  infer       evaluate a run's checkpoint on the test set (siamspice infer --help)\n"
           "  plot        draw a run directory's plots (siamspice plot --help)\n"
           "  bench       run the built benchmarks, print their BENCH lines\n"
@@ -48,6 +50,8 @@ int main(int argc, char **argv)
         status = ssp_cmd_train(argc - 1, argv + 1);
     else if (strcmp(argv[1], "plot") == 0)
         status = ssp_cmd_plot(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "device") == 0)
+        status = ssp_cmd_device(argc - 1, argv + 1);
     else if (strcmp(argv[1], "infer") == 0)
         status = ssp_cmd_infer(argc - 1, argv + 1);
     else if (strcmp(argv[1], "bench") == 0)

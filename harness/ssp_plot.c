@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ssp_file.h"
 
 extern char **environ;
@@ -119,9 +121,26 @@ static const char *title_of(const char *dirname, char *buf, size_t n)
     return buf;
 }
 
+/* The main method's name from metrics.json, '_' as '-'. */
+static void main_title(const char *dir, char *buf, size_t n)
+{
+    char p[SSP_PLOT_PATH];
+    json_t *j;
+    const char *m = NULL;
+    snprintf(buf, n, "this run");
+    if (snprintf(p, sizeof p, "%s/metrics.json", dir) >= (int)sizeof p) return;
+    j = json_load_file(p, 0, NULL);
+    if (j) m = json_string_value(json_object_get(j, "method"));
+    if (m) snprintf(buf, n, "%s (this run)", m);
+    for (char *c = buf; *c; c++)
+        if (*c == '_') *c = '-';
+    json_decref(j);
+}
+
 static void write_script(FILE *f, const char *dir, char names[][64], size_t nb, int have_hist)
 {
-    char tb[64];
+    char tb[64], mt[80];
+    main_title(dir, mt, sizeof mt);
     fprintf(f, "# plots.gp — written by siamspice; run with: cd %s && gnuplot plots.gp\n", dir);
     fprintf(f, "set datafile separator ','\nset key autotitle columnhead\nset grid\nset key outside right\n"
                "set xtics 1\nset mxtics 1\n");
@@ -130,12 +149,12 @@ static void write_script(FILE *f, const char *dir, char names[][64], size_t nb, 
         script_terminal(f, "accuracy_loss", svg, 1100, 800);
         fprintf(f, "set multiplot layout 2,1 title 'Test accuracy and training loss per epoch'\n");
         fprintf(f, "set xlabel 'epoch'\nset ylabel 'test accuracy (%%)'\nset format y '%%g'\nunset logscale y\n");
-        fprintf(f, "plot 'metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title 'this run (main method)'");
+        fprintf(f, "plot 'metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title '%s'", mt);
         for (size_t i = 0; i < nb; i++)
             fprintf(f, ", \\\n  '%s/metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title '%s'",
                     names[i], title_of(names[i], tb, sizeof tb));
         fprintf(f, "\nset ylabel 'training loss (cross-entropy)'\n");
-        fprintf(f, "plot 'metrics.csv' using 'epoch':'train_loss' with linespoints lw 2 title 'this run (main method)'");
+        fprintf(f, "plot 'metrics.csv' using 'epoch':'train_loss' with linespoints lw 2 title '%s'", mt);
         for (size_t i = 0; i < nb; i++)
             fprintf(f, ", \\\n  '%s/metrics.csv' using 'epoch':'train_loss' with linespoints lw 2 title '%s'", names[i],
                     title_of(names[i], tb, sizeof tb));
@@ -151,9 +170,9 @@ static void write_script(FILE *f, const char *dir, char names[][64], size_t nb, 
         };
         for (int p = 0; p < 3; p++) {
             fprintf(f, "a=0; b=0; c=0\nset ylabel '%s'\n", panels[p].label);
-            fprintf(f, "plot 'metrics.csv' using 'epoch':(a=a+column('%s')) with linespoints lw 2 title 'this run', \\\n"
+            fprintf(f, "plot 'metrics.csv' using 'epoch':(a=a+column('%s')) with linespoints lw 2 title '%s', \\\n"
                        "  '' using 'epoch':(b=b+column('%s')) with linespoints lw 2 title 'closed loop (write-verify all)'",
-                    panels[p].col, panels[p].cl);
+                    panels[p].col, mt, panels[p].cl);
             if (panels[p].vf)
                 fprintf(f, ", \\\n  '' using 'epoch':(c=c+column('%s')) with linespoints lw 2 dt 2 title 'verify-first'",
                         panels[p].vf);
@@ -191,10 +210,10 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
     write_script(ssp_file_stream(af), dir, names, nb, exists(dir, "conductance_hist.csv") && exists(dir, "levels.csv"));
     rc = ssp_file_atomic_commit(&af, ctx);
     if (rc) return rc;
-    /* gnuplot runs in the run directory; its messages go to plots.log */
-    snprintf(p, sizeof p, "%s/plots.log", dir);
+    /* gnuplot runs in the run directory (paths below are relative to it);
+     * its messages go to plots.log */
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "plots.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
     argv[0] = (char *)(uintptr_t) "gnuplot";
     argv[1] = (char *)(uintptr_t) "plots.gp";
@@ -215,6 +234,7 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
     if (rc) return rc;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         unsigned char *log = NULL;
+        snprintf(p, sizeof p, "%s/plots.log", dir);
         size_t len = 0;
         ssp_file_read_all(ctx, p, &log, &len);
         rc = ssp_error(ctx, SSP_EIO, "gnuplot failed on %s/plots.gp: %.400s", dir, log ? (char *)log : "");

@@ -53,6 +53,12 @@ enum {
 static const double SSP_SPICE_SLOT_S = 1e-6;
 /* A slot time may differ from (k + 1) * slot by this fraction of a slot. */
 static const double SSP_SPICE_SLOT_TOL = 1e-3;
+/* The last step of a transient ends this many ulps before tstop (ngspice
+ * accepts 100; its parse of tstop may differ from ours by a few). */
+enum { SSP_SPICE_LAND_ULPS = 16 };
+/* A step within this fraction of half the remaining time was halved
+ * against tstop by ngspice's step equaliser. */
+static const double SSP_SPICE_HALF_TOL = 1e-9;
 /* Steered-step budget per streamed vector before giving up steering. */
 static const int SSP_SPICE_SYNC_CALLS_PER_SLOT = 8;
 
@@ -273,13 +279,36 @@ static int cb_isrc(double *value, double t, char *name, int id, void *ud)
     return 0;
 }
 
-/* Make a step that would pass tstop end on it (within rounding, never past
- * it): ngspice ends a transient within 100 ulps of its final time. */
-static void land_on_tstop(double tstop, double t, double *delta)
+/* Make the last step of a transient end on tstop. In sync mode ngspice
+ * (sharedsync) cuts any step that would pass the final time to
+ * tstop - t - 1.1 delmin, and its breakpoint logic halves a step that would
+ * land within 1.9 steps of the final breakpoint ("equalise the last two
+ * steps"); together they approach tstop by halves until the step is below
+ * delmin. So: at the end-of-step call (location 1) a step reaching past
+ * tstop becomes exactly the remainder; at the call after the breakpoint
+ * logic (location 0) a step halved against tstop, or one that rounding puts
+ * past it, is restored to the remainder. Halvings against earlier
+ * breakpoints (PWL corners) are left alone. ngspice ends a transient within
+ * 100 ulps of its final time; it parses tstop from the command text with
+ * its own reader, which can be a few ulps off our double, so the landing
+ * point is SSP_SPICE_LAND_ULPS below tstop. */
+static void land_on_tstop(double tstop, double t, double *delta, int location)
 {
-    if (!(tstop > 0) || t + *delta <= tstop) return;
-    *delta = tstop - t;
-    while (*delta > 0 && t + *delta > tstop) *delta = nextafter(*delta, 0.0);
+    double rem, target = tstop, slack;
+    int land;
+    if (!(tstop > 0)) return;
+    for (int i = 0; i < SSP_SPICE_LAND_ULPS; i++) target = nextafter(target, 0.0);
+    rem = target - t;
+    /* how far ngspice's idea of the remaining time can be from ours */
+    slack = SSP_SPICE_HALF_TOL * rem + 4.0 * (tstop - target);
+    if (!(rem > 0)) return;
+    if (location == 1)
+        land = t + *delta > target;
+    else
+        land = t + *delta > target || fabs(*delta - 0.5 * rem) <= slack;
+    if (!land) return;
+    *delta = rem;
+    while (*delta > 0 && t + *delta > target) *delta = nextafter(*delta, 0.0);
 }
 
 static int cb_sync(double t, double *delta, double olddelta, int redo, int id, int location,
@@ -289,7 +318,6 @@ static int cb_sync(double t, double *delta, double olddelta, int redo, int id, i
     (void)olddelta;
     (void)redo;
     (void)id;
-    (void)location;
     if (s->stream) {
         struct stream *st = s->stream;
         if (st->sync_calls++ < st->sync_budget) *delta = st->slot;
@@ -299,7 +327,7 @@ static int cb_sync(double t, double *delta, double olddelta, int redo, int id, i
         int rc = s->user_sync(t, delta, s->user_payload);
         if (rc) return rc;
     }
-    land_on_tstop(s->tran_tstop, t, delta);
+    land_on_tstop(s->tran_tstop, t, delta, location);
     return 0;
 }
 

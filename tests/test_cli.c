@@ -237,6 +237,18 @@ static void test_cli__train_writes_a_parseable_run_directory(void)
     /* the resolved config reloads: a resume of a finished run is a no-op */
     run_cli(&R, "train", "--resume", dir, "-q", NULL);
     CU_ASSERT_EQUAL(R.status, 0);
+    /* plots from a relative run directory (gnuplot runs inside it) */
+    {
+        char rel[1100], cmd[2300];
+        snprintf(rel, sizeof rel, "build/test_rel_run");
+        snprintf(cmd, sizeof cmd, "rm -rf %s/%s && cp -r %s %s/%s", SSP_SOURCE_DIR, rel, dir, SSP_SOURCE_DIR, rel);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+        run_cli(&R, "plot", rel, NULL);
+        CU_ASSERT_EQUAL(R.status, 0);
+        if (R.status) fprintf(stderr, "\n%s\n", R.out);
+        snprintf(cmd, sizeof cmd, "rm -rf %s/%s", SSP_SOURCE_DIR, rel);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+    }
     /* and the checkpoint evaluates to the last epoch's accuracy */
     run_cli(&R, "infer", dir, NULL);
     CU_ASSERT_EQUAL(R.status, 0);

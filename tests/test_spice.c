@@ -159,6 +159,39 @@ static void test_spice__tran_reaches_tstop(void)
     ssp_spice_unload(g_spice);
 }
 
+static void test_spice__tran_with_coarse_steps_reaches_tstop(void)
+{
+    /* the sync-mode end-of-run defect: ngspice halves the last steps towards
+     * tstop until they fall below delmin unless the session lands them */
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *rc_net[] = {"rc", "v1 in 0 dc 1", "r1 in out 1k", "c1 out 0 1m ic=0", ".end"};
+    const char *pwl_net[] = {"pwl", "v1 in 0 pwl(0 0 0.5 1 0.999 1 0.9995 0)", "r1 in out 1k",
+                             "c1 out 0 1u ic=0", ".end"};
+    double t, v;
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, rc_net, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_tran(g_spice, 0.01, 1, 0.01, 1));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "time", &t));
+    CU_ASSERT(ssp_close_rel(t, 1.0, 1e-12, 0));
+    /* a PWL corner 1 ms before tstop must still be stepped onto */
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, pwl_net, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_tran(g_spice, 0.01, 1, 0.01, 1));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "time", &t));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(in)", &v));
+    CU_ASSERT(ssp_close_rel(t, 1.0, 1e-12, 0));
+    CU_ASSERT(fabs(v) < 1e-9); /* the source is back at 0 V after its last corner */
+    {
+        double *tv = NULL, *vv = NULL;
+        size_t nt = 0, nv = 0, hit = 0;
+        SSP_ASSERT_OK(ctx, ssp_spice_vec(g_spice, "time", &tv, &nt));
+        SSP_ASSERT_OK(ctx, ssp_spice_vec(g_spice, "v(in)", &vv, &nv));
+        for (size_t i = 0; i < nt; i++) hit += fabs(tv[i] - 0.999) < 1e-12 && fabs(vv[i] - 1) < 1e-12;
+        CU_ASSERT_EQUAL(hit, 1);
+        free(tv);
+        free(vv);
+    }
+    ssp_spice_unload(g_spice);
+}
+
 /* Load and run a netlist that must fail with `code`, then check the session
  * still solves a divider. */
 static void expect_failure(const char *const *net, size_t n, int run_op, int code, const char *needle)
@@ -335,6 +368,7 @@ SSP_TEST_SUITE(spice)
                   SSP_TEST(test_spice__stream_equals_separate_ops),
                   SSP_TEST(test_spice__stream_single_vector),
                   SSP_TEST(test_spice__tran_reaches_tstop),
+                  SSP_TEST(test_spice__tran_with_coarse_steps_reaches_tstop),
                   SSP_TEST(test_spice__syntax_error_is_reported),
                   SSP_TEST(test_spice__floating_node_is_singular),
                   SSP_TEST(test_spice__voltage_source_loop_is_singular),

@@ -1,0 +1,187 @@
+/* cmd_device.c — `siamspice device`: a device model's pulse response curve.
+ *
+ *   siamspice device --params FILE [--pulses N] [--amplitude V] [--width s] [--spice]
+ *
+ * Without --amplitude: N SET pulses then N RESET pulses, the model's default
+ * pulses (its LTP and LTD curves). With --amplitude: N pulses of that
+ * amplitude; --width defaults to the model's SET or RESET width (by the sign
+ * of the amplitude). Prints one line per pulse: index, amplitude, width,
+ * conductance at the read voltage from the C model and, with --spice, from
+ * an ngspice transient of the emitted subcircuit. The device is nominal and
+ * noise-free. A thin driver: the work is in ssp_devcurve / ssp_device. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssp_cmd.h"
+#include "ssp_devcurve.h"
+#include "ssp_device.h"
+#include "ssp_spice.h"
+
+/* Pulses per direction when --pulses is not given. */
+#define DEFAULT_PULSES 20
+/* Most pulses one command runs (per direction). */
+#define MAX_PULSES 100000L
+
+static int usage(FILE *to)
+{
+    fputs("usage: siamspice device --params FILE [--pulses N] [--amplitude V] [--width s]"
+          " [--spice]\n"
+          "  --params FILE    device parameter file (devicemodels/params/*.ini)\n"
+          "  --pulses N       pulses per direction (default 20)\n"
+          "  --amplitude V    one pulse amplitude instead of the model's SET then RESET pulses\n"
+          "  --width s        pulse width in seconds (SI prefix allowed: 50n, 300u)\n"
+          "  --spice          also simulate the pulses in ngspice and print its conductance\n",
+          to);
+    return to == stderr ? 2 : 0;
+}
+
+/* A number with an optional SI prefix and an optional unit letter. */
+static int parse_si(const char *s, char unit, double *out)
+{
+    static const char prefixes[] = "fpnumkMG";
+    static const double factors[] = {1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e3, 1e6, 1e9};
+    char *end;
+    const char *p;
+    errno = 0;
+    *out = strtod(s, &end);
+    if (end == s || errno == ERANGE || !isfinite(*out)) return -1;
+    if (*end && (p = strchr(prefixes, *end)) != NULL && *end != '\0') {
+        *out *= factors[p - prefixes];
+        end++;
+    }
+    if (*end == unit) end++;
+    return *end == '\0' ? 0 : -1;
+}
+
+int ssp_cmd_device(int argc, char **argv)
+{
+    const char *params = NULL;
+    long npulse = DEFAULT_PULSES;
+    double amp_opt = 0, width_opt = 0;
+    int have_amp = 0, have_width = 0, spice = 0, status = 1, rc;
+    ssp_ctx *ctx = NULL;
+    ssp_device_model *m = NULL;
+    ssp_device_work *w = NULL;
+    ssp_spice *s = NULL;
+    ssp_device dev, dc;
+    double *amp = NULL, *width = NULL, *gc = NULL, *gs = NULL, vr;
+    size_t n, k;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
+        if (strcmp(a, "--spice") == 0) {
+            spice = 1;
+            continue;
+        }
+        if (strcmp(a, "--params") && strcmp(a, "--pulses") && strcmp(a, "--amplitude") &&
+            strcmp(a, "--width")) {
+            fprintf(stderr, "siamspice device: unknown option '%s'\n", a);
+            return usage(stderr);
+        }
+        if (!v) {
+            fprintf(stderr, "siamspice device: %s needs a value\n", a);
+            return usage(stderr);
+        }
+        i++;
+        if (strcmp(a, "--params") == 0)
+            params = v;
+        else if (strcmp(a, "--pulses") == 0) {
+            errno = 0;
+            npulse = strtol(v, &end, 10);
+            if (*end || errno || npulse < 1 || npulse > MAX_PULSES) {
+                fprintf(stderr, "siamspice device: --pulses %s: want 1..%ld\n", v, MAX_PULSES);
+                return 2;
+            }
+        } else if (strcmp(a, "--amplitude") == 0) {
+            if (parse_si(v, 'V', &amp_opt) || amp_opt == 0) {
+                fprintf(stderr, "siamspice device: --amplitude %s: not a non-zero voltage\n", v);
+                return 2;
+            }
+            have_amp = 1;
+        } else if (strcmp(a, "--width") == 0) {
+            if (parse_si(v, 's', &width_opt) || !(width_opt > 0)) {
+                fprintf(stderr, "siamspice device: --width %s: not a positive time\n", v);
+                return 2;
+            }
+            have_width = 1;
+        }
+    }
+    if (!params) {
+        fputs("siamspice device: --params is required\n", stderr);
+        return usage(stderr);
+    }
+    if (ssp_ctx_create(&ctx) != SSP_OK) {
+        fputs("siamspice device: out of memory\n", stderr);
+        return 1;
+    }
+    if ((rc = ssp_device_model_load(&m, ctx, params))) {
+        fprintf(stderr, "siamspice device: %s\n", ssp_ctx_errmsg(ctx));
+        status = 2;
+        goto done;
+    }
+    n = (size_t)npulse * (have_amp ? 1 : 2);
+    amp = malloc(n * sizeof *amp);
+    width = malloc(n * sizeof *width);
+    gc = malloc(n * sizeof *gc);
+    gs = malloc(n * sizeof *gs);
+    if (!amp || !width || !gc || !gs) {
+        fputs("siamspice device: out of memory\n", stderr);
+        goto done;
+    }
+    for (k = 0; k < n; k++) {
+        double sa, sw, ra, rw;
+        ssp_device_model_pulse(m, SSP_DEVICE_SET, &sa, &sw);
+        ssp_device_model_pulse(m, SSP_DEVICE_RESET, &ra, &rw);
+        if (have_amp) {
+            amp[k] = amp_opt;
+            width[k] = have_width ? width_opt : (amp_opt * sa > 0 ? sw : rw);
+        } else {
+            int set = k < (size_t)npulse;
+            amp[k] = set ? sa : ra;
+            width[k] = have_width ? width_opt : (set ? sw : rw);
+        }
+    }
+    ssp_device_init(&dev, m, ssp_device_model_x_init(m));
+    dc = dev;
+    if ((rc = ssp_device_work_alloc(&w, ctx)) ||
+        (rc = ssp_devcurve_c(&dc, w, NULL, amp, width, n, gc, NULL)))
+        goto failed;
+    if (spice) {
+        if ((rc = ssp_spice_create(&s, ctx, NULL)) ||
+            (rc = ssp_devcurve_spice(s, &dev, ctx, amp, width, n, gs, NULL)))
+            goto failed;
+    }
+    vr = ssp_device_model_read_voltage(m);
+    printf("# siamspice device: %s, %s\n# from %s\n", ssp_device_model_name(m),
+           ssp_device_model_title(m), ssp_device_model_origin(m));
+    printf("# Gmin %.6g S, Gmax %.6g S at the read voltage %.6g V; nominal device, no noise\n",
+           ssp_device_model_gmin(m), ssp_device_model_gmax(m), vr);
+    printf("# pulse amplitude_V width_s g_c_S%s\n", spice ? " g_spice_S" : "");
+    printf("%zu %g %g %.6e%s\n", (size_t)0, 0.0, 0.0, ssp_device_conductance(&dev, vr),
+           spice ? " -" : "");
+    for (k = 0; k < n; k++) {
+        printf("%zu %g %g %.6e", k + 1, amp[k], width[k], gc[k]);
+        if (spice) printf(" %.6e", gs[k]);
+        putchar('\n');
+    }
+    status = 0;
+    goto done;
+failed:
+    fprintf(stderr, "siamspice device: %s\n", ssp_ctx_errmsg(ctx));
+    status = rc == SSP_EINVAL ? 2 : 1;
+done:
+    ssp_spice_destroy(&s);
+    ssp_device_work_free(&w);
+    ssp_device_model_free(&m);
+    free(amp);
+    free(width);
+    free(gc);
+    free(gs);
+    ssp_ctx_destroy(&ctx);
+    return status;
+}
