@@ -1,0 +1,346 @@
+/* cmd_program.c — `siamspice program`: read a present and a target state of
+ * one tile (CSV files or random), plan and run the programming pulses in
+ * ngspice or the C device model, write the schedule exports and the result,
+ * print a summary. A thin driver over ssp_pulse.h; it owns the files and
+ * the printing, nothing else.
+ *
+ * State files: one CSV line per row, one value per column. A value is a
+ * level index ("12"), a conductance with its unit ("25.5uS", "2.55e-5 S";
+ * nearest level for targets, the exact state for present) or, in a target
+ * file only, "-" for "no change". Lines starting with '#' are comments. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "ssp_cmd_program.h"
+#include "ssp_file.h"
+#include "ssp_pulse.h"
+#include "ssp_units.h"
+
+enum { PATH_CAP = 4096, MAX_TILE = 256, DEFAULT_DELTA = 3 };
+/* Default level tolerance: bands of half a level spacing. */
+static const double DEFAULT_TOL = 0.5;
+
+static int usage(FILE *to)
+{
+    fputs("usage: siamspice program --params DEVICE.ini --rows R --cols C\n"
+          "         (--present FILE | --random-present SEED) (--target FILE | --random-moves N)\n"
+          "         --levels L [--strategy open|verify] [--bias v2|v3] [--rwire OHM]\n"
+          "         [--order row|col|auto] [--delta K] [--tol T] [--out DIR] [--simulate spice|model]\n"
+          "\n"
+          "Plan the pulses that take an R x C tile of devices from a present to a target\n"
+          "state, run them (ngspice transient or C device model) and write for tapeout:\n"
+          "schedule.csv, schedule.json, schedule.vcd, pwl/ (one PWL file per line driver\n"
+          "and tile.cir) and result.json into DIR (default program-out).\n"
+          "  --present/--target FILE  CSV, one line per row: level index, conductance\n"
+          "                           with unit (25uS) or, in targets, '-' (no change)\n"
+          "  --random-present SEED    random levels (devices nominal)\n"
+          "  --random-moves N         N random cells moved by +-K levels (--delta, default 3)\n"
+          "  --rwire OHM              wire resistance per segment (default 0, ideal)\n"
+          "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
+          to);
+    return to == stderr ? 2 : 0;
+}
+
+/* Parse a state file into level[] (and, for present, exact conductances
+ * g[] with NAN where a level was given). */
+static int read_state(ssp_ctx *ctx, const char *path, size_t R, size_t C, const ssp_device_levels *lv,
+                      int is_target, int *level, double *g)
+{
+    unsigned char *data = NULL;
+    size_t len, row = 0, lineno = 0;
+    char *p, *nl;
+    int rc;
+    if ((rc = ssp_file_read_all(ctx, path, &data, &len))) return rc;
+    for (p = (char *)data; p && *p; p = nl ? nl + 1 : NULL) {
+        size_t col = 0;
+        char *tok, *save = NULL;
+        lineno++;
+        nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        if (*p == '#' || strspn(p, " \t\r") == strlen(p)) continue;
+        if (row >= R) {
+            rc = ssp_error(ctx, SSP_EFORMAT, "%s: line %zu: more than %zu rows", path, lineno, R);
+            goto done;
+        }
+        for (tok = strtok_r(p, ",", &save); tok; tok = strtok_r(NULL, ",", &save), col++) {
+            size_t c = row * C + col;
+            char *end, why[128];
+            long l;
+            double v;
+            while (*tok == ' ' || *tok == '\t') tok++;
+            {
+                size_t n = strlen(tok);
+                while (n > 0 && (tok[n - 1] == ' ' || tok[n - 1] == '\t' || tok[n - 1] == '\r')) tok[--n] = 0;
+            }
+            if (col >= C) break;
+            g[c] = -1;
+            if (strcmp(tok, "-") == 0) {
+                if (!is_target) {
+                    rc = ssp_error(ctx, SSP_EFORMAT, "%s: line %zu: '-' only in target files", path, lineno);
+                    goto done;
+                }
+                level[c] = SSP_PULSE_KEEP;
+                continue;
+            }
+            l = strtol(tok, &end, 10);
+            if (*end == 0 && end != tok) {
+                if (l < 0 || (size_t)l >= lv->n) {
+                    rc = ssp_error(ctx, SSP_ERANGE, "%s: line %zu, column %zu: level %ld outside 0..%zu",
+                                   path, lineno, col + 1, l, lv->n - 1);
+                    goto done;
+                }
+                level[c] = (int)l;
+                continue;
+            }
+            if (ssp_units_parse(tok, "S", &v, why, sizeof why)) {
+                rc = ssp_error(ctx, SSP_EFORMAT, "%s: line %zu, column %zu: '%s': %s", path, lineno,
+                               col + 1, tok, why);
+                goto done;
+            }
+            if ((rc = ssp_pulse_level_of(lv, ctx, v, &level[c]))) {
+                ssp_error_prefix(ctx, "%s: line %zu, column %zu: ", path, lineno, col + 1);
+                goto done;
+            }
+            g[c] = v;
+        }
+        if (col != C) {
+            rc = ssp_error(ctx, SSP_EFORMAT, "%s: line %zu: %zu values, expected %zu", path, lineno, col, C);
+            goto done;
+        }
+        row++;
+    }
+    if (row != R) rc = ssp_error(ctx, SSP_EFORMAT, "%s: %zu rows, expected %zu", path, row, R);
+done:
+    free(data);
+    return rc;
+}
+
+static int write_result(ssp_ctx *ctx, const char *path, const ssp_pulse_result *r, const char *sim,
+                        const char *bias, const char *strategy)
+{
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}",
+                          "simulate", sim, "bias", bias, "strategy", strategy, "targets",
+                          (json_int_t)r->targets, "in_band", (json_int_t)r->in_band, "missed",
+                          (json_int_t)r->missed, "unreachable", (json_int_t)r->unreachable, "pulses",
+                          (json_int_t)r->pulses, "parallel_pulses", (json_int_t)r->groups,
+                          "verify_reads", (json_int_t)r->verify_reads, "energy_j", r->energy_j,
+                          "energy_selected_j", r->energy_sel_j, "energy_half_selected_j",
+                          r->energy_half_j, "energy_wire_j", r->energy_wire_j, "energy_read_j",
+                          r->energy_read_j, "latency_s", r->latency_s, "disturb_max_levels",
+                          r->disturb_max, "disturb_mean_levels", r->disturb_mean);
+    char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+    int rc = text ? ssp_file_write_all(ctx, path, text, strlen(text))
+                  : ssp_error(ctx, SSP_ENOMEM, "out of memory");
+    free(text);
+    json_decref(o);
+    return rc;
+}
+
+static int parse_size(const char *s, size_t lo, size_t hi, size_t *v)
+{
+    char *end;
+    long x = strtol(s, &end, 10);
+    if (end == s || *end || x < (long)lo || x > (long)hi) return -1;
+    *v = (size_t)x;
+    return 0;
+}
+
+int ssp_cmd_program(int argc, char **argv)
+{
+    const char *params = NULL, *present = NULL, *target_f = NULL, *out = "program-out";
+    const char *strategy = "verify", *bias = "v2", *sim = "spice", *order = "row";
+    size_t R = 0, C = 0, L = 0, moves = 0, delta = DEFAULT_DELTA, nc;
+    long seed = -1;
+    double rwire = 0, tol = DEFAULT_TOL;
+    int have_moves = 0, status = 2, rc;
+    ssp_ctx *ctx = NULL;
+    ssp_device_model *m = NULL;
+    ssp_device_levels *lv = NULL;
+    ssp_device *dev = NULL, *dev0 = NULL;
+    int *present_l = NULL, *target = NULL, *st = NULL;
+    double *g = NULL;
+    ssp_pulse *pp = NULL;
+    ssp_spice *sp = NULL;
+    ssp_pulse_schedule *sched = NULL;
+    ssp_pulse_params pr;
+    ssp_pulse_result res;
+    char path[PATH_CAP], why[128];
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
+        if (!v) {
+            fprintf(stderr, "siamspice program: %s needs a value\n", a);
+            return usage(stderr);
+        }
+        i++;
+        if (strcmp(a, "--params") == 0) params = v;
+        else if (strcmp(a, "--rows") == 0) { if (parse_size(v, 1, MAX_TILE, &R)) goto bad_value; }
+        else if (strcmp(a, "--cols") == 0) { if (parse_size(v, 1, MAX_TILE, &C)) goto bad_value; }
+        else if (strcmp(a, "--levels") == 0) { if (parse_size(v, 2, 4096, &L)) goto bad_value; }
+        else if (strcmp(a, "--present") == 0) present = v;
+        else if (strcmp(a, "--random-present") == 0) {
+            size_t s;
+            if (parse_size(v, 0, 2147483647UL, &s)) goto bad_value;
+            seed = (long)s;
+        } else if (strcmp(a, "--target") == 0) target_f = v;
+        else if (strcmp(a, "--random-moves") == 0) { if (parse_size(v, 0, MAX_TILE * MAX_TILE, &moves)) goto bad_value; have_moves = 1; }
+        else if (strcmp(a, "--delta") == 0) { if (parse_size(v, 1, 4096, &delta)) goto bad_value; }
+        else if (strcmp(a, "--strategy") == 0) strategy = v;
+        else if (strcmp(a, "--bias") == 0) bias = v;
+        else if (strcmp(a, "--order") == 0) order = v;
+        else if (strcmp(a, "--simulate") == 0) sim = v;
+        else if (strcmp(a, "--out") == 0) out = v;
+        else if (strcmp(a, "--rwire") == 0) { if (ssp_units_parse(v, "ohm", &rwire, why, sizeof why) || rwire < 0) goto bad_value; }
+        else if (strcmp(a, "--tol") == 0) { if (ssp_units_parse(v, "", &tol, why, sizeof why) || !(tol > 0 && tol <= 1)) goto bad_value; }
+        else {
+            fprintf(stderr, "siamspice program: unknown option %s\n", a);
+            return usage(stderr);
+        }
+        continue;
+    bad_value:
+        fprintf(stderr, "siamspice program: bad value for %s: '%s'\n", a, v);
+        return 2;
+    }
+    if (!params || !R || !C || !L || (!present) == (seed < 0) || (!target_f) == !have_moves) {
+        fprintf(stderr, "siamspice program: need --params, --rows, --cols, --levels, one of --present/--random-present and one of --target/--random-moves\n");
+        return usage(stderr);
+    }
+    if ((strcmp(strategy, "open") && strcmp(strategy, "verify")) || (strcmp(bias, "v2") && strcmp(bias, "v3")) ||
+        (strcmp(sim, "spice") && strcmp(sim, "model")) || (strcmp(order, "row") && strcmp(order, "col") && strcmp(order, "auto"))) {
+        fprintf(stderr, "siamspice program: --strategy open|verify, --bias v2|v3, --order row|col|auto, --simulate spice|model\n");
+        return 2;
+    }
+    if (strlen(out) > PATH_CAP - 64) {
+        fprintf(stderr, "siamspice program: --out too long\n");
+        return 2;
+    }
+    if (ssp_ctx_create(&ctx)) {
+        fputs("siamspice program: out of memory\n", stderr);
+        return 1;
+    }
+    nc = R * C;
+    if ((rc = ssp_device_model_load(&m, ctx, params))) goto fail_input;
+    {
+        ssp_device nom;
+        ssp_device_init(&nom, m, ssp_device_model_x_init(m));
+        if ((rc = ssp_device_levels_alloc(&lv, ctx, &nom, L, tol))) goto fail_input;
+    }
+    dev = malloc(nc * sizeof *dev);
+    dev0 = malloc(nc * sizeof *dev0);
+    present_l = malloc(nc * sizeof *present_l);
+    target = malloc(nc * sizeof *target);
+    st = malloc(nc * sizeof *st);
+    g = malloc(nc * sizeof *g);
+    if (!dev || !dev0 || !present_l || !target || !st || !g) {
+        fputs("siamspice program: out of memory\n", stderr);
+        status = 1;
+        goto done;
+    }
+    if (present) {
+        if ((rc = read_state(ctx, present, R, C, lv, 0, present_l, g))) goto fail_input;
+    } else {
+        gsl_rng *rng = NULL;
+        if ((rc = ssp_device_rng_alloc(&rng, ctx, (unsigned long)seed))) goto fail;
+        for (size_t c = 0; c < nc; c++) {
+            present_l[c] = (int)gsl_rng_uniform_int(rng, L);
+            g[c] = -1;
+        }
+        ssp_device_rng_free(&rng);
+    }
+    for (size_t c = 0; c < nc; c++) {
+        ssp_device_init(&dev[c], m, lv->x[present_l[c]]);
+        if (g[c] > 0 && (rc = ssp_device_set_conductance(&dev[c], ctx, g[c]))) goto fail_input;
+    }
+    if (target_f) {
+        if ((rc = read_state(ctx, target_f, R, C, lv, 1, target, g))) goto fail_input;
+    } else {
+        gsl_rng *rng = NULL;
+        if (moves > nc) {
+            fprintf(stderr, "siamspice program: %zu moves on %zu cells\n", moves, nc);
+            goto done;
+        }
+        if ((rc = ssp_device_rng_alloc(&rng, ctx, (unsigned long)(seed < 0 ? 1 : seed) + 1))) goto fail;
+        for (size_t c = 0; c < nc; c++) target[c] = SSP_PULSE_KEEP;
+        for (size_t k = 0; k < moves;) {
+            size_t c = gsl_rng_uniform_int(rng, nc);
+            long up = present_l[c] + (long)delta, dn = present_l[c] - (long)delta;
+            if (target[c] != SSP_PULSE_KEEP) continue;
+            if (up < (long)L && (dn < 0 || gsl_rng_uniform(rng) < 0.5))
+                target[c] = (int)up;
+            else if (dn >= 0)
+                target[c] = (int)dn;
+            else
+                target[c] = present_l[c];
+            k++;
+        }
+        ssp_device_rng_free(&rng);
+    }
+    memcpy(dev0, dev, nc * sizeof *dev);
+
+    ssp_pulse_params_default(&pr, m);
+    pr.strategy = strcmp(strategy, "open") == 0 ? SSP_PULSE_OPEN : SSP_PULSE_VERIFY;
+    pr.bias = strcmp(bias, "v3") == 0 ? SSP_PULSE_V3 : SSP_PULSE_V2;
+    pr.order = strcmp(order, "col") == 0 ? SSP_PULSE_BY_COL : strcmp(order, "auto") == 0 ? SSP_PULSE_BY_AUTO : SSP_PULSE_BY_ROW;
+    pr.r_wire = rwire;
+    if ((rc = ssp_pulse_create(&pp, ctx, m, lv, R, C, &pr))) goto fail_input;
+    if ((rc = ssp_pulse_schedule_alloc(&sched, ctx, R, C))) goto fail;
+    if (strcmp(sim, "spice") == 0 && (rc = ssp_spice_create(&sp, ctx, NULL))) goto fail;
+    if ((rc = ssp_pulse_program_tile(pp, sp, NULL, 0, dev, target, sched, &res, st))) goto fail;
+
+    if ((rc = ssp_file_mkdirs(ctx, out))) goto fail;
+    snprintf(path, sizeof path, "%s/schedule.csv", out);
+    if ((rc = ssp_pulse_export_csv(sched, ctx, path))) goto fail;
+    snprintf(path, sizeof path, "%s/schedule.json", out);
+    if ((rc = ssp_pulse_export_json(sched, ctx, path))) goto fail;
+    snprintf(path, sizeof path, "%s/schedule.vcd", out);
+    if ((rc = ssp_pulse_export_vcd(sched, ctx, path))) goto fail;
+    snprintf(path, sizeof path, "%s/pwl", out);
+    if ((rc = ssp_pulse_export_pwl(sched, ctx, path, dev0, &pr))) goto fail;
+    snprintf(path, sizeof path, "%s/result.json", out);
+    if ((rc = write_result(ctx, path, &res, sim, bias, strategy))) goto fail;
+
+    printf("program %zux%zu %s, %s, bias %s, simulated in %s\n", R, C, ssp_device_model_name(m),
+           strategy, bias, sim);
+    printf("  targets %zu: in band %zu, missed %zu, unreachable %zu\n", res.targets, res.in_band,
+           res.missed, res.unreachable);
+    printf("  pulses %zu in %zu parallel pulses, %zu rounds, %zu verify reads\n", res.pulses,
+           res.groups, res.rounds, res.verify_reads);
+    printf("  energy %.4g pJ (selected %.4g, half-selected %.4g, wires %.4g, reads %.4g)\n",
+           res.energy_j * 1e12, res.energy_sel_j * 1e12, res.energy_half_j * 1e12,
+           res.energy_wire_j * 1e12, res.energy_read_j * 1e12);
+    printf("  latency %.4g us; disturb of unselected cells max %.3g, mean %.3g levels\n",
+           res.latency_s * 1e6, res.disturb_max, res.disturb_mean);
+    for (size_t c = 0; c < nc; c++)
+        if (st[c] == SSP_PULSE_CELL_MISSED || st[c] == SSP_PULSE_CELL_UNREACHABLE)
+            printf("  cell (%zu, %zu): %s (target level %d)\n", c / C, c % C,
+                   st[c] == SSP_PULSE_CELL_MISSED ? "missed" : "unreachable", target[c]);
+    printf("  wrote %s/{schedule.csv,schedule.json,schedule.vcd,pwl/,result.json}\n", out);
+    status = 0;
+    goto done;
+fail_input:
+    fprintf(stderr, "siamspice program: %s\n", ssp_ctx_errmsg(ctx));
+    status = 2;
+    goto done;
+fail:
+    fprintf(stderr, "siamspice program: %s\n", ssp_ctx_errmsg(ctx));
+    status = 1;
+done:
+    ssp_spice_destroy(&sp);
+    ssp_pulse_schedule_free(&sched);
+    ssp_pulse_destroy(&pp);
+    ssp_device_levels_free(&lv);
+    ssp_device_model_free(&m);
+    free(dev);
+    free(dev0);
+    free(present_l);
+    free(target);
+    free(st);
+    free(g);
+    ssp_ctx_destroy(&ctx);
+    return status;
+}

@@ -1,0 +1,88 @@
+/* pulse_impl.h — internal to the pulse scheduler (ssp_pulse*.c): the
+ * programmer's state, one round's plan, the tile netlist writer and a growing
+ * text buffer. Never included by a public header. */
+#ifndef PULSE_IMPL_H
+#define PULSE_IMPL_H
+
+#include <stddef.h>
+
+#include "ssp_pulse.h"
+
+/* A growing NUL-terminated text; oom set on the first failed allocation. */
+typedef struct ptext {
+    char *s;
+    size_t len, cap;
+    int oom;
+} ptext;
+
+void ptext_printf(ptext *t, const char *fmt, ...) SSP_PRINTF(2, 3);
+void ptext_free(ptext *t);
+
+/* One parallel pulse of a round: the cells cell[first .. first+n) of the
+ * programmer's gcell array, all on line `line` (a row when by row). */
+typedef struct pgroup {
+    double t0;    /* s, start of the rising edge, in transient (local) time */
+    double amp;   /* V across a selected cell */
+    double width; /* s, flat width */
+    int phase;    /* SSP_PULSE_SET / RESET */
+    size_t line;  /* selected row (by row) or column (by column) */
+    size_t first, n;
+} pgroup;
+
+struct ssp_pulse {
+    ssp_ctx *ctx;
+    const ssp_device_model *m;   /* not owned */
+    const ssp_device_levels *lv; /* not owned */
+    size_t rows, cols;
+    ssp_pulse_params p;
+    ssp_device nominal;          /* the controller's idea of a device */
+    ssp_device_work *work;
+    /* one round's plan */
+    pgroup *grp;
+    size_t ngrp, capgrp;
+    size_t *gcell;               /* cell indices of the groups */
+    size_t ngcell, capgcell;
+    int order;                   /* order of the current plan (row or col) */
+    double plan_len;             /* s, length of the current plan */
+    /* per cell, rows * cols */
+    int *dir;                    /* -1: nothing this round, else the phase */
+    long *nfull;                 /* full pulses this round */
+    double *wfrac;               /* s, width of the extra short pulse (0: none) */
+    unsigned char *rsel, *csel;  /* scratch marks of selected lines */
+};
+
+/* A PWL time point: time, the group it belongs to (-1: lines idle) and the
+ * trapezoid's shape value 0..1 there. */
+typedef struct corner {
+    double t;
+    long g;
+    double shape;
+} corner;
+
+/* Every corner of the groups (edges, flat tops, and the threshold crossings
+ * of the selected and half-selected voltages on device ref), sorted, unique,
+ * starting with (0, idle); *out malloc'ed. */
+int pulse_corners(ssp_ctx *ctx, const ssp_device *ref, int bias, double edge, const pgroup *grp,
+                  size_t ngrp, corner **out, size_t *nout);
+
+/* Line voltages of group g: vr[rows], vc[cols]. */
+void pulse_line_voltages(const ssp_pulse *pp, const pgroup *g, double *vr, double *vc);
+/* Unselected-line voltages for amplitude a under the programmer's bias. */
+void pulse_bias(int bias, double a, double *ur, double *uc);
+/* Energy (J) of one trapezoidal pulse of amplitude v, width w, edge e on a
+ * device whose state goes from x0 to x1 (V I(V, x) t, edges by Simpson). */
+double pulse_energy_analytic(const ssp_device *dev, double v, double w, double e, double x0,
+                             double x1);
+
+/* Run the current plan in ngspice on dev (states updated); res gets energy
+ * figures and spice time added. */
+int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_result *res);
+
+/* Write the tile netlist (subckt, instances, wires; no sources) to t: row
+ * driver node rd<i>, column driver node cd<j>, state nodes s<i>_<j> of the
+ * dynamic cells (dyn[c] != 0, or all when dyn is NULL); the others are
+ * their read-state element at the present state. */
+int pulse_tile_netlist(ssp_ctx *ctx, ptext *t, const ssp_device *dev, size_t rows, size_t cols,
+                       double r_wire, const unsigned char *dyn);
+
+#endif

@@ -1,0 +1,487 @@
+/* ssp_pulse_export.c — a schedule as files for tapeout teams: CSV and JSON
+ * (both read back exactly: doubles with 17 significant digits), one SPICE PWL
+ * source file per line driver plus a tile deck that includes them, and a VCD
+ * of the select, phase, pulse and verify signals. Every file is written
+ * through ssp_file's atomic writes. Nothing here prints or simulates. */
+#include "pulse_impl.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssp_file.h"
+
+enum { PATH_CAP = 4096, LINE_CAP = 1024, NFIELDS = 11 };
+/* VCD timescale: 1 ps (times are rounded to it). */
+static const double VCD_TICK_S = 1e-12;
+
+static const char CSV_HEADER[] =
+    "time_s,tile,phase,row,col,v_row_v,v_col_v,v_row_unsel_v,v_col_unsel_v,width_s,level";
+
+static int phase_of(const char *s, int *phase)
+{
+    if (strcmp(s, "SET") == 0) *phase = SSP_PULSE_SET;
+    else if (strcmp(s, "RESET") == 0) *phase = SSP_PULSE_RESET;
+    else if (strcmp(s, "VERIFY") == 0) *phase = SSP_PULSE_READ;
+    else return -1;
+    return 0;
+}
+
+/* ---- CSV -------------------------------------------------------------------- */
+
+int ssp_pulse_export_csv(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path)
+{
+    ssp_afile *f = NULL;
+    FILE *o;
+    int rc;
+    if ((rc = ssp_file_atomic_open(&f, ctx, path))) return rc;
+    o = ssp_file_stream(f);
+    fprintf(o, "%s\n", CSV_HEADER);
+    for (size_t k = 0; k < s->n; k++) {
+        const ssp_pulse_event *e = &s->ev[k];
+        fprintf(o, "%.17g,%d,%s,%d,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n", e->t, e->tile,
+                ssp_pulse_phase_name(e->phase), e->row, e->col, e->v_row, e->v_col, e->v_row_unsel,
+                e->v_col_unsel, e->width, e->level);
+    }
+    return ssp_file_atomic_commit(&f, ctx);
+}
+
+static int parse_double(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return (end == s || *end || errno || !isfinite(*v)) ? -1 : 0;
+}
+
+static int parse_int(const char *s, int *v)
+{
+    char *end;
+    long x;
+    errno = 0;
+    x = strtol(s, &end, 10);
+    if (end == s || *end || errno || x < -1 || x > 1000000000L) return -1;
+    *v = (int)x;
+    return 0;
+}
+
+/* Fill e from the NFIELDS fields; -1 and the field index in *bad on error. */
+static int event_from_fields(char **fld, ssp_pulse_event *e, int *bad)
+{
+    int ok = 0;
+    ok |= (*bad = 0, parse_double(fld[0], &e->t));
+    if (!ok) ok |= (*bad = 1, parse_int(fld[1], &e->tile));
+    if (!ok) ok |= (*bad = 2, phase_of(fld[2], &e->phase));
+    if (!ok) ok |= (*bad = 3, parse_int(fld[3], &e->row));
+    if (!ok) ok |= (*bad = 4, parse_int(fld[4], &e->col));
+    if (!ok) ok |= (*bad = 5, parse_double(fld[5], &e->v_row));
+    if (!ok) ok |= (*bad = 6, parse_double(fld[6], &e->v_col));
+    if (!ok) ok |= (*bad = 7, parse_double(fld[7], &e->v_row_unsel));
+    if (!ok) ok |= (*bad = 8, parse_double(fld[8], &e->v_col_unsel));
+    if (!ok) ok |= (*bad = 9, parse_double(fld[9], &e->width));
+    if (!ok) ok |= (*bad = 10, parse_int(fld[10], &e->level));
+    return ok ? -1 : 0;
+}
+
+static void grow_dims(ssp_pulse_schedule *s, const ssp_pulse_event *e)
+{
+    if (e->row >= 0 && (size_t)e->row + 1 > s->rows) s->rows = (size_t)e->row + 1;
+    if (e->col >= 0 && (size_t)e->col + 1 > s->cols) s->cols = (size_t)e->col + 1;
+    if (e->phase != SSP_PULSE_READ && e->t + e->width > s->latency) s->latency = e->t + e->width;
+}
+
+int ssp_pulse_read_csv(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path)
+{
+    unsigned char *data = NULL;
+    size_t len, lineno = 1;
+    ssp_pulse_schedule *s = NULL;
+    char *p, *nl;
+    int rc;
+    *out = NULL;
+    if ((rc = ssp_file_read_all(ctx, path, &data, &len))) return rc;
+    p = (char *)data;
+    nl = strchr(p, '\n');
+    if (!nl || (size_t)(nl - p) != strlen(CSV_HEADER) || strncmp(p, CSV_HEADER, strlen(CSV_HEADER))) {
+        rc = ssp_error(ctx, SSP_EFORMAT, "%s: line 1: not a siamspice schedule header", path);
+        goto done;
+    }
+    if ((rc = ssp_pulse_schedule_alloc(&s, ctx, 0, 0))) goto done;
+    for (p = nl + 1; *p; p = nl + 1) {
+        char *fld[NFIELDS], *q = p;
+        ssp_pulse_event e;
+        int nf = 0, bad;
+        lineno++;
+        nl = strchr(p, '\n');
+        if (!nl) {
+            rc = ssp_error(ctx, SSP_EFORMAT, "%s: line %zu: no final newline", path, lineno);
+            goto done;
+        }
+        *nl = 0;
+        while (nf < NFIELDS) {
+            char *comma = strchr(q, ',');
+            fld[nf++] = q;
+            if (!comma) break;
+            *comma = 0;
+            q = comma + 1;
+        }
+        if (nf != NFIELDS || strchr(q, ',')) {
+            rc = ssp_error(ctx, SSP_EFORMAT, "%s: line %zu: expected %d fields", path, lineno, NFIELDS);
+            goto done;
+        }
+        if (event_from_fields(fld, &e, &bad)) {
+            rc = ssp_error(ctx, SSP_EFORMAT, "%s: line %zu: bad field %d ('%s')", path, lineno,
+                           bad + 1, fld[bad]);
+            goto done;
+        }
+        if ((rc = ssp_pulse_schedule_add(s, ctx, &e))) goto done;
+        grow_dims(s, &e);
+    }
+    *out = s;
+    s = NULL;
+done:
+    ssp_pulse_schedule_free(&s);
+    free(data);
+    return rc;
+}
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+int ssp_pulse_export_json(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path)
+{
+    json_t *root = json_object(), *evs = json_array();
+    char *text = NULL;
+    int rc = SSP_OK, bad = !root || !evs;
+    if (!bad) {
+        bad |= json_object_set_new(root, "format", json_string("siamspice-schedule"));
+        bad |= json_object_set_new(root, "version", json_integer(1));
+        bad |= json_object_set_new(root, "rows", json_integer((json_int_t)s->rows));
+        bad |= json_object_set_new(root, "cols", json_integer((json_int_t)s->cols));
+        bad |= json_object_set_new(root, "bias", json_string(ssp_pulse_bias_name(s->bias)));
+        bad |= json_object_set_new(root, "order", json_string(s->order == SSP_PULSE_BY_COL ? "col" : "row"));
+        bad |= json_object_set_new(root, "edge_s", json_real(s->edge));
+        bad |= json_object_set_new(root, "latency_s", json_real(s->latency));
+    }
+    for (size_t k = 0; !bad && k < s->n; k++) {
+        const ssp_pulse_event *e = &s->ev[k];
+        json_t *o = json_pack("{s:f,s:i,s:s,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:i}", "time_s", e->t,
+                              "tile", e->tile, "phase", ssp_pulse_phase_name(e->phase), "row",
+                              e->row, "col", e->col, "v_row_v", e->v_row, "v_col_v", e->v_col,
+                              "v_row_unsel_v", e->v_row_unsel, "v_col_unsel_v", e->v_col_unsel,
+                              "width_s", e->width, "level", e->level);
+        bad |= !o || json_array_append_new(evs, o);
+    }
+    if (!bad) {
+        bad |= json_object_set(root, "events", evs);
+        if (!bad) text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+        bad |= !text;
+    }
+    if (bad)
+        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory building the schedule JSON");
+    else
+        rc = ssp_file_write_all(ctx, path, text, strlen(text));
+    free(text);
+    json_decref(evs);
+    json_decref(root);
+    return rc;
+}
+
+int ssp_pulse_read_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path)
+{
+    unsigned char *data = NULL;
+    size_t len;
+    json_error_t err;
+    json_t *root = NULL, *evs, *v;
+    ssp_pulse_schedule *s = NULL;
+    const char *fmt = NULL, *bias = NULL, *order = NULL;
+    json_int_t rows = 0, cols = 0, version = 0;
+    double edge = 0, latency = 0;
+    int rc;
+    *out = NULL;
+    if ((rc = ssp_file_read_all(ctx, path, &data, &len))) return rc;
+    if (!(root = json_loadb((const char *)data, len, 0, &err))) {
+        rc = ssp_error(ctx, SSP_EFORMAT, "%s: line %d: %s", path, err.line, err.text);
+        goto done;
+    }
+    if (json_unpack_ex(root, &err, 0, "{s:s,s:I,s:I,s:I,s:s,s:s,s:F,s:F,s:o}", "format", &fmt,
+                       "version", &version, "rows", &rows, "cols", &cols, "bias", &bias, "order",
+                       &order, "edge_s", &edge, "latency_s", &latency, "events", &evs) ||
+        strcmp(fmt, "siamspice-schedule") != 0 || version != 1 || !json_is_array(evs) || rows < 0 ||
+        cols < 0) {
+        rc = ssp_error(ctx, SSP_EFORMAT, "%s: not a version-1 siamspice schedule (%s)", path, err.text);
+        goto done;
+    }
+    if ((rc = ssp_pulse_schedule_alloc(&s, ctx, (size_t)rows, (size_t)cols))) goto done;
+    s->bias = strcmp(bias, "v2") == 0 ? SSP_PULSE_V2 : strcmp(bias, "v3") == 0 ? SSP_PULSE_V3 :
+              strcmp(bias, "full") == 0 ? SSP_PULSE_FULL : -1;
+    s->order = strcmp(order, "col") == 0 ? SSP_PULSE_BY_COL : SSP_PULSE_BY_ROW;
+    if (s->bias < 0) {
+        rc = ssp_error(ctx, SSP_EFORMAT, "%s: unknown bias scheme '%s'", path, bias);
+        goto done;
+    }
+    s->edge = edge;
+    s->latency = latency;
+    for (size_t k = 0; k < json_array_size(evs); k++) {
+        ssp_pulse_event e;
+        const char *ph;
+        v = json_array_get(evs, k);
+        if (json_unpack_ex(v, &err, JSON_STRICT, "{s:F,s:i,s:s,s:i,s:i,s:F,s:F,s:F,s:F,s:F,s:i}",
+                           "time_s", &e.t, "tile", &e.tile, "phase", &ph, "row", &e.row, "col",
+                           &e.col, "v_row_v", &e.v_row, "v_col_v", &e.v_col, "v_row_unsel_v",
+                           &e.v_row_unsel, "v_col_unsel_v", &e.v_col_unsel, "width_s", &e.width,
+                           "level", &e.level) ||
+            phase_of(ph, &e.phase)) {
+            rc = ssp_error(ctx, SSP_EFORMAT, "%s: event %zu: %s", path, k, err.text);
+            goto done;
+        }
+        if ((rc = ssp_pulse_schedule_add(s, ctx, &e))) goto done;
+    }
+    *out = s;
+    s = NULL;
+done:
+    ssp_pulse_schedule_free(&s);
+    json_decref(root);
+    free(data);
+    return rc;
+}
+
+/* ---- pulse groups of a schedule ---------------------------------------------- */
+
+/* The schedule's pulses as groups (consecutive events with the same time
+ * and phase), with the cells' indices in *cells; line voltages from the
+ * events. */
+typedef struct xgroup {
+    pgroup g;
+    double ur, uc; /* unselected line voltages */
+} xgroup;
+
+static int schedule_groups(const ssp_pulse_schedule *s, ssp_ctx *ctx, xgroup **out, size_t *nout,
+                           size_t **cells)
+{
+    xgroup *g = malloc((s->n ? s->n : 1) * sizeof *g);
+    size_t *c = malloc((s->n ? s->n : 1) * sizeof *c), n = 0, nc = 0;
+    *out = NULL;
+    *cells = NULL;
+    if (!g || !c) {
+        free(g);
+        free(c);
+        return ssp_error(ctx, SSP_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < s->n; k++) {
+        const ssp_pulse_event *e = &s->ev[k];
+        if (e->phase == SSP_PULSE_READ) continue;
+        if (e->row < 0 || e->col < 0 || (size_t)e->row >= s->rows || (size_t)e->col >= s->cols) {
+            free(g);
+            free(c);
+            return ssp_error(ctx, SSP_EFORMAT, "event %zu: cell (%d, %d) outside the %zu x %zu tile",
+                             k, e->row, e->col, s->rows, s->cols);
+        }
+        if (!(n > 0 && g[n - 1].g.t0 == e->t && g[n - 1].g.phase == e->phase)) {
+            g[n].g.t0 = e->t;
+            g[n].g.amp = e->v_row - e->v_col;
+            g[n].g.width = e->width;
+            g[n].g.phase = e->phase;
+            g[n].g.line = (size_t)e->row;
+            g[n].g.first = nc;
+            g[n].g.n = 0;
+            g[n].ur = e->v_row_unsel;
+            g[n].uc = e->v_col_unsel;
+            n++;
+        }
+        c[nc++] = (size_t)e->row * s->cols + (size_t)e->col;
+        g[n - 1].g.n++;
+    }
+    *out = g;
+    *nout = n;
+    *cells = c;
+    return SSP_OK;
+}
+
+/* ---- PWL ------------------------------------------------------------------ */
+
+int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *dir,
+                         const ssp_device *dev, const ssp_pulse_params *p)
+{
+    size_t R = s->rows, C = s->cols, ng = 0, ncor = 0, *cells = NULL;
+    xgroup *xg = NULL;
+    pgroup *pg = NULL;
+    corner *cor = NULL;
+    double *lineV = NULL, tstop;
+    ptext tx = {0};
+    char path[PATH_CAP];
+    int rc;
+
+    if (strlen(dir) > PATH_CAP - 64) return ssp_error(ctx, SSP_EINVAL, "directory name too long: %s", dir);
+    if ((rc = ssp_file_mkdirs(ctx, dir))) return rc;
+    if ((rc = schedule_groups(s, ctx, &xg, &ng, &cells))) return rc;
+    pg = malloc((ng ? ng : 1) * sizeof *pg);
+    lineV = malloc((ng ? ng : 1) * (R + C) * sizeof *lineV);
+    if (!pg || !lineV) {
+        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t g = 0; g < ng; g++) {
+        double *v = lineV + g * (R + C);
+        pg[g] = xg[g].g;
+        for (size_t i = 0; i < R; i++) v[i] = xg[g].ur;
+        for (size_t j = 0; j < C; j++) v[R + j] = xg[g].uc;
+        for (size_t k = 0; k < xg[g].g.n; k++) {
+            size_t c = cells[xg[g].g.first + k];
+            v[c / C] = xg[g].g.amp; /* selected row at the amplitude, column at 0 V */
+            v[R + c % C] = 0;
+        }
+    }
+    if ((rc = pulse_corners(ctx, &dev[0], s->bias, s->edge, pg, ng, &cor, &ncor))) goto done;
+    for (size_t l = 0; l < R + C; l++) {
+        ptext_free(&tx);
+        if (l < R)
+            ptext_printf(&tx, "* word-line driver %zu of a siamspice schedule (t s, V)\nVwl%zu rd%zu 0 PWL(\n", l, l, l);
+        else
+            ptext_printf(&tx, "* bit-line driver %zu of a siamspice schedule (t s, V)\nVbl%zu cd%zu 0 PWL(\n", l - R, l - R, l - R);
+        for (size_t k = 0; k < ncor; k++) {
+            double v = cor[k].g >= 0 ? lineV[(size_t)cor[k].g * (R + C) + l] * cor[k].shape : 0;
+            ptext_printf(&tx, "+ %.17g %.17g\n", cor[k].t, v);
+        }
+        ptext_printf(&tx, "+ )\n");
+        if (tx.oom) {
+            rc = ssp_error(ctx, SSP_ENOMEM, "out of memory");
+            goto done;
+        }
+        snprintf(path, sizeof path, "%s/%s%zu.pwl", dir, l < R ? "wl" : "bl", l < R ? l : l - R);
+        if ((rc = ssp_file_write_all(ctx, path, tx.s, tx.len))) goto done;
+    }
+    /* the deck */
+    ptext_free(&tx);
+    tstop = (ncor ? cor[ncor - 1].t : 0) + s->edge;
+    if (s->latency > tstop) tstop = s->latency;
+    ptext_printf(&tx, "* siamspice tile programming deck: %zu x %zu, bias %s, %zu pulses\n"
+                      "* the devices start in the present states; the state of cell (i, j) is v(s<i>_<j>)\n",
+                 R, C, ssp_pulse_bias_name(s->bias), ng);
+    if ((rc = pulse_tile_netlist(ctx, &tx, dev, R, C, p->r_wire, NULL))) goto done;
+    for (size_t i = 0; i < R; i++) ptext_printf(&tx, ".include wl%zu.pwl\n", i);
+    for (size_t j = 0; j < C; j++) ptext_printf(&tx, ".include bl%zu.pwl\n", j);
+    ptext_printf(&tx, ".options klu\n.tran %.17g %.17g 0 %.17g uic\n.end\n", p->tmax_frac * p->width,
+                 tstop, p->tmax_frac * p->width);
+    if (tx.oom) {
+        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory");
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/tile.cir", dir);
+    rc = ssp_file_write_all(ctx, path, tx.s, tx.len);
+done:
+    ptext_free(&tx);
+    free(xg);
+    free(pg);
+    free(cells);
+    free(cor);
+    free(lineV);
+    return rc;
+}
+
+/* ---- VCD ------------------------------------------------------------------- */
+
+typedef struct vchange {
+    long long tick;
+    int order; /* 0: falling (applied first at equal times), 1: rising */
+    size_t sig;
+    int value;
+} vchange;
+
+static int cmp_change(const void *a, const void *b)
+{
+    const vchange *x = a, *y = b;
+    if (x->tick != y->tick) return x->tick < y->tick ? -1 : 1;
+    if (x->order != y->order) return x->order - y->order;
+    return x->sig < y->sig ? -1 : x->sig > y->sig;
+}
+
+/* VCD identifier of signal k: base-94 printable characters. */
+static void vcd_id(size_t k, char *id)
+{
+    int n = 0;
+    do {
+        id[n++] = (char)(33 + k % 94);
+        k /= 94;
+    } while (k);
+    id[n] = 0;
+}
+
+int ssp_pulse_export_vcd(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path)
+{
+    size_t R = s->rows, C = s->cols, nsig = R + C + 3, n = 0;
+    size_t SIG_PHASE = R + C, SIG_PULSE = R + C + 1, SIG_VERIFY = R + C + 2;
+    vchange *ch = malloc((4 * s->n + 2) * sizeof *ch);
+    ssp_afile *f = NULL;
+    FILE *o;
+    char id[8];
+    int rc;
+    if (!ch) return ssp_error(ctx, SSP_ENOMEM, "out of memory");
+    for (size_t k = 0; k < s->n; k++) {
+        const ssp_pulse_event *e = &s->ev[k];
+        long long t0 = llround(e->t / VCD_TICK_S);
+        long long t1 = llround((e->t + e->width + (e->phase == SSP_PULSE_READ ? 0 : 2 * s->edge)) / VCD_TICK_S);
+        int first = k == 0 || s->ev[k - 1].t != e->t || s->ev[k - 1].phase != e->phase;
+        if (e->phase == SSP_PULSE_READ) {
+            size_t sig = e->row >= 0 ? (size_t)e->row : R + (size_t)e->col;
+            ch[n++] = (vchange){t0, 1, sig, 1};
+            ch[n++] = (vchange){t1, 0, sig, 0};
+            ch[n++] = (vchange){t0, 1, SIG_VERIFY, 1};
+            ch[n++] = (vchange){t1, 0, SIG_VERIFY, 0};
+            continue;
+        }
+        ch[n++] = (vchange){t0, 1, (size_t)e->row, 1};
+        ch[n++] = (vchange){t1, 0, (size_t)e->row, 0};
+        ch[n++] = (vchange){t0, 1, R + (size_t)e->col, 1};
+        ch[n++] = (vchange){t1, 0, R + (size_t)e->col, 0};
+        if (first) {
+            vchange *tmp = realloc(ch, (n + 3 + 4 * (s->n - k)) * sizeof *ch);
+            if (!tmp) {
+                free(ch);
+                return ssp_error(ctx, SSP_ENOMEM, "out of memory");
+            }
+            ch = tmp;
+            ch[n++] = (vchange){t0, 1, SIG_PHASE, e->phase == SSP_PULSE_RESET};
+            ch[n++] = (vchange){t0, 1, SIG_PULSE, 1};
+            ch[n++] = (vchange){t1, 0, SIG_PULSE, 0};
+        }
+    }
+    qsort(ch, n, sizeof *ch, cmp_change);
+    if ((rc = ssp_file_atomic_open(&f, ctx, path))) {
+        free(ch);
+        return rc;
+    }
+    o = ssp_file_stream(f);
+    fprintf(o, "$date siamspice programming schedule $end\n$version siamspice $end\n"
+               "$timescale 1ps $end\n$scope module tile $end\n");
+    for (size_t k = 0; k < nsig; k++) {
+        vcd_id(k, id);
+        if (k < R)
+            fprintf(o, "$var wire 1 %s row_sel_%zu $end\n", id, k);
+        else if (k < R + C)
+            fprintf(o, "$var wire 1 %s col_sel_%zu $end\n", id, k - R);
+        else
+            fprintf(o, "$var wire 1 %s %s $end\n", id,
+                    k == SIG_PHASE ? "phase" : k == SIG_PULSE ? "pulse" : "verify");
+    }
+    fprintf(o, "$upscope $end\n$enddefinitions $end\n#0\n$dumpvars\n");
+    for (size_t k = 0; k < nsig; k++) {
+        vcd_id(k, id);
+        fprintf(o, "0%s\n", id);
+    }
+    fprintf(o, "$end\n");
+    {
+        long long last = -1;
+        for (size_t k = 0; k < n; k++) {
+            if (ch[k].tick != last) {
+                if (ch[k].tick > 0 || last >= 0) fprintf(o, "#%lld\n", ch[k].tick);
+                last = ch[k].tick;
+            }
+            vcd_id(ch[k].sig, id);
+            fprintf(o, "%d%s\n", ch[k].value, id);
+        }
+    }
+    free(ch);
+    return ssp_file_atomic_commit(&f, ctx);
+}
