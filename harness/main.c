@@ -9,6 +9,8 @@
 #include "ssp_error.h"
 #include "ssp_cmd.h"
 #include "ssp_cmd_train.h"
+#include "ssp_cmd_netlist.h"
+#include "ssp_cmd_program.h"
 #include "ssp_spice.h"
 
 static int print_version(ssp_ctx *ctx)
@@ -30,6 +32,9 @@ static int usage(FILE *to)
           "  train       train a crossbar network in situ (siamspice train --help)\n"
           "  device      print a device model's pulse response, C and ngspice (siamspice device --help)\n"
           "  infer       evaluate a run's checkpoint on the test set (siamspice infer --help)\n"
+          "  netlist     write a crossbar tile or a checkpoint's tiles as ngspice netlists\n"
+          "  validate    compare the ideal, nodal and spice engines on a tile, print a table\n"
+          "  program     plan, simulate and export a programming-pulse schedule\n"
           "  plot        draw a run directory's plots (siamspice plot --help)\n"
           "  bench       run the built benchmarks, print their BENCH lines\n"
           "  --version   print the siamspice, ngspice and solver versions\n",
@@ -54,6 +59,12 @@ int main(int argc, char **argv)
         status = ssp_cmd_device(argc - 1, argv + 1);
     else if (strcmp(argv[1], "infer") == 0)
         status = ssp_cmd_infer(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "netlist") == 0)
+        status = ssp_cmd_netlist(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "validate") == 0)
+        status = ssp_cmd_validate(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "program") == 0)
+        status = ssp_cmd_program(argc - 1, argv + 1);
     else if (strcmp(argv[1], "bench") == 0)
         status = ssp_cmd_bench(argc - 1, argv + 1);
     else if (strcmp(argv[1], "--version") == 0)

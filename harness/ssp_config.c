@@ -63,6 +63,38 @@ static const param params[] = {
      "band half-width, fraction of the level spacing"},
     {"device", "verify_max", P_LONG, OFF(verify_max), "", 1, 100000, NULL, "write-verify: most pulses per write"},
     {"engine", "forward", P_CHOICE, OFF(engine), "", 0, 0, "ideal|nodal|spice", "forward-pass engine"},
+    {"engine", "check_every", P_LONG, OFF(check_every), "", 0, 1000000, NULL,
+     "nodal engine: repeat a sample of forward passes on the spice engine every N steps (0: never)"},
+    {"engine", "check_vectors", P_LONG, OFF(check_vectors), "", 1, 1000, NULL, "vectors per spice check"},
+    {"engine", "check_tol", P_DOUBLE, OFF(check_tol), "", 0, 1, NULL,
+     "largest nodal-vs-spice deviation allowed, relative to the output full scale"},
+    {"crossbar", "rows", P_LONG, OFF(tile_rows), "", 1, SSP_TILE_MAX, NULL, "word lines per tile"},
+    {"crossbar", "cols", P_LONG, OFF(tile_cols), "", 2, SSP_TILE_MAX, NULL, "physical bit lines per tile (even: pairs)"},
+    {"crossbar", "cell", P_CHOICE, OFF(tile.cell), "", 0, 0, "1r|1t1r", "cell type"},
+    {"crossbar", "max_tiles", P_LONG, OFF(max_tiles), "", 1, 65536, NULL, "largest tile grid of one layer"},
+    {"crossbar", "r_wire", P_DOUBLE, OFF(tile.r_wire_per_um), "", 0, 1e6, NULL, "word- and bit-line wire resistance (ohm per um of wire)"},
+    {"crossbar", "pitch", P_DOUBLE, OFF(tile.pitch_um), "", 1e-3, 1e3, NULL, "cell pitch = one wire segment (um)"},
+    {"crossbar", "r_driver", P_DOUBLE, OFF(tile.r_driver), "ohm", 0, 1e6, NULL, "row driver output resistance"},
+    {"crossbar", "r_sense", P_DOUBLE, OFF(tile.r_sense), "ohm", 0, 1e6, NULL, "bit line to TIA input resistance"},
+    {"crossbar", "nmos_vto", P_DOUBLE, OFF(tile.nmos.vto), "V", 0, 5, NULL, "1T1R access NMOS threshold"},
+    {"crossbar", "nmos_kp", P_DOUBLE, OFF(tile.nmos.kp), "", 1e-9, 1, NULL, "1T1R access NMOS KP (A/V^2)"},
+    {"crossbar", "nmos_w", P_DOUBLE, OFF(tile.nmos.w_um), "", 1e-3, 1e3, NULL, "1T1R access NMOS width (um)"},
+    {"crossbar", "nmos_l", P_DOUBLE, OFF(tile.nmos.l_um), "", 1e-3, 1e3, NULL, "1T1R access NMOS length (um)"},
+    {"crossbar", "nmos_lambda", P_DOUBLE, OFF(tile.nmos.lambda), "", 0, 10, NULL, "1T1R channel-length modulation (1/V)"},
+    {"crossbar", "vgate", P_DOUBLE, OFF(tile.nmos.vgate), "V", 0, 10, NULL, "1T1R word-select gate voltage for reads"},
+    {"dac", "bits", P_LONG, OFF(dac_bits), "", 0, 24, NULL, "row DAC resolution (0: continuous)"},
+    {"dac", "v_read", P_DOUBLE, OFF(tile.dac.v_max), "V", 1e-3, 5, NULL,
+     "DAC full scale: the largest activation reads at this voltage (range -v_read..v_read)"},
+    {"dac", "r_out", P_DOUBLE, OFF(tile.dac.r_out), "ohm", 0, 1e6, NULL, "DAC output resistance"},
+    {"tia", "ideal", P_BOOL, OFF(tile.tia.ideal), "", 0, 1, NULL, "ideal TIA (virtual ground, no offset, no rails)"},
+    {"tia", "gain", P_DOUBLE, OFF(tile.tia.gain), "", 1, 1e9, NULL, "op-amp open-loop DC gain (V/V)"},
+    {"tia", "gbw", P_DOUBLE, OFF(tile.tia.gbw_hz), "Hz", 1, 1e12, NULL, "op-amp gain-bandwidth (transient netlists)"},
+    {"tia", "vos", P_DOUBLE, OFF(tile.tia.vos), "V", -1, 1, NULL, "op-amp input offset voltage"},
+    {"tia", "v_rail", P_DOUBLE, OFF(tile.tia.v_hi), "V", 0.1, 20, NULL, "output rails at -v_rail..v_rail"},
+    {"tia", "v_knee", P_DOUBLE, OFF(tile.tia.v_knee), "V", 1e-3, 1, NULL, "width of the smooth approach to a rail"},
+    {"tia", "r_f", P_DOUBLE, OFF(tile.tia.r_f), "ohm", 1, 1e9, NULL, "feedback resistor"},
+    {"adc", "bits", P_LONG, OFF(adc_bits), "", 1, 24, NULL, "ADC resolution (signed codes)"},
+    {"adc", "v_fs", P_DOUBLE, OFF(tile.adc.v_fs), "V", 1e-3, 20, NULL, "ADC full scale: -v_fs..v_fs"},
 };
 #undef OFF
 enum { NPARAMS = sizeof params / sizeof params[0] };
@@ -98,6 +130,27 @@ void ssp_config_defaults(ssp_config *c)
     c->level_tolerance = 0.25;
     c->verify_max = 50;
     c->engine = SSP_ENGINE_IDEAL;
+    c->check_every = 0;
+    c->check_vectors = 8;
+    c->check_tol = 1e-6;
+    ssp_tile_params_default(&c->tile);
+    c->tile_rows = 128;
+    c->tile_cols = 128;
+    c->max_tiles = 4096;
+    c->dac_bits = c->tile.dac.bits;
+    c->adc_bits = c->tile.adc.bits;
+}
+
+void ssp_config_tile(const ssp_config *c, ssp_tile_params *t)
+{
+    *t = c->tile;
+    t->rows = (size_t)c->tile_rows;
+    t->cols = (size_t)c->tile_cols;
+    t->scheme = SSP_COLS_DIFF;
+    t->dac.bits = (int)c->dac_bits;
+    t->dac.v_min = -c->tile.dac.v_max;
+    t->tia.v_lo = -c->tile.tia.v_hi;
+    t->adc.bits = (int)c->adc_bits;
 }
 
 const char *ssp_method_name(int method)
@@ -315,6 +368,15 @@ int ssp_config_check(const ssp_config *c, ssp_ctx *ctx)
         return ssp_error(ctx, SSP_ECONFIG, "data.crop: %ld pixels after downsampling by %ld exceeds 28", c->crop,
                          c->downsample);
     if (c->kernel % 2 == 0) return ssp_error(ctx, SSP_ECONFIG, "network.kernel: %ld must be odd", c->kernel);
+    if (c->tile_cols % 2)
+        return ssp_error(ctx, SSP_ECONFIG, "crossbar.cols: %ld must be even (differential column pairs)", c->tile_cols);
+    if (c->engine != SSP_ENGINE_IDEAL) {
+        ssp_tile_params t;
+        int rc;
+        ssp_config_tile(c, &t);
+        rc = ssp_tile_params_check(ctx, &t);
+        if (rc) return rc;
+    }
     if (c->device_params[0] == '\0') return ssp_error(ctx, SSP_ECONFIG, "device.params: no parameter file given");
     {
         int methods[4], n = ssp_config_baselines(c, ctx, methods, 4);

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "ssp_circuit.h"
 #include "ssp_error.h"
 
 enum { SSP_CONFIG_STR_MAX = 512, SSP_CONFIG_MAX_HIDDEN = 8 };
@@ -23,7 +24,10 @@ enum ssp_method {
 };
 
 enum ssp_net_kind { SSP_NET_MLP = 0, SSP_NET_CNN = 1 };
+#ifndef SSP_ENGINE_KIND_DEFINED
+#define SSP_ENGINE_KIND_DEFINED
 enum ssp_engine_kind { SSP_ENGINE_IDEAL = 0, SSP_ENGINE_NODAL = 1, SSP_ENGINE_SPICE = 2 };
+#endif
 
 typedef struct ssp_config {
     /* [run] */
@@ -65,7 +69,18 @@ typedef struct ssp_config {
     long verify_max;                    /* write-verify: most pulses per write */
     /* [engine] */
     int engine;                         /* enum ssp_engine_kind */
+    long check_every;                   /* nodal engine: spice check every N steps (0: never) */
+    long check_vectors;                 /* vectors per spice check */
+    double check_tol;                   /* largest relative deviation nodal vs spice allowed */
+    /* [crossbar], [dac], [tia], [adc]: the tile circuit (non-ideal engines) */
+    long tile_rows, tile_cols;          /* word lines, physical bit lines per tile */
+    long max_tiles;                     /* largest tile grid of one layer */
+    long dac_bits, adc_bits;            /* converter resolutions */
+    ssp_tile_params tile;               /* the rest of the tile description (rows/cols/bits from above) */
 } ssp_config;
+
+/* The tile description of the config's crossbar, DAC, TIA and ADC. */
+void ssp_config_tile(const ssp_config *c, ssp_tile_params *tile);
 
 /* Defaults for every field. */
 void ssp_config_defaults(ssp_config *c);

@@ -27,11 +27,10 @@
 #include "ssp_error.h"
 #include "ssp_spice.h"
 
-enum ssp_engine_kind {
-    SSP_ENGINE_IDEAL = 0,
-    SSP_ENGINE_NODAL = 1,
-    SSP_ENGINE_SPICE = 2
-};
+#ifndef SSP_ENGINE_KIND_DEFINED
+#define SSP_ENGINE_KIND_DEFINED
+enum ssp_engine_kind { SSP_ENGINE_IDEAL = 0, SSP_ENGINE_NODAL = 1, SSP_ENGINE_SPICE = 2 };
+#endif
 
 typedef struct ssp_engine ssp_engine;
 
