@@ -20,6 +20,7 @@
 #include "ssp_plot.h"
 #include "ssp_report.h"
 #include "ssp_train.h"
+#include "ssp_xbar.h"
 
 enum { PATH_CAP = 4096, MAX_SETS = 64, NAME_ROOM = 64 };
 
@@ -112,6 +113,24 @@ static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, s
     if (!rc) rc = ssp_report_metrics_json(ctx, p, cfg, h, n);
     in_dir(p, dir, "report.txt");
     if (!rc) rc = ssp_report_text(ctx, p, cfg, h, n);
+    if (!rc && ssp_train_xbar(t)) {
+        /* circuit engines: the IR-drop map of the last evaluation, and at
+         * the end the tile netlists the run finished with */
+        ssp_afile *af;
+        in_dir(p, dir, "irdrop.csv");
+        rc = ssp_file_atomic_open(&af, ctx, p);
+        if (!rc) {
+            rc = ssp_xbar_write_irdrop(ssp_train_xbar(t), ssp_file_stream(af));
+            if (rc)
+                ssp_file_atomic_abort(&af);
+            else
+                rc = ssp_file_atomic_commit(&af, ctx);
+        }
+        if (!rc && ssp_train_epochs_done(t) >= cfg->epochs) {
+            in_dir(p, dir, "netlists");
+            rc = ssp_xbar_write_netlists(ssp_train_xbar(t), p);
+        }
+    }
     in_dir(p, dir, "checkpoint.bin");
     if (!rc) rc = ssp_train_checkpoint_save(t, p);
     return rc;

@@ -454,3 +454,8 @@ int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin)
     if (!ok) return ssp_error(ctx, SSP_EFORMAT, "%s: device section truncated or from another network", origin);
     return SSP_OK;
 }
+
+double ssp_hw_g_span(const ssp_hw *hw) { return hw->g_span; }
+double ssp_hw_w_max(const ssp_hw *hw, size_t m) { return hw->w_max[m]; }
+size_t ssp_hw_rows(const ssp_hw *hw, size_t m) { return hw->rows[m]; }
+size_t ssp_hw_cols(const ssp_hw *hw, size_t m) { return hw->cols[m]; }

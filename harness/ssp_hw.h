@@ -101,6 +101,13 @@ double ssp_hw_g_sum(const ssp_hw *hw);
 size_t ssp_hw_device_count(const ssp_hw *hw);
 double ssp_hw_read_voltage(const ssp_hw *hw);
 double ssp_hw_read_time(const ssp_hw *hw);
+/* Nominal Gmax − Gmin of the level table (S): the span w_max maps onto. */
+double ssp_hw_g_span(const ssp_hw *hw);
+/* Weight of a full-range pair in matrix m. */
+double ssp_hw_w_max(const ssp_hw *hw, size_t m);
+/* Rows and columns (weights) of matrix m. */
+size_t ssp_hw_rows(const ssp_hw *hw, size_t m);
+size_t ssp_hw_cols(const ssp_hw *hw, size_t m);
 /* Number of stuck devices in all matrices. */
 size_t ssp_hw_stuck_count(const ssp_hw *hw);
 

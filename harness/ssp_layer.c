@@ -13,6 +13,7 @@ struct ssp_layer {
     size_t outs;         /* outputs per tile */
     ssp_engine **eng;    /* gr x gc engines (owned) */
     double *g;           /* rows x cols conductances of one tile (owned) */
+    ssp_cell_iv *iv;     /* rows x cols cells of one tile (owned) */
     double *xv, *vo;     /* one tile's inputs / outputs for a batch (owned) */
     int *codes;          /* one tile's ADC codes for a batch (owned) */
     size_t cap_k;        /* batch the workspaces hold */
@@ -76,6 +77,7 @@ void ssp_layer_destroy(ssp_layer **lp)
         for (size_t t = 0; t < l->gr * l->gc; t++) ssp_engine_destroy(&l->eng[t]);
     free(l->eng);
     free(l->g);
+    free(l->iv);
     free(l->xv);
     free(l->vo);
     free(l->codes);
@@ -115,7 +117,8 @@ int ssp_layer_create(ssp_layer **out, ssp_ctx *ctx, const ssp_layer_params *p, s
     }
     l->eng = calloc(l->gr * l->gc, sizeof *l->eng);
     l->g = malloc(p->tile.rows * p->tile.cols * sizeof *l->g);
-    if (!l->eng || !l->g) {
+    l->iv = malloc(p->tile.rows * p->tile.cols * sizeof *l->iv);
+    if (!l->eng || !l->g || !l->iv) {
         ssp_layer_destroy(&l);
         return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a layer");
     }
@@ -160,6 +163,33 @@ int ssp_layer_set_weights(ssp_layer *l, const double *w)
         }
     return SSP_OK;
 }
+
+int ssp_layer_set_cells(ssp_layer *l, const ssp_cell_iv *plus, const ssp_cell_iv *minus)
+{
+    const ssp_tile_params *t = &l->p.tile;
+    const ssp_cell_iv pad = {SSP_IV_LINEAR, l->p.g_min, 0, 0, 0};
+    size_t tr, tc, r, o;
+    int rc;
+    if (t->scheme != SSP_COLS_DIFF)
+        return ssp_error(l->ctx, SSP_ECONFIG, "layer: device pairs need the differential column scheme");
+    for (tr = 0; tr < l->gr; tr++)
+        for (tc = 0; tc < l->gc; tc++) {
+            for (r = 0; r < t->rows; r++)
+                for (o = 0; o < l->outs; o++) {
+                    size_t i = tr * t->rows + r, j = tc * l->outs + o;
+                    int used = i < l->p.n_in && j < l->p.n_out;
+                    l->iv[r * t->cols + 2 * o] = used ? plus[i * l->p.n_out + j] : pad;
+                    l->iv[r * t->cols + 2 * o + 1] = used ? minus[i * l->p.n_out + j] : pad;
+                }
+            rc = ssp_engine_set_cells(l->eng[tr * l->gc + tc], l->iv);
+            if (rc) return rc;
+        }
+    return SSP_OK;
+}
+
+ssp_engine *ssp_layer_engine(ssp_layer *l, size_t tr, size_t tc) { return l->eng[tr * l->gc + tc]; }
+size_t ssp_layer_outputs_per_tile(const ssp_layer *l) { return l->outs; }
+const ssp_layer_params *ssp_layer_params_of(const ssp_layer *l) { return &l->p; }
 
 int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double *y_analog)
 {

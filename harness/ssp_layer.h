@@ -42,6 +42,16 @@ void ssp_layer_weight_conductances(const ssp_layer_params *p, double w, double *
 int ssp_layer_create(ssp_layer **out, ssp_ctx *ctx, const ssp_layer_params *p, ssp_spice *spice);
 void ssp_layer_destroy(ssp_layer **l);
 int ssp_layer_set_weights(ssp_layer *l, const double *w);
+/* Set the actual cells of every weight: plus[i*n_out+j] and minus[...] are
+ * the read-state I–V of the devices on G+ and G− (differential scheme only;
+ * the reference scheme has no per-weight minus device). Cells the layer
+ * leaves unused (padding rows and columns) read as g_min. */
+int ssp_layer_set_cells(ssp_layer *l, const ssp_cell_iv *plus, const ssp_cell_iv *minus);
+/* Engine of tile (tr, tc). */
+ssp_engine *ssp_layer_engine(ssp_layer *l, size_t tr, size_t tc);
+/* Outputs (pairs) per tile. */
+size_t ssp_layer_outputs_per_tile(const ssp_layer *l);
+const ssp_layer_params *ssp_layer_params_of(const ssp_layer *l);
 /* y (k x n_out) ≈ x·W from the ADC codes (digital sum over tile rows);
  * y_analog (may be NULL) the same from the TIA voltages before the ADCs. */
 int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double *y_analog);

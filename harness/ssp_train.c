@@ -12,6 +12,8 @@
 #include "ssp_device.h"
 #include "ssp_file.h"
 #include "ssp_idx.h"
+#include "ssp_spice.h"
+#include "ssp_xbar.h"
 #include "ssp_net.h"
 #include "ssp_twin.h"
 
@@ -29,6 +31,9 @@ struct ssp_train {
     ssp_net *net;                 /* owned */
     ssp_twin *twin;               /* owned */
     ssp_hw *hw;                   /* owned */
+    ssp_spice *spice;             /* ngspice session for the spice engine and checks (owned, may be NULL) */
+    ssp_xbar *xbar;               /* circuit-engine forward (owned; NULL: ideal engine) */
+    int xbar_stale;               /* devices changed since the tiles were last loaded */
     gsl_rng *rng;                 /* shuffling (owned) */
     size_t *order;                /* training permutation of this epoch (owned) */
     double *xb;                   /* batch inputs (owned) */
@@ -164,6 +169,40 @@ static void epoch_reset(ssp_train *t)
     t->t_fwd = t->t_bwd = t->t_q = t->t_prog = 0;
 }
 
+/* The circuit engines: the tiles of every matrix, and an ngspice session
+ * when the spice engine or spice checks need one. */
+static int build_xbar(ssp_train *t)
+{
+    const ssp_config *c = &t->cfg;
+    ssp_tile_params tile;
+    int rc;
+    if (c->engine == SSP_ENGINE_IDEAL) return SSP_OK;
+    if (c->method == SSP_METHOD_EXSITU)
+        return ssp_error(t->ctx, SSP_ECONFIG, "engine.forward = %s: run ex-situ as a baseline of an in-situ run, "
+                         "or with the ideal engine", ssp_engine_kind_name(c->engine));
+    if (c->engine == SSP_ENGINE_SPICE || c->check_every > 0) {
+        rc = ssp_spice_create(&t->spice, t->ctx, NULL);
+        if (rc) return rc;
+    }
+    ssp_config_tile(c, &tile);
+    rc = ssp_xbar_create(&t->xbar, t->ctx, t->hw, &tile, (size_t)c->max_tiles, c->engine, t->spice);
+    if (rc) ssp_error_prefix(t->ctx, "crossbar: ");
+    return rc;
+}
+
+/* The hardware forward pass of n inputs: the ideal engine (G·V on the
+ * devices' read conductances) or the configured circuit engine. */
+static int hw_forward(ssp_train *t, const double *x, size_t n)
+{
+    if (!t->xbar) return ssp_net_forward(t->net, t->ctx, x, n, ssp_hw_matmul_ideal, t->hw);
+    if (t->xbar_stale) {
+        int rc = ssp_xbar_sync(t->xbar);
+        if (rc) return rc;
+        t->xbar_stale = 0;
+    }
+    return ssp_net_forward(t->net, t->ctx, x, n, ssp_xbar_matmul, t->xbar);
+}
+
 int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg)
 {
     ssp_train *t;
@@ -171,9 +210,6 @@ int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg)
     *out = NULL;
     rc = ssp_config_check(cfg, ctx);
     if (rc) return rc;
-    if (cfg->engine != SSP_ENGINE_IDEAL)
-        return ssp_error(ctx, SSP_ECONFIG, "engine.forward = %s: only the ideal engine is wired into training so far",
-                         cfg->engine == SSP_ENGINE_NODAL ? "nodal" : "spice");
     t = calloc(1, sizeof *t);
     if (!t) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating the trainer");
     t->ctx = ctx;
@@ -183,6 +219,7 @@ int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg)
     if (!rc) rc = ssp_device_model_load(&t->model, ctx, cfg->device_params);
     if (!rc) rc = build_net(t);
     if (!rc) rc = build_state(t);
+    if (!rc) rc = build_xbar(t);
     if (rc) goto fail;
     t->rng = gsl_rng_alloc(gsl_rng_mt19937);
     t->order = malloc(t->train->n * sizeof *t->order);
@@ -211,6 +248,8 @@ void ssp_train_destroy(ssp_train **pt)
     ssp_dataset_free(&t->test);
     ssp_net_free(&t->net);
     ssp_twin_free(&t->twin);
+    ssp_xbar_destroy(&t->xbar);
+    ssp_spice_destroy(&t->spice);
     ssp_hw_destroy(&t->hw);
     ssp_device_model_free(&t->model);
     if (t->rng) gsl_rng_free(t->rng);
@@ -231,6 +270,7 @@ long ssp_train_epochs_done(const ssp_train *t) { return t->epochs_done; }
 size_t ssp_train_step_in_epoch(const ssp_train *t) { return (size_t)t->steps; }
 double ssp_train_running_loss(const ssp_train *t) { return t->steps ? t->loss_sum / (double)t->steps : 0; }
 const ssp_hw *ssp_train_hw(const ssp_train *t) { return t->hw; }
+ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
 
 const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n)
 {
@@ -307,6 +347,7 @@ static int program_update(ssp_train *t)
         }
     }
     t->t_prog += now_s() - t0;
+    t->xbar_stale = 1;
     if (rc) return rc;
     ssp_hw_stats_add(&t->ep_hw, &st);
     if (t->cfg.method == SSP_METHOD_CLOSED_LOOP) {
@@ -338,9 +379,13 @@ int ssp_train_step(ssp_train *t, int *epoch_done)
     t->pos += n;
     /* 1. forward on the hardware (ex-situ: on the float weights) */
     t0 = now_s();
-    rc = exsitu ? ssp_net_forward(t->net, t->ctx, t->xb, n, ssp_net_matmul_float, &fw)
-                : ssp_net_forward(t->net, t->ctx, t->xb, n, ssp_hw_matmul_ideal, t->hw);
-    if (rc) return rc;
+    if (t->xbar && c->check_every > 0 && t->steps % c->check_every == 0)
+        ssp_xbar_request_check(t->xbar, (size_t)c->check_vectors, c->check_tol);
+    rc = exsitu ? ssp_net_forward(t->net, t->ctx, t->xb, n, ssp_net_matmul_float, &fw) : hw_forward(t, t->xb, n);
+    if (rc) {
+        ssp_error_prefix(t->ctx, "epoch %ld step %ld: ", t->epochs_done + 1, t->steps + 1);
+        return rc;
+    }
     t->loss_sum += ssp_net_loss(t->net, t->yb, &ok, 1);
     t->correct += ok;
     t->seen += n;
@@ -376,7 +421,9 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
     double lsum = 0;
     for (size_t i = 0; i < d->n; i += SSP_EVAL_BATCH) {
         size_t n = d->n - i < SSP_EVAL_BATCH ? d->n - i : SSP_EVAL_BATCH, ok = 0;
-        int rc = ssp_net_forward(t->net, t->ctx, d->x + i * d->dim, n, ssp_hw_matmul_ideal, t->hw);
+        int rc;
+        if (i == 0 && t->xbar) ssp_xbar_request_irdrop(t->xbar, n);
+        rc = hw_forward(t, d->x + i * d->dim, n);
         if (rc) return rc;
         lsum += ssp_net_loss(t->net, d->y + i, &ok, 0) * (double)n;
         correct += ok;
@@ -407,6 +454,7 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
         ssp_hw_stats_add(&t->ep_hw, &st);
         ssp_hw_stats_add(&t->ep_cl, &st);
         ssp_hw_stats_add(&t->ep_vf, &st);
+        t->xbar_stale = 1;
         t->t_prog += now_s() - t0;
         t0 = now_s();
     }
@@ -527,6 +575,7 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
     }
     rc = ssp_twin_read(t->twin, t->ctx, f, path);
     if (!rc) rc = ssp_hw_read_state(t->hw, t->ctx, f, path);
+    t->xbar_stale = 1;
     fclose(f);
     return rc;
 }

@@ -88,5 +88,8 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path);
 
 /* The parts, for reports and exports. */
 const ssp_hw *ssp_train_hw(const ssp_train *t);
+/* The circuit-engine layers (NULL with the ideal engine), e.g. for the
+ * IR-drop map captured at the last evaluation and for tile netlists. */
+struct ssp_xbar *ssp_train_xbar(ssp_train *t);
 
 #endif

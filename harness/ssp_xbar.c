@@ -1,0 +1,433 @@
+/* ssp_xbar.c — hardware matrices on crossbar layers: device states into
+ * tiles, the forward product through an engine, spice checks and the
+ * IR-drop capture. */
+#include "ssp_xbar.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ssp_device.h"
+#include "ssp_file.h"
+#include "ssp_spice_emit.h"
+
+/* Outputs whose ideal rms is below this fraction of the tile's strongest
+ * output are reported as nan in the IR-drop map. */
+static const double IRDROP_MIN_RMS = 0.01;
+
+struct irdrop {
+    size_t gr, gc, outs; /* grid and outputs per tile */
+    double *err;         /* gr x gc x outs, NULL until captured */
+    double *v0;          /* n_in: first input vector of the capture (V), NULL until captured */
+    double *si;          /* outs: one tile's ideal output energies (workspace) */
+};
+
+struct ssp_xbar {
+    ssp_ctx *ctx;            /* borrowed */
+    ssp_hw *hw;              /* borrowed */
+    ssp_spice *spice;        /* borrowed, may be NULL */
+    size_t nmat;
+    int engine;
+    double v_read;           /* V: a normalised input of 1 */
+    ssp_layer_params *lp;    /* nmat layer descriptions */
+    ssp_layer **layer;       /* nmat layers on the configured engine (owned) */
+    ssp_layer **checker;     /* nmat spice layers for checks, made on demand (owned) */
+    ssp_layer **ideal;       /* nmat ideal layers for the IR-drop capture, made on demand (owned) */
+    ssp_cell_iv *plus, *minus; /* largest matrix's cells (owned) */
+    double *v, *y;           /* workspaces: inputs in V, outputs (owned) */
+    size_t cap_v, cap_y;
+    double *tv, *to, *ti;    /* one tile's inputs and two outputs (owned) */
+    size_t cap_t;
+    /* pending requests, one flag per matrix */
+    int *check_due, *irdrop_due;
+    size_t check_vectors, irdrop_vectors;
+    double check_tol;
+    size_t *check_next;      /* round-robin tile per matrix */
+    ssp_xbar_checks st;
+    struct irdrop *ir;       /* nmat (owned) */
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void ssp_xbar_destroy(ssp_xbar **xp)
+{
+    ssp_xbar *x;
+    if (!xp || !*xp) return;
+    x = *xp;
+    for (size_t m = 0; m < x->nmat; m++) {
+        if (x->layer) ssp_layer_destroy(&x->layer[m]);
+        if (x->checker) ssp_layer_destroy(&x->checker[m]);
+        if (x->ideal) ssp_layer_destroy(&x->ideal[m]);
+        if (x->ir) {
+            free(x->ir[m].err);
+            free(x->ir[m].v0);
+            free(x->ir[m].si);
+        }
+    }
+    free(x->lp);
+    free(x->layer);
+    free(x->checker);
+    free(x->ideal);
+    free(x->plus);
+    free(x->minus);
+    free(x->v);
+    free(x->y);
+    free(x->tv);
+    free(x->to);
+    free(x->ti);
+    free(x->check_due);
+    free(x->irdrop_due);
+    free(x->check_next);
+    free(x->ir);
+    free(x);
+    *xp = NULL;
+}
+
+int ssp_xbar_create(ssp_xbar **out, ssp_ctx *ctx, ssp_hw *hw, const ssp_tile_params *tile,
+                    size_t max_tiles, int engine, ssp_spice *spice)
+{
+    ssp_xbar *x;
+    size_t m, nmat = ssp_hw_nmat(hw), most = 0;
+    const ssp_device_levels *lv = ssp_hw_levels(hw);
+    int rc;
+    *out = NULL;
+    if (engine != SSP_ENGINE_NODAL && engine != SSP_ENGINE_SPICE)
+        return ssp_error(ctx, SSP_EINVAL, "crossbar forward: engine %s is not a circuit engine",
+                         ssp_engine_kind_name(engine));
+    if (tile->scheme != SSP_COLS_DIFF)
+        return ssp_error(ctx, SSP_ECONFIG, "crossbar forward: device pairs need differential columns");
+    x = calloc(1, sizeof *x);
+    if (!x) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating the crossbar layers");
+    x->ctx = ctx;
+    x->hw = hw;
+    x->spice = spice;
+    x->nmat = nmat;
+    x->engine = engine;
+    x->v_read = tile->dac.v_max;
+    x->lp = calloc(nmat, sizeof *x->lp);
+    x->layer = calloc(nmat, sizeof *x->layer);
+    x->checker = calloc(nmat, sizeof *x->checker);
+    x->ideal = calloc(nmat, sizeof *x->ideal);
+    x->check_due = calloc(nmat, sizeof *x->check_due);
+    x->irdrop_due = calloc(nmat, sizeof *x->irdrop_due);
+    x->check_next = calloc(nmat, sizeof *x->check_next);
+    x->ir = calloc(nmat, sizeof *x->ir);
+    for (m = 0; m < nmat; m++)
+        if (ssp_hw_weight_count(hw, m) > most) most = ssp_hw_weight_count(hw, m);
+    x->plus = malloc(most * sizeof *x->plus);
+    x->minus = malloc(most * sizeof *x->minus);
+    if (!x->lp || !x->layer || !x->checker || !x->ideal || !x->check_due || !x->irdrop_due ||
+        !x->check_next || !x->ir || !x->plus || !x->minus) {
+        ssp_xbar_destroy(&x);
+        return ssp_error(ctx, SSP_ENOMEM, "out of memory creating the crossbar layers");
+    }
+    for (m = 0; m < nmat; m++) {
+        ssp_layer_params *p = &x->lp[m];
+        ssp_layer_params_default(p);
+        p->n_in = ssp_hw_rows(hw, m);
+        p->n_out = ssp_hw_cols(hw, m);
+        p->tile = *tile;
+        p->max_tiles = max_tiles;
+        p->g_min = lv->g[0];
+        p->g_max = lv->g[0] + ssp_hw_g_span(hw);
+        p->w_max = ssp_hw_w_max(hw, m);
+        p->engine = engine;
+        rc = ssp_layer_create(&x->layer[m], ctx, p, spice);
+        if (rc) {
+            ssp_error_prefix(ctx, "matrix %zu (%zux%zu): ", m, p->n_in, p->n_out);
+            ssp_xbar_destroy(&x);
+            return rc;
+        }
+        x->ir[m].gr = ssp_layer_grid_rows(x->layer[m]);
+        x->ir[m].gc = ssp_layer_grid_cols(x->layer[m]);
+        x->ir[m].outs = ssp_layer_outputs_per_tile(x->layer[m]);
+    }
+    rc = ssp_xbar_sync(x);
+    if (rc) {
+        ssp_xbar_destroy(&x);
+        return rc;
+    }
+    *out = x;
+    return SSP_OK;
+}
+
+/* The cells of matrix m from its devices. */
+static void cells_of(ssp_xbar *x, size_t m)
+{
+    ssp_device *d = ssp_hw_devices(x->hw, m);
+    size_t n = ssp_hw_weight_count(x->hw, m);
+    for (size_t i = 0; i < n; i++) {
+        ssp_device_cell_iv(&d[2 * i], &x->plus[i]);
+        ssp_device_cell_iv(&d[2 * i + 1], &x->minus[i]);
+    }
+}
+
+int ssp_xbar_sync(ssp_xbar *x)
+{
+    for (size_t m = 0; m < x->nmat; m++) {
+        int rc;
+        cells_of(x, m);
+        rc = ssp_layer_set_cells(x->layer[m], x->plus, x->minus);
+        if (rc) return rc;
+    }
+    return SSP_OK;
+}
+
+static int grow(ssp_xbar *x, double **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap) return SSP_OK;
+    double *p = realloc(*buf, n * sizeof *p);
+    if (!p) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for %zu values", n);
+    *buf = p;
+    *cap = n;
+    return SSP_OK;
+}
+
+/* A second layer of matrix m on another engine, with the same cells. */
+static int twin_layer(ssp_xbar *x, size_t m, ssp_layer **slot, int engine)
+{
+    int rc;
+    if (!*slot) {
+        ssp_layer_params p = x->lp[m];
+        p.engine = engine;
+        rc = ssp_layer_create(slot, x->ctx, &p, x->spice);
+        if (rc) return rc;
+    }
+    cells_of(x, m);
+    return ssp_layer_set_cells(*slot, x->plus, x->minus);
+}
+
+/* One tile's row voltages for k vectors of the layer input v (k x n_in). */
+static void tile_inputs(const ssp_layer_params *p, size_t tr, const double *v, size_t k, double *tv)
+{
+    size_t rows = p->tile.rows;
+    for (size_t q = 0; q < k; q++)
+        for (size_t r = 0; r < rows; r++) {
+            size_t i = tr * rows + r;
+            tv[q * rows + r] = i < p->n_in ? v[q * p->n_in + i] : 0.0;
+        }
+}
+
+static int tile_work(ssp_xbar *x, const ssp_layer_params *p, size_t k)
+{
+    size_t need = k * (p->tile.rows > p->tile.cols ? p->tile.rows : p->tile.cols);
+    double *a, *b, *c;
+    if (need <= x->cap_t) return SSP_OK;
+    a = realloc(x->tv, need * sizeof *a);
+    if (a) x->tv = a;
+    b = realloc(x->to, need * sizeof *b);
+    if (b) x->to = b;
+    c = realloc(x->ti, need * sizeof *c);
+    if (c) x->ti = c;
+    if (!a || !b || !c) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for %zu tile values", need);
+    x->cap_t = need;
+    return SSP_OK;
+}
+
+static int run_check(ssp_xbar *x, size_t m, const double *v, size_t n)
+{
+    const ssp_layer_params *p = &x->lp[m];
+    size_t k = n < x->check_vectors ? n : x->check_vectors, ntiles, t, tr, tc, i;
+    double vfs = p->tile.adc.v_fs, dev = 0, t0;
+    int rc;
+    if (x->engine != SSP_ENGINE_NODAL) return SSP_OK; /* spice is its own reference */
+    if (!x->spice) return ssp_error(x->ctx, SSP_ESTATE, "spice check requested without an ngspice session");
+    rc = twin_layer(x, m, &x->checker[m], SSP_ENGINE_SPICE);
+    if (!rc) rc = tile_work(x, p, k);
+    if (rc) return rc;
+    ntiles = x->ir[m].gr * x->ir[m].gc;
+    t = x->check_next[m]++ % ntiles;
+    tr = t / x->ir[m].gc;
+    tc = t % x->ir[m].gc;
+    tile_inputs(p, tr, v, k, x->tv);
+    rc = ssp_engine_run(ssp_layer_engine(x->layer[m], tr, tc), x->tv, k, x->to, NULL);
+    if (rc) return rc;
+    t0 = now_s();
+    rc = ssp_engine_run(ssp_layer_engine(x->checker[m], tr, tc), x->tv, k, x->ti, NULL);
+    x->st.spice_s += now_s() - t0;
+    if (rc) {
+        ssp_error_prefix(x->ctx, "spice check of matrix %zu tile (%zu,%zu): ", m, tr, tc);
+        return rc;
+    }
+    for (i = 0; i < k * p->tile.cols; i++) {
+        double d = fabs(x->to[i] - x->ti[i]) / vfs;
+        if (d > dev) dev = d;
+        x->st.codes++;
+        if (ssp_adc_code(&p->tile.adc, x->to[i]) != ssp_adc_code(&p->tile.adc, x->ti[i])) x->st.code_diffs++;
+    }
+    x->st.checks++;
+    x->st.last_dev = dev;
+    if (dev > x->st.max_dev) x->st.max_dev = dev;
+    ssp_log(x->ctx, SSP_LOG_INFO, "spice_check",
+            "matrix=%zu tile=%zu,%zu vectors=%zu max_dev=%.3e of v_fs", m, tr, tc, k, dev);
+    if (!(dev <= x->check_tol))
+        return ssp_error(x->ctx, SSP_EMISMATCH,
+                         "spice check: matrix %zu tile (%zu,%zu): nodal and spice TIA outputs differ by "
+                         "%.3e of the ADC full scale over %zu vectors (tolerance engine.check_tol = %.3e)",
+                         m, tr, tc, dev, k, x->check_tol);
+    return SSP_OK;
+}
+
+static int run_irdrop(ssp_xbar *x, size_t m, const double *v, size_t n)
+{
+    const ssp_layer_params *p = &x->lp[m];
+    struct irdrop *ir = &x->ir[m];
+    size_t k = n < x->irdrop_vectors ? n : x->irdrop_vectors, tr, tc, o, q, cols = p->tile.cols;
+    int rc = twin_layer(x, m, &x->ideal[m], SSP_ENGINE_IDEAL);
+    if (!rc) rc = tile_work(x, p, k);
+    if (rc) return rc;
+    if (!ir->err) {
+        ir->err = calloc(ir->gr * ir->gc * ir->outs, sizeof *ir->err);
+        ir->v0 = malloc(p->n_in * sizeof *ir->v0);
+        ir->si = malloc(ir->outs * sizeof *ir->si);
+        if (!ir->err || !ir->v0 || !ir->si) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the IR-drop map");
+    }
+    memcpy(ir->v0, v, p->n_in * sizeof *v);
+    for (tr = 0; tr < ir->gr; tr++) {
+        tile_inputs(p, tr, v, k, x->tv);
+        for (tc = 0; tc < ir->gc; tc++) {
+            rc = ssp_engine_run(ssp_layer_engine(x->layer[m], tr, tc), x->tv, k, x->to, NULL);
+            if (!rc) rc = ssp_engine_run(ssp_layer_engine(x->ideal[m], tr, tc), x->tv, k, x->ti, NULL);
+            if (rc) return rc;
+            double *err = ir->err + (tr * ir->gc + tc) * ir->outs, top = 0;
+            for (o = 0; o < ir->outs; o++) {
+                double se = 0, si = 0;
+                for (q = 0; q < k; q++) {
+                    double ye = x->to[q * cols + 2 * o] - x->to[q * cols + 2 * o + 1];
+                    double yi = x->ti[q * cols + 2 * o] - x->ti[q * cols + 2 * o + 1];
+                    se += ye * yi;
+                    si += yi * yi;
+                }
+                err[o] = si > 0 ? se / si - 1 : NAN;
+                ir->si[o] = si;
+                if (si > top) top = si;
+            }
+            /* an output with almost no signal (rms below 1 % of the tile's
+             * strongest) has no meaningful ratio */
+            for (o = 0; o < ir->outs; o++)
+                if (!(ir->si[o] > IRDROP_MIN_RMS * IRDROP_MIN_RMS * top)) err[o] = NAN;
+        }
+    }
+    return SSP_OK;
+}
+
+int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *z)
+{
+    ssp_xbar *x = payload;
+    const ssp_layer_params *p = &x->lp[m];
+    size_t i, nv = n * p->n_in, ny = n * p->n_out;
+    int rc;
+    rc = grow(x, &x->v, &x->cap_v, nv);
+    if (!rc) rc = grow(x, &x->y, &x->cap_y, ny);
+    if (rc) return rc;
+    for (i = 0; i < nv; i++) x->v[i] = u[i] * x->v_read;
+    rc = ssp_layer_forward(x->layer[m], x->v, n, x->y, NULL);
+    if (rc) {
+        ssp_error_prefix(x->ctx, "matrix %zu: ", m);
+        return rc;
+    }
+    for (i = 0; i < ny; i++) z[i] = x->y[i] / x->v_read;
+    if (x->check_due[m]) {
+        x->check_due[m] = 0;
+        rc = run_check(x, m, x->v, n);
+        if (rc) return rc;
+    }
+    if (x->irdrop_due[m]) {
+        x->irdrop_due[m] = 0;
+        rc = run_irdrop(x, m, x->v, n);
+        if (rc) return rc;
+    }
+    return SSP_OK;
+}
+
+void ssp_xbar_request_check(ssp_xbar *x, size_t vectors, double tol)
+{
+    x->check_vectors = vectors ? vectors : 1;
+    x->check_tol = tol;
+    for (size_t m = 0; m < x->nmat; m++) x->check_due[m] = 1;
+}
+
+const ssp_xbar_checks *ssp_xbar_check_stats(const ssp_xbar *x) { return &x->st; }
+
+void ssp_xbar_request_irdrop(ssp_xbar *x, size_t vectors)
+{
+    x->irdrop_vectors = vectors ? vectors : 1;
+    for (size_t m = 0; m < x->nmat; m++) x->irdrop_due[m] = 1;
+}
+
+int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f)
+{
+    fprintf(f, "matrix,tile_row,tile_col,out,err\n");
+    for (size_t m = 0; m < x->nmat; m++) {
+        const struct irdrop *ir = &x->ir[m];
+        if (!ir->err) continue;
+        for (size_t tr = 0; tr < ir->gr; tr++)
+            for (size_t tc = 0; tc < ir->gc; tc++)
+                for (size_t o = 0; o < ir->outs; o++) {
+                    size_t j = tc * ir->outs + o;
+                    if (j >= x->lp[m].n_out) break;
+                    double e = ir->err[(tr * ir->gc + tc) * ir->outs + o];
+                    if (isnan(e))
+                        fprintf(f, "%zu,%zu,%zu,%zu,nan\n", m, tr, tc, o);
+                    else
+                        fprintf(f, "%zu,%zu,%zu,%zu,%.9g\n", m, tr, tc, o, e);
+                }
+    }
+    return ferror(f) ? ssp_error(x->ctx, SSP_EIO, "writing the IR-drop map failed") : SSP_OK;
+}
+
+int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir)
+{
+    char path[4096], title[160];
+    int rc = ssp_file_mkdirs(x->ctx, dir);
+    double *vin = NULL;
+    size_t most = 0, m, tr, tc, r;
+    if (rc) return rc;
+    for (m = 0; m < x->nmat; m++)
+        if (x->lp[m].tile.rows > most) most = x->lp[m].tile.rows;
+    vin = malloc(most * sizeof *vin);
+    if (!vin) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory writing netlists");
+    for (m = 0; m < x->nmat && !rc; m++) {
+        const ssp_layer_params *p = &x->lp[m];
+        const struct irdrop *ir = &x->ir[m];
+        ssp_afile *af;
+        for (tr = 0; tr < ir->gr && !rc; tr++) {
+            for (r = 0; r < p->tile.rows; r++) {
+                size_t i = tr * p->tile.rows + r;
+                vin[r] = i >= p->n_in ? 0.0 : ir->v0 ? ir->v0[i] : 0.5 * x->v_read;
+            }
+            for (tc = 0; tc < ir->gc && !rc; tc++) {
+                ssp_emit_opts o = {0};
+                snprintf(title, sizeof title, "siamspice matrix %zu tile (%zu,%zu): %zux%zu, rows %zu.., outputs %zu..",
+                         m, tr, tc, p->tile.rows, p->tile.cols, tr * p->tile.rows, tc * ir->outs);
+                o.title = title;
+                o.v_in = vin;
+                o.control = 1;
+                snprintf(path, sizeof path, "%s/m%zu_t%zu_%zu.cir", dir, m, tr, tc);
+                rc = ssp_spice_emit_file(path, x->ctx, ssp_engine_circuit(ssp_layer_engine(x->layer[m], tr, tc)), &o);
+            }
+        }
+        if (rc) break;
+        snprintf(path, sizeof path, "%s/mapping_m%zu.txt", dir, m);
+        rc = ssp_file_atomic_open(&af, x->ctx, path);
+        if (rc) break;
+        rc = ssp_layer_write_mapping(x->layer[m], ssp_file_stream(af));
+        if (rc) {
+            ssp_file_atomic_abort(&af);
+            break;
+        }
+        rc = ssp_file_atomic_commit(&af, x->ctx);
+    }
+    free(vin);
+    return rc;
+}
+
+ssp_layer *ssp_xbar_layer(ssp_xbar *x, size_t m) { return x->layer[m]; }
+size_t ssp_xbar_nmat(const ssp_xbar *x) { return x->nmat; }
+double ssp_xbar_v_read(const ssp_xbar *x) { return x->v_read; }

@@ -1,0 +1,89 @@
+/* ssp_xbar.h — the network's weight matrices on crossbar tiles, read through
+ * a circuit engine: the hardware forward pass of training and inference.
+ *
+ * Matrix m of the simulated hardware (ssp_hw, one device pair per weight) is
+ * one ssp_layer: a grid of tiles described by the config's crossbar, DAC,
+ * TIA and ADC. Before a forward pass ssp_xbar_sync() copies every device's
+ * read-state I–V (its actual conductance: variation, write noise, stuck
+ * cells) into the tiles; a tile whose cells did not change is not
+ * refactored. The matmul callback (ssp_net_matmul_fn) turns the network's
+ * normalised inputs U (in [0, 1], bias column of ones) into row voltages
+ *     V = U · v_read          (v_read = the DAC's full scale, dac.v_read)
+ * runs the tiles, adds the ADC codes of the tile rows digitally and scales
+ * back to weight units, so Z ≈ U · W_hw including every circuit error.
+ *
+ * Spice checks (nodal engine): after ssp_xbar_request_check(), the next
+ * product of every matrix also runs its first `vectors` inputs through one
+ * tile (round robin over the grid) on the spice engine, from the same cells
+ * and DAC voltages, and compares the TIA outputs; the deviation is
+ * max |V_nodal − V_spice| / adc.v_fs. Beyond the tolerance the product
+ * fails with SSP_EMISMATCH naming the matrix, tile and deviation.
+ *
+ * IR-drop report: ssp_xbar_irdrop() runs a batch through every tile on the
+ * configured engine and on the ideal engine (same cells, same DAC inputs)
+ * and gives, per tile output, the least-squares gain error
+ *     err = Σ_q y_e·y_i / Σ_q y_i² − 1     (y = V+ − V− of the pair)
+ * i.e. "engine output / ideal output − 1"; an output whose ideal signal
+ * is almost nil (rms below 1 % of the tile's strongest output) has no
+ * meaningful ratio and is reported as nan. */
+#ifndef SSP_XBAR_H
+#define SSP_XBAR_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ssp_error.h"
+#include "ssp_hw.h"
+#include "ssp_layer.h"
+#include "ssp_spice.h"
+
+typedef struct ssp_xbar ssp_xbar;
+
+/* Spice-check figures so far. */
+typedef struct ssp_xbar_checks {
+    long checks;              /* tile checks run */
+    double max_dev;           /* largest deviation seen (fraction of adc.v_fs) */
+    double last_dev;          /* deviation of the last check */
+    unsigned long codes;      /* ADC codes compared */
+    unsigned long code_diffs; /* of which differed (a TIA voltage on a code edge) */
+    double spice_s;           /* wall time in the spice engine */
+} ssp_xbar_checks;
+
+/* Layers for every matrix of hw (borrowed, must outlive the xbar) on tiles
+ * described by tile (rows, cols, periphery), at most max_tiles per matrix,
+ * read by engine (SSP_ENGINE_NODAL or SSP_ENGINE_SPICE). spice: the ngspice
+ * session for the spice engine and for checks (borrowed; may be NULL with
+ * the nodal engine if no check is ever requested). */
+int ssp_xbar_create(ssp_xbar **out, ssp_ctx *ctx, ssp_hw *hw, const ssp_tile_params *tile,
+                    size_t max_tiles, int engine, ssp_spice *spice);
+void ssp_xbar_destroy(ssp_xbar **x);
+
+/* Copy the devices' present read-state I–V into the tiles. */
+int ssp_xbar_sync(ssp_xbar *x);
+/* Z (n x cols) = the crossbar's product for matrix m; payload is ssp_xbar.
+ * Call ssp_xbar_sync() after the devices changed. */
+int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *z);
+
+/* Check the next product of every matrix against spice (see above). */
+void ssp_xbar_request_check(ssp_xbar *x, size_t vectors, double tol);
+const ssp_xbar_checks *ssp_xbar_check_stats(const ssp_xbar *x);
+
+/* Capture the IR-drop error of the next product of every matrix (its
+ * first `vectors` inputs); ssp_xbar_write_irdrop() writes what was captured
+ * as CSV: header "matrix,tile_row,tile_col,out,err". */
+void ssp_xbar_request_irdrop(ssp_xbar *x, size_t vectors);
+int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f);
+
+/* Write every tile of every matrix as a standalone ngspice netlist into dir
+ * (created): m<m>_t<tr>_<tc>.cir with the present cells, DC row inputs from
+ * the first vector of the last IR-drop capture (else every row at v_read/2)
+ * and a .control block printing the TIA outputs (`ngspice -b` runs it); and
+ * the weight-to-tile mapping of each matrix, mapping_m<m>.txt. */
+int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir);
+
+/* The layer of matrix m (for mapping reports and netlists). */
+ssp_layer *ssp_xbar_layer(ssp_xbar *x, size_t m);
+size_t ssp_xbar_nmat(const ssp_xbar *x);
+double ssp_xbar_v_read(const ssp_xbar *x);
+
+#endif

@@ -1,0 +1,259 @@
+/* test_xbar.c — training through the circuit engines: with parasitics and
+ * converters made negligible the nodal forward pass reproduces the ideal
+ * one; spice checks agree with the nodal engine and trip loudly when the
+ * tolerance cannot be met; the spice engine trains; nodal runs repeat bit for
+ * bit and resume exactly; the run's IR-drop map and tile netlists exist. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ssp_config.h"
+#include "ssp_test.h"
+#include "ssp_train.h"
+#include "ssp_xbar.h"
+
+/* A tiny MLP 196-8-10 on 14x14 MNIST over 32x16 tiles (7 tiles for layer 1,
+ * 1 for layer 2): seconds per run even through ngspice. */
+static void tiny_config(ssp_config *c, int engine)
+{
+    char p[512];
+    ssp_config_defaults(c);
+    snprintf(c->data_dir, sizeof c->data_dir, "%s", ssp_test_path(p, sizeof p, "data"));
+    snprintf(c->device_params, sizeof c->device_params, "%s",
+             ssp_test_path(p, sizeof p, "devicemodels/params/vteam32.ini"));
+    c->train_limit = 96;
+    c->test_limit = 40;
+    c->downsample = 2;
+    c->hidden[0] = 8;
+    c->nhidden = 1;
+    c->epochs = 1;
+    c->engine = engine;
+    c->tile_rows = 32;
+    c->tile_cols = 16;
+}
+
+static int run_epoch(ssp_train *t, ssp_epoch_metrics *m)
+{
+    int done = 0, rc;
+    while (!done)
+        if ((rc = ssp_train_step(t, &done))) return rc;
+    return ssp_train_epoch_end(t, m);
+}
+
+/* No wire, driver or sense resistance, an ideal TIA and 24-bit converters:
+ * the circuit is G·V up to 2^-23 of full scale, so a whole training epoch
+ * follows the ideal engine's to within that quantisation. */
+static void test_xbar__nodal_without_parasitics_matches_ideal(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *a = NULL, *b = NULL;
+    ssp_epoch_metrics ma, mb;
+    tiny_config(&c, SSP_ENGINE_IDEAL);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
+    c.engine = SSP_ENGINE_NODAL;
+    c.tile.r_wire_per_um = 0;
+    c.tile.r_driver = 0;
+    c.tile.r_sense = 0;
+    c.tile.dac.r_out = 0;
+    c.tile.tia.ideal = 1;
+    c.dac_bits = 0;
+    c.adc_bits = 24;
+    c.tile.adc.v_fs = 2.0;
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
+    CU_ASSERT(fabs(ma.train_loss - mb.train_loss) < 1e-4 * ma.train_loss);
+    CU_ASSERT(fabs(ma.test_loss - mb.test_loss) < 1e-4 * ma.test_loss);
+    CU_ASSERT(fabs(ma.test_acc - mb.test_acc) <= 1.0 / 40 + 1e-12);
+    ssp_train_destroy(&a);
+    ssp_train_destroy(&b);
+}
+
+/* Default periphery and 2.5 ohm segments change what the network sees. */
+static void test_xbar__wires_and_converters_change_the_forward_pass(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *a = NULL, *b = NULL;
+    ssp_epoch_metrics ma, mb;
+    tiny_config(&c, SSP_ENGINE_IDEAL);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
+    c.engine = SSP_ENGINE_NODAL;
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
+    CU_ASSERT(fabs(ma.train_loss - mb.train_loss) > 1e-6);
+    ssp_train_destroy(&a);
+    ssp_train_destroy(&b);
+}
+
+/* Every step's forward pass is checked on one tile per matrix against
+ * ngspice: the nodal engine agrees far inside the default tolerance. */
+static void test_xbar__spice_checks_agree_with_nodal(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *t = NULL;
+    ssp_epoch_metrics m;
+    const ssp_xbar_checks *st;
+    tiny_config(&c, SSP_ENGINE_NODAL);
+    c.train_limit = 64;
+    c.check_every = 1;
+    c.check_vectors = 3;
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(t, &m), SSP_OK);
+    st = ssp_xbar_check_stats(ssp_train_xbar(t));
+    CU_ASSERT_EQUAL(st->checks, 2 * 2); /* 2 steps x 2 matrices */
+    CU_ASSERT(st->max_dev < 1e-9);
+    CU_ASSERT(st->codes == (unsigned long)(4 * 3 * 16));
+    ssp_train_destroy(&t);
+}
+
+/* A tolerance no simulator meets stops the run with a message naming the
+ * check, the matrix, the tile and the deviation. */
+static void test_xbar__spice_check_beyond_tolerance_stops_the_run(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *t = NULL;
+    int done = 0;
+    tiny_config(&c, SSP_ENGINE_NODAL);
+    c.check_every = 1;
+    c.check_vectors = 2;
+    c.check_tol = 0;
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL(ssp_train_step(t, &done), SSP_EMISMATCH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "spice check"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "matrix 0 tile (0,0)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "step 1"));
+    ssp_train_destroy(&t);
+}
+
+/* Circuit in the loop: every forward pass through ngspice trains, and ends
+ * where the nodal engine ends (the two solve the same circuit; an ADC code
+ * may flip where a voltage sits on a code edge, so losses agree closely
+ * rather than bit for bit). */
+static void test_xbar__spice_engine_trains_like_nodal(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *a = NULL, *b = NULL;
+    ssp_epoch_metrics ma, mb;
+    tiny_config(&c, SSP_ENGINE_SPICE);
+    c.train_limit = 64;
+    c.test_limit = 20;
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
+    c.engine = SSP_ENGINE_NODAL;
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
+    CU_ASSERT(ma.hw.weight_writes > 0);
+    CU_ASSERT(fabs(ma.train_loss - mb.train_loss) < 1e-3 * mb.train_loss);
+    CU_ASSERT(fabs(ma.test_loss - mb.test_loss) < 1e-2 * mb.test_loss);
+    ssp_train_destroy(&a);
+    ssp_train_destroy(&b);
+}
+
+/* Same seed, same nodal run; a checkpoint taken mid-epoch resumes to the
+ * same end (the tiles are reloaded from the restored devices). */
+static void test_xbar__nodal_repeats_and_resumes_exactly(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *a = NULL, *b = NULL;
+    ssp_epoch_metrics ma, mb;
+    char path[] = "/tmp/ssp_xbar_ckpt_XXXXXX";
+    int fd = mkstemp(path), done = 0;
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    tiny_config(&c, SSP_ENGINE_NODAL);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_step(b, &done), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_checkpoint_save(b, path), SSP_OK);
+    ssp_train_destroy(&b);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_checkpoint_load(b, path), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
+    CU_ASSERT_EQUAL(ma.train_loss, mb.train_loss);
+    CU_ASSERT_EQUAL(ma.test_loss, mb.test_loss);
+    CU_ASSERT_EQUAL(ma.hw.weight_writes, mb.hw.weight_writes);
+    unlink(path);
+    ssp_train_destroy(&a);
+    ssp_train_destroy(&b);
+}
+
+/* The IR-drop capture of the evaluation: one line per tile output, errors
+ * mostly negative (wires lose signal) and bounded; the netlists run
+ * standalone. */
+static void test_xbar__irdrop_map_and_netlists(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *t = NULL;
+    ssp_epoch_metrics m;
+    char *buf = NULL, dir[] = "/tmp/ssp_xbar_nl_XXXXXX", cmd[600];
+    size_t len = 0;
+    FILE *f;
+    long lines = 0, negative = 0, nans = 0, outside = 0;
+    double e;
+    unsigned a, b, cc, o;
+    tiny_config(&c, SSP_ENGINE_NODAL);
+    c.tile.r_wire_per_um = 40; /* 20 ohm segments: a clear drop */
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(t, &m), SSP_OK);
+    f = open_memstream(&buf, &len);
+    CU_ASSERT_EQUAL_FATAL(ssp_xbar_write_irdrop(ssp_train_xbar(t), f), SSP_OK);
+    fclose(f);
+    f = fmemopen(buf, len, "r");
+    CU_ASSERT_EQUAL(fscanf(f, "matrix,tile_row,tile_col,out,err\n"), 0);
+    while (fscanf(f, "%u,%u,%u,%u,", &a, &b, &cc, &o) == 4) {
+        char word[32];
+        lines++;
+        CU_ASSERT_EQUAL_FATAL(fscanf(f, "%31s\n", word), 1);
+        if (strcmp(word, "nan") == 0) {
+            nans++;
+            continue;
+        }
+        e = strtod(word, NULL);
+        negative += e < 0;
+        outside += !(e > -0.5 && e < 0.05);
+    }
+    fclose(f);
+    free(buf);
+    CU_ASSERT_EQUAL(lines, 7 * 8 + 10); /* layer 1: 7 tile rows x 8 outputs; layer 2: 10 */
+    CU_ASSERT(negative > lines / 2);
+    /* a few weak outputs (the last tile row holds 4 corner pixels and the
+     * bias) are dominated by the TIA offset, not by the wires */
+    CU_ASSERT(outside < lines / 10);
+    CU_ASSERT(nans < lines / 4); /* only outputs with almost no signal */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_EQUAL_FATAL(ssp_xbar_write_netlists(ssp_train_xbar(t), dir), SSP_OK);
+    snprintf(cmd, sizeof cmd, "cd %s && ngspice -b m1_t0_0.cir 2>&1 | grep -c '^v(out_c' > count.txt", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/count.txt", dir);
+    f = fopen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fscanf(f, "%ld", &lines), 1);
+    fclose(f);
+    CU_ASSERT_EQUAL(lines, 16); /* every TIA output printed */
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    ssp_train_destroy(&t);
+}
+
+SSP_TEST_SUITE(xbar)
+{
+    SSP_ADD_SUITE("xbar", NULL, NULL,
+                  SSP_TEST(test_xbar__nodal_without_parasitics_matches_ideal),
+                  SSP_TEST(test_xbar__wires_and_converters_change_the_forward_pass),
+                  SSP_TEST(test_xbar__spice_checks_agree_with_nodal),
+                  SSP_TEST(test_xbar__spice_check_beyond_tolerance_stops_the_run),
+                  SSP_TEST(test_xbar__spice_engine_trains_like_nodal),
+                  SSP_TEST(test_xbar__nodal_repeats_and_resumes_exactly),
+                  SSP_TEST(test_xbar__irdrop_map_and_netlists));
+}
