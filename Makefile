@@ -116,7 +116,7 @@ $(BUILD)/bench/bench_%: bench/bench_%.c $(LIBA)
 
 define BENCH_RULE
 bench-$(1): deps data $(BUILD)/bench/bench_$(1) $(WORKER)
-	$$(Q)$(BUILD)/bench/bench_$(1)
+	$$(Q)$(BUILD)/bench/bench_$(1) $$(BENCH_ARGS)
 endef
 $(foreach b,$(BENCHES),$(eval $(call BENCH_RULE,$(b))))
 

@@ -1,12 +1,15 @@
-/* cmd_infer.c — `siamspice infer RUN_DIR`: evaluate a run's checkpoint on
- * its test set with the hardware forward pass, optionally with parameters
- * changed (--set), to study non-idealities without retraining. */
+/* cmd_infer.c — commands that open a finished run's checkpoint:
+ * `siamspice infer RUN_DIR` evaluates it on its test set with the hardware
+ * forward pass, optionally with parameters changed (--set), to study
+ * non-idealities without retraining; `siamspice netlist --run RUN_DIR`
+ * writes the netlists of its tiles. */
 #include <stdio.h>
 #include <string.h>
 
 #include "ssp_cmd_train.h"
 #include "ssp_config.h"
 #include "ssp_train.h"
+#include "ssp_xbar.h"
 
 enum { MAX_SETS = 64, PATH_CAP = 4096 };
 
@@ -23,12 +26,37 @@ static int usage(FILE *to)
     return to == stderr ? 2 : 0;
 }
 
+/* Open dir's config (with the --set changes) and checkpoint. circuit: use
+ * the nodal engine when the run used the ideal one (netlists need tiles).
+ * Returns the exit status (0 ok); the message is in ctx. */
+static int open_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int nsets, int circuit,
+                    ssp_train **t)
+{
+    char p[PATH_CAP];
+    ssp_config cfg;
+    int rc;
+    if (strlen(dir) + 32 >= PATH_CAP) {
+        ssp_error(ctx, SSP_EINVAL, "run directory name too long");
+        return 2;
+    }
+    ssp_config_defaults(&cfg);
+    snprintf(p, sizeof p, "%s/config.ini", dir);
+    rc = ssp_config_load(&cfg, ctx, p);
+    for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
+    if (!rc && circuit && cfg.engine == SSP_ENGINE_IDEAL) cfg.engine = SSP_ENGINE_NODAL;
+    if (!rc && circuit) cfg.check_every = 0;
+    if (!rc) rc = ssp_train_create(t, ctx, &cfg);
+    if (!rc) {
+        snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
+        rc = ssp_train_checkpoint_load(*t, p);
+    }
+    return rc ? (rc == SSP_ENOMEM ? 1 : 2) : 0;
+}
+
 int ssp_cmd_infer(int argc, char **argv)
 {
     const char *dir = NULL, *sets[MAX_SETS];
-    char p[PATH_CAP];
     int nsets = 0, rc, status = 1;
-    ssp_config cfg;
     ssp_ctx *ctx = NULL;
     ssp_train *t = NULL;
     double acc = 0, loss = 0;
@@ -44,23 +72,10 @@ int ssp_cmd_infer(int argc, char **argv)
         }
     }
     if (!dir) return usage(stderr);
-    if (strlen(dir) + 32 >= PATH_CAP) return 2;
     if (ssp_ctx_create(&ctx)) return 1;
-    ssp_config_defaults(&cfg);
-    snprintf(p, sizeof p, "%s/config.ini", dir);
-    rc = ssp_config_load(&cfg, ctx, p);
-    for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
-    if (!rc) rc = ssp_train_create(&t, ctx, &cfg);
-    if (rc) {
-        status = 2;
-        goto out;
-    }
-    snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
-    rc = ssp_train_checkpoint_load(t, p);
-    if (rc) {
-        status = 2;
-        goto out;
-    }
+    status = open_run(ctx, dir, sets, nsets, 0, &t);
+    if (status) goto out;
+    status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
     if (rc) goto out;
     printf("%s: epoch %ld, test accuracy %.2f %%, test loss %.4f (hardware forward)\n", dir, ssp_train_epochs_done(t),
@@ -68,6 +83,65 @@ int ssp_cmd_infer(int argc, char **argv)
     status = 0;
 out:
     if (status) fprintf(stderr, "siamspice infer: %s\n", ssp_ctx_errmsg(ctx));
+    ssp_train_destroy(&t);
+    ssp_ctx_destroy(&ctx);
+    return status;
+}
+
+static int usage_run(FILE *to)
+{
+    fputs("usage: siamspice netlist --run RUN_DIR [--out DIR] [--set SECTION.KEY=VALUE]...\n"
+          "\n"
+          "Write every crossbar tile of RUN_DIR's checkpoint as a standalone ngspice\n"
+          "netlist (DIR/m<matrix>_t<tile row>_<tile col>.cir: the devices' present read\n"
+          "states, DC row inputs from the first test image, .control printing the TIA\n"
+          "outputs; `ngspice -b FILE` runs one) and each matrix's weight-to-tile mapping\n"
+          "(DIR/mapping_m<matrix>.txt). The tiles are those of RUN_DIR/config.ini\n"
+          "([crossbar], [dac], [tia], [adc]; --set changes them). Default DIR:\n"
+          "RUN_DIR/netlists. Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
+          to);
+    return to == stderr ? 2 : 0;
+}
+
+int ssp_cmd_netlist_run(int argc, char **argv)
+{
+    const char *dir = NULL, *out = NULL, *sets[MAX_SETS];
+    char p[PATH_CAP];
+    int nsets = 0, rc, status;
+    ssp_ctx *ctx = NULL;
+    ssp_train *t = NULL;
+    double acc, loss;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_run(stdout);
+        if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
+            sets[nsets++] = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--run"))
+            dir = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--out"))
+            out = argv[++i];
+        else {
+            fprintf(stderr, "siamspice netlist: unexpected argument '%s'\n", argv[i]);
+            return usage_run(stderr);
+        }
+    }
+    if (!dir) return usage_run(stderr);
+    if (!out) {
+        snprintf(p, sizeof p, "%s/netlists", dir);
+        out = p;
+    }
+    if (ssp_ctx_create(&ctx)) return 1;
+    /* one test image gives the netlists their DC inputs */
+    sets[nsets < MAX_SETS ? nsets++ : MAX_SETS - 1] = "data.test_limit=1";
+    status = open_run(ctx, dir, sets, nsets, 1, &t);
+    if (status) goto done;
+    status = 1;
+    rc = ssp_train_evaluate(t, &acc, &loss);
+    if (!rc) rc = ssp_xbar_write_netlists(ssp_train_xbar(t), out);
+    if (rc) goto done;
+    printf("%s: tile netlists and mappings of epoch %ld written to %s\n", dir, ssp_train_epochs_done(t), out);
+    status = 0;
+done:
+    if (status) fprintf(stderr, "siamspice netlist: %s\n", ssp_ctx_errmsg(ctx));
     ssp_train_destroy(&t);
     ssp_ctx_destroy(&ctx);
     return status;

@@ -25,6 +25,13 @@ static int print_version(ssp_ctx *ctx)
     return 0;
 }
 
+static int has_option(int argc, char **argv, const char *opt)
+{
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], opt) == 0) return 1;
+    return 0;
+}
+
 static int usage(FILE *to)
 {
     fputs("usage: siamspice <command> [options]\n"
@@ -32,7 +39,7 @@ static int usage(FILE *to)
           "  train       train a crossbar network in situ (siamspice train --help)\n"
           "  device      print a device model's pulse response, C and ngspice (siamspice device --help)\n"
           "  infer       evaluate a run's checkpoint on the test set (siamspice infer --help)\n"
-          "  netlist     write a crossbar tile or a checkpoint's tiles as ngspice netlists\n"
+          "  netlist     write a crossbar tile (or with --run, a run's tiles) as ngspice netlists\n"
           "  validate    compare the ideal, nodal and spice engines on a tile, print a table\n"
           "  program     plan, simulate and export a programming-pulse schedule\n"
           "  plot        draw a run directory's plots (siamspice plot --help)\n"
@@ -60,7 +67,8 @@ int main(int argc, char **argv)
     else if (strcmp(argv[1], "infer") == 0)
         status = ssp_cmd_infer(argc - 1, argv + 1);
     else if (strcmp(argv[1], "netlist") == 0)
-        status = ssp_cmd_netlist(argc - 1, argv + 1);
+        status = has_option(argc, argv, "--run") ? ssp_cmd_netlist_run(argc - 1, argv + 1)
+                                                 : ssp_cmd_netlist(argc - 1, argv + 1);
     else if (strcmp(argv[1], "validate") == 0)
         status = ssp_cmd_validate(argc - 1, argv + 1);
     else if (strcmp(argv[1], "program") == 0)

@@ -10,5 +10,7 @@ int ssp_cmd_plot(int argc, char **argv);
 int ssp_cmd_bench(int argc, char **argv);
 /* `siamspice infer RUN_DIR` (harness/cmd_infer.c). */
 int ssp_cmd_infer(int argc, char **argv);
+/* `siamspice netlist --run RUN_DIR`: a run's tiles as netlists (harness/cmd_infer.c). */
+int ssp_cmd_netlist_run(int argc, char **argv);
 
 #endif
