@@ -63,7 +63,7 @@ enum { SSP_SPICE_LAND_ULPS = 16 };
  * against tstop by ngspice's step equaliser. */
 static const double SSP_SPICE_HALF_TOL = 1e-9;
 /* Steered-step budget per streamed vector before giving up steering. */
-static const int SSP_SPICE_SYNC_CALLS_PER_SLOT = 8;
+static const int SSP_SPICE_SYNC_CALLS_PER_SLOT = 32;
 
 /* ngspice entry points, resolved with dlsym */
 typedef int (*ng_init_fn)(SendChar *, SendStat *, ControlledExit *, SendData *, SendInitData *,
@@ -106,8 +106,9 @@ struct stream {
     size_t k;                 /* number of vectors */
     double slot;              /* slot length, s */
     size_t guess;             /* next source index expected in the callback */
-    long sync_calls;          /* steered steps so far */
+    long sync_calls;          /* steered steps so far (redos not counted) */
     long sync_budget;         /* steered steps allowed */
+    long redos;               /* steps ngspice redid with a shorter step */
     int unknown_source;       /* a callback named a source not in names */
 };
 
@@ -246,23 +247,41 @@ static size_t stream_find(struct stream *st, const char *name)
     return st->nsrc;
 }
 
+/* Value of streamed source j at time t: vector k at t = k slots; between
+ * two slot times it ramps linearly from the previous vector to the next.
+ * Only slot times are sampled; the ramp matters when ngspice cannot take a
+ * whole slot in one step (Newton fails on a large input jump) and cuts the
+ * step: a shorter step then sees a smaller change, i.e. source stepping. */
+static double stream_value(const struct stream *st, size_t j, double t)
+{
+    double x = t / st->slot, lo, hi;
+    long k = lround(x), a;
+    if (fabs(x - (double)k) <= SSP_SPICE_SLOT_TOL || x <= 0) {
+        if (k < 0) k = 0;
+        if ((size_t)k >= st->k) k = (long)st->k - 1;
+        return st->inputs[(size_t)k * st->nsrc + j];
+    }
+    a = (long)floor(x);
+    if ((size_t)a + 1 >= st->k) return st->inputs[(st->k - 1) * st->nsrc + j];
+    lo = st->inputs[(size_t)a * st->nsrc + j];
+    hi = st->inputs[(size_t)(a + 1) * st->nsrc + j];
+    return lo + (hi - lo) * (x - (double)a);
+}
+
 static int cb_vsrc(double *value, double t, char *name, int id, void *ud)
 {
     ssp_spice *s = ud;
     (void)id;
     if (s->stream) {
         struct stream *st = s->stream;
-        long k = lround(t / st->slot);
         size_t j = stream_find(st, name);
-        if (k < 0) k = 0;
-        if ((size_t)k >= st->k) k = (long)st->k - 1;
         if (j == st->nsrc) {
             st->unknown_source = 1;
             *value = 0.0;
             return 0;
         }
         st->guess = j + 1;
-        *value = st->inputs[(size_t)k * st->nsrc + j];
+        *value = stream_value(st, j, t);
         return 0;
     }
     if (s->user_vsrc) return s->user_vsrc(t, name, value, s->user_payload);
@@ -319,11 +338,21 @@ static int cb_sync(double t, double *delta, double olddelta, int redo, int id, i
 {
     ssp_spice *s = ud;
     (void)olddelta;
-    (void)redo;
     (void)id;
     if (s->stream) {
+        /* Step to the next slot time. A redo (Newton failed, ngspice cut
+         * the step) keeps ngspice's shorter step, so the ramped sources move
+         * less (source stepping); off a slot time the step then grows as
+         * ngspice proposes (doubling), capped at the next slot time. */
         struct stream *st = s->stream;
-        if (st->sync_calls++ < st->sync_budget) *delta = st->slot;
+        double x = t / st->slot, k = floor(x + SSP_SPICE_SLOT_TOL), next = (k + 1.0) * st->slot;
+        int on_slot = fabs(x - k) <= SSP_SPICE_SLOT_TOL;
+        if (redo) {
+            st->redos++;
+            if (*delta > next - t) *delta = next - t;
+        } else if (st->sync_calls++ < st->sync_budget) {
+            if (on_slot || *delta > next - t) *delta = next - t;
+        }
         return 0;
     }
     if (s->user_sync) {
@@ -774,7 +803,7 @@ int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
 {
     struct stream st;
     double *t = NULL, *col = NULL;
-    size_t nt = 0, i, j, npts = k < 2 ? 2 : k; /* one vector still needs a step */
+    size_t nt = 0, i, j, npts = k < 2 ? 2 : k, *idx = NULL; /* one vector still needs a step */
     int rc;
 
     if (nsrc == 0 || k == 0 || nout == 0)
@@ -797,31 +826,34 @@ int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
                                           "in the source list");
     rc = ssp_spice_vec(s, "time", &t, &nt);
     if (rc) return rc;
-    if (nt != npts) {
-        rc = set_failure(s, SSP_ESPICE,
-                         "stream: the transient produced %zu time points for %zu vectors "
-                         "(is the circuit memoryless?)", nt, npts);
-        goto done;
-    }
-    for (i = 0; i < npts; i++) {
-        if (fabs(t[i] - st.slot * (double)i) > SSP_SPICE_SLOT_TOL * st.slot) {
-            rc = set_failure(s, SSP_ESPICE, "stream: time point %zu at %g s, expected %g s", i,
-                             t[i], st.slot * (double)i);
-            goto done;
-        }
-    }
-    col = malloc(npts * sizeof *col);
-    if (!col) {
+    /* one stored point per slot time, plus any intermediate points of
+     * steps ngspice had to cut: find each slot's point */
+    idx = malloc(npts * sizeof *idx);
+    col = malloc(nt * sizeof *col);
+    if (!idx || !col) {
         rc = set_failure(s, SSP_ENOMEM, "out of memory in stream");
         goto done;
     }
+    for (i = 0, j = 0; i < npts; i++) {
+        while (j < nt && t[j] < st.slot * (double)i - SSP_SPICE_SLOT_TOL * st.slot) j++;
+        if (j == nt || fabs(t[j] - st.slot * (double)i) > SSP_SPICE_SLOT_TOL * st.slot) {
+            rc = set_failure(s, SSP_ESPICE,
+                             "stream: no time point at slot %zu (%g s) among %zu points for %zu "
+                             "vectors (is the circuit memoryless?)", i, st.slot * (double)i, nt, npts);
+            goto done;
+        }
+        idx[i] = j;
+    }
+    if (st.redos)
+        ssp_log(s->ctx, SSP_LOG_DEBUG, "stream", "vectors=%zu points=%zu redone_steps=%ld", k, nt, st.redos);
     for (j = 0; j < nout; j++) {
-        rc = ssp_spice_vec_into(s, out_names[j], col, npts);
+        rc = ssp_spice_vec_into(s, out_names[j], col, nt);
         if (rc) goto done;
-        for (i = 0; i < k; i++) out[i * nout + j] = col[i];
+        for (i = 0; i < k; i++) out[i * nout + j] = col[idx[i]];
     }
 done:
     free(t);
     free(col);
+    free(idx);
     return rc;
 }

@@ -359,6 +359,50 @@ static void test_spice__memory_flat_over_500_cycles(void)
     if (after - before > RSS_GROWTH_MAX) fprintf(stderr, "\n  RSS grew by %ld bytes\n", after - before);
 }
 
+/* The output rail of the amplifier below: linear inside +-1.4 V, a tanh knee
+ * of 0.1 V to +-1.5 V. */
+static double amp_rail(double e)
+{
+    double c = e < -1.4 ? -1.4 : e > 1.4 ? 1.4 : e;
+    return c + 0.1 * tanh((e - c) / 0.1);
+}
+
+/* A streamed read through a saturating high-gain amplifier with large input
+ * jumps: Newton cannot take some jumps in one step, ngspice cuts the step
+ * and the ramped sources give it source stepping; every slot still yields
+ * the DC solution, computed here independently (regression: the
+ * stream used to die with "timestep too small" on such a jump). */
+static void test_spice__stream_survives_newton_failures_on_jumps(void)
+{
+    enum { K = 10 };
+    static const char *const net[] = {
+        "* saturating inverting amplifier, streamed",
+        ".func rail(e) {min(max(e,-1.4),1.4) + 0.1*tanh((e - min(max(e,-1.4),1.4))/0.1)}",
+        "vin in 0 dc 0 external", "r1 in a 1k", "bamp out 0 v = rail(10000*(0.001 - v(a)))",
+        "rf a out 8k", ".end"};
+    static const double in[K] = {0, 5, -5, 0.3, 5, -0.001, 1.4, -1.4, 2, 0.1};
+    const char *src[] = {"vin"}, *outn[] = {"v(out)"};
+    ssp_ctx *ctx = ssp_test_ctx();
+    double out[K], v;
+    size_t k;
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, sizeof net / sizeof net[0]));
+    SSP_ASSERT_OK(ctx, ssp_spice_stream(g_spice, src, 1, in, K, outn, 1, out));
+    /* the DC solution in C: KCL at node a is monotone in V(a), bisect it
+     * (ngspice's own op gives up on several of these inputs) */
+    for (k = 0; k < K; k++) {
+        double lo = -10, hi = 10;
+        for (int it = 0; it < 200; it++) {
+            double va = 0.5 * (lo + hi);
+            double f = (in[k] - va) / 1e3 + (amp_rail(1e4 * (0.001 - va)) - va) / 8e3;
+            if (f > 0) lo = va; else hi = va;
+        }
+        v = amp_rail(1e4 * (0.001 - 0.5 * (lo + hi)));
+        CU_ASSERT(ssp_close_rel(out[k], v, 1e-7, 1e-9));
+    }
+    CU_ASSERT(out[1] < -1.45 && out[2] > 1.45); /* driven into the rails */
+    ssp_spice_unload(g_spice);
+}
+
 SSP_TEST_SUITE(spice)
 {
     SSP_ADD_SUITE("spice", suite_init, suite_clean,
@@ -367,6 +411,7 @@ SSP_TEST_SUITE(spice)
                   SSP_TEST(test_spice__op_crossbar_matches_dense_solve),
                   SSP_TEST(test_spice__stream_equals_separate_ops),
                   SSP_TEST(test_spice__stream_single_vector),
+                  SSP_TEST(test_spice__stream_survives_newton_failures_on_jumps),
                   SSP_TEST(test_spice__tran_reaches_tstop),
                   SSP_TEST(test_spice__tran_with_coarse_steps_reaches_tstop),
                   SSP_TEST(test_spice__syntax_error_is_reported),
