@@ -272,6 +272,8 @@ double ssp_train_running_loss(const ssp_train *t) { return t->steps ? t->loss_su
 const ssp_hw *ssp_train_hw(const ssp_train *t) { return t->hw; }
 ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
 
+const ssp_config *ssp_train_config(const ssp_train *t) { return &t->cfg; }
+
 const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n)
 {
     *n = t->nhist;

@@ -81,6 +81,21 @@ int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f);
  * the weight-to-tile mapping of each matrix, mapping_m<m>.txt. */
 int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir);
 
+/* Engine agreement on every tile: after ssp_xbar_request_validate(), the
+ * next product of every matrix also runs its first `vectors` inputs (the
+ * layer's actual DAC voltages) through every tile of the grid on the ideal,
+ * nodal and spice engines, from the same cells. Figures per tile: */
+typedef struct ssp_xbar_tile_check {
+    size_t matrix, tile_row, tile_col, rows, cols, vectors;
+    double nodal_vs_spice;     /* max |a−b| / max(|a|,|b|,1e-12 V) over the TIA outputs */
+    double nodal_vs_spice_fs;  /* max |a−b| / adc.v_fs */
+    double ideal_vs_spice_fs;  /* max |a−b| / adc.v_fs, ideal engine against spice */
+    double spice_s, nodal_s;   /* wall time of the two engines on this tile */
+} ssp_xbar_tile_check;
+int ssp_xbar_request_validate(ssp_xbar *x, size_t vectors);
+/* The figures captured so far (n of them), in matrix, tile order. */
+const ssp_xbar_tile_check *ssp_xbar_validation(const ssp_xbar *x, size_t *n);
+
 /* The layer of matrix m (for mapping reports and netlists). */
 ssp_layer *ssp_xbar_layer(ssp_xbar *x, size_t m);
 size_t ssp_xbar_nmat(const ssp_xbar *x);

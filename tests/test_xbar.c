@@ -246,6 +246,40 @@ static void test_xbar__irdrop_map_and_netlists(void)
     ssp_train_destroy(&t);
 }
 
+/* validate: every tile of every matrix on the three engines, from the same
+ * cells and the layers' actual inputs; nodal and spice agree to 1e-9. */
+static void test_xbar__validation_covers_every_tile(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *t = NULL;
+    ssp_xbar *x;
+    const ssp_xbar_tile_check *v;
+    size_t n, want = 0, m;
+    double acc, loss;
+    tiny_config(&c, SSP_ENGINE_NODAL);
+    c.test_limit = 3;
+    c.check_every = 1000000; /* an ngspice session, no periodic checks */
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+    x = ssp_train_xbar(t);
+    CU_ASSERT_EQUAL_FATAL(ssp_xbar_request_validate(x, 3), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_evaluate(t, &acc, &loss), SSP_OK);
+    v = ssp_xbar_validation(x, &n);
+    for (m = 0; m < ssp_xbar_nmat(x); m++)
+        want += ssp_layer_grid_rows(ssp_xbar_layer(x, m)) * ssp_layer_grid_cols(ssp_xbar_layer(x, m));
+    CU_ASSERT_EQUAL(n, want);
+    CU_ASSERT(n >= 3);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_EQUAL(v[i].vectors, 3);
+        CU_ASSERT(v[i].nodal_vs_spice <= 1e-9);
+        CU_ASSERT(v[i].nodal_vs_spice_fs <= 1e-9);
+        /* the ideal engine misses the wires and the TIA's finite gain and offset */
+        CU_ASSERT(v[i].ideal_vs_spice_fs > 1e-6);
+    }
+    CU_ASSERT_EQUAL(v[n - 1].matrix, ssp_xbar_nmat(x) - 1);
+    ssp_train_destroy(&t);
+}
+
 SSP_TEST_SUITE(xbar)
 {
     SSP_ADD_SUITE("xbar", NULL, NULL,
@@ -255,5 +289,6 @@ SSP_TEST_SUITE(xbar)
                   SSP_TEST(test_xbar__spice_check_beyond_tolerance_stops_the_run),
                   SSP_TEST(test_xbar__spice_engine_trains_like_nodal),
                   SSP_TEST(test_xbar__nodal_repeats_and_resumes_exactly),
-                  SSP_TEST(test_xbar__irdrop_map_and_netlists));
+                  SSP_TEST(test_xbar__irdrop_map_and_netlists),
+                  SSP_TEST(test_xbar__validation_covers_every_tile));
 }
