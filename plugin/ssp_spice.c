@@ -110,6 +110,7 @@ struct stream {
     long sync_budget;         /* steered steps allowed */
     long redos;               /* steps ngspice redid with a shorter step */
     int unknown_source;       /* a callback named a source not in names */
+    int gentle;               /* 1: ngspice's own step control, only capped at slot times */
 };
 
 struct ssp_spice {
@@ -347,6 +348,11 @@ static int cb_sync(double t, double *delta, double olddelta, int redo, int id, i
         struct stream *st = s->stream;
         double x = t / st->slot, k = floor(x + SSP_SPICE_SLOT_TOL), next = (k + 1.0) * st->slot;
         int on_slot = fabs(x - k) <= SSP_SPICE_SLOT_TOL;
+        if (st->gentle) {
+            land_on_tstop(s->tran_tstop, t, delta, location);
+            if (*delta > next - t) *delta = next - t;
+            return 0;
+        }
         if (redo) {
             st->redos++;
             if (*delta > next - t) *delta = next - t;
@@ -819,6 +825,27 @@ int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
     st.sync_budget = (long)(SSP_SPICE_SYNC_CALLS_PER_SLOT * (k + 4));
     s->stream = &st;
     rc = ssp_spice_tran(s, st.slot, st.slot * (double)(npts - 1), st.slot, 0);
+    if (rc == SSP_ETIMESTEP && st.redos > 0) {
+        /* A slot-long step on which Newton failed leaves ngspice iterating
+         * from the failed iterate: a TIA driven deep into its rail has a
+         * zero derivative there, and every shorter retry fails too (seen
+         * training spice-small). Run the stream again with ngspice's own
+         * step control (small first step, growing; sources ramped between
+         * slots), as a PWL transient would: slower, but it tracks. */
+        char first[SSP_SPICE_ERRMSG_MAX];
+        snprintf(first, sizeof first, "%s", s->errmsg);
+        ssp_log(s->ctx, SSP_LOG_INFO, "stream", "vectors=%zu: slot steps failed (%s); again with ngspice's "
+                "step control", k, first);
+        st.sync_calls = 0;
+        st.redos = 0;
+        st.gentle = 1;
+        rc = ssp_spice_tran(s, st.slot, st.slot * (double)(npts - 1), st.slot, 0);
+        if (rc) {
+            char second[SSP_SPICE_ERRMSG_MAX];
+            snprintf(second, sizeof second, "%s", s->errmsg);
+            rc = set_failure(s, rc, "%s (and with ngspice's own step control: %s)", first, second);
+        }
+    }
     s->stream = NULL;
     if (rc) return rc;
     if (st.unknown_source)

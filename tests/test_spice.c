@@ -403,6 +403,60 @@ static void test_spice__stream_survives_newton_failures_on_jumps(void)
     ssp_spice_unload(g_spice);
 }
 
+/* Sixteen inputs summed by a saturating TIA, jumping between nothing and
+ * deep saturation: a slot-long step on which Newton fails leaves ngspice
+ * iterating from a railed iterate with zero derivative, so every shorter
+ * retry failed too ("timestep too small" at the first step, seen training
+ * spice-small; or approaching the final time by halves). The stream then
+ * runs again under ngspice's own step control; every slot is still the DC
+ * solution, computed here by bisection. */
+static void test_spice__stream_recovers_from_a_railed_first_step(void)
+{
+    enum { K = 8, R = 16 };
+    static const double level[K] = {0, 0.2, 0, 0.1, 0.2, 0, 0.2, 0.05};
+    char *net[2 * R + 8];
+    const char *src[R], *outn[] = {"v(out)"};
+    double in[K * R], out[K];
+    ssp_ctx *ctx = ssp_test_ctx();
+    size_t n = 0, i, k;
+    net[n++] = strdup("* sixteen rows summed by a railed TIA, streamed");
+    net[n++] = strdup(".func rail(e) {min(max(e,-1.4),1.4) + 0.1*tanh((e - min(max(e,-1.4),1.4))/0.1)}");
+    for (i = 0; i < R; i++) {
+        char b[96];
+        snprintf(b, sizeof b, "vr%zu in%zu 0 dc 0 external", i, i);
+        net[n++] = strdup(b);
+        snprintf(b, sizeof b, "rc%zu in%zu b 10k", i, i);
+        net[n++] = strdup(b);
+    }
+    net[n++] = strdup("vos p 0 dc 0.001");
+    net[n++] = strdup("rf out b 8k");
+    net[n++] = strdup("bo out 0 v = rail(10000*v(p,b))");
+    net[n++] = strdup(".end");
+    for (i = 0; i < R; i++) {
+        static char names[R][8];
+        snprintf(names[i], sizeof names[i], "vr%zu", i);
+        src[i] = names[i];
+    }
+    for (k = 0; k < K; k++)
+        for (i = 0; i < R; i++) in[k * R + i] = level[k];
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, (const char *const *)net, n));
+    SSP_ASSERT_OK(ctx, ssp_spice_stream(g_spice, src, R, in, K, outn, 1, out));
+    for (k = 0; k < K; k++) {
+        double lo = -10, hi = 10, vb, v;
+        for (int it = 0; it < 200; it++) {
+            double f;
+            vb = 0.5 * (lo + hi);
+            f = R * (level[k] - vb) / 1e4 + (amp_rail(1e4 * (0.001 - vb)) - vb) / 8e3;
+            if (f > 0) lo = vb; else hi = vb;
+        }
+        v = amp_rail(1e4 * (0.001 - 0.5 * (lo + hi)));
+        CU_ASSERT(ssp_close_rel(out[k], v, 1e-7, 1e-9));
+    }
+    CU_ASSERT(out[1] < -1.45); /* deep in the rail */
+    ssp_spice_unload(g_spice);
+    for (i = 0; i < n; i++) free(net[i]);
+}
+
 SSP_TEST_SUITE(spice)
 {
     SSP_ADD_SUITE("spice", suite_init, suite_clean,
@@ -412,6 +466,7 @@ SSP_TEST_SUITE(spice)
                   SSP_TEST(test_spice__stream_equals_separate_ops),
                   SSP_TEST(test_spice__stream_single_vector),
                   SSP_TEST(test_spice__stream_survives_newton_failures_on_jumps),
+                  SSP_TEST(test_spice__stream_recovers_from_a_railed_first_step),
                   SSP_TEST(test_spice__tran_reaches_tstop),
                   SSP_TEST(test_spice__tran_with_coarse_steps_reaches_tstop),
                   SSP_TEST(test_spice__syntax_error_is_reported),
