@@ -12,7 +12,7 @@
 #include "nodal_fast.h"
 
 #include <cblas.h>
-#include <klu.h>
+#include <cholmod.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,16 +21,18 @@ void dgetrf_(const int *m, const int *n, double *a, const int *lda, int *ipiv, i
 void dgetrs_(const char *trans, const int *n, const int *nrhs, const double *a, const int *lda,
              const int *ipiv, double *b, const int *ldb, int *info);
 
-/* Changed cells carried by the low-rank update before the base state is
- * refactored. A rebase costs one factorization plus one solve per output;
- * each newly changed cell costs one solve and the dense update grows with
- * the square of the rank (measured by bench-nodal; see the report there). */
-enum { SSP_NODAL_FAST_RANK_MAX = 256 };
-/* Right-hand sides per klu_solve call. */
+/* Rank policy. Each newly changed cell costs one solve with the base
+ * factorization; the dense update grows with the square of the rank. Once
+ * the set holds SSP_NODAL_FAST_RANK_REBASE cells, the present state becomes
+ * the new base: one numeric factorization, and T0 := T (the present transfer
+ * matrix is already exact), so no solves. Every SSP_NODAL_FAST_FULL_EVERY
+ * such rebases, and whenever more cells change at once than the set can
+ * take (SSP_NODAL_FAST_RANK_MAX), T0 is recomputed from scratch by one
+ * adjoint solve per output, so rounding never accumulates over a run. */
+enum { SSP_NODAL_FAST_RANK_MAX = 256, SSP_NODAL_FAST_RANK_REBASE = 128 };
+enum { SSP_NODAL_FAST_FULL_EVERY = 16 };
+/* Right-hand sides per solve call. */
 enum { SSP_NODAL_FAST_BLOCK = 32 };
-/* A klu_refactor whose reciprocal condition estimate falls below this
- * fraction of the last full factorization's is redone with klu_factor. */
-static const double SSP_NODAL_FAST_RCOND_RATIO = 1e-3;
 
 /* Node classes of the reduction. */
 enum { NODE_FREE = 0, NODE_FIXED = 1, NODE_INPUT = 2, NODE_DRIVEN = 3 };
@@ -56,13 +58,16 @@ struct ssp_nodal_fast {
     double *os_v, *oc;        /* (owned) */
     int *rail;                /* per column: output limited by the TIA rails (owned) */
     double rail_lo, rail_hi;  /* linear region of the rails (V) */
-    /* KLU on A */
-    klu_common common;
-    klu_symbolic *sym;
-    klu_numeric *num;
-    double rcond_full;        /* rcond after the last klu_factor */
+    /* CHOLMOD Cholesky of A (nested-dissection ordering) */
+    cholmod_common cm;
+    int cm_started;
+    cholmod_sparse Am;        /* header over Ap/Ai/Ax (upper part used) */
+    cholmod_factor *L;
+    cholmod_dense Bm;         /* header over B */
+    cholmod_dense *Xs, *Ys, *Es; /* cholmod_solve2 solution and workspaces */
     /* base state and low-rank set */
     int have_base;
+    int light_rebases;        /* rebases by T0 := T since the last full one */
     unsigned long version;    /* circuit version the transfer matrix holds */
     double *g_base;           /* per cell: conductance factored (S, owned) */
     int *slot;                /* per cell: index in the set or −1 (owned) */
@@ -83,8 +88,13 @@ void ssp_nodal_fast_destroy(ssp_nodal_fast **fp)
     ssp_nodal_fast *f;
     if (!fp || !*fp) return;
     f = *fp;
-    if (f->num) klu_free_numeric(&f->num, &f->common);
-    if (f->sym) klu_free_symbolic(&f->sym, &f->common);
+    if (f->cm_started) {
+        cholmod_free_factor(&f->L, &f->cm);
+        cholmod_free_dense(&f->Xs, &f->cm);
+        cholmod_free_dense(&f->Ys, &f->cm);
+        cholmod_free_dense(&f->Es, &f->cm);
+        cholmod_finish(&f->cm);
+    }
     free(f->Ap);
     free(f->Ai);
     free(f->Ax);
@@ -447,12 +457,35 @@ int ssp_nodal_fast_create(ssp_nodal_fast **out, ssp_ctx *ctx, const ssp_circuit 
         !f->P || !f->Q || !f->G || !f->K || !f->X || !f->ipiv || !f->B)
         goto fail;
     for (i = 0; i < f->ncell; i++) f->slot[i] = -1;
-    klu_defaults(&f->common);
-    f->sym = klu_analyze(f->nf, f->Ap, f->Ai, &f->common);
-    if (!f->sym) {
-        rc = f->common.status == KLU_OUT_OF_MEMORY ? SSP_ENOMEM : SSP_EINVAL;
+    cholmod_start(&f->cm);
+    f->cm_started = 1;
+    f->cm.print = 0;
+    /* simplicial: the tile's supernodes are small, and per-supernode BLAS
+     * calls cost more than they save (measured: bench-nodal) */
+    f->cm.supernodal = CHOLMOD_SIMPLICIAL;
+    f->cm.nmethods = 1;
+    f->cm.method[0].ordering = CHOLMOD_NESDIS;
+    f->Am.nrow = f->Am.ncol = (size_t)f->nf;
+    f->Am.nzmax = (size_t)f->nnz;
+    f->Am.p = f->Ap;
+    f->Am.i = f->Ai;
+    f->Am.x = f->Ax;
+    f->Am.stype = 1;
+    f->Am.itype = CHOLMOD_INT;
+    f->Am.xtype = CHOLMOD_REAL;
+    f->Am.dtype = CHOLMOD_DOUBLE;
+    f->Am.sorted = 1;
+    f->Am.packed = 1;
+    f->Bm.nrow = f->Bm.d = (size_t)f->nf;
+    f->Bm.x = f->B;
+    f->Bm.xtype = CHOLMOD_REAL;
+    f->Bm.dtype = CHOLMOD_DOUBLE;
+    memset(f->Ax, 0, (size_t)f->nnz * sizeof *f->Ax);
+    f->L = cholmod_analyze(&f->Am, &f->cm);
+    if (!f->L) {
+        rc = f->cm.status == CHOLMOD_OUT_OF_MEMORY ? SSP_ENOMEM : SSP_EINVAL;
         ssp_nodal_fast_destroy(&f);
-        return ssp_error(ctx, rc, "klu_analyze failed on the reduced %d-unknown tile matrix",
+        return ssp_error(ctx, rc, "cholmod_analyze failed on the reduced tile matrix (status %d)",
                          rc);
     }
     *out = f;
@@ -487,35 +520,28 @@ static int factor(ssp_nodal_fast *f)
         f->Ax[q[3]] -= g;
         f->g_base[i] = g;
     }
-    if (f->num) {
-        if (klu_refactor(f->Ap, f->Ai, f->Ax, f->sym, f->num, &f->common) &&
-            f->common.status == KLU_OK && klu_rcond(f->sym, f->num, &f->common) &&
-            f->common.rcond >= SSP_NODAL_FAST_RCOND_RATIO * f->rcond_full) {
-            f->counts.refactors++;
-            return SSP_OK;
-        }
-        klu_free_numeric(&f->num, &f->common);
-    }
-    f->num = klu_factor(f->Ap, f->Ai, f->Ax, f->sym, &f->common);
-    if (!f->num || f->common.status != KLU_OK) {
-        if (f->num) klu_free_numeric(&f->num, &f->common);
-        if (f->common.status == KLU_OUT_OF_MEMORY)
-            return ssp_error(f->ctx, SSP_ENOMEM, "out of memory in klu_factor");
+    if (!cholmod_factorize(&f->Am, f->L, &f->cm) || f->cm.status != CHOLMOD_OK) {
+        if (f->cm.status == CHOLMOD_OUT_OF_MEMORY)
+            return ssp_error(f->ctx, SSP_ENOMEM, "out of memory in cholmod_factorize");
         return ssp_error(f->ctx, SSP_ESINGULAR,
-                         "klu_factor: the reduced tile matrix is singular (KLU status %d)",
-                         f->common.status);
+                         "cholmod_factorize: the reduced tile matrix is not positive definite "
+                         "(CHOLMOD status %d)", f->cm.status);
     }
-    klu_rcond(f->sym, f->num, &f->common);
-    f->rcond_full = f->common.rcond;
-    f->counts.factors++;
+    if (f->counts.factors) f->counts.refactors++;
+    else f->counts.factors++;
     return SSP_OK;
 }
 
+/* Solve A·X = B for the first nrhs columns of B, in place. */
 static int solve_block(ssp_nodal_fast *f, int nrhs)
 {
-    if (!klu_solve(f->sym, f->num, f->nf, nrhs, f->B, &f->common))
-        return ssp_error(f->ctx, SSP_ESINGULAR, "klu_solve failed on the reduced tile matrix "
-                         "(KLU status %d)", f->common.status);
+    f->Bm.ncol = (size_t)nrhs;
+    f->Bm.nzmax = (size_t)nrhs * (size_t)f->nf;
+    if (!cholmod_solve2(CHOLMOD_A, f->L, &f->Bm, NULL, &f->Xs, NULL, &f->Ys, &f->Es, &f->cm))
+        return ssp_error(f->ctx, f->cm.status == CHOLMOD_OUT_OF_MEMORY ? SSP_ENOMEM : SSP_ESINGULAR,
+                         "cholmod_solve2 failed on the reduced tile matrix (status %d)",
+                         f->cm.status);
+    memcpy(f->B, f->Xs->x, (size_t)nrhs * (size_t)f->nf * sizeof *f->B);
     return SSP_OK;
 }
 
@@ -546,6 +572,22 @@ static int rebase(ssp_nodal_fast *f)
     f->rank = 0;
     memcpy(f->T, f->T0, M * (N + 1) * sizeof *f->T);
     f->have_base = 1;
+    f->light_rebases = 0;
+    return SSP_OK;
+}
+
+/* Make the present state (whose T is exact) the base: factor it, T0 := T. */
+static int rebase_light(ssp_nodal_fast *f)
+{
+    size_t i;
+    int rc;
+    if (f->light_rebases + 1 >= SSP_NODAL_FAST_FULL_EVERY) return rebase(f);
+    rc = factor(f);
+    if (rc) return rc;
+    for (i = 0; i < f->rank; i++) f->slot[f->set_cell[i]] = -1;
+    f->rank = 0;
+    memcpy(f->T0, f->T, f->cols * (f->rows + 1) * sizeof *f->T0);
+    f->light_rebases++;
     return SSP_OK;
 }
 
@@ -637,6 +679,7 @@ int ssp_nodal_fast_update(ssp_nodal_fast *f)
         if (!rc) rc = woodbury(f);
         if (rc == SSP_ESINGULAR) rc = rebase(f); /* the update lost its footing */
         else if (!rc) f->counts.updates++;
+        if (!rc && f->rank >= SSP_NODAL_FAST_RANK_REBASE) rc = rebase_light(f);
     }
     if (rc) {
         f->have_base = 0;
