@@ -63,8 +63,7 @@ struct ssp_nodal_fast {
     int cm_started;
     cholmod_sparse Am;        /* header over Ap/Ai/Ax (upper part used) */
     cholmod_factor *L;
-    cholmod_dense Bm;         /* header over B */
-    cholmod_dense *Xs, *Ys, *Es; /* cholmod_solve2 solution and workspaces */
+    double *Y;                /* nf x SSP_NODAL_FAST_BLOCK, right-hand sides interleaved (owned) */
     /* base state and low-rank set */
     int have_base;
     int light_rebases;        /* rebases by T0 := T since the last full one */
@@ -90,9 +89,6 @@ void ssp_nodal_fast_destroy(ssp_nodal_fast **fp)
     f = *fp;
     if (f->cm_started) {
         cholmod_free_factor(&f->L, &f->cm);
-        cholmod_free_dense(&f->Xs, &f->cm);
-        cholmod_free_dense(&f->Ys, &f->cm);
-        cholmod_free_dense(&f->Es, &f->cm);
         cholmod_finish(&f->cm);
     }
     free(f->Ap);
@@ -126,6 +122,7 @@ void ssp_nodal_fast_destroy(ssp_nodal_fast **fp)
     free(f->X);
     free(f->ipiv);
     free(f->B);
+    free(f->Y);
     free(f);
     *fp = NULL;
 }
@@ -452,9 +449,10 @@ int ssp_nodal_fast_create(ssp_nodal_fast **out, ssp_ctx *ctx, const ssp_circuit 
     f->X = malloc(n1 * rm * sizeof *f->X);
     f->ipiv = malloc(rm * sizeof *f->ipiv);
     f->B = malloc((size_t)f->nf * SSP_NODAL_FAST_BLOCK * sizeof *f->B);
+    f->Y = malloc((size_t)f->nf * SSP_NODAL_FAST_BLOCK * sizeof *f->Y);
     rc = SSP_ENOMEM;
     if (!f->g_base || !f->slot || !f->set_cell || !f->delta || !f->new_cell || !f->T0 || !f->T ||
-        !f->P || !f->Q || !f->G || !f->K || !f->X || !f->ipiv || !f->B)
+        !f->P || !f->Q || !f->G || !f->K || !f->X || !f->ipiv || !f->B || !f->Y)
         goto fail;
     for (i = 0; i < f->ncell; i++) f->slot[i] = -1;
     cholmod_start(&f->cm);
@@ -476,10 +474,6 @@ int ssp_nodal_fast_create(ssp_nodal_fast **out, ssp_ctx *ctx, const ssp_circuit 
     f->Am.dtype = CHOLMOD_DOUBLE;
     f->Am.sorted = 1;
     f->Am.packed = 1;
-    f->Bm.nrow = f->Bm.d = (size_t)f->nf;
-    f->Bm.x = f->B;
-    f->Bm.xtype = CHOLMOD_REAL;
-    f->Bm.dtype = CHOLMOD_DOUBLE;
     memset(f->Ax, 0, (size_t)f->nnz * sizeof *f->Ax);
     f->L = cholmod_analyze(&f->Am, &f->cm);
     if (!f->L) {
@@ -532,17 +526,48 @@ static int factor(ssp_nodal_fast *f)
     return SSP_OK;
 }
 
-/* Solve A·X = B for the first nrhs columns of B, in place. */
-static int solve_block(ssp_nodal_fast *f, int nrhs)
+/* Solve A·X = B for the first nrhs columns of B (column-major, nf rows), in
+ * place, with the simplicial factor P·A·Pᵀ = L·D·Lᵀ (or L·Lᵀ). The
+ * right-hand sides are interleaved in Y so that the inner loops run over
+ * them contiguously; nothing is allocated. */
+static void solve_block(ssp_nodal_fast *f, int nrhs)
 {
-    f->Bm.ncol = (size_t)nrhs;
-    f->Bm.nzmax = (size_t)nrhs * (size_t)f->nf;
-    if (!cholmod_solve2(CHOLMOD_A, f->L, &f->Bm, NULL, &f->Xs, NULL, &f->Ys, &f->Es, &f->cm))
-        return ssp_error(f->ctx, f->cm.status == CHOLMOD_OUT_OF_MEMORY ? SSP_ENOMEM : SSP_ESINGULAR,
-                         "cholmod_solve2 failed on the reduced tile matrix (status %d)",
-                         f->cm.status);
-    memcpy(f->B, f->Xs->x, (size_t)nrhs * (size_t)f->nf * sizeof *f->B);
-    return SSP_OK;
+    const cholmod_factor *L = f->L;
+    const int *Lp = L->p, *Li = L->i, *Lnz = L->nz, *perm = L->Perm;
+    const double *Lx = L->x;
+    size_t n = (size_t)f->nf, nb = (size_t)nrhs, j, q;
+    int ll = L->is_ll;
+    double *Y = f->Y;
+    for (j = 0; j < n; j++)
+        for (q = 0; q < nb; q++) Y[j * nb + q] = f->B[q * n + (size_t)perm[j]];
+    for (j = 0; j < n; j++) { /* L·z = P·b (and D scaling) */
+        double *yj = Y + j * nb;
+        int p0 = Lp[j], p1 = Lp[j] + Lnz[j], p;
+        if (ll)
+            for (q = 0; q < nb; q++) yj[q] /= Lx[p0];
+        for (p = p0 + 1; p < p1; p++) {
+            double *yi = Y + (size_t)Li[p] * nb, l = Lx[p];
+            for (q = 0; q < nb; q++) yi[q] -= l * yj[q];
+        }
+    }
+    if (!ll)
+        for (j = 0; j < n; j++) {
+            double d = Lx[Lp[j]], *yj = Y + j * nb;
+            for (q = 0; q < nb; q++) yj[q] /= d;
+        }
+    for (j = n; j-- > 0;) { /* Lᵀ·y = z */
+        double *yj = Y + j * nb;
+        int p0 = Lp[j], p1 = Lp[j] + Lnz[j], p;
+        for (p = p0 + 1; p < p1; p++) {
+            const double *yi = Y + (size_t)Li[p] * nb;
+            double l = Lx[p];
+            for (q = 0; q < nb; q++) yj[q] -= l * yi[q];
+        }
+        if (ll)
+            for (q = 0; q < nb; q++) yj[q] /= Lx[p0];
+    }
+    for (j = 0; j < n; j++)
+        for (q = 0; q < nb; q++) f->B[q * n + (size_t)perm[j]] = Y[j * nb + q];
 }
 
 /* Factor the present cells and compute T0 by one adjoint solve per output. */
@@ -557,8 +582,7 @@ static int rebase(ssp_nodal_fast *f)
         for (q = 0; q < nb; q++)
             for (int e = f->os_p[j0 + q]; e < f->os_p[j0 + q + 1]; e++)
                 f->B[q * nf + (size_t)f->os_f[e]] += f->os_v[e];
-        rc = solve_block(f, (int)nb);
-        if (rc) return rc;
+        solve_block(f, (int)nb);
         for (q = 0; q < nb; q++) {
             const double *z = f->B + q * nf;
             size_t j = j0 + q;
@@ -596,7 +620,6 @@ static int rebase_light(ssp_nodal_fast *f)
 static int extend(ssp_nodal_fast *f, size_t nnew)
 {
     size_t M = f->cols, N = f->rows, nf = (size_t)f->nf, rm = f->rank_max, k0, i;
-    int rc;
     for (k0 = 0; k0 < nnew; k0 += SSP_NODAL_FAST_BLOCK) {
         size_t nb = nnew - k0 < SSP_NODAL_FAST_BLOCK ? nnew - k0 : SSP_NODAL_FAST_BLOCK, q;
         memset(f->B, 0, nb * nf * sizeof *f->B);
@@ -605,8 +628,7 @@ static int extend(ssp_nodal_fast *f, size_t nnew)
             f->B[q * nf + (size_t)f->cell_a[cell]] = 1.0;
             f->B[q * nf + (size_t)f->cell_b[cell]] = -1.0;
         }
-        rc = solve_block(f, (int)nb);
-        if (rc) return rc;
+        solve_block(f, (int)nb);
         f->counts.cell_solves += nb;
         for (q = 0; q < nb; q++) {
             const double *w = f->B + q * nf;
