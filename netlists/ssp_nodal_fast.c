@@ -3,12 +3,22 @@
  * equations of ssp_circuit.h, never a second description of the tile, and
  * it never prints. Everything is allocated in ssp_nodal_fast_create.
  *
+ * A0 is factored as Π·A0·Πᵀ = L·D·Lᵀ (CHOLMOD, simplicial, nested
+ * dissection), so aᵀ·A0⁻¹·b = (L⁻¹Πa)ᵀ·D⁻¹·(L⁻¹Πb). For a sparse a, L⁻¹Πa is
+ * nonzero only on the elimination-tree paths from a's nodes to the root: a
+ * few hundred of the 33,000 unknowns of a 128x128 tile. So no full solve is
+ * ever needed: the output functionals S, the input columns R and r0 are
+ * forward-solved once per factorization onto the union U of their paths (F,
+ * |U| x (cols + rows + 1)), and a changed cell costs one path-sparse forward
+ * solve plus dot products with F and with the other changed cells' paths.
+ *
  * Storage is column-major for the dense parts (BLAS/LAPACK):
  *   T   cols x (rows + 1): out = T[:, 0..rows−1]·v + T[:, rows]
- *   P   cols x rank_max:   P[:, k] = Sᵀ·w_k (output functionals of w_k)
- *   Q   (rows + 1) x rank_max: Q[:, k] = [Rᵀ·w_k ; r0ᵀ·w_k]
- *   G   rank_max x rank_max: G[k, l] = u_kᵀ·w_l (symmetric)
- * with w_k = A0⁻¹·u_k for the k-th changed cell of the set. */
+ *   P   cols x rank_max:   P[:, k] = Sᵀ·A0⁻¹·u_k
+ *   Q   (rows + 1) x rank_max: Q[:, k] = [Rᵀ·A0⁻¹·u_k ; r0ᵀ·A0⁻¹·u_k]
+ *   G   rank_max x rank_max: G[k, l] = u_kᵀ·A0⁻¹·u_l (symmetric)
+ * with u_k = e_word − e_bit of the k-th changed cell of the set; F is
+ * row-major (one row per node of U). */
 #include "nodal_fast.h"
 
 #include <cblas.h>
@@ -31,11 +41,14 @@ void dgetrs_(const char *trans, const int *n, const int *nrhs, const double *a, 
  * adjoint solve per output, so rounding never accumulates over a run. */
 enum { SSP_NODAL_FAST_RANK_MAX = 256, SSP_NODAL_FAST_RANK_REBASE = 128 };
 enum { SSP_NODAL_FAST_FULL_EVERY = 16 };
-/* Right-hand sides per solve call. */
-enum { SSP_NODAL_FAST_BLOCK = 32 };
+/* Conductance given to every cell for the structural factorization at
+ * create (only the pattern of L is kept from it; any value > 0 works) (S). */
+static const double SSP_NODAL_FAST_G_PATTERN_S = 1e-5;
 
 /* Node classes of the reduction. */
 enum { NODE_FREE = 0, NODE_FIXED = 1, NODE_INPUT = 2, NODE_DRIVEN = 3 };
+
+static int structure(struct ssp_nodal_fast *f);
 
 struct ssp_nodal_fast {
     ssp_ctx *ctx;             /* borrowed */
@@ -63,7 +76,22 @@ struct ssp_nodal_fast {
     int cm_started;
     cholmod_sparse Am;        /* header over Ap/Ai/Ax (upper part used) */
     cholmod_factor *L;
-    double *Y;                /* nf x SSP_NODAL_FAST_BLOCK, right-hand sides interleaved (owned) */
+    int *iperm;               /* node -> position in the factor's order (owned) */
+    int *parent;              /* elimination tree, in factor order; −1 at a root (owned) */
+    double *dinv;             /* 1 / D, in factor order (owned) */
+    double *x;                /* nf, zero outside a forward solve (owned) */
+    char *mark;               /* nf, zero outside a reach computation (owned) */
+    int *list;                /* nf, the reach of a forward solve (owned) */
+    int *start;               /* nf, the starts of a reach (owned) */
+    size_t nu;                /* |U| */
+    int *upos;                /* factor position -> row of F, or −1 (owned) */
+    double *F;                /* nu x (cols + rows + 1), row-major (owned) */
+    double *Fw;               /* nu x (rows + 1) workspace: D⁻¹·F[:, cols..] (owned) */
+    double *acc;              /* cols + rows + 1 accumulator (owned) */
+    size_t path_max;          /* longest reach of a cell's u */
+    int *fu_i;                /* rank_max x path_max: set cell's L⁻¹Πu, positions (owned) */
+    double *fu_v;             /* the same, values (owned) */
+    int *fu_n;                /* entries per set cell (owned) */
     /* base state and low-rank set */
     int have_base;
     int light_rebases;        /* rebases by T0 := T since the last full one */
@@ -78,7 +106,6 @@ struct ssp_nodal_fast {
     double *P, *Q, *G;        /* see the file comment (owned) */
     double *K, *X;            /* rank_max², (rows+1) x rank_max workspaces (owned) */
     int *ipiv;                /* rank_max (owned) */
-    double *B;                /* nf x SSP_NODAL_FAST_BLOCK solve block (owned) */
     nodal_fast_counts counts;
 };
 
@@ -121,8 +148,20 @@ void ssp_nodal_fast_destroy(ssp_nodal_fast **fp)
     free(f->K);
     free(f->X);
     free(f->ipiv);
-    free(f->B);
-    free(f->Y);
+    free(f->iperm);
+    free(f->parent);
+    free(f->dinv);
+    free(f->x);
+    free(f->mark);
+    free(f->list);
+    free(f->start);
+    free(f->upos);
+    free(f->F);
+    free(f->Fw);
+    free(f->acc);
+    free(f->fu_i);
+    free(f->fu_v);
+    free(f->fu_n);
     free(f);
     *fp = NULL;
 }
@@ -448,11 +487,20 @@ int ssp_nodal_fast_create(ssp_nodal_fast **out, ssp_ctx *ctx, const ssp_circuit 
     f->K = malloc(rm * rm * sizeof *f->K);
     f->X = malloc(n1 * rm * sizeof *f->X);
     f->ipiv = malloc(rm * sizeof *f->ipiv);
-    f->B = malloc((size_t)f->nf * SSP_NODAL_FAST_BLOCK * sizeof *f->B);
-    f->Y = malloc((size_t)f->nf * SSP_NODAL_FAST_BLOCK * sizeof *f->Y);
+    f->iperm = malloc((size_t)f->nf * sizeof *f->iperm);
+    f->parent = malloc((size_t)f->nf * sizeof *f->parent);
+    f->dinv = malloc((size_t)f->nf * sizeof *f->dinv);
+    f->x = calloc((size_t)f->nf, sizeof *f->x);
+    f->mark = calloc((size_t)f->nf, sizeof *f->mark);
+    f->list = malloc((size_t)f->nf * sizeof *f->list);
+    f->start = malloc((size_t)f->nf * sizeof *f->start);
+    f->upos = malloc((size_t)f->nf * sizeof *f->upos);
+    f->acc = malloc((f->cols + n1) * sizeof *f->acc);
+    f->fu_n = malloc(rm * sizeof *f->fu_n);
     rc = SSP_ENOMEM;
     if (!f->g_base || !f->slot || !f->set_cell || !f->delta || !f->new_cell || !f->T0 || !f->T ||
-        !f->P || !f->Q || !f->G || !f->K || !f->X || !f->ipiv || !f->B || !f->Y)
+        !f->P || !f->Q || !f->G || !f->K || !f->X || !f->ipiv || !f->iperm || !f->parent ||
+        !f->dinv || !f->x || !f->mark || !f->list || !f->start || !f->upos || !f->acc || !f->fu_n)
         goto fail;
     for (i = 0; i < f->ncell; i++) f->slot[i] = -1;
     cholmod_start(&f->cm);
@@ -482,6 +530,11 @@ int ssp_nodal_fast_create(ssp_nodal_fast **out, ssp_ctx *ctx, const ssp_circuit 
         return ssp_error(ctx, rc, "cholmod_analyze failed on the reduced tile matrix (status %d)",
                          rc);
     }
+    rc = structure(f);
+    if (rc) {
+        ssp_nodal_fast_destroy(&f);
+        return rc;
+    }
     *out = f;
     return SSP_OK;
 fail:
@@ -497,22 +550,24 @@ int ssp_nodal_fast_applies(const ssp_nodal_fast *f)
 
 const nodal_fast_counts *ssp_nodal_fast_counts(const ssp_nodal_fast *f) { return &f->counts; }
 
-/* ---- base state ----------------------------------------------------------- */
+/* ---- factorization and path-sparse forward solves -------------------------- */
 
-static int factor(ssp_nodal_fast *f)
+/* Assemble A for the cells' conductances g (NULL: the pattern value) and
+ * factor it into f->L; refresh D⁻¹. */
+static int factor_values(ssp_nodal_fast *f, const ssp_cell_iv *iv)
 {
-    const ssp_cell_iv *iv = ssp_circuit_cells(f->c);
+    const cholmod_factor *L;
     size_t i;
     memset(f->Ax, 0, (size_t)f->nnz * sizeof *f->Ax);
     for (i = 0; i < f->n_fix; i++) f->Ax[f->fix_pos[i]] += f->fix_val[i];
     for (i = 0; i < f->ncell; i++) {
         const int *q = &f->cell_pos[4 * i];
-        double g = iv[i].g;
+        double g = iv ? iv[i].g : SSP_NODAL_FAST_G_PATTERN_S;
         f->Ax[q[0]] += g;
         f->Ax[q[1]] += g;
         f->Ax[q[2]] -= g;
         f->Ax[q[3]] -= g;
-        f->g_base[i] = g;
+        if (iv) f->g_base[i] = g;
     }
     if (!cholmod_factorize(&f->Am, f->L, &f->cm) || f->cm.status != CHOLMOD_OK) {
         if (f->cm.status == CHOLMOD_OUT_OF_MEMORY)
@@ -521,140 +576,240 @@ static int factor(ssp_nodal_fast *f)
                          "cholmod_factorize: the reduced tile matrix is not positive definite "
                          "(CHOLMOD status %d)", f->cm.status);
     }
+    L = f->L;
+    if (L->is_super || L->is_ll)
+        return ssp_error(f->ctx, SSP_EINVAL, "cholmod_factorize did not give a simplicial LDL' factor");
+    for (i = 0; i < (size_t)f->nf; i++) f->dinv[i] = 1.0 / ((const double *)L->x)[((const int *)L->p)[i]];
+    return SSP_OK;
+}
+
+static int factor(ssp_nodal_fast *f)
+{
+    int rc = factor_values(f, ssp_circuit_cells(f->c));
+    if (rc) return rc;
     if (f->counts.factors) f->counts.refactors++;
     else f->counts.factors++;
     return SSP_OK;
 }
 
-/* Solve A·X = B for the first nrhs columns of B (column-major, nf rows), in
- * place, with the simplicial factor P·A·Pᵀ = L·D·Lᵀ (or L·Lᵀ). The
- * right-hand sides are interleaved in Y so that the inner loops run over
- * them contiguously; nothing is allocated. */
-static void solve_block(ssp_nodal_fast *f, int nrhs)
+static int cmp_int(const void *a, const void *b)
 {
-    const cholmod_factor *L = f->L;
-    const int *Lp = L->p, *Li = L->i, *Lnz = L->nz, *perm = L->Perm;
-    const double *Lx = L->x;
-    size_t n = (size_t)f->nf, nb = (size_t)nrhs, j, q;
-    int ll = L->is_ll;
-    double *Y = f->Y;
-    for (j = 0; j < n; j++)
-        for (q = 0; q < nb; q++) Y[j * nb + q] = f->B[q * n + (size_t)perm[j]];
-    for (j = 0; j < n; j++) { /* L·z = P·b (and D scaling) */
-        double *yj = Y + j * nb;
-        int p0 = Lp[j], p1 = Lp[j] + Lnz[j], p;
-        if (ll)
-            for (q = 0; q < nb; q++) yj[q] /= Lx[p0];
-        for (p = p0 + 1; p < p1; p++) {
-            double *yi = Y + (size_t)Li[p] * nb, l = Lx[p];
-            for (q = 0; q < nb; q++) yi[q] -= l * yj[q];
-        }
-    }
-    if (!ll)
-        for (j = 0; j < n; j++) {
-            double d = Lx[Lp[j]], *yj = Y + j * nb;
-            for (q = 0; q < nb; q++) yj[q] /= d;
-        }
-    for (j = n; j-- > 0;) { /* Lᵀ·y = z */
-        double *yj = Y + j * nb;
-        int p0 = Lp[j], p1 = Lp[j] + Lnz[j], p;
-        for (p = p0 + 1; p < p1; p++) {
-            const double *yi = Y + (size_t)Li[p] * nb;
-            double l = Lx[p];
-            for (q = 0; q < nb; q++) yj[q] -= l * yi[q];
-        }
-        if (ll)
-            for (q = 0; q < nb; q++) yj[q] /= Lx[p0];
-    }
-    for (j = 0; j < n; j++)
-        for (q = 0; q < nb; q++) f->B[q * n + (size_t)perm[j]] = Y[j * nb + q];
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
 }
 
-/* Factor the present cells and compute T0 by one adjoint solve per output. */
-static int rebase(ssp_nodal_fast *f)
+/* Union of the elimination-tree paths from factor positions start[0..ns),
+ * ascending, into f->list; returns its length. f->mark is left zero. */
+static size_t reach(ssp_nodal_fast *f, const int *start, size_t ns)
 {
-    size_t M = f->cols, N = f->rows, nf = (size_t)f->nf, j0, i;
+    size_t n = 0, i;
+    for (i = 0; i < ns; i++)
+        for (int j = start[i]; j >= 0 && !f->mark[j]; j = f->parent[j]) {
+            f->mark[j] = 1;
+            f->list[n++] = j;
+        }
+    for (i = 0; i < n; i++) f->mark[f->list[i]] = 0;
+    qsort(f->list, n, sizeof *f->list, cmp_int);
+    return n;
+}
+
+/* x := L⁻¹·x over the reach list[0..n) (x zero outside it on entry). */
+static void forward(ssp_nodal_fast *f, size_t n)
+{
+    const cholmod_factor *L = f->L;
+    const int *Lp = L->p, *Li = L->i, *Lnz = L->nz;
+    const double *Lx = L->x;
+    double *x = f->x;
+    for (size_t t = 0; t < n; t++) {
+        int j = f->list[t], p1 = Lp[j] + Lnz[j];
+        double xj = x[j];
+        if (xj == 0.0) continue;
+        for (int p = Lp[j] + 1; p < p1; p++) x[Li[p]] -= Lx[p] * xj;
+    }
+}
+
+/* The elimination tree, U (the union of the paths of every output
+ * functional, input column and r0 entry) and the longest path of a cell,
+ * from a structural factorization. Allocates F and the path pool. */
+static int structure(ssp_nodal_fast *f)
+{
+    const cholmod_factor *L;
+    const int *Lp, *Li, *Lnz, *perm;
+    size_t n = (size_t)f->nf, i, C = f->cols + f->rows + 1, rm = f->rank_max;
+    int rc = factor_values(f, NULL), st[2];
+    if (rc) return rc;
+    L = f->L;
+    Lp = L->p;
+    Li = L->i;
+    Lnz = L->nz;
+    perm = L->Perm;
+    for (i = 0; i < n; i++) {
+        int par = -1;
+        f->iperm[perm[i]] = (int)i;
+        for (int p = Lp[i] + 1; p < Lp[i] + Lnz[i]; p++)
+            if (par < 0 || Li[p] < par) par = Li[p];
+        f->parent[i] = par;
+    }
+    for (i = 0; i < n; i++) f->upos[i] = -1;
+    f->nu = 0;
+#define SSP_MARK_PATH(node)                                                       \
+    for (int j_ = f->iperm[node]; j_ >= 0 && f->upos[j_] < 0; j_ = f->parent[j_]) \
+        f->upos[j_] = 0, f->nu++;
+    for (i = 0; i < (size_t)f->os_p[f->cols]; i++) SSP_MARK_PATH(f->os_f[i]);
+    for (i = 0; i < f->n_rin; i++) SSP_MARK_PATH(f->rin_f[i]);
+    for (i = 0; i < n; i++)
+        if (f->r0[i] != 0.0) SSP_MARK_PATH(i);
+#undef SSP_MARK_PATH
+    f->nu = 0;
+    for (i = 0; i < n; i++)
+        if (f->upos[i] == 0) f->upos[i] = (int)f->nu++;
+    f->path_max = 1;
+    for (i = 0; i < f->ncell; i++) {
+        size_t m;
+        st[0] = f->iperm[f->cell_a[i]];
+        st[1] = f->iperm[f->cell_b[i]];
+        m = reach(f, st, 2);
+        if (m > f->path_max) f->path_max = m;
+    }
+    f->F = malloc((f->nu ? f->nu : 1) * C * sizeof *f->F);
+    f->Fw = malloc((f->nu ? f->nu : 1) * (f->rows + 1) * sizeof *f->Fw);
+    f->fu_i = malloc(rm * f->path_max * sizeof *f->fu_i);
+    f->fu_v = malloc(rm * f->path_max * sizeof *f->fu_v);
+    if (!f->F || !f->Fw || !f->fu_i || !f->fu_v)
+        return ssp_error(f->ctx, SSP_ENOMEM, "out of memory creating the fast nodal path");
+    return SSP_OK;
+}
+
+/* Finish a sparse forward solve into column c of F: the caller has added
+ * the right-hand side into f->x at factor positions start[0..ns). */
+static void forward_into_F(ssp_nodal_fast *f, size_t ns, size_t c)
+{
+    size_t C = f->cols + f->rows + 1, m = reach(f, f->start, ns), t;
+    forward(f, m);
+    for (t = 0; t < m; t++) {
+        int j = f->list[t];
+        f->F[(size_t)f->upos[j] * C + c] = f->x[j];
+        f->x[j] = 0.0;
+    }
+}
+
+/* Recompute F for the present factor: S, the columns of R, then r0. */
+static void compute_F(ssp_nodal_fast *f)
+{
+    size_t M = f->cols, N = f->rows, C = M + N + 1, i, j, e, ns;
+    memset(f->F, 0, f->nu * C * sizeof *f->F);
+    for (j = 0; j < M; j++) {
+        ns = 0;
+        for (int q = f->os_p[j]; q < f->os_p[j + 1]; q++) {
+            int k = f->iperm[f->os_f[q]];
+            f->start[ns++] = k;
+            f->x[k] += f->os_v[q];
+        }
+        forward_into_F(f, ns, j);
+    }
+    for (i = 0; i < N; i++) {
+        ns = 0;
+        for (e = 0; e < f->n_rin; e++) {
+            if ((size_t)f->rin_i[e] != i) continue;
+            f->start[ns++] = f->iperm[f->rin_f[e]];
+            f->x[f->iperm[f->rin_f[e]]] += f->rin_v[e];
+        }
+        forward_into_F(f, ns, M + i);
+    }
+    ns = 0;
+    for (i = 0; i < (size_t)f->nf; i++) {
+        if (f->r0[i] == 0.0) continue;
+        f->start[ns++] = f->iperm[i];
+        f->x[f->iperm[i]] = f->r0[i];
+    }
+    forward_into_F(f, ns, C - 1);
+}
+
+/* Factor the present cells, recompute F and, when full, T0 = Sᵀ·A0⁻¹·[R r0]
+ * (+ the outputs' constants) as Fsᵀ·D⁻¹·Fr; otherwise T0 := T (exact for
+ * the present cells). Empties the set. */
+static int rebase_to(ssp_nodal_fast *f, int full)
+{
+    size_t M = f->cols, N = f->rows, C = M + N + 1, nu = f->nu, i, u;
     int rc = factor(f);
     if (rc) return rc;
-    for (j0 = 0; j0 < M; j0 += SSP_NODAL_FAST_BLOCK) {
-        size_t nb = M - j0 < SSP_NODAL_FAST_BLOCK ? M - j0 : SSP_NODAL_FAST_BLOCK, q;
-        memset(f->B, 0, nb * nf * sizeof *f->B);
-        for (q = 0; q < nb; q++)
-            for (int e = f->os_p[j0 + q]; e < f->os_p[j0 + q + 1]; e++)
-                f->B[q * nf + (size_t)f->os_f[e]] += f->os_v[e];
-        solve_block(f, (int)nb);
-        for (q = 0; q < nb; q++) {
-            const double *z = f->B + q * nf;
-            size_t j = j0 + q;
-            for (i = 0; i < N; i++) f->T0[i * M + j] = 0.0;
-            for (i = 0; i < f->n_rin; i++)
-                f->T0[(size_t)f->rin_i[i] * M + j] += f->rin_v[i] * z[f->rin_f[i]];
-            f->T0[N * M + j] = f->oc[j] + cblas_ddot(f->nf, z, 1, f->r0, 1);
-        }
-    }
+    compute_F(f);
     for (i = 0; i < f->rank; i++) f->slot[f->set_cell[i]] = -1;
     f->rank = 0;
+    if (!full) {
+        memcpy(f->T0, f->T, M * (N + 1) * sizeof *f->T0);
+        f->light_rebases++;
+        return SSP_OK;
+    }
+    for (u = 0; u < (size_t)f->nf; u++) {
+        if (f->upos[u] < 0) continue;
+        const double *fr = f->F + (size_t)f->upos[u] * C + M;
+        double *w = f->Fw + (size_t)f->upos[u] * (N + 1), d = f->dinv[u];
+        for (i = 0; i <= N; i++) w[i] = d * fr[i];
+    }
+    /* T0ᵀ ((N+1) x M, row-major) = Fwᵀ · Fs; column-major T0 is the same array */
+    if (nu)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(N + 1), (int)M, (int)nu, 1.0,
+                    f->Fw, (int)(N + 1), f->F, (int)C, 0.0, f->T0, (int)M);
+    else
+        memset(f->T0, 0, M * (N + 1) * sizeof *f->T0);
+    for (i = 0; i < M; i++) f->T0[N * M + i] += f->oc[i];
     memcpy(f->T, f->T0, M * (N + 1) * sizeof *f->T);
     f->have_base = 1;
     f->light_rebases = 0;
     return SSP_OK;
 }
 
-/* Make the present state (whose T is exact) the base: factor it, T0 := T. */
+static int rebase(ssp_nodal_fast *f) { return rebase_to(f, 1); }
+
+/* Make the present state (whose T is exact) the base. */
 static int rebase_light(ssp_nodal_fast *f)
 {
-    size_t i;
-    int rc;
-    if (f->light_rebases + 1 >= SSP_NODAL_FAST_FULL_EVERY) return rebase(f);
-    rc = factor(f);
-    if (rc) return rc;
-    for (i = 0; i < f->rank; i++) f->slot[f->set_cell[i]] = -1;
-    f->rank = 0;
-    memcpy(f->T0, f->T, f->cols * (f->rows + 1) * sizeof *f->T0);
-    f->light_rebases++;
-    return SSP_OK;
+    return rebase_to(f, f->light_rebases + 1 >= SSP_NODAL_FAST_FULL_EVERY);
 }
 
-/* Add cells new_cell[0..nnew) to the set: one solve each, then their
- * columns of P, Q and G. */
-static int extend(ssp_nodal_fast *f, size_t nnew)
+/* Add cells new_cell[0..nnew) to the set: a path-sparse forward solve each,
+ * then their columns of P, Q and G. */
+static void extend(ssp_nodal_fast *f, size_t nnew)
 {
-    size_t M = f->cols, N = f->rows, nf = (size_t)f->nf, rm = f->rank_max, k0, i;
-    for (k0 = 0; k0 < nnew; k0 += SSP_NODAL_FAST_BLOCK) {
-        size_t nb = nnew - k0 < SSP_NODAL_FAST_BLOCK ? nnew - k0 : SSP_NODAL_FAST_BLOCK, q;
-        memset(f->B, 0, nb * nf * sizeof *f->B);
-        for (q = 0; q < nb; q++) {
-            int cell = f->new_cell[k0 + q];
-            f->B[q * nf + (size_t)f->cell_a[cell]] = 1.0;
-            f->B[q * nf + (size_t)f->cell_b[cell]] = -1.0;
+    size_t M = f->cols, N = f->rows, C = M + N + 1, rm = f->rank_max, t, q, l;
+    for (q = 0; q < nnew; q++) {
+        size_t k = f->rank, m;
+        int cell = f->new_cell[q], *fi = f->fu_i + k * f->path_max;
+        double *fv = f->fu_v + k * f->path_max, *pk = f->P + k * M, *qk = f->Q + k * (N + 1);
+        f->start[0] = f->iperm[f->cell_a[cell]];
+        f->start[1] = f->iperm[f->cell_b[cell]];
+        m = reach(f, f->start, 2);
+        f->x[f->start[0]] = 1.0;
+        f->x[f->start[1]] = -1.0;
+        forward(f, m);
+        /* keep z = L⁻¹Πu; x becomes D⁻¹z; acc = Fᵀ·D⁻¹z over the path ∩ U */
+        memset(f->acc, 0, C * sizeof *f->acc);
+        for (t = 0; t < m; t++) {
+            int j = f->list[t];
+            fi[t] = j;
+            fv[t] = f->x[j];
+            f->x[j] *= f->dinv[j];
+            if (f->upos[j] >= 0)
+                cblas_daxpy((int)C, f->x[j], f->F + (size_t)f->upos[j] * C, 1, f->acc, 1);
         }
-        solve_block(f, (int)nb);
-        f->counts.cell_solves += nb;
-        for (q = 0; q < nb; q++) {
-            const double *w = f->B + q * nf;
-            size_t k = f->rank, j, l;
-            int cell = f->new_cell[k0 + q];
-            double *pk = f->P + k * M, *qk = f->Q + k * (N + 1);
-            for (j = 0; j < M; j++) {
-                double s = 0;
-                for (int e = f->os_p[j]; e < f->os_p[j + 1]; e++) s += f->os_v[e] * w[f->os_f[e]];
-                pk[j] = s;
-            }
-            for (i = 0; i <= N; i++) qk[i] = 0.0;
-            for (i = 0; i < f->n_rin; i++) qk[f->rin_i[i]] += f->rin_v[i] * w[f->rin_f[i]];
-            qk[N] = cblas_ddot(f->nf, w, 1, f->r0, 1);
-            f->set_cell[k] = cell;
-            f->slot[cell] = (int)k;
-            f->rank++;
-            for (l = 0; l <= k; l++) {
-                int cl = f->set_cell[l];
-                double v = w[f->cell_a[cl]] - w[f->cell_b[cl]];
-                f->G[k * rm + l] = v;
-                f->G[l * rm + k] = v;
-            }
+        f->fu_n[k] = (int)m;
+        memcpy(pk, f->acc, M * sizeof *pk);
+        memcpy(qk, f->acc + M, (N + 1) * sizeof *qk);
+        f->set_cell[k] = cell;
+        f->slot[cell] = (int)k;
+        f->rank++;
+        for (l = 0; l <= k; l++) {
+            const int *li = f->fu_i + l * f->path_max;
+            const double *lv = f->fu_v + l * f->path_max;
+            double v = 0;
+            for (int e = 0; e < f->fu_n[l]; e++) v += lv[e] * f->x[li[e]];
+            f->G[k * rm + l] = v;
+            f->G[l * rm + k] = v;
         }
+        for (t = 0; t < m; t++) f->x[f->list[t]] = 0.0;
+        f->counts.cell_solves++;
     }
-    return SSP_OK;
 }
 
 /* T = T0 − P·K⁻¹·Δ·Q with K = I + Δ·G. Returns SSP_ESINGULAR when K is. */
@@ -695,8 +850,9 @@ int ssp_nodal_fast_update(ssp_nodal_fast *f)
     if (!f->have_base || i < f->ncell) {
         rc = rebase(f);
     } else {
-        rc = extend(f, nnew);
-        for (i = 0; !rc && i < f->rank; i++)
+        extend(f, nnew);
+        rc = SSP_OK;
+        for (i = 0; i < f->rank; i++)
             f->delta[i] = iv[f->set_cell[i]].g - f->g_base[f->set_cell[i]];
         if (!rc) rc = woodbury(f);
         if (rc == SSP_ESINGULAR) rc = rebase(f); /* the update lost its footing */
