@@ -17,9 +17,9 @@
  *
  * It refuses (at create) circuits it cannot reduce exactly — nonlinear
  * elements, a cell touching a source-fixed node, a source between two
- * non-ground nodes — and reports (at read) any TIA outside its linear
- * region, so that the caller takes the reference MNA path. It never prints
- * and never allocates after create. */
+ * non-ground nodes. A TIA driven outside its linear region is the only
+ * nonlinearity it handles (see ssp_nodal_fast_read). It never prints; it
+ * allocates only at create (and CHOLMOD inside its factorization). */
 #ifndef NODAL_FAST_H
 #define NODAL_FAST_H
 
@@ -34,7 +34,8 @@ typedef struct nodal_fast_counts {
     unsigned long factors;     /* full factorizations of the reduced matrix */
     unsigned long refactors;   /* numeric refactorizations (same pivots) */
     unsigned long updates;     /* low-rank (Woodbury) state updates */
-    unsigned long cell_solves; /* solves for newly changed cells */
+    unsigned long cell_solves; /* path-sparse solves for newly changed cells */
+    unsigned long rail_newtons;/* reads solved by Newton on the TIA rails */
 } nodal_fast_counts;
 
 /* Build the reduced system for c (borrowed). *out is NULL (and SSP_OK is
@@ -46,10 +47,14 @@ void ssp_nodal_fast_destroy(ssp_nodal_fast **f);
 int ssp_nodal_fast_applies(const ssp_nodal_fast *f);
 /* Bring the transfer matrix up to the circuit's present cells. */
 int ssp_nodal_fast_update(ssp_nodal_fast *f);
-/* k reads (v_rows k x rows, V) into v_out (k x cols, V). *linear = 0 when a
- * TIA output left its rail's linear region (v_out is then not valid). */
+/* k reads (v_rows k x rows, V) into v_out (k x cols, V). A read whose
+ * linear solution puts a TIA outside its linear region is solved exactly by
+ * Newton's method on the TIA equations alone (the rest of the tile is
+ * linear: its response is the matrix Sᵀ·A⁻¹·S). *answered = 0 when that
+ * Newton did not converge or the tile mixes column kinds: v_out is then not
+ * valid and the caller takes the reference path. */
 int ssp_nodal_fast_read(ssp_nodal_fast *f, const double *v_rows, size_t k, double *v_out,
-                        int *linear);
+                        int *answered);
 const nodal_fast_counts *ssp_nodal_fast_counts(const ssp_nodal_fast *f);
 
 #endif

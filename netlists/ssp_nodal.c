@@ -358,6 +358,7 @@ void ssp_nodal_get_stats(const ssp_nodal *s, ssp_nodal_stats *out)
         out->refactors += fc->refactors + fc->updates;
         out->fast_updates = fc->updates;
         out->fast_cell_solves = fc->cell_solves;
+        out->fast_rail_newtons = fc->rail_newtons;
     }
 }
 
@@ -517,10 +518,10 @@ int ssp_nodal_solve(ssp_nodal *s, const double *v_rows, size_t k, double *v_out)
     int nonlinear = ssp_circuit_is_nonlinear(s->c), rc;
 
     if (use_fast(s)) {
-        int linear;
-        rc = ssp_nodal_fast_read(s->fast, v_rows, k, v_out, &linear);
+        int answered;
+        rc = ssp_nodal_fast_read(s->fast, v_rows, k, v_out, &answered);
         if (rc) return rc;
-        if (linear) {
+        if (answered) {
             s->stats.solves += k;
             s->stats.fast_reads += k;
             return SSP_OK;

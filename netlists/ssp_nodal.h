@@ -24,8 +24,10 @@
  * free nodes, keeps the outputs as an exact affine map of the row voltages
  * (out = T·v + t) and follows a change of a few cells by a low-rank
  * (Sherman–Morrison–Woodbury) update of T instead of a refactorization; a
- * read is then one matrix product. A read that finds any TIA outside its
- * linear region is redone on the reference path, whole. The environment
+ * read is then one matrix product. A read that puts a TIA outside its linear
+ * region is finished by Newton's method on the TIA equations alone (the rest
+ * of the tile is linear); if that does not converge, the whole call is
+ * redone on the reference path. The environment
  * variable SSP_NODAL_PATH=reference (read at create) or ssp_nodal_set_path
  * forces the reference path. */
 #ifndef SSP_NODAL_H
@@ -51,7 +53,8 @@ typedef struct ssp_nodal_stats {
     unsigned long fast_reads;        /* vectors answered by the fast path */
     unsigned long fast_updates;      /* states reached by a low-rank update */
     unsigned long fast_cell_solves;  /* reduced solves for newly changed cells */
-    unsigned long fast_fallbacks;    /* vectors redone on the reference path (TIA rail) */
+    unsigned long fast_rail_newtons; /* fast reads with a TIA on its rail (Newton on the TIAs) */
+    unsigned long fast_fallbacks;    /* vectors redone on the reference path */
 } ssp_nodal_stats;
 
 /* Which path ssp_nodal_solve takes. */

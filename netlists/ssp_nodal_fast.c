@@ -23,6 +23,7 @@
 
 #include <cblas.h>
 #include <cholmod.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,11 @@ void dgetrs_(const char *trans, const int *n, const int *nrhs, const double *a, 
  * adjoint solve per output, so rounding never accumulates over a run. */
 enum { SSP_NODAL_FAST_RANK_MAX = 256, SSP_NODAL_FAST_RANK_REBASE = 128 };
 enum { SSP_NODAL_FAST_FULL_EVERY = 16 };
+/* Newton on the TIA rails: relative step tolerance on e = A·(V(+) − V(−))
+ * (floored at the knee width) and the iteration limit; a read that does not
+ * converge goes to the reference path. */
+static const double SSP_NODAL_FAST_RAIL_RELTOL = 1e-11;
+enum { SSP_NODAL_FAST_RAIL_MAXIT = 60 };
 /* Conductance given to every cell for the structural factorization at
  * create (only the pattern of L is kept from it; any value > 0 works) (S). */
 static const double SSP_NODAL_FAST_G_PATTERN_S = 1e-5;
@@ -71,6 +77,15 @@ struct ssp_nodal_fast {
     double *os_v, *oc;        /* (owned) */
     int *rail;                /* per column: output limited by the TIA rails (owned) */
     double rail_lo, rail_hi;  /* linear region of the rails (V) */
+    double *gf;               /* per rail column: feedback conductance 1/r_f (S, owned) */
+    int all_rail;             /* every column is a finite-gain TIA with rails */
+    /* rail Newton (a read with a TIA outside its linear region) */
+    double *Zs0, *Zs;         /* cols x cols: Sᵀ·A⁻¹·S at the base and the present state (owned) */
+    int zs0_valid;            /* Zs0 holds the present base */
+    unsigned long zs_version; /* circuit version Zs holds, 0: none */
+    double *J;                /* cols x cols Newton matrix (owned) */
+    double *e, *elin, *dl, *dd, *res; /* cols each (owned) */
+    int *ipiv_m;              /* cols (owned) */
     /* CHOLMOD Cholesky of A (nested-dissection ordering) */
     cholmod_common cm;
     int cm_started;
@@ -86,7 +101,7 @@ struct ssp_nodal_fast {
     size_t nu;                /* |U| */
     int *upos;                /* factor position -> row of F, or −1 (owned) */
     double *F;                /* nu x (cols + rows + 1), row-major (owned) */
-    double *Fw;               /* nu x (rows + 1) workspace: D⁻¹·F[:, cols..] (owned) */
+    double *Fw;               /* nu x max(rows + 1, cols) workspace (owned) */
     double *acc;              /* cols + rows + 1 accumulator (owned) */
     size_t path_max;          /* longest reach of a cell's u */
     int *fu_i;                /* rank_max x path_max: set cell's L⁻¹Πu, positions (owned) */
@@ -104,7 +119,7 @@ struct ssp_nodal_fast {
     int *new_cell;            /* workspace: cells entering the set (owned) */
     double *T0, *T;           /* cols x (rows+1) base and present transfer (owned) */
     double *P, *Q, *G;        /* see the file comment (owned) */
-    double *K, *X;            /* rank_max², (rows+1) x rank_max workspaces (owned) */
+    double *K, *X;            /* rank_max², max(rows+1, cols) x rank_max workspaces (owned) */
     int *ipiv;                /* rank_max (owned) */
     nodal_fast_counts counts;
 };
@@ -135,6 +150,16 @@ void ssp_nodal_fast_destroy(ssp_nodal_fast **fp)
     free(f->os_v);
     free(f->oc);
     free(f->rail);
+    free(f->gf);
+    free(f->Zs0);
+    free(f->Zs);
+    free(f->J);
+    free(f->e);
+    free(f->elin);
+    free(f->dl);
+    free(f->dd);
+    free(f->res);
+    free(f->ipiv_m);
     free(f->g_base);
     free(f->slot);
     free(f->set_cell);
@@ -238,12 +263,13 @@ static int reduce(ssp_nodal_fast *f, int *eligible)
     int *fidx = malloc(nn * sizeof *fidx), *drv = malloc(nn * sizeof *drv);
     int *ntouch = calloc(nn, sizeof *ntouch);
     double *fval = calloc(nn, sizeof *fval), A = p->tia.gain;
+    double *gfb = calloc(nn, sizeof *gfb); /* per driven node: its feedback conductance */
     struct stamps s = {NULL, NULL, NULL, NULL, 0};
     int *pos = NULL, rc = SSP_ENOMEM, ok = 1;
     size_t cap = 4 * ne + 16, nfix = 0, nos = 0;
 
     *eligible = 0;
-    if (!cls || !fin || !fidx || !drv || !fval || !ntouch) goto done;
+    if (!cls || !fin || !fidx || !drv || !fval || !ntouch || !gfb) goto done;
     cls[0] = NODE_FIXED; /* ground at 0 V */
     for (i = 0; i < nn; i++) drv[i] = -1;
     /* sources fix their + node; op-amps and CCVSs drive their output */
@@ -306,10 +332,11 @@ static int reduce(ssp_nodal_fast *f, int *eligible)
     f->os_v = malloc((ne + f->cols) * sizeof *f->os_v);
     f->oc = calloc(f->cols, sizeof *f->oc);
     f->rail = calloc(f->cols, sizeof *f->rail);
+    f->gf = calloc(f->cols, sizeof *f->gf);
     f->cell_a = malloc(f->ncell * sizeof *f->cell_a);
     f->cell_b = malloc(f->ncell * sizeof *f->cell_b);
     if (!s.r || !s.c || !s.v || !s.cell || !f->r0 || !f->rin_f || !f->rin_i || !f->rin_v ||
-        !f->os_p || !f->os_f || !f->os_v || !f->oc || !f->rail || !f->cell_a || !f->cell_b)
+        !f->os_p || !f->os_f || !f->os_v || !f->oc || !f->rail || !f->gf || !f->cell_a || !f->cell_b)
         goto done;
     f->n_rin = 0;
     for (i = 0; i < ne && ok; i++) {
@@ -357,6 +384,7 @@ static int reduce(ssp_nodal_fast *f, int *eligible)
                 }
                 stamp(&s, fidx[a], fidx[a], (1.0 + A) * g, -1);
                 f->r0[fidx[a]] += A * g * fval[o->a];
+                gfb[b] = g;
                 break;
             }
             }
@@ -379,6 +407,7 @@ static int reduce(ssp_nodal_fast *f, int *eligible)
             f->os_f[nos] = fidx[d->b];
             f->os_v[nos++] = -A;
             f->rail[i] = 1;
+            f->gf[i] = gfb[o];
         } else {
             /* out = value · I(sense source), the current the resistors
              * at the source's node t deliver into it */
@@ -438,6 +467,8 @@ static int reduce(ssp_nodal_fast *f, int *eligible)
     }
     f->rail_lo = p->tia.v_lo + p->tia.v_knee;
     f->rail_hi = p->tia.v_hi - p->tia.v_knee;
+    f->all_rail = 1;
+    for (i = 0; i < f->cols; i++) f->all_rail &= f->rail[i];
     *eligible = 1;
     rc = SSP_OK;
 done:
@@ -447,6 +478,7 @@ done:
     free(drv);
     free(ntouch);
     free(fval);
+    free(gfb);
     free(s.r);
     free(s.c);
     free(s.v);
@@ -485,7 +517,16 @@ int ssp_nodal_fast_create(ssp_nodal_fast **out, ssp_ctx *ctx, const ssp_circuit 
     f->Q = malloc(n1 * rm * sizeof *f->Q);
     f->G = malloc(rm * rm * sizeof *f->G);
     f->K = malloc(rm * rm * sizeof *f->K);
-    f->X = malloc(n1 * rm * sizeof *f->X);
+    f->X = malloc((n1 > f->cols ? n1 : f->cols) * rm * sizeof *f->X);
+    f->Zs0 = malloc(f->cols * f->cols * sizeof *f->Zs0);
+    f->Zs = malloc(f->cols * f->cols * sizeof *f->Zs);
+    f->J = malloc(f->cols * f->cols * sizeof *f->J);
+    f->e = malloc(f->cols * sizeof *f->e);
+    f->elin = malloc(f->cols * sizeof *f->elin);
+    f->dl = malloc(f->cols * sizeof *f->dl);
+    f->dd = malloc(f->cols * sizeof *f->dd);
+    f->res = malloc(f->cols * sizeof *f->res);
+    f->ipiv_m = malloc(f->cols * sizeof *f->ipiv_m);
     f->ipiv = malloc(rm * sizeof *f->ipiv);
     f->iperm = malloc((size_t)f->nf * sizeof *f->iperm);
     f->parent = malloc((size_t)f->nf * sizeof *f->parent);
@@ -500,7 +541,8 @@ int ssp_nodal_fast_create(ssp_nodal_fast **out, ssp_ctx *ctx, const ssp_circuit 
     rc = SSP_ENOMEM;
     if (!f->g_base || !f->slot || !f->set_cell || !f->delta || !f->new_cell || !f->T0 || !f->T ||
         !f->P || !f->Q || !f->G || !f->K || !f->X || !f->ipiv || !f->iperm || !f->parent ||
-        !f->dinv || !f->x || !f->mark || !f->list || !f->start || !f->upos || !f->acc || !f->fu_n)
+        !f->dinv || !f->x || !f->mark || !f->list || !f->start || !f->upos || !f->acc || !f->fu_n || !f->Zs0 || !f->Zs || !f->J || !f->e ||
+        !f->elin || !f->dl || !f->dd || !f->res || !f->ipiv_m)
         goto fail;
     for (i = 0; i < f->ncell; i++) f->slot[i] = -1;
     cholmod_start(&f->cm);
@@ -672,7 +714,8 @@ static int structure(ssp_nodal_fast *f)
         if (m > f->path_max) f->path_max = m;
     }
     f->F = malloc((f->nu ? f->nu : 1) * C * sizeof *f->F);
-    f->Fw = malloc((f->nu ? f->nu : 1) * (f->rows + 1) * sizeof *f->Fw);
+    f->Fw = malloc((f->nu ? f->nu : 1) * (f->rows + 1 > f->cols ? f->rows + 1 : f->cols) *
+                   sizeof *f->Fw);
     f->fu_i = malloc(rm * f->path_max * sizeof *f->fu_i);
     f->fu_v = malloc(rm * f->path_max * sizeof *f->fu_v);
     if (!f->F || !f->Fw || !f->fu_i || !f->fu_v)
@@ -734,6 +777,7 @@ static int rebase_to(ssp_nodal_fast *f, int full)
     int rc = factor(f);
     if (rc) return rc;
     compute_F(f);
+    f->zs0_valid = 0;
     for (i = 0; i < f->rank; i++) f->slot[f->set_cell[i]] = -1;
     f->rank = 0;
     if (!full) {
@@ -867,23 +911,107 @@ int ssp_nodal_fast_update(ssp_nodal_fast *f)
     return SSP_OK;
 }
 
+/* ---- reads with a TIA on its rail -------------------------------------------- */
+
+/* Zs = Sᵀ·A⁻¹·S for the present state: Fsᵀ·D⁻¹·Fs at the base, minus the
+ * low-rank part P·K⁻¹·Δ·Pᵀ (K as factored by the last woodbury()). */
+static void ensure_zs(ssp_nodal_fast *f)
+{
+    size_t M = f->cols, C = f->cols + f->rows + 1, R = f->rank, u, j, k;
+    int m = (int)M, r = (int)R, info = 0;
+    if (f->zs_version == f->version && f->zs_version) return;
+    if (!f->zs0_valid) {
+        for (u = 0; u < (size_t)f->nf; u++) {
+            if (f->upos[u] < 0) continue;
+            const double *fs = f->F + (size_t)f->upos[u] * C;
+            double *w = f->Fw + (size_t)f->upos[u] * M, d = f->dinv[u];
+            for (j = 0; j < M; j++) w[j] = d * fs[j];
+        }
+        if (f->nu)
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, m, (int)f->nu, 1.0, f->Fw, m,
+                        f->F, (int)C, 0.0, f->Zs0, m);
+        else
+            memset(f->Zs0, 0, M * M * sizeof *f->Zs0);
+        f->zs0_valid = 1;
+    }
+    memcpy(f->Zs, f->Zs0, M * M * sizeof *f->Zs);
+    if (R) {
+        for (j = 0; j < M; j++)
+            for (k = 0; k < R; k++) f->X[j * R + k] = f->delta[k] * f->P[k * M + j];
+        dgetrs_("N", &r, &m, f->K, &r, f->ipiv, f->X, &r, &info);
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, m, r, -1.0, f->P, m, f->X, r,
+                    1.0, f->Zs, m);
+    }
+    f->zs_version = f->version;
+}
+
+/* Outputs o (cols, V) of one read whose linear solution put a TIA outside
+ * its linear region. With e_j = A·(V(+) − V(−)) of column j, the op-amp
+ * output rail(e_j) differs from the linear model's e_j, which adds the
+ * current δ_j = (rail(e_j) − e_j)/r_f at the inverting input. So
+ *   e = e_lin − Zs·δ(e)/A,
+ * M equations in M unknowns, solved by Newton's method (the Jacobian is
+ * I + Zs·diag(δ')/A). Returns SSP_ECONVERGE when Newton stalls. */
+static int rails(ssp_nodal_fast *f, double *o)
+{
+    const ssp_tia_params *t = &ssp_circuit_params(f->c)->tia;
+    size_t M = f->cols, i, j;
+    int m = (int)M, one = 1, info = 0, it;
+    double ia = 1.0 / t->gain;
+    memcpy(f->elin, o, M * sizeof *o);
+    memcpy(f->e, o, M * sizeof *o);
+    for (it = 0; it < SSP_NODAL_FAST_RAIL_MAXIT; it++) {
+        int conv = 1;
+        for (j = 0; j < M; j++) {
+            double d, r = ssp_tia_rail(t, f->e[j], &d);
+            f->dl[j] = (r - f->e[j]) * f->gf[j];
+            f->dd[j] = (d - 1.0) * f->gf[j];
+            f->res[j] = -(f->e[j] - f->elin[j]);
+        }
+        /* res = −(e − e_lin + Zs·δ/A); J = I + Zs·diag(δ')/A */
+        cblas_dgemv(CblasColMajor, CblasNoTrans, m, m, -ia, f->Zs, m, f->dl, 1, 1.0, f->res, 1);
+        for (j = 0; j < M; j++)
+            for (i = 0; i < M; i++) f->J[j * M + i] = ia * f->Zs[j * M + i] * f->dd[j] + (i == j);
+        dgetrf_(&m, &m, f->J, &m, f->ipiv_m, &info);
+        if (info != 0) return SSP_ECONVERGE;
+        dgetrs_("N", &m, &one, f->J, &m, f->ipiv_m, f->res, &m, &info);
+        for (j = 0; j < M; j++) {
+            double en = f->e[j] + f->res[j];
+            if (!(fabs(f->res[j]) <= SSP_NODAL_FAST_RAIL_RELTOL * fmax(fmax(fabs(en), fabs(f->e[j])), t->v_knee)))
+                conv = 0;
+            f->e[j] = en;
+        }
+        if (conv) {
+            for (j = 0; j < M; j++) o[j] = ssp_tia_rail(t, f->e[j], NULL);
+            f->counts.rail_newtons++;
+            return SSP_OK;
+        }
+    }
+    return SSP_ECONVERGE;
+}
+
 int ssp_nodal_fast_read(ssp_nodal_fast *f, const double *v_rows, size_t k, double *v_out,
-                        int *linear)
+                        int *answered)
 {
     size_t M = f->cols, N = f->rows, q, j;
     const double *t = f->T + N * M;
     int rc = ssp_nodal_fast_update(f);
-    *linear = 0;
+    *answered = 0;
     if (rc) return rc;
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)k, (int)N, 1.0, f->T,
                 (int)M, v_rows, (int)N, 0.0, v_out, (int)M);
-    *linear = 1;
     for (q = 0; q < k; q++) {
         double *o = v_out + q * M;
+        int linear = 1;
         for (j = 0; j < M; j++) {
             o[j] += t[j];
-            if (f->rail[j] && !(o[j] >= f->rail_lo && o[j] <= f->rail_hi)) *linear = 0;
+            if (f->rail[j] && !(o[j] >= f->rail_lo && o[j] <= f->rail_hi)) linear = 0;
         }
+        if (linear) continue;
+        if (!f->all_rail) return SSP_OK; /* the caller takes the reference path */
+        ensure_zs(f);
+        if (rails(f, o) != SSP_OK) return SSP_OK;
     }
+    *answered = 1;
     return SSP_OK;
 }
