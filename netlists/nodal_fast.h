@@ -8,11 +8,12 @@
  * A·V(+)/(1 + A), an ideal TIA (0 V sense source + CCVS) a grounded node
  * whose output is a linear functional of its neighbours. The outputs are then
  * an affine function of the row voltages, out = T·v + t (cols x rows plus a
- * column), computed once per base conductance state from one adjoint solve
- * per output. A later state that differs from the base in R cells is
- * A = A0 + U·Δ·Uᵀ (U: one column e_word − e_bit per changed cell), and T is
- * updated exactly by the Sherman–Morrison–Woodbury formula: one solve per
- * newly changed cell plus dense R x R algebra. Past a rank limit the base is
+ * column), computed once per base conductance state (factorization A0 = LDLᵀ
+ * plus forward solves that are sparse along the elimination tree). A later
+ * state that differs from the base in R cells is A = A0 + U·Δ·Uᵀ (U: one
+ * column e_word − e_bit per changed cell), and T is updated exactly by the
+ * Sherman–Morrison–Woodbury formula: one path-sparse forward solve per newly
+ * changed cell plus dense R x R algebra. Past a rank limit the base is
  * refactored. A read is then one small matrix product.
  *
  * It refuses (at create) circuits it cannot reduce exactly — nonlinear

@@ -32,14 +32,14 @@ void dgetrf_(const int *m, const int *n, double *a, const int *lda, int *ipiv, i
 void dgetrs_(const char *trans, const int *n, const int *nrhs, const double *a, const int *lda,
              const int *ipiv, double *b, const int *ldb, int *info);
 
-/* Rank policy. Each newly changed cell costs one solve with the base
- * factorization; the dense update grows with the square of the rank. Once
- * the set holds SSP_NODAL_FAST_RANK_REBASE cells, the present state becomes
- * the new base: one numeric factorization, and T0 := T (the present transfer
- * matrix is already exact), so no solves. Every SSP_NODAL_FAST_FULL_EVERY
- * such rebases, and whenever more cells change at once than the set can
- * take (SSP_NODAL_FAST_RANK_MAX), T0 is recomputed from scratch by one
- * adjoint solve per output, so rounding never accumulates over a run.
+/* Rank policy. Each newly changed cell costs one path-sparse forward solve
+ * and dot products that grow with the rank; the dense update grows with
+ * the square of the rank. Once the set holds SSP_NODAL_FAST_RANK_REBASE
+ * cells, the present state becomes the new base: one numeric factorization
+ * and F recomputed, with T0 := T (T is already exact for the present cells).
+ * Every SSP_NODAL_FAST_FULL_EVERY such rebases, and whenever more cells
+ * change at once than the set can take (SSP_NODAL_FAST_RANK_MAX), T0 is
+ * recomputed from F too (Fsᵀ·D⁻¹·Fr), so rounding never accumulates.
  * 512/256 measured against 256/128 and 512/384 on a 128x128 tile with 20
  * and 80 changed cells per step: 8.3 and 28 ms per step vs 10.5 and 38
  * (256/128) and 10.1 and 28 (512/384). */
