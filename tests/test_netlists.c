@@ -606,6 +606,67 @@ static void test_netlists__nodal_fast_ideal_tia_equals_reference(void)
     free(v);
 }
 
+/* Other shapes and element layouts the reduction must follow: a tall and a
+ * wide tile, the reference-column scheme, no sense resistor (sense node
+ * merged into the TIA input), no driver resistance with wires (the first
+ * word-line segment hangs on the source node). */
+static void test_netlists__nodal_fast_other_layouts_equal_reference(void)
+{
+    enum { K = 3 };
+    for (int variant = 0; variant < 4; variant++) {
+        ssp_tile_params p;
+        struct fast_pair fp;
+        ssp_nodal_stats sf;
+        double *g, *v, m;
+        ssp_tile_params_default(&p);
+        p.rows = variant == 0 ? 24 : 12;
+        p.cols = variant == 1 ? 30 : 10;
+        if (variant == 1) p.scheme = SSP_COLS_REF;
+        if (variant == 2) p.r_sense = 0;
+        if (variant == 3) p.r_driver = p.dac.r_out = 0;
+        g = malloc(p.rows * p.cols * sizeof *g);
+        v = random_inputs(K * p.rows, 0.2, 40 + (unsigned long)variant);
+        random_g(g, p.rows * p.cols, 50 + (unsigned long)variant);
+        fast_pair_create(&fp, &p, g);
+        CU_ASSERT(ssp_nodal_has_fast_path(fp.fast));
+        m = fast_pair_diff(&fp, v, K);
+        CU_ASSERT(m <= TOL_FAST_REL);
+        if (m > TOL_FAST_REL) fprintf(stderr, "\n  layout %d: %.3e\n", variant, m);
+        ssp_nodal_get_stats(fp.fast, &sf);
+        CU_ASSERT_EQUAL(sf.fast_reads, K);
+        fast_pair_destroy(&fp);
+        free(g);
+        free(v);
+    }
+}
+
+/* A cell on a source-fixed node (ideal wires and ideal driver: the word line
+ * is the source node) has no exact reduction: reference path only, same
+ * numbers as before. */
+static void test_netlists__nodal_fast_refuses_cells_on_sources(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_circuit *c = NULL;
+    ssp_nodal *n = NULL;
+    ssp_nodal_stats st;
+    double g[16], v[4] = {0.1, 0.2, 0.15, 0.05}, out[4];
+    tile4(&p, SSP_CELL_1R);
+    p.r_wire_per_um = 0;
+    p.r_driver = p.dac.r_out = 0;
+    random_g(g, 16, 16);
+    SSP_ASSERT_OK(ctx, ssp_circuit_create(&c, ctx, &p));
+    SSP_ASSERT_OK(ctx, ssp_circuit_set_conductances(c, ctx, g));
+    SSP_ASSERT_OK(ctx, ssp_nodal_create(&n, ctx, c, 0));
+    CU_ASSERT_FALSE(ssp_nodal_has_fast_path(n));
+    SSP_ASSERT_OK(ctx, ssp_nodal_solve(n, v, 1, out));
+    ssp_nodal_get_stats(n, &st);
+    CU_ASSERT_EQUAL(st.fast_reads, 0);
+    CU_ASSERT_EQUAL(st.solves, 1);
+    ssp_nodal_destroy(&n);
+    ssp_circuit_destroy(&c);
+}
+
 /* Few cells per step (low-rank updates), enough steps to pass the rebase
  * threshold, then a change of every cell (a full rebase). */
 static void test_netlists__nodal_fast_follows_cell_changes(void)
@@ -769,6 +830,8 @@ SSP_TEST_SUITE(netlists)
                   SSP_TEST(test_netlists__nodal_sinh_cells_need_newton),
                   SSP_TEST(test_netlists__nodal_fast_equals_reference),
                   SSP_TEST(test_netlists__nodal_fast_ideal_tia_equals_reference),
+                  SSP_TEST(test_netlists__nodal_fast_other_layouts_equal_reference),
+                  SSP_TEST(test_netlists__nodal_fast_refuses_cells_on_sources),
                   SSP_TEST(test_netlists__nodal_fast_follows_cell_changes),
                   SSP_TEST(test_netlists__nodal_fast_clamped_tile_leaves_linear_path),
                   SSP_TEST(test_netlists__nodal_fast_not_for_nonlinear_cells),
