@@ -7,9 +7,13 @@
  * step does to one tile. Both solvers borrow the same circuit: the reference
  * path (MNA + KLU refactor + solves) and the automatic path (fast when it
  * applies). Every step's outputs are compared; times are the means over the
- * same STEPS steps, taken back to back in this run. Last line:
+ * same STEPS steps, taken back to back in this run. OpenBLAS runs on one
+ * thread: the fast path's dense calls are small (128 x 129 x rank), and
+ * threads cost more than they give on them (measured here: 13.4 vs 9.0 ms per
+ * step on the shared 2-core machine). Last line:
  *   BENCH nodal size=128 klu_ms_per_step=.. fast_ms_per_step=.. speedup=..
  *   max_rel_diff=.. */
+#include <cblas.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,6 +49,7 @@ int main(void)
     int rc, s;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    openblas_set_num_threads(1);
     if (ssp_ctx_create(&ctx)) return 1;
     ssp_tile_params_default(&p);
     p.rows = p.cols = n;
