@@ -186,6 +186,7 @@ static int build_xbar(ssp_train *t)
     }
     ssp_config_tile(c, &tile);
     rc = ssp_xbar_create(&t->xbar, t->ctx, t->hw, &tile, (size_t)c->max_tiles, c->engine, t->spice);
+    if (!rc) rc = ssp_xbar_set_nodal_path(t->xbar, c->nodal_path);
     if (rc) ssp_error_prefix(t->ctx, "crossbar: ");
     return rc;
 }

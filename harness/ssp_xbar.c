@@ -10,6 +10,7 @@
 
 #include "ssp_device.h"
 #include "ssp_file.h"
+#include "ssp_nodal.h"
 #include "ssp_spice_emit.h"
 
 /* Outputs whose ideal rms is below this fraction of the tile's strongest
@@ -527,5 +528,17 @@ int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir)
 }
 
 ssp_layer *ssp_xbar_layer(ssp_xbar *x, size_t m) { return x->layer[m]; }
+
+int ssp_xbar_set_nodal_path(ssp_xbar *x, int path)
+{
+    for (size_t m = 0; m < x->nmat; m++)
+        for (size_t r = 0; r < ssp_layer_grid_rows(x->layer[m]); r++)
+            for (size_t c = 0; c < ssp_layer_grid_cols(x->layer[m]); c++) {
+                struct ssp_nodal *n = ssp_engine_nodal(ssp_layer_engine(x->layer[m], r, c));
+                int rc = n ? ssp_nodal_set_path(n, path) : SSP_OK;
+                if (rc) return rc;
+            }
+    return SSP_OK;
+}
 size_t ssp_xbar_nmat(const ssp_xbar *x) { return x->nmat; }
 double ssp_xbar_v_read(const ssp_xbar *x) { return x->v_read; }

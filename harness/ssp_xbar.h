@@ -57,6 +57,9 @@ typedef struct ssp_xbar_checks {
 int ssp_xbar_create(ssp_xbar **out, ssp_ctx *ctx, ssp_hw *hw, const ssp_tile_params *tile,
                     size_t max_tiles, int engine, ssp_spice *spice);
 void ssp_xbar_destroy(ssp_xbar **x);
+/* The nodal engine's path on every tile (enum ssp_nodal_path); a no-op on
+ * the spice engine. */
+int ssp_xbar_set_nodal_path(ssp_xbar *x, int path);
 
 /* Copy the devices' present read-state I–V into the tiles. */
 int ssp_xbar_sync(ssp_xbar *x);
