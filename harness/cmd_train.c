@@ -292,6 +292,7 @@ int ssp_cmd_train(int argc, char **argv)
     }
     in_dir(p, dir, "run.log");
     sink.file = fopen(p, "a");
+    if (sink.file) setvbuf(sink.file, NULL, _IOLBF, 0); /* readable while the run goes on */
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
