@@ -111,8 +111,9 @@ int ssp_cmd_netlist_run(int argc, char **argv)
     ssp_ctx *ctx = NULL;
     ssp_train *t = NULL;
     double acc, loss;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i++) /* --help anywhere, even where a value was due */
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_run(stdout);
+    for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--run"))

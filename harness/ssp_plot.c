@@ -298,7 +298,7 @@ static void script_heatmap(FILE *f, const irmat *im, const char *engine, int svg
             im->m, engine[0] ? engine : "circuit", " engine");
     fprintf(f, "set xlabel 'output column (tile column x %zu + output in tile%s)'\n", im->outs,
             im->gc > 1 ? "; dashed: tile boundaries" : "");
-    fprintf(f, "set ylabel 'tile row'\nset cblabel 'gain error (%%)'\nset key off\nunset grid\n%s", HEAT_PALETTE);
+    fprintf(f, "set ylabel 'tile row'\nset cblabel 'gain error (%%)' offset 1.5,0\nset key off\nunset grid\n%s", HEAT_PALETTE);
     fprintf(f, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\nset ytics 1\nset mytics 1\n", im->nout - 1, im->gr - 1);
     /* the colour range from the data: gnuplot's autoscale would leave out
      * the boxes that reach past the plot's edges */
@@ -455,7 +455,7 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
     struct stat sb;
     if (strlen(dir) + 64 >= sizeof p) return ssp_error(ctx, SSP_EINVAL, "run directory name too long: %.200s...", dir);
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return ssp_error(ctx, SSP_EIO, "%s is not a directory: %s", dir, stat(dir, &sb) ? strerror(errno) : "a file");
+        return ssp_error(ctx, SSP_EINVAL, "%s is not a directory: %s", dir, stat(dir, &sb) ? strerror(errno) : "a file");
     if (!(in = calloc(1, sizeof *in))) return ssp_error(ctx, SSP_ENOMEM, "out of memory");
     in->metrics = exists(dir, "metrics.csv");
     in->nb = in->metrics ? find_baselines(dir, names, SSP_PLOT_MAX_BASELINES) : 0;
@@ -469,7 +469,7 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
         for (size_t m = 0; m < in->nmat; m++) heat += in->mat[m].finite > 0;
     }
     if (!in->metrics && !in->hist && !heat && !in->wave) {
-        rc = ssp_error(ctx, SSP_EIO, "%s has nothing to plot: no metrics.csv, conductance_hist.csv with levels.csv, "
+        rc = ssp_error(ctx, SSP_EINVAL, "%s has nothing to plot: no metrics.csv, conductance_hist.csv with levels.csv, "
                                      "irdrop.csv with finite values, or waveform.csv", dir);
         goto done;
     }
