@@ -381,6 +381,34 @@ static void test_cli__program_waveform_writes_csv_and_png(void)
     CU_ASSERT_EQUAL(system(p), 0);
 }
 
+/* The man page renders without a groff warning and documents every
+ * command, every config section and the run directory's plot inputs. */
+static void test_cli__man_page_renders_and_covers_every_command(void)
+{
+    static const char *const must[] = {".SS train", ".SS infer", ".SS netlist", "netlist \\-\\-run", ".SS validate",
+                                       ".SS program", ".SS plot", ".SS bench", ".SS device", ".SS \\-\\-version",
+                                       "\\-\\-waveform", "irdrop.csv", ".SS [engine]", ".SS [crossbar]", ".SS [dac]",
+                                       ".SS [tia]", ".SS [adc]", ".SS [run]", ".SS [data]", ".SS [network]",
+                                       ".SS [train]", ".SS [device]", ".SH EXIT STATUS"};
+    char cmd[2200], log[] = "/tmp/ssp_cli_man_XXXXXX", page[1100];
+    unsigned char *text = NULL;
+    size_t len;
+    int fd = mkstemp(log);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "groff -man -ww -z %s/harness/siamspice.1 > %s 2>&1", SSP_SOURCE_DIR, log);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    slurp(log, R.out, sizeof R.out);
+    CU_ASSERT_STRING_EQUAL(R.out, "");
+    remove(log);
+    snprintf(page, sizeof page, "%s/harness/siamspice.1", SSP_SOURCE_DIR);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_read_all(ssp_test_ctx(), page, &text, &len));
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
+        CU_ASSERT_PTR_NOT_NULL(strstr((char *)text, must[i]));
+        if (!strstr((char *)text, must[i])) fprintf(stderr, "\n  man page lacks '%s'\n", must[i]);
+    }
+    free(text);
+}
+
 static const char *tiny_sets[] = {"--set", "data.train_limit=256", "--set", "data.test_limit=200",
                                   "--set", "run.epochs=2",          "--set", "run.baselines=exsitu"};
 
@@ -527,6 +555,7 @@ SSP_TEST_SUITE(cli)
                   SSP_TEST(test_cli__every_command_rejects_bad_usage),
                   SSP_TEST(test_cli__plot_draws_the_irdrop_heat_map),
                   SSP_TEST(test_cli__program_waveform_writes_csv_and_png),
+                  SSP_TEST(test_cli__man_page_renders_and_covers_every_command),
                   SSP_TEST(test_cli__train_writes_a_parseable_run_directory),
                   SSP_TEST(test_cli__sigterm_leaves_a_resumable_checkpoint),
                   SSP_TEST(test_cli__install_and_pkg_config));
