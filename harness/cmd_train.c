@@ -51,7 +51,7 @@ static int usage(FILE *to)
           "  --set S.K=V     override one parameter, e.g. --set train.lr=0.02\n"
           "  --out DIR       run directory (default runs/<name>-<timestamp>)\n"
           "  --resume DIR    continue an interrupted run from DIR/checkpoint.bin\n"
-          "  -q              no progress display (a bar on a terminal, else a line per 10 %%)\n"
+          "  -q              no progress display (a bar on a terminal, else a line per 10 %)\n"
           "  -v              also show the library's info log lines on stderr\n"
           "Writes config.ini, metrics.csv, metrics.json, checkpoint.bin, report.txt,\n"
           "run.log, conductance_hist.csv, levels.csv and the plots (PNG and SVG) into the\n"

@@ -28,9 +28,10 @@ static void put(const char *dir, const char *name, const char *text)
 
 static int starts_with(const char *dir, const char *name, const void *magic, size_t n)
 {
-    char p[PATH_CAP], buf[16] = {0};
+    char p[PATH_CAP], buf[64] = {0};
     FILE *f;
     size_t got;
+    CU_ASSERT_FATAL(n <= sizeof buf);
     snprintf(p, sizeof p, "%s/%s", dir, name);
     if (!(f = fopen(p, "rb"))) return 0;
     got = fread(buf, 1, n, f);
