@@ -472,6 +472,23 @@ static void test_cli__train_writes_a_parseable_run_directory(void)
     run_cli(&R, "infer", dir, NULL);
     CU_ASSERT_EQUAL(R.status, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "epoch 2, test accuracy"));
+    /* the same checkpoint read through the nodal engine: the IR-drop map
+     * of the evaluation and its heat maps */
+    {
+        char inf[1100], cmd[1200];
+        snprintf(inf, sizeof inf, "%s/infer-nodal", dir);
+        run_cli(&R, "infer", dir, "--set", "engine.forward=nodal", "--set", "data.test_limit=16", "--out", inf, NULL);
+        CU_ASSERT_EQUAL(R.status, 0);
+        if (R.status) fprintf(stderr, "\n%s\n", R.out);
+        snprintf(p, sizeof p, "%.900s/irdrop.csv", inf);
+        CU_ASSERT(csv_rows_numeric(p, &cols) > 10);
+        CU_ASSERT_EQUAL(cols, 5);
+        CU_ASSERT(file_starts_with(inf, "irdrop_m0.png", png, 8));
+        CU_ASSERT(file_starts_with(inf, "irdrop_m1.svg", "<?xml", 5));
+        CU_ASSERT(file_starts_with(inf, "config.ini", "; resolved configuration of this evaluation", 43));
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+    }
 }
 
 static int wait_for_text(const char *path, const char *text, double seconds)
@@ -517,6 +534,8 @@ static void test_cli__sigterm_leaves_a_resumable_checkpoint(void)
     snprintf(p, sizeof p, "%s/metrics.csv", dir);
     CU_ASSERT_EQUAL(csv_rows_numeric(p, &cols), 2);
     remove(outpath);
+    snprintf(p, sizeof p, "rm -rf '%s'", dir);
+    CU_ASSERT_EQUAL(system(p), 0);
 }
 
 /* Under AddressSanitizer (make asan) the installed library is instrumented:
