@@ -258,7 +258,14 @@ struct ini_engine {
 static int on_ini(void *user, const char *section, const char *key, const char *value)
 {
     struct ini_engine *e = user;
-    if (strcmp(section, "engine") == 0 && strcmp(key, "forward") == 0) snprintf(e->name, sizeof e->name, "%s", value);
+    size_t k = 0;
+    if (strcmp(section, "engine") != 0 || strcmp(key, "forward") != 0) return 1;
+    /* a name, nothing gnuplot could read as syntax inside the title */
+    for (; *value && k + 1 < sizeof e->name; value++)
+        if ((*value >= 'a' && *value <= 'z') || (*value >= 'A' && *value <= 'Z') || (*value >= '0' && *value <= '9') ||
+            *value == '_' || *value == '-')
+            e->name[k++] = *value;
+    e->name[k] = '\0';
     return 1;
 }
 

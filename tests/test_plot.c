@@ -100,6 +100,13 @@ static void test_plot__irdrop_heat_map_per_matrix_with_finite_values(void)
     /* 5 output columns and 2 tile rows, row 0 on top */
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set xrange [-0.5:4.5]\nset yrange [1.5:-0.5]"));
     free(gp);
+    /* the engine's name reaches the title as a name, never as script */
+    put(dir, "config.ini", "[engine]\nforward = no\"dal\\\n");
+    SSP_ASSERT_OK(ctx, ssp_plot_run(ctx, dir));
+    gp = slurp(dir, "plots.gp");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "matrix 0, nodal engine"));
+    free(gp);
     rm_rf(dir);
 }
 
