@@ -4,19 +4,90 @@
  *   bench_train [CONFIG]   (default configs/default.ini)
  * Last line: BENCH train model=.. engine=.. epoch_s=.. test_acc=..
  * updates_eliminated_pct=.. energy_ratio_vs_closed_loop=.. (epoch 1 for the
- * update figures, the last epoch for accuracy, mean wall time per epoch). */
+ * update figures, the last epoch for accuracy, mean wall time per epoch).
+ *
+ * Short setting: SSP_BENCH_STEPS=S runs only the first S training steps of
+ * epoch 1 (no test evaluation) and ends with
+ *   BENCH train_steps model=.. engine=.. steps=S first_step_s=..
+ *   s_per_step=.. steps_per_epoch=.. projected_epoch_s=.. nodal_fast_reads=..
+ *   nodal_fallbacks=..
+ * where s_per_step is the mean over steps 2..S (step 1 programs and factors
+ * every tile from scratch) and projected_epoch_s = s_per_step x steps per
+ * epoch, without the epoch's test evaluation. SSP_NODAL_PATH=reference runs
+ * the same on the reference nodal path for comparison. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "ssp_config.h"
+#include "ssp_engine.h"
+#include "ssp_layer.h"
+#include "ssp_nodal.h"
 #include "ssp_train.h"
+#include "ssp_xbar.h"
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Sum of the nodal counters over every tile of the training network. */
+static void nodal_totals(ssp_train *t, ssp_nodal_stats *sum)
+{
+    struct ssp_xbar *x = ssp_train_xbar(t);
+    size_t m, r, c;
+    memset(sum, 0, sizeof *sum);
+    for (m = 0; x && m < ssp_xbar_nmat(x); m++) {
+        ssp_layer *l = ssp_xbar_layer(x, m);
+        for (r = 0; l && r < ssp_layer_grid_rows(l); r++)
+            for (c = 0; c < ssp_layer_grid_cols(l); c++) {
+                ssp_nodal *n = ssp_engine_nodal(ssp_layer_engine(l, r, c));
+                ssp_nodal_stats s;
+                if (!n) continue;
+                ssp_nodal_get_stats(n, &s);
+                sum->fast_reads += s.fast_reads;
+                sum->fast_fallbacks += s.fast_fallbacks;
+                sum->solves += s.solves;
+                sum->factors += s.factors;
+                sum->refactors += s.refactors;
+                sum->fast_updates += s.fast_updates;
+                sum->fast_cell_solves += s.fast_cell_solves;
+            }
+    }
+}
+
+/* The short setting: the first `steps` steps of epoch 1. */
+static int run_steps(ssp_train *t, const ssp_config *c, long steps)
+{
+    double first = 0, rest = 0;
+    ssp_nodal_stats ns;
+    long s;
+    int done = 0;
+    if (steps < 2) steps = 2;
+    for (s = 0; s < steps && !done; s++) {
+        double t0 = now_s(), dt;
+        if (ssp_train_step(t, &done)) return 1;
+        dt = now_s() - t0;
+        if (s == 0) first = dt;
+        else rest += dt;
+        printf("step %ld: %.3f s\n", s + 1, dt);
+        fflush(stdout);
+    }
+    nodal_totals(t, &ns);
+    printf("nodal, all tiles: %lu factors, %lu refactors, %lu low-rank updates, %lu cell solves, "
+           "%lu fast reads, %lu reads redone on the reference path\n", ns.factors, ns.refactors,
+           ns.fast_updates, ns.fast_cell_solves, ns.fast_reads, ns.fast_fallbacks);
+    printf("BENCH train_steps model=%s engine=%s steps=%ld first_step_s=%.3f s_per_step=%.3f "
+           "steps_per_epoch=%zu projected_epoch_s=%.1f nodal_fast_reads=%lu nodal_fallbacks=%lu\n",
+           c->net == SSP_NET_MLP ? "mlp" : "cnn",
+           c->engine == SSP_ENGINE_IDEAL ? "ideal" : c->engine == SSP_ENGINE_NODAL ? "nodal" : "spice",
+           s, first, rest / (double)(s - 1), ssp_train_steps_per_epoch(t),
+           rest / (double)(s - 1) * (double)ssp_train_steps_per_epoch(t), ns.fast_reads,
+           ns.fast_fallbacks);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -33,6 +104,13 @@ int main(int argc, char **argv)
     if (ssp_config_load(&c, ctx, path) || ssp_train_create(&t, ctx, &c)) {
         fprintf(stderr, "bench_train: %s\n", ssp_ctx_errmsg(ctx));
         return 1;
+    }
+    if (getenv("SSP_BENCH_STEPS")) {
+        int rc = run_steps(t, &c, atol(getenv("SSP_BENCH_STEPS")));
+        if (rc) fprintf(stderr, "bench_train: %s\n", ssp_ctx_errmsg(ctx));
+        ssp_train_destroy(&t);
+        ssp_ctx_destroy(&ctx);
+        return rc;
     }
     epochs = env ? atol(env) : c.epochs;
     if (epochs < 1) epochs = 1;

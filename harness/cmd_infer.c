@@ -32,32 +32,49 @@ static int usage(FILE *to)
     return to == stderr ? 2 : 0;
 }
 
-/* Open dir's config (with the --set changes) and checkpoint. circuit: use
- * the nodal engine when the run used the ideal one (netlists need tiles).
- * Returns the exit status (0 ok); the message is in ctx. */
-static int open_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int nsets, int circuit,
-                    ssp_train **t, ssp_config *cfg_out)
+/* How open_run sets the engines up. */
+enum {
+    OPEN_AS_RUN = 0,   /* the run's own engine */
+    OPEN_NODAL = 1,    /* the nodal engine where the run used the ideal one (netlists need tiles) */
+    OPEN_VALIDATE = 2  /* the nodal engine, with an ngspice session for the comparison */
+};
+
+/* Open a run's config (with the --set changes) and, with ckpt_dir, its
+ * checkpoint; config_path: a config file instead (the network's initial
+ * state). cfg_out (may be NULL): the configuration used. Returns the exit status (0 ok); the message is in ctx. */
+static int open_state(ssp_ctx *ctx, const char *ckpt_dir, const char *config_path, const char *const *sets,
+                      int nsets, int how, ssp_train **t, ssp_config *cfg_out)
 {
     char p[PATH_CAP];
     ssp_config cfg;
     int rc;
-    if (strlen(dir) + 32 >= PATH_CAP) {
-        ssp_error(ctx, SSP_EINVAL, "run directory name too long");
+    if (strlen(ckpt_dir ? ckpt_dir : config_path) + 32 >= PATH_CAP) {
+        ssp_error(ctx, SSP_EINVAL, "path too long");
         return 2;
     }
     ssp_config_defaults(&cfg);
-    snprintf(p, sizeof p, "%s/config.ini", dir);
-    rc = ssp_config_load(&cfg, ctx, p);
+    if (ckpt_dir) snprintf(p, sizeof p, "%s/config.ini", ckpt_dir);
+    rc = ssp_config_load(&cfg, ctx, ckpt_dir ? p : config_path);
     for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
-    if (!rc && circuit && cfg.engine == SSP_ENGINE_IDEAL) cfg.engine = SSP_ENGINE_NODAL;
-    if (!rc && circuit) cfg.check_every = 0;
+    if (!rc && how != OPEN_AS_RUN) {
+        /* validate reads through nodal and compares with spice on the same tiles */
+        if (cfg.engine == SSP_ENGINE_IDEAL || how == OPEN_VALIDATE) cfg.engine = SSP_ENGINE_NODAL;
+        /* no periodic checks; validate keeps a session open for its own */
+        cfg.check_every = how == OPEN_VALIDATE ? 1000000 : 0;
+    }
     if (!rc) rc = ssp_train_create(t, ctx, &cfg);
-    if (!rc) {
-        snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
+    if (!rc && ckpt_dir) {
+        snprintf(p, sizeof p, "%s/checkpoint.bin", ckpt_dir);
         rc = ssp_train_checkpoint_load(*t, p);
     }
     if (cfg_out) *cfg_out = cfg;
     return rc ? (rc == SSP_ENOMEM ? 1 : 2) : 0;
+}
+
+static int open_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int nsets, int how, ssp_train **t,
+                    ssp_config *cfg_out)
+{
+    return open_state(ctx, dir, NULL, sets, nsets, how, t, cfg_out);
 }
 
 /* infer --out: the evaluation's config and, on a circuit engine, its
@@ -111,7 +128,7 @@ int ssp_cmd_infer(int argc, char **argv)
         return 2;
     }
     if (ssp_ctx_create(&ctx)) return 1;
-    status = open_run(ctx, dir, sets, nsets, 0, &t, &cfg);
+    status = open_run(ctx, dir, sets, nsets, OPEN_AS_RUN, &t, &cfg);
     if (status) goto out;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
@@ -176,7 +193,7 @@ int ssp_cmd_netlist_run(int argc, char **argv)
     if (ssp_ctx_create(&ctx)) return 1;
     /* one test image gives the netlists their DC inputs */
     sets[nsets < MAX_SETS ? nsets++ : MAX_SETS - 1] = "data.test_limit=1";
-    status = open_run(ctx, dir, sets, nsets, 1, &t, NULL);
+    status = open_run(ctx, dir, sets, nsets, OPEN_NODAL, &t, NULL);
     if (status) goto done;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
@@ -186,6 +203,115 @@ int ssp_cmd_netlist_run(int argc, char **argv)
     status = 0;
 done:
     if (status) fprintf(stderr, "siamspice netlist: %s\n", ssp_ctx_errmsg(ctx));
+    ssp_train_destroy(&t);
+    ssp_ctx_destroy(&ctx);
+    return status;
+}
+
+static int usage_validate(FILE *to)
+{
+    fputs("usage: siamspice validate (--run RUN_DIR | --config FILE) [--vectors K]\n"
+          "                          [--set SECTION.KEY=VALUE]...\n"
+          "\n"
+          "Run every crossbar tile of a network on the ideal, nodal and spice engines\n"
+          "from the same cells and the same inputs, and print a table of their largest\n"
+          "differences per tile. --run: the devices of RUN_DIR's checkpoint and its\n"
+          "config; --config: the initial devices of a config's network. The inputs are\n"
+          "each layer's actual DAC voltages for the first K test images (default 4).\n"
+          "Exit status: 0 all tiles agree within engine.check_tol (of the ADC full\n"
+          "scale), 1 a tile does not or a simulation failed, 2 bad usage or input.\n"
+          "(Without --run/--config: one random tile, see siamspice validate --rows.)\n",
+          to);
+    return to == stderr ? 2 : 0;
+}
+
+int ssp_cmd_validate_run(int argc, char **argv)
+{
+    const char *dir = NULL, *config = NULL, *sets[MAX_SETS];
+    char lim[64];
+    int nsets = 0, rc, status;
+    long vectors = 4;
+    ssp_ctx *ctx = NULL;
+    ssp_train *t = NULL;
+    ssp_xbar *x;
+    const ssp_xbar_tile_check *tc;
+    size_t n, worst = 0;
+    double acc, loss, tol, max_ns = 0, max_fs = 0, max_is = 0, spice_s = 0, nodal_s = 0;
+    for (int i = 1; i < argc; i++) /* --help anywhere, even where a value was due */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_validate(stdout);
+    for (int i = 1; i < argc; i++) {
+        char *end;
+        if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS - 2)
+            sets[nsets++] = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--run"))
+            dir = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--config"))
+            config = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--vectors")) {
+            vectors = strtol(argv[++i], &end, 10);
+            if (*end || vectors < 1 || vectors > 1000) {
+                fprintf(stderr, "siamspice validate: --vectors wants 1..1000, not '%s'\n", argv[i]);
+                return usage_validate(stderr);
+            }
+        } else {
+            fprintf(stderr, "siamspice validate: unexpected argument '%s'\n", argv[i]);
+            return usage_validate(stderr);
+        }
+    }
+    if (!dir == !config) {
+        fprintf(stderr, "siamspice validate: give one of --run RUN_DIR or --config FILE\n");
+        return usage_validate(stderr);
+    }
+    if (ssp_ctx_create(&ctx)) return 1;
+    snprintf(lim, sizeof lim, "data.test_limit=%ld", vectors);
+    sets[nsets++] = lim;
+    /* the training set is loaded by the network's set-up but not used */
+    sets[nsets++] = "data.train_limit=64";
+    status = open_state(ctx, dir, config, sets, nsets, OPEN_VALIDATE, &t, NULL);
+    if (status) goto done;
+    status = 1;
+    x = ssp_train_xbar(t);
+    rc = ssp_xbar_request_validate(x, (size_t)vectors);
+    if (!rc) rc = ssp_train_evaluate(t, &acc, &loss);
+    if (rc) goto done;
+    tol = ssp_train_config(t)->check_tol;
+    tc = ssp_xbar_validation(x, &n);
+    printf("%s %s (%s): %zu tiles, the layer inputs of %ld test image%s\n", dir ? "run" : "config",
+           dir ? dir : config, dir ? "checkpoint" : "initial devices", n, vectors, vectors == 1 ? "" : "s");
+    printf("                          nodal vs spice           ideal vs spice\n"
+           "matrix tile     size       max rel    of v_fs         of v_fs  nodal_ms  spice_ms\n");
+    for (size_t i = 0; i < n; i++) {
+        char where[32], size[32];
+        snprintf(where, sizeof where, "%zu,%zu", tc[i].tile_row, tc[i].tile_col);
+        snprintf(size, sizeof size, "%zux%zu", tc[i].rows, tc[i].cols);
+        printf("%6zu %-8s %-8s %10.3e %10.3e %15.3e %9.1f %9.1f\n", tc[i].matrix, where, size, tc[i].nodal_vs_spice,
+               tc[i].nodal_vs_spice_fs, tc[i].ideal_vs_spice_fs, 1e3 * tc[i].nodal_s, 1e3 * tc[i].spice_s);
+        if (tc[i].nodal_vs_spice > max_ns) max_ns = tc[i].nodal_vs_spice;
+        if (tc[i].nodal_vs_spice_fs > max_fs) {
+            max_fs = tc[i].nodal_vs_spice_fs;
+            worst = i;
+        }
+        if (tc[i].ideal_vs_spice_fs > max_is) max_is = tc[i].ideal_vs_spice_fs;
+        spice_s += tc[i].spice_s;
+        nodal_s += tc[i].nodal_s;
+    }
+    printf("nodal_vs_spice_max_rel = %.3e (%.3e of v_fs; tolerance engine.check_tol = %.3e)\n"
+           "ideal_vs_spice = %.3e of v_fs (wires, TIA gain and offset: what the nodal engine models)\n"
+           "nodal %.3f s, spice %.3f s in all\n",
+           max_ns, max_fs, tol, max_is, nodal_s, spice_s);
+    if (n == 0) {
+        ssp_error(ctx, SSP_ESTATE, "no tile was validated");
+        goto done;
+    }
+    if (!(max_fs <= tol)) {
+        ssp_error(ctx, SSP_EMISMATCH, "matrix %zu tile (%zu,%zu): nodal and spice differ by %.3e of the ADC full "
+                  "scale, beyond engine.check_tol = %.3e", tc[worst].matrix, tc[worst].tile_row,
+                  tc[worst].tile_col, max_fs, tol);
+        goto done;
+    }
+    status = 0;
+done:
+    if (status) fprintf(stderr, "siamspice validate: %s\n", ssp_ctx_errmsg(ctx));
     ssp_train_destroy(&t);
     ssp_ctx_destroy(&ctx);
     return status;

@@ -38,7 +38,11 @@ static int usage(FILE *to, const char *cmd)
             "usage: siamspice %s --rows N --cols M [--cell 1r|1t1r] [--scheme diff|ref]\n"
             "         [--rwire OHM_PER_UM --pitch UM] [--ideal-tia] [--seed S]%s\n",
             cmd, netlist ? " [--out FILE]" : " [--vectors K]");
-    if (netlist) fprintf(to, "       siamspice netlist --run RUN_DIR [--out DIR] [--set S.K=V]... (netlist --run --help)\n");
+    if (netlist)
+        fprintf(to, "       siamspice netlist --run RUN_DIR [--out DIR] [--set S.K=V]... (netlist --run --help)\n");
+    else
+        fprintf(to, "       siamspice validate (--run RUN_DIR | --config FILE) [--vectors K] [--set S.K=V]...\n"
+                    "         (validate --run --help)\n");
     if (to == stderr) return 2;
     fprintf(to, "\n%s",
             netlist ? "Write one crossbar tile with random cell conductances (10..100 uS) and random\n"

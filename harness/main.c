@@ -70,7 +70,9 @@ int main(int argc, char **argv)
         status = has_option(argc, argv, "--run") ? ssp_cmd_netlist_run(argc - 1, argv + 1)
                                                  : ssp_cmd_netlist(argc - 1, argv + 1);
     else if (strcmp(argv[1], "validate") == 0)
-        status = ssp_cmd_validate(argc - 1, argv + 1);
+        status = has_option(argc, argv, "--run") || has_option(argc, argv, "--config")
+                     ? ssp_cmd_validate_run(argc - 1, argv + 1)
+                     : ssp_cmd_validate(argc - 1, argv + 1);
     else if (strcmp(argv[1], "program") == 0)
         status = ssp_cmd_program(argc - 1, argv + 1);
     else if (strcmp(argv[1], "bench") == 0)

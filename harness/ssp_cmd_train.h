@@ -12,5 +12,8 @@ int ssp_cmd_bench(int argc, char **argv);
 int ssp_cmd_infer(int argc, char **argv);
 /* `siamspice netlist --run RUN_DIR`: a run's tiles as netlists (harness/cmd_infer.c). */
 int ssp_cmd_netlist_run(int argc, char **argv);
+/* `siamspice validate --run RUN_DIR | --config FILE`: engine agreement on a
+ * network's tiles (harness/cmd_infer.c). */
+int ssp_cmd_validate_run(int argc, char **argv);
 
 #endif

@@ -66,6 +66,8 @@ static const param params[] = {
     {"engine", "check_every", P_LONG, OFF(check_every), "", 0, 1000000, NULL,
      "nodal engine: repeat a sample of forward passes on the spice engine every N steps (0: never)"},
     {"engine", "check_vectors", P_LONG, OFF(check_vectors), "", 1, 1000, NULL, "vectors per spice check"},
+    {"engine", "nodal_path", P_CHOICE, OFF(nodal_path), "", 0, 0, "auto|reference",
+     "nodal engine: fast path where it is exact (auto) or always the MNA/KLU reference"},
     {"engine", "check_tol", P_DOUBLE, OFF(check_tol), "", 0, 1, NULL,
      "largest nodal-vs-spice deviation allowed, relative to the output full scale"},
     {"crossbar", "rows", P_LONG, OFF(tile_rows), "", 1, SSP_TILE_MAX, NULL, "word lines per tile"},
@@ -133,6 +135,7 @@ void ssp_config_defaults(ssp_config *c)
     c->check_every = 0;
     c->check_vectors = 8;
     c->check_tol = 1e-6;
+    c->nodal_path = 0; /* SSP_NODAL_PATH_AUTO */
     ssp_tile_params_default(&c->tile);
     /* 8 kΩ puts the column currents of a 128-row tile under MNIST activations
      * into the 8-bit ADC's range (measured: with 1 kΩ an ideal-trained MLP

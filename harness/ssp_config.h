@@ -72,6 +72,7 @@ typedef struct ssp_config {
     long check_every;                   /* nodal engine: spice check every N steps (0: never) */
     long check_vectors;                 /* vectors per spice check */
     double check_tol;                   /* largest relative deviation nodal vs spice allowed */
+    int nodal_path;                     /* enum ssp_nodal_path: auto (fast when exact) | reference */
     /* [crossbar], [dac], [tia], [adc]: the tile circuit (non-ideal engines) */
     long tile_rows, tile_cols;          /* word lines, physical bit lines per tile */
     long max_tiles;                     /* largest tile grid of one layer */

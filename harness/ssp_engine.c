@@ -6,7 +6,9 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ssp_file.h"
 #include "ssp_nodal.h"
 #include "ssp_spice_emit.h"
 
@@ -155,19 +157,70 @@ static int run_ideal(ssp_engine *e, size_t k, double *v_out)
     return SSP_OK;
 }
 
+/* After a failed spice run: the netlist with its k input vectors as PWL row
+ * sources (one vector per second, ramped between, as the stream drives
+ * them) and a transient over them, so `ngspice -b PATH` replays the failure
+ * outside siamspice. Written to $TMPDIR (or /tmp); path set on success. */
+static int dump_failed(ssp_engine *e, const char *text, size_t k, char *path, size_t cap)
+{
+    static unsigned long serial;
+    const ssp_tile_params *p = ssp_circuit_params(e->c);
+    const char *dir = getenv("TMPDIR"), *line = text;
+    ssp_afile *af = NULL;
+    FILE *f;
+    snprintf(path, cap, "%s/siamspice-failed-%ld-%lu.cir", dir && dir[0] ? dir : "/tmp", (long)getpid(), ++serial);
+    if (ssp_file_atomic_open(&af, e->ctx, path)) return -1;
+    f = ssp_file_stream(af);
+    while (*line) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line), i, q;
+        int src = -1;
+        for (i = 0; i < p->rows && src < 0; i++) {
+            size_t nl = strlen(e->src_names[i]);
+            if (len > nl && strncmp(line, e->src_names[i], nl) == 0 && line[nl] == ' ') src = (int)i;
+        }
+        if (src >= 0 && len >= 8 && strncmp(line + len - 8, "external", 8) == 0) {
+            const char *dc = strstr(line, " dc ");
+            fprintf(f, "%.*s pwl(", (int)(dc ? dc - line : (long)len), line);
+            for (q = 0; q < k; q++) fprintf(f, " %zu %.17g", q, e->vq[q * p->rows + (size_t)src]);
+            fprintf(f, ")\n");
+        } else if (len == 4 && strncmp(line, ".end", 4) == 0) {
+            fprintf(f, ".tran 1 %zu 0 1\n.control\nrun\nset numdgt=12\n", k > 1 ? k - 1 : 1);
+            for (i = 0; i < p->cols; i++) fprintf(f, "print %s\n", e->out_names[i]);
+            fprintf(f, ".endc\n.end\n");
+        } else {
+            fprintf(f, "%.*s\n", (int)len, line);
+        }
+        line = eol ? eol + 1 : line + len;
+    }
+    if (ferror(f)) {
+        ssp_file_atomic_abort(&af);
+        return -1;
+    }
+    return ssp_file_atomic_commit(&af, e->ctx) ? -1 : 0;
+}
+
 static int run_spice(ssp_engine *e, size_t k, double *v_out)
 {
     const ssp_tile_params *p = ssp_circuit_params(e->c);
-    char *text = NULL;
+    char *text = NULL, path[512];
     int rc = ssp_spice_emit_text(&text, e->ctx, e->c, NULL);
     if (rc) return rc;
     rc = ssp_spice_load_text(e->spice, text);
-    free(text);
-    if (rc) return rc;
-    rc = ssp_spice_stream(e->spice, (const char *const *)e->src_names, p->rows, e->vq, k,
-                          (const char *const *)e->out_names, p->cols, v_out);
+    if (!rc)
+        rc = ssp_spice_stream(e->spice, (const char *const *)e->src_names, p->rows, e->vq, k,
+                              (const char *const *)e->out_names, p->cols, v_out);
     /* the circuit stays loaded (its output readable after a failure) until
      * the next load replaces it */
+    if (rc && rc != SSP_ENOMEM) {
+        char msg[2048]; /* the ctx message size (ssp_error.c) */
+        snprintf(msg, sizeof msg, "%s", ssp_ctx_errmsg(e->ctx));
+        if (dump_failed(e, text, k, path, sizeof path) == 0)
+            ssp_error(e->ctx, rc, "%s (the failing circuit with its %zu input vectors: %s)", msg, k, path);
+        else
+            ssp_error(e->ctx, rc, "%s", msg);
+    }
+    free(text);
     return rc;
 }
 

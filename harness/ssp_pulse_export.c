@@ -362,8 +362,20 @@ int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *
     if ((rc = pulse_tile_netlist(ctx, &tx, dev, R, C, p->r_wire, NULL))) goto done;
     for (size_t i = 0; i < R; i++) ptext_printf(&tx, ".include wl%zu.pwl\n", i);
     for (size_t j = 0; j < C; j++) ptext_printf(&tx, ".include bl%zu.pwl\n", j);
-    ptext_printf(&tx, ".options klu\n.tran %.17g %.17g 0 %.17g uic\n.end\n", p->tmax_frac * p->width,
-                 tstop, p->tmax_frac * p->width);
+    ptext_printf(&tx, ".options klu\n.tran %.17g %.17g 0 %.17g uic\n", p->tmax_frac * p->width, tstop,
+                 p->tmax_frac * p->width);
+    /* `ngspice -b tile.cir` prints each pulsed cell's final state as x_<i>_<j> */
+    ptext_printf(&tx, "* final state of every pulsed cell, printed by ngspice -b\n");
+    for (size_t k = 0; k < s->n; k++) {
+        const ssp_pulse_event *e = &s->ev[k];
+        size_t q;
+        if (e->phase == SSP_PULSE_READ || e->row < 0 || e->col < 0) continue;
+        for (q = 0; q < k; q++) /* first pulse of this cell only */
+            if (s->ev[q].phase != SSP_PULSE_READ && s->ev[q].row == e->row && s->ev[q].col == e->col) break;
+        if (q < k) continue;
+        ptext_printf(&tx, ".meas tran x_%d_%d find v(s%d_%d) at=%.17g\n", e->row, e->col, e->row, e->col, tstop);
+    }
+    ptext_printf(&tx, ".end\n");
     if (tx.oom) {
         rc = ssp_error(ctx, SSP_ENOMEM, "out of memory");
         goto done;

@@ -186,6 +186,7 @@ static int build_xbar(ssp_train *t)
     }
     ssp_config_tile(c, &tile);
     rc = ssp_xbar_create(&t->xbar, t->ctx, t->hw, &tile, (size_t)c->max_tiles, c->engine, t->spice);
+    if (!rc) rc = ssp_xbar_set_nodal_path(t->xbar, c->nodal_path);
     if (rc) ssp_error_prefix(t->ctx, "crossbar: ");
     return rc;
 }
@@ -271,6 +272,8 @@ size_t ssp_train_step_in_epoch(const ssp_train *t) { return (size_t)t->steps; }
 double ssp_train_running_loss(const ssp_train *t) { return t->steps ? t->loss_sum / (double)t->steps : 0; }
 const ssp_hw *ssp_train_hw(const ssp_train *t) { return t->hw; }
 ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
+
+const ssp_config *ssp_train_config(const ssp_train *t) { return &t->cfg; }
 
 const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n)
 {

@@ -91,5 +91,7 @@ const ssp_hw *ssp_train_hw(const ssp_train *t);
 /* The circuit-engine layers (NULL with the ideal engine), e.g. for the
  * IR-drop map captured at the last evaluation and for tile netlists. */
 struct ssp_xbar *ssp_train_xbar(ssp_train *t);
+/* The resolved configuration the run uses. */
+const ssp_config *ssp_train_config(const ssp_train *t);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "ssp_device.h"
 #include "ssp_file.h"
+#include "ssp_nodal.h"
 #include "ssp_spice_emit.h"
 
 /* Outputs whose ideal rms is below this fraction of the tile's strongest
@@ -44,6 +45,10 @@ struct ssp_xbar {
     size_t check_vectors, irdrop_vectors;
     double check_tol;
     size_t *check_next;      /* round-robin tile per matrix */
+    int *validate_due;       /* engine agreement on every tile, one flag per matrix */
+    size_t validate_vectors;
+    ssp_xbar_tile_check *val; /* captured figures (owned) */
+    size_t nval, cap_val;
     ssp_xbar_checks st;
     struct irdrop *ir;       /* nmat (owned) */
 };
@@ -84,6 +89,8 @@ void ssp_xbar_destroy(ssp_xbar **xp)
     free(x->check_due);
     free(x->irdrop_due);
     free(x->check_next);
+    free(x->validate_due);
+    free(x->val);
     free(x->ir);
     free(x);
     *xp = NULL;
@@ -274,6 +281,75 @@ static int run_check(ssp_xbar *x, size_t m, const double *v, size_t n)
     return SSP_OK;
 }
 
+/* max over entries of |a − b| / max(|a|, |b|, floor) */
+static double max_rel(const double *a, const double *b, size_t n, double floor_abs)
+{
+    double d = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs(a[i] - b[i]) / fmax(fmax(fabs(a[i]), fabs(b[i])), floor_abs);
+        if (e > d) d = e;
+    }
+    return d;
+}
+
+static int run_validate(ssp_xbar *x, size_t m, const double *v, size_t n)
+{
+    /* outputs below this are compared absolutely (V) */
+    static const double FLOOR_V = 1e-12;
+    const ssp_layer_params *p = &x->lp[m];
+    size_t k = n < x->validate_vectors ? n : x->validate_vectors, gr = x->ir[m].gr, gc = x->ir[m].gc;
+    size_t cols = p->tile.cols, tr, tc, i;
+    double *ys = NULL;
+    int rc;
+    if (!x->spice) return ssp_error(x->ctx, SSP_ESTATE, "engine validation needs an ngspice session");
+    rc = twin_layer(x, m, &x->checker[m], SSP_ENGINE_SPICE);
+    if (!rc) rc = twin_layer(x, m, &x->ideal[m], SSP_ENGINE_IDEAL);
+    if (!rc) rc = tile_work(x, p, k);
+    if (rc) return rc;
+    if (x->nval + gr * gc > x->cap_val) {
+        size_t cap = x->nval + gr * gc;
+        ssp_xbar_tile_check *nv = realloc(x->val, cap * sizeof *nv);
+        if (!nv) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the validation table");
+        x->val = nv;
+        x->cap_val = cap;
+    }
+    ys = malloc(k * cols * sizeof *ys);
+    if (!ys) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the validation table");
+    for (tr = 0; tr < gr && !rc; tr++) {
+        tile_inputs(p, tr, v, k, x->tv);
+        for (tc = 0; tc < gc && !rc; tc++) {
+            ssp_xbar_tile_check *c = &x->val[x->nval];
+            double t0 = now_s(), dfs = 0, dis = 0;
+            rc = ssp_engine_run(ssp_layer_engine(x->layer[m], tr, tc), x->tv, k, x->to, NULL);
+            c->nodal_s = now_s() - t0;
+            t0 = now_s();
+            if (!rc) rc = ssp_engine_run(ssp_layer_engine(x->checker[m], tr, tc), x->tv, k, ys, NULL);
+            c->spice_s = now_s() - t0;
+            if (!rc) rc = ssp_engine_run(ssp_layer_engine(x->ideal[m], tr, tc), x->tv, k, x->ti, NULL);
+            if (rc) {
+                ssp_error_prefix(x->ctx, "validating matrix %zu tile (%zu,%zu): ", m, tr, tc);
+                break;
+            }
+            c->matrix = m;
+            c->tile_row = tr;
+            c->tile_col = tc;
+            c->rows = p->tile.rows;
+            c->cols = cols;
+            c->vectors = k;
+            c->nodal_vs_spice = max_rel(x->to, ys, k * cols, FLOOR_V);
+            for (i = 0; i < k * cols; i++) {
+                if (fabs(x->to[i] - ys[i]) > dfs) dfs = fabs(x->to[i] - ys[i]);
+                if (fabs(x->ti[i] - ys[i]) > dis) dis = fabs(x->ti[i] - ys[i]);
+            }
+            c->nodal_vs_spice_fs = dfs / p->tile.adc.v_fs;
+            c->ideal_vs_spice_fs = dis / p->tile.adc.v_fs;
+            x->nval++;
+        }
+    }
+    free(ys);
+    return rc;
+}
+
 static int run_irdrop(ssp_xbar *x, size_t m, const double *v, size_t n)
 {
     const ssp_layer_params *p = &x->lp[m];
@@ -343,6 +419,11 @@ int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *
         rc = run_irdrop(x, m, x->v, n);
         if (rc) return rc;
     }
+    if (x->validate_due && x->validate_due[m]) {
+        x->validate_due[m] = 0;
+        rc = run_validate(x, m, x->v, n);
+        if (rc) return rc;
+    }
     return SSP_OK;
 }
 
@@ -359,6 +440,24 @@ void ssp_xbar_request_irdrop(ssp_xbar *x, size_t vectors)
 {
     x->irdrop_vectors = vectors ? vectors : 1;
     for (size_t m = 0; m < x->nmat; m++) x->irdrop_due[m] = 1;
+}
+
+int ssp_xbar_request_validate(ssp_xbar *x, size_t vectors)
+{
+    if (x->engine != SSP_ENGINE_NODAL)
+        return ssp_error(x->ctx, SSP_ECONFIG, "engine validation compares the nodal engine with spice: "
+                         "the crossbar reads through %s", ssp_engine_kind_name(x->engine));
+    if (!x->validate_due && !(x->validate_due = calloc(x->nmat, sizeof *x->validate_due)))
+        return ssp_error(x->ctx, SSP_ENOMEM, "out of memory");
+    x->validate_vectors = vectors ? vectors : 1;
+    for (size_t m = 0; m < x->nmat; m++) x->validate_due[m] = 1;
+    return SSP_OK;
+}
+
+const ssp_xbar_tile_check *ssp_xbar_validation(const ssp_xbar *x, size_t *n)
+{
+    *n = x->nval;
+    return x->val;
 }
 
 int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f)
@@ -429,5 +528,17 @@ int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir)
 }
 
 ssp_layer *ssp_xbar_layer(ssp_xbar *x, size_t m) { return x->layer[m]; }
+
+int ssp_xbar_set_nodal_path(ssp_xbar *x, int path)
+{
+    for (size_t m = 0; m < x->nmat; m++)
+        for (size_t r = 0; r < ssp_layer_grid_rows(x->layer[m]); r++)
+            for (size_t c = 0; c < ssp_layer_grid_cols(x->layer[m]); c++) {
+                struct ssp_nodal *n = ssp_engine_nodal(ssp_layer_engine(x->layer[m], r, c));
+                int rc = n ? ssp_nodal_set_path(n, path) : SSP_OK;
+                if (rc) return rc;
+            }
+    return SSP_OK;
+}
 size_t ssp_xbar_nmat(const ssp_xbar *x) { return x->nmat; }
 double ssp_xbar_v_read(const ssp_xbar *x) { return x->v_read; }

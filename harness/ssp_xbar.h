@@ -57,6 +57,9 @@ typedef struct ssp_xbar_checks {
 int ssp_xbar_create(ssp_xbar **out, ssp_ctx *ctx, ssp_hw *hw, const ssp_tile_params *tile,
                     size_t max_tiles, int engine, ssp_spice *spice);
 void ssp_xbar_destroy(ssp_xbar **x);
+/* The nodal engine's path on every tile (enum ssp_nodal_path); a no-op on
+ * the spice engine. */
+int ssp_xbar_set_nodal_path(ssp_xbar *x, int path);
 
 /* Copy the devices' present read-state I–V into the tiles. */
 int ssp_xbar_sync(ssp_xbar *x);
@@ -80,6 +83,21 @@ int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f);
  * and a .control block printing the TIA outputs (`ngspice -b` runs it); and
  * the weight-to-tile mapping of each matrix, mapping_m<m>.txt. */
 int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir);
+
+/* Engine agreement on every tile: after ssp_xbar_request_validate(), the
+ * next product of every matrix also runs its first `vectors` inputs (the
+ * layer's actual DAC voltages) through every tile of the grid on the ideal,
+ * nodal and spice engines, from the same cells. Figures per tile: */
+typedef struct ssp_xbar_tile_check {
+    size_t matrix, tile_row, tile_col, rows, cols, vectors;
+    double nodal_vs_spice;     /* max |a−b| / max(|a|,|b|,1e-12 V) over the TIA outputs */
+    double nodal_vs_spice_fs;  /* max |a−b| / adc.v_fs */
+    double ideal_vs_spice_fs;  /* max |a−b| / adc.v_fs, ideal engine against spice */
+    double spice_s, nodal_s;   /* wall time of the two engines on this tile */
+} ssp_xbar_tile_check;
+int ssp_xbar_request_validate(ssp_xbar *x, size_t vectors);
+/* The figures captured so far (n of them), in matrix, tile order. */
+const ssp_xbar_tile_check *ssp_xbar_validation(const ssp_xbar *x, size_t *n);
 
 /* The layer of matrix m (for mapping reports and netlists). */
 ssp_layer *ssp_xbar_layer(ssp_xbar *x, size_t m);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nodal_fast.h"
+
 /* Newton convergence: |Δx| <= RELTOL·max(|x|, |x_new|) + ABSTOL, with the
  * absolute part in volts for node voltages and amperes for branch currents. */
 static const double SSP_NODAL_RELTOL = 1e-11;
@@ -67,6 +69,8 @@ struct ssp_nodal {
     size_t cur;
     double *ax;               /* target of MODE_VALUES */
     ssp_nodal_stats stats;
+    ssp_nodal_fast *fast;     /* fast read path, NULL when the structure has none (owned) */
+    int path;                 /* enum ssp_nodal_path */
 };
 
 /* ---- assembly ----------------------------------------------------------- */
@@ -297,6 +301,16 @@ int ssp_nodal_create(ssp_nodal **out, ssp_ctx *ctx, const ssp_circuit *c, size_t
         return ssp_error(ctx, rc, "klu_analyze failed (status %d) on the %zu-unknown tile matrix",
                          rc, n);
     }
+    {
+        const char *env = getenv("SSP_NODAL_PATH");
+        s->path = env && strcmp(env, "reference") == 0 ? SSP_NODAL_PATH_REFERENCE
+                                                       : SSP_NODAL_PATH_AUTO;
+    }
+    rc = ssp_nodal_fast_create(&s->fast, ctx, c);
+    if (rc) {
+        ssp_nodal_destroy(&s);
+        return rc;
+    }
     *out = s;
     return SSP_OK;
 fail:
@@ -309,6 +323,7 @@ void ssp_nodal_destroy(ssp_nodal **sp)
     ssp_nodal *s;
     if (!sp || !*sp) return;
     s = *sp;
+    ssp_nodal_fast_destroy(&s->fast);
     if (s->num_base) klu_free_numeric(&s->num_base, &s->common);
     if (s->num_work) klu_free_numeric(&s->num_work, &s->common);
     if (s->sym) klu_free_symbolic(&s->sym, &s->common);
@@ -334,7 +349,34 @@ void ssp_nodal_destroy(ssp_nodal **sp)
 
 size_t ssp_nodal_dim(const ssp_nodal *s) { return (size_t)s->n; }
 const double *ssp_nodal_last_solution(const ssp_nodal *s) { return s->x_last; }
-void ssp_nodal_get_stats(const ssp_nodal *s, ssp_nodal_stats *out) { *out = s->stats; }
+void ssp_nodal_get_stats(const ssp_nodal *s, ssp_nodal_stats *out)
+{
+    *out = s->stats;
+    if (s->fast) {
+        const nodal_fast_counts *fc = ssp_nodal_fast_counts(s->fast);
+        out->factors += fc->factors;
+        out->refactors += fc->refactors + fc->updates;
+        out->fast_updates = fc->updates;
+        out->fast_cell_solves = fc->cell_solves;
+        out->fast_rail_newtons = fc->rail_newtons;
+    }
+}
+
+int ssp_nodal_set_path(ssp_nodal *s, int path)
+{
+    if (path != SSP_NODAL_PATH_AUTO && path != SSP_NODAL_PATH_REFERENCE)
+        return ssp_error(s->ctx, SSP_EINVAL, "unknown nodal path %d", path);
+    s->path = path;
+    return SSP_OK;
+}
+
+int ssp_nodal_has_fast_path(const ssp_nodal *s) { return s->fast != NULL; }
+
+/* Whether this solve goes to the fast path. */
+static int use_fast(const ssp_nodal *s)
+{
+    return s->path == SSP_NODAL_PATH_AUTO && ssp_nodal_fast_applies(s->fast);
+}
 
 /* Factor (or refactor) ax into *num; counts into the stats when base. */
 static int factor_into(ssp_nodal *s, double *ax, klu_numeric **num, double *rcond_full,
@@ -364,7 +406,8 @@ static int factor_into(ssp_nodal *s, double *ax, klu_numeric **num, double *rcon
     return SSP_OK;
 }
 
-int ssp_nodal_factor(ssp_nodal *s)
+/* The reference path's factorization. */
+static int factor_reference(ssp_nodal *s)
 {
     int rc;
     size_t i;
@@ -379,6 +422,11 @@ int ssp_nodal_factor(ssp_nodal *s)
     s->factored = 1;
     s->version = ssp_circuit_version(s->c);
     return SSP_OK;
+}
+
+int ssp_nodal_factor(ssp_nodal *s)
+{
+    return use_fast(s) ? ssp_nodal_fast_update(s->fast) : factor_reference(s);
 }
 
 /* Whether every op-amp of solution x sits in the linear region of its rail. */
@@ -469,7 +517,18 @@ int ssp_nodal_solve(ssp_nodal *s, const double *v_rows, size_t k, double *v_out)
     size_t rows = p->rows, cols = p->cols, n = (size_t)s->n, v0, j, i;
     int nonlinear = ssp_circuit_is_nonlinear(s->c), rc;
 
-    rc = ssp_nodal_factor(s);
+    if (use_fast(s)) {
+        int answered;
+        rc = ssp_nodal_fast_read(s->fast, v_rows, k, v_out, &answered);
+        if (rc) return rc;
+        if (answered) {
+            s->stats.solves += k;
+            s->stats.fast_reads += k;
+            return SSP_OK;
+        }
+        s->stats.fast_fallbacks += k;
+    }
+    rc = factor_reference(s);
     if (rc) return rc;
     for (v0 = 0; v0 < k; v0 += s->block) {
         size_t kb = k - v0 < s->block ? k - v0 : s->block, q;

@@ -16,7 +16,20 @@
  * solved by Newton's method per vector, starting from the linear solve, with
  * source-stepping continuation if direct Newton does not converge; failure
  * is SSP_ECONVERGE, never a silent approximation. It never prints and never
- * allocates after ssp_nodal_create. */
+ * allocates after ssp_nodal_create.
+ *
+ * Two paths give the same numbers. The reference path is the MNA/KLU solve
+ * above. The fast path (chosen automatically for linear cells whose TIAs stay
+ * inside their rails) reduces the same element list to an SPD system over the
+ * free nodes, keeps the outputs as an exact affine map of the row voltages
+ * (out = T·v + t) and follows a change of a few cells by a low-rank
+ * (Sherman–Morrison–Woodbury) update of T instead of a refactorization; a
+ * read is then one matrix product. A read that puts a TIA outside its linear
+ * region is finished by Newton's method on the TIA equations alone (the rest
+ * of the tile is linear); if that does not converge, the whole call is
+ * redone on the reference path. The environment
+ * variable SSP_NODAL_PATH=reference (read at create) or ssp_nodal_set_path
+ * forces the reference path. */
 #ifndef SSP_NODAL_H
 #define SSP_NODAL_H
 
@@ -34,7 +47,21 @@ typedef struct ssp_nodal_stats {
     unsigned long newton_vectors;    /* vectors that needed Newton */
     unsigned long newton_iterations; /* Newton iterations in total */
     unsigned long continuations;     /* vectors that needed source stepping */
+    /* The counters above cover both paths: on the fast path "factors" are
+     * full factorizations of the reduced matrix, "refactors" numeric
+     * refactorizations and low-rank state updates, "solves" vectors read. */
+    unsigned long fast_reads;        /* vectors answered by the fast path */
+    unsigned long fast_updates;      /* states reached by a low-rank update */
+    unsigned long fast_cell_solves;  /* reduced solves for newly changed cells */
+    unsigned long fast_rail_newtons; /* fast reads with a TIA on its rail (Newton on the TIAs) */
+    unsigned long fast_fallbacks;    /* vectors redone on the reference path */
 } ssp_nodal_stats;
+
+/* Which path ssp_nodal_solve takes. */
+enum ssp_nodal_path {
+    SSP_NODAL_PATH_AUTO = 0,     /* fast when the circuit allows it, else reference */
+    SSP_NODAL_PATH_REFERENCE = 1 /* always the MNA/KLU path */
+};
 
 /* Analyse the structure of c (borrowed; must outlive the solver) and
  * allocate the workspace for blocks of up to `block` vectors (0: a default). */
@@ -48,10 +75,17 @@ int ssp_nodal_factor(ssp_nodal *n);
 /* Solve k reads: v_rows is k x rows (V, the DAC outputs), v_out receives
  * k x cols TIA output voltages (V). Factors first if needed. */
 int ssp_nodal_solve(ssp_nodal *n, const double *v_rows, size_t k, double *v_out);
-/* Full solution of the last vector solved (length ssp_nodal_dim; node k's
- * voltage at index k − 1), for physics tests. */
+/* Full solution of the last vector solved on the reference path (length
+ * ssp_nodal_dim; node k's voltage at index k − 1), for physics tests; the
+ * fast path does not form node voltages (force the reference path to get
+ * them). */
 const double *ssp_nodal_last_solution(const ssp_nodal *n);
 size_t ssp_nodal_dim(const ssp_nodal *n);
 void ssp_nodal_get_stats(const ssp_nodal *n, ssp_nodal_stats *s);
+/* Choose the path (enum ssp_nodal_path); SSP_EINVAL for an unknown value. */
+int ssp_nodal_set_path(ssp_nodal *n, int path);
+/* Whether the tile's structure has the fast path (linear cells still needed
+ * at solve time). */
+int ssp_nodal_has_fast_path(const ssp_nodal *n);
 
 #endif

@@ -64,6 +64,10 @@ enum { SSP_SPICE_LAND_ULPS = 16 };
 static const double SSP_SPICE_HALF_TOL = 1e-9;
 /* Steered-step budget per streamed vector before giving up steering. */
 static const int SSP_SPICE_SYNC_CALLS_PER_SLOT = 32;
+/* Gentle streaming (the retry after a failed slot-long step): the first step
+ * after a slot time, as a fraction of the slot (ngspice steps ~0.064 slot
+ * after a PWL corner of the same stream). */
+static const double SSP_SPICE_GENTLE_FIRST = 0.05;
 
 /* ngspice entry points, resolved with dlsym */
 typedef int (*ng_init_fn)(SendChar *, SendStat *, ControlledExit *, SendData *, SendInitData *,
@@ -110,6 +114,7 @@ struct stream {
     long sync_budget;         /* steered steps allowed */
     long redos;               /* steps ngspice redid with a shorter step */
     int unknown_source;       /* a callback named a source not in names */
+    int gentle;               /* 1: ngspice's own step control, only capped at slot times */
 };
 
 struct ssp_spice {
@@ -347,6 +352,14 @@ static int cb_sync(double t, double *delta, double olddelta, int redo, int id, i
         struct stream *st = s->stream;
         double x = t / st->slot, k = floor(x + SSP_SPICE_SLOT_TOL), next = (k + 1.0) * st->slot;
         int on_slot = fabs(x - k) <= SSP_SPICE_SLOT_TOL;
+        if (st->gentle) {
+            /* as ngspice treats a PWL corner: a short first step after each
+             * slot time, then its own growth, never past the next slot */
+            if (on_slot && *delta > SSP_SPICE_GENTLE_FIRST * st->slot) *delta = SSP_SPICE_GENTLE_FIRST * st->slot;
+            land_on_tstop(s->tran_tstop, t, delta, location);
+            if (*delta > next - t) *delta = next - t;
+            return 0;
+        }
         if (redo) {
             st->redos++;
             if (*delta > next - t) *delta = next - t;
@@ -819,6 +832,28 @@ int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
     st.sync_budget = (long)(SSP_SPICE_SYNC_CALLS_PER_SLOT * (k + 4));
     s->stream = &st;
     rc = ssp_spice_tran(s, st.slot, st.slot * (double)(npts - 1), st.slot, 0);
+    if (rc == SSP_ETIMESTEP && st.redos > 0) {
+        /* A slot-long step on which Newton failed leaves ngspice iterating
+         * from the failed iterate: a TIA driven deep into its rail has a
+         * zero derivative there, and every shorter retry fails too (seen
+         * training spice-small). Run the stream again with ngspice's own
+         * step control and a short first step after every slot time
+         * (sources ramped between slots), as a PWL transient runs: slower,
+         * but it tracks. */
+        char first[SSP_SPICE_ERRMSG_MAX];
+        snprintf(first, sizeof first, "%s", s->errmsg);
+        ssp_log(s->ctx, SSP_LOG_INFO, "stream", "vectors=%zu: slot steps failed (%s); again with ngspice's "
+                "step control", k, first);
+        st.sync_calls = 0;
+        st.redos = 0;
+        st.gentle = 1;
+        rc = ssp_spice_tran(s, st.slot, st.slot * (double)(npts - 1), st.slot, 0);
+        if (rc) {
+            char second[SSP_SPICE_ERRMSG_MAX];
+            snprintf(second, sizeof second, "%s", s->errmsg);
+            rc = set_failure(s, rc, "%s (and with ngspice's own step control: %s)", first, second);
+        }
+    }
     s->stream = NULL;
     if (rc) return rc;
     if (st.unknown_source)

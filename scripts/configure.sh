@@ -4,7 +4,8 @@
 # All compile and link flags come from pkg-config. GSL's pkg-config names its
 # own reference CBLAS; it is replaced by OpenBLAS so one BLAS is linked.
 # Debian 12's SuiteSparse 5.12 ships no .pc files: when pkg-config does not
-# know KLU the documented Debian include directory and libraries are used.
+# know KLU the documented Debian include directory and libraries (KLU for the
+# MNA path, CHOLMOD for the fast SPD path) are used.
 # ngspice is loaded at run time with dlopen, so only its header flags and the
 # path of its shared library are recorded.
 set -euo pipefail
@@ -17,11 +18,11 @@ done
 gsl_libs=$(pkg-config --libs gsl | sed 's/-lgslcblas//g')
 if pkg-config --exists KLU; then
     ss_cflags=$(pkg-config --cflags KLU)
-    ss_libs=$(pkg-config --libs KLU)
+    ss_libs="$(pkg-config --libs KLU) $(pkg-config --libs CHOLMOD)"
 else
     [ -f /usr/include/suitesparse/klu.h ] || die "SuiteSparse KLU headers not found"
     ss_cflags="-I/usr/include/suitesparse"
-    ss_libs="-lklu -lamd -lcolamd -lbtf -lsuitesparseconfig"
+    ss_libs="-lklu -lcholmod -lamd -lcolamd -lbtf -lsuitesparseconfig"
 fi
 
 ng_libdir=$(pkg-config --variable=libdir ngspice)

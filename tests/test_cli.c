@@ -202,6 +202,11 @@ static void test_cli__every_command_has_help(void)
     run_cli_split(&R, (const char *const[]){"netlist", "--run", "/some/run", "-h", NULL});
     CU_ASSERT_EQUAL(R.status, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "--run RUN_DIR"));
+    run_cli_split(&R, (const char *const[]){"validate", "--run", "--help", NULL});
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "usage: siamspice validate (--run RUN_DIR | --config FILE)"));
+    run_cli_split(&R, (const char *const[]){"validate", "--config", "--help", NULL});
+    CU_ASSERT_EQUAL(R.status, 0);
     run_cli_split(&R, (const char *const[]){"program", "--help", NULL});
     CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "--waveform"));
     run_cli_split(&R, (const char *const[]){"plot", "--help", NULL});
@@ -231,6 +236,8 @@ static void test_cli__every_command_rejects_bad_usage(void)
         {{"netlist", "--run", "/nonexistent/run", NULL}, "/nonexistent/run/config.ini"},
         {{"validate", "--rows", "x", "--cols", "4", NULL}, "'x'"},
         {{"validate", "--rows", "4", "--cols", "4", "--vectors", "0", NULL}, "--vectors"},
+        {{"validate", "--run", "/nonexistent/run", NULL}, "/nonexistent/run/config.ini"},
+        {{"validate", "--config", "configs/default.ini", "--vectors", "0", NULL}, "--vectors"},
         {{"program", NULL}, "need --params"},
         {{"program", "--params", "devicemodels/params/vteam32.ini", "--rows", "4", "--cols", "4", "--levels", "32",
           "--random-present", "1", "--random-moves", "2", "--bias", "v5", NULL}, "--bias"},
@@ -387,7 +394,7 @@ static void test_cli__program_waveform_writes_csv_and_png(void)
  * command, every config section and the run directory's plot inputs. */
 static void test_cli__man_page_renders_and_covers_every_command(void)
 {
-    static const char *const must[] = {".SS train", ".SS infer", ".SS netlist", "netlist \\-\\-run", ".SS validate",
+    static const char *const must[] = {".SS train", ".SS infer", ".SS netlist", "netlist \\-\\-run", ".SS validate", "validate \\-\\-run",
                                        ".SS program", ".SS plot", ".SS bench", ".SS device", ".SS \\-\\-version",
                                        "\\-\\-waveform", "irdrop.csv", ".SS [engine]", ".SS [crossbar]", ".SS [dac]",
                                        ".SS [tia]", ".SS [adc]", ".SS [run]", ".SS [data]", ".SS [network]",

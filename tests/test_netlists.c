@@ -18,6 +18,10 @@ static const double TOL_DERIV_REL = 1e-6;
 static const double FD_STEP_V = 1e-7;
 /* Exactness of linear algebra identities (relative). */
 static const double TOL_EXACT_REL = 1e-12;
+/* Agreement of the nodal fast path with the reference MNA path (relative),
+ * and the floor below which outputs are compared absolutely (V). */
+static const double TOL_FAST_REL = 1e-10;
+static const double TOL_FAST_FLOOR_V = 1e-12;
 
 static void tile4(ssp_tile_params *p, int cell)
 {
@@ -496,6 +500,308 @@ static void test_netlists__nodal_sinh_cells_need_newton(void)
     ssp_circuit_destroy(&c);
 }
 
+/* ---- nodal fast path -------------------------------------------------------- */
+
+/* Reference and automatic solvers on one circuit. */
+struct fast_pair {
+    ssp_circuit *c;
+    ssp_nodal *ref, *fast;
+};
+
+static void fast_pair_create(struct fast_pair *fp, const ssp_tile_params *p, const double *g)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    memset(fp, 0, sizeof *fp);
+    SSP_ASSERT_OK(ctx, ssp_circuit_create(&fp->c, ctx, p));
+    SSP_ASSERT_OK(ctx, ssp_circuit_set_conductances(fp->c, ctx, g));
+    SSP_ASSERT_OK(ctx, ssp_nodal_create(&fp->ref, ctx, fp->c, 0));
+    SSP_ASSERT_OK(ctx, ssp_nodal_set_path(fp->ref, SSP_NODAL_PATH_REFERENCE));
+    SSP_ASSERT_OK(ctx, ssp_nodal_create(&fp->fast, ctx, fp->c, 0));
+}
+
+static void fast_pair_destroy(struct fast_pair *fp)
+{
+    ssp_nodal_destroy(&fp->fast);
+    ssp_nodal_destroy(&fp->ref);
+    ssp_circuit_destroy(&fp->c);
+}
+
+/* Max relative difference of the two paths on k vectors v. */
+static double fast_pair_diff(struct fast_pair *fp, const double *v, size_t k)
+{
+    const ssp_tile_params *p = ssp_circuit_params(fp->c);
+    double *a = malloc(k * p->cols * sizeof *a), *b = malloc(k * p->cols * sizeof *b), m = 0;
+    ssp_ctx *ctx = ssp_test_ctx();
+    SSP_ASSERT_OK(ctx, ssp_nodal_solve(fp->ref, v, k, a));
+    SSP_ASSERT_OK(ctx, ssp_nodal_solve(fp->fast, v, k, b));
+    for (size_t i = 0; i < k * p->cols; i++) {
+        double d = fabs(a[i] - b[i]) / fmax(fmax(fabs(a[i]), fabs(b[i])), TOL_FAST_FLOOR_V);
+        if (d > m) m = d;
+    }
+    free(a);
+    free(b);
+    return m;
+}
+
+/* Random inputs in [0, vmax] V. */
+static double *random_inputs(size_t n, double vmax, unsigned long seed)
+{
+    double *v = malloc(n * sizeof *v);
+    random_g(v, n, seed);
+    for (size_t i = 0; i < n; i++) v[i] = vmax * (v[i] - 10e-6) / 90e-6;
+    return v;
+}
+
+static void test_netlists__nodal_fast_equals_reference(void)
+{
+    enum { K = 8 };
+    const size_t sizes[5] = {8, 16, 32, 64, 128};
+    for (int k = 0; k < 5; k++) {
+        size_t n = sizes[k];
+        if (n > 64 && getenv("SSP_UNDER_VALGRIND")) continue;
+        for (int variant = 0; variant < 4; variant++) {
+            ssp_tile_params p;
+            struct fast_pair fp;
+            ssp_nodal_stats sf, sr;
+            double *g = malloc(n * n * sizeof *g), *v = random_inputs(K * n, 0.1, 100 + n);
+            double m;
+            ssp_tile_params_default(&p);
+            p.rows = p.cols = n;
+            if (variant & 1) p.r_wire_per_um = 0; /* ideal wires */
+            if (variant & 2) p.tia.vos = 0;        /* no offset */
+            random_g(g, n * n, 10 * n + (unsigned long)variant);
+            fast_pair_create(&fp, &p, g);
+            CU_ASSERT(ssp_nodal_has_fast_path(fp.fast));
+            m = fast_pair_diff(&fp, v, K);
+            CU_ASSERT(m <= TOL_FAST_REL);
+            if (m > TOL_FAST_REL) fprintf(stderr, "\n  %zux%zu variant %d: %.3e\n", n, n, variant, m);
+            ssp_nodal_get_stats(fp.fast, &sf);
+            ssp_nodal_get_stats(fp.ref, &sr);
+            CU_ASSERT_EQUAL(sf.fast_reads, K);
+            CU_ASSERT_EQUAL(sf.fast_fallbacks, 0);
+            CU_ASSERT_EQUAL(sr.fast_reads, 0);
+            fast_pair_destroy(&fp);
+            free(g);
+            free(v);
+        }
+    }
+}
+
+static void test_netlists__nodal_fast_ideal_tia_equals_reference(void)
+{
+    enum { N = 16, K = 4 };
+    ssp_tile_params p;
+    struct fast_pair fp;
+    ssp_nodal_stats sf;
+    double g[N * N], *v = random_inputs(K * N, 0.2, 7);
+    ssp_tile_params_default(&p);
+    p.rows = p.cols = N;
+    p.tia.ideal = 1;
+    random_g(g, N * N, 8);
+    fast_pair_create(&fp, &p, g);
+    CU_ASSERT(fast_pair_diff(&fp, v, K) <= TOL_FAST_REL);
+    ssp_nodal_get_stats(fp.fast, &sf);
+    CU_ASSERT_EQUAL(sf.fast_reads, K);
+    fast_pair_destroy(&fp);
+    free(v);
+}
+
+/* Other shapes and element layouts the reduction must follow: a tall and a
+ * wide tile, the reference-column scheme, no sense resistor (sense node
+ * merged into the TIA input), no driver resistance with wires (the first
+ * word-line segment hangs on the source node). */
+static void test_netlists__nodal_fast_other_layouts_equal_reference(void)
+{
+    enum { K = 3 };
+    for (int variant = 0; variant < 4; variant++) {
+        ssp_tile_params p;
+        struct fast_pair fp;
+        ssp_nodal_stats sf;
+        double *g, *v, m;
+        ssp_tile_params_default(&p);
+        p.rows = variant == 0 ? 24 : 12;
+        p.cols = variant == 1 ? 30 : 10;
+        if (variant == 1) p.scheme = SSP_COLS_REF;
+        if (variant == 2) p.r_sense = 0;
+        if (variant == 3) p.r_driver = p.dac.r_out = 0;
+        g = malloc(p.rows * p.cols * sizeof *g);
+        v = random_inputs(K * p.rows, 0.2, 40 + (unsigned long)variant);
+        random_g(g, p.rows * p.cols, 50 + (unsigned long)variant);
+        fast_pair_create(&fp, &p, g);
+        CU_ASSERT(ssp_nodal_has_fast_path(fp.fast));
+        m = fast_pair_diff(&fp, v, K);
+        CU_ASSERT(m <= TOL_FAST_REL);
+        if (m > TOL_FAST_REL) fprintf(stderr, "\n  layout %d: %.3e\n", variant, m);
+        ssp_nodal_get_stats(fp.fast, &sf);
+        CU_ASSERT_EQUAL(sf.fast_reads, K);
+        fast_pair_destroy(&fp);
+        free(g);
+        free(v);
+    }
+}
+
+/* A cell on a source-fixed node (ideal wires and ideal driver: the word line
+ * is the source node) has no exact reduction: reference path only, same
+ * numbers as before. */
+static void test_netlists__nodal_fast_refuses_cells_on_sources(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_circuit *c = NULL;
+    ssp_nodal *n = NULL;
+    ssp_nodal_stats st;
+    double g[16], v[4] = {0.1, 0.2, 0.15, 0.05}, out[4];
+    tile4(&p, SSP_CELL_1R);
+    p.r_wire_per_um = 0;
+    p.r_driver = p.dac.r_out = 0;
+    random_g(g, 16, 16);
+    SSP_ASSERT_OK(ctx, ssp_circuit_create(&c, ctx, &p));
+    SSP_ASSERT_OK(ctx, ssp_circuit_set_conductances(c, ctx, g));
+    SSP_ASSERT_OK(ctx, ssp_nodal_create(&n, ctx, c, 0));
+    CU_ASSERT_FALSE(ssp_nodal_has_fast_path(n));
+    SSP_ASSERT_OK(ctx, ssp_nodal_solve(n, v, 1, out));
+    ssp_nodal_get_stats(n, &st);
+    CU_ASSERT_EQUAL(st.fast_reads, 0);
+    CU_ASSERT_EQUAL(st.solves, 1);
+    ssp_nodal_destroy(&n);
+    ssp_circuit_destroy(&c);
+}
+
+/* Few cells per step (low-rank updates), enough steps to pass the rebase
+ * threshold, then a change of every cell (a full rebase). */
+static void test_netlists__nodal_fast_follows_cell_changes(void)
+{
+    enum { N = 32, K = 4, STEPS = 30, CELLS = 12 };
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    struct fast_pair fp;
+    ssp_nodal_stats sf;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    double g[N * N], *v = random_inputs(K * N, 0.2, 9), m = 0, g5;
+    ssp_tile_params_default(&p);
+    p.rows = p.cols = N;
+    random_g(g, N * N, 10);
+    g5 = g[5];
+    gsl_rng_set(r, 11);
+    fast_pair_create(&fp, &p, g);
+    for (int s = 0; s <= STEPS; s++) {
+        if (s == STEPS) random_g(g, N * N, 12);
+        else
+            for (int i = 0; i < CELLS; i++)
+                g[gsl_rng_uniform_int(r, N * N)] = 10e-6 + 90e-6 * gsl_rng_uniform(r);
+        if (s == 1) g[5] = 2 * g5;
+        if (s == 2) g[5] = g5; /* back to its factored value: a zero update */
+        SSP_ASSERT_OK(ctx, ssp_circuit_set_conductances(fp.c, ctx, g));
+        m = fmax(m, fast_pair_diff(&fp, v, K));
+    }
+    CU_ASSERT(m <= TOL_FAST_REL);
+    ssp_nodal_get_stats(fp.fast, &sf);
+    CU_ASSERT(sf.fast_updates >= STEPS - 4);
+    CU_ASSERT(sf.fast_cell_solves >= (unsigned long)(STEPS * CELLS / 2));
+    CU_ASSERT(sf.factors + sf.refactors - sf.fast_updates >= 3); /* rebases happened */
+    CU_ASSERT_EQUAL(sf.fast_reads, (STEPS + 1) * K);
+    fast_pair_destroy(&fp);
+    gsl_rng_free(r);
+    free(v);
+}
+
+/* TIAs driven into their rails: the fast path leaves its linear answer and
+ * solves the TIA equations by Newton, to the reference path's numbers. */
+static void test_netlists__nodal_fast_clamped_tile_leaves_linear_path(void)
+{
+    enum { N = 16, K = 3 };
+    const double rf[2] = {2e4, 4e4};
+    for (int c = 0; c < 2; c++) {
+        ssp_ctx *ctx = ssp_test_ctx();
+        ssp_tile_params p;
+        struct fast_pair fp;
+        ssp_nodal_stats sf;
+        double g[N * N], v[K * N], m;
+        ssp_tile_params_default(&p);
+        p.rows = p.cols = N;
+        p.tia.r_f = rf[c]; /* 16 rows x 55 uS x 0.2 V x 20 kohm = 3.5 V: beyond the rails */
+        random_g(g, N * N, 13);
+        for (int i = 0; i < K * N; i++) v[i] = i < N ? 1e-3 : 0.2 * (i % 3 + 1) / 3.0;
+        fast_pair_create(&fp, &p, g);
+        m = fast_pair_diff(&fp, v, K);
+        CU_ASSERT(m <= TOL_FAST_REL);
+        if (m > TOL_FAST_REL) fprintf(stderr, "\n  rails, r_f %g: %.3e\n", rf[c], m);
+        ssp_nodal_get_stats(fp.fast, &sf);
+        CU_ASSERT_EQUAL(sf.fast_rail_newtons, K - 1);
+        CU_ASSERT_EQUAL(sf.fast_reads, K);
+        CU_ASSERT_EQUAL(sf.fast_fallbacks, 0);
+        CU_ASSERT_EQUAL(sf.newton_vectors, 0);
+        /* after a few cells change (a low-rank state), still the same numbers */
+        g[3] *= 1.7;
+        g[N + 5] *= 0.6;
+        SSP_ASSERT_OK(ctx, ssp_circuit_set_conductances(fp.c, ctx, g));
+        CU_ASSERT(fast_pair_diff(&fp, v, K) <= TOL_FAST_REL);
+        ssp_nodal_get_stats(fp.fast, &sf);
+        CU_ASSERT_EQUAL(sf.fast_updates, 1);
+        CU_ASSERT_EQUAL(sf.fast_rail_newtons, 2 * (K - 1));
+        fast_pair_destroy(&fp);
+    }
+}
+
+static void test_netlists__nodal_fast_not_for_nonlinear_cells(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_circuit *c = NULL;
+    ssp_nodal *n = NULL;
+    ssp_nodal_stats st;
+    ssp_cell_iv iv[16];
+    double g[16], v[4] = {0.1, 0.2, 0.15, 0.05}, out[4];
+    tile4(&p, SSP_CELL_1T1R);
+    random_g(g, 16, 14);
+    SSP_ASSERT_OK(ctx, ssp_circuit_create(&c, ctx, &p));
+    SSP_ASSERT_OK(ctx, ssp_circuit_set_conductances(c, ctx, g));
+    SSP_ASSERT_OK(ctx, ssp_nodal_create(&n, ctx, c, 0));
+    CU_ASSERT_FALSE(ssp_nodal_has_fast_path(n));
+    ssp_nodal_destroy(&n);
+    ssp_circuit_destroy(&c);
+    /* 1R structure, sinh cells: the fast path exists but does not apply */
+    tile4(&p, SSP_CELL_1R);
+    for (int i = 0; i < 16; i++) iv[i] = (ssp_cell_iv){SSP_IV_SINH, 0, 2e-5, 1e-5, 3.0};
+    SSP_ASSERT_OK(ctx, ssp_circuit_create(&c, ctx, &p));
+    SSP_ASSERT_OK(ctx, ssp_circuit_set_cells(c, ctx, iv));
+    SSP_ASSERT_OK(ctx, ssp_nodal_create(&n, ctx, c, 0));
+    CU_ASSERT(ssp_nodal_has_fast_path(n));
+    SSP_ASSERT_OK(ctx, ssp_nodal_solve(n, v, 1, out));
+    ssp_nodal_get_stats(n, &st);
+    CU_ASSERT_EQUAL(st.fast_reads, 0);
+    CU_ASSERT_EQUAL(st.newton_vectors, 1);
+    ssp_nodal_destroy(&n);
+    ssp_circuit_destroy(&c);
+}
+
+static void test_netlists__nodal_path_switches(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_circuit *c = NULL;
+    ssp_nodal *n = NULL;
+    ssp_nodal_stats st;
+    double g[16], v[4] = {0.1, 0.2, 0.15, 0.05}, out[4];
+    tile4(&p, SSP_CELL_1R);
+    random_g(g, 16, 15);
+    SSP_ASSERT_OK(ctx, ssp_circuit_create(&c, ctx, &p));
+    SSP_ASSERT_OK(ctx, ssp_circuit_set_conductances(c, ctx, g));
+    setenv("SSP_NODAL_PATH", "reference", 1);
+    SSP_ASSERT_OK(ctx, ssp_nodal_create(&n, ctx, c, 0));
+    unsetenv("SSP_NODAL_PATH");
+    SSP_ASSERT_OK(ctx, ssp_nodal_solve(n, v, 1, out));
+    ssp_nodal_get_stats(n, &st);
+    CU_ASSERT_EQUAL(st.fast_reads, 0);
+    SSP_ASSERT_OK(ctx, ssp_nodal_set_path(n, SSP_NODAL_PATH_AUTO));
+    SSP_ASSERT_OK(ctx, ssp_nodal_solve(n, v, 1, out));
+    ssp_nodal_get_stats(n, &st);
+    CU_ASSERT_EQUAL(st.fast_reads, 1);
+    CU_ASSERT_EQUAL(ssp_nodal_set_path(n, 7), SSP_EINVAL);
+    ssp_nodal_destroy(&n);
+    ssp_circuit_destroy(&c);
+}
+
 int ssp_suite_netlists(void); /* registered by the runner */
 SSP_TEST_SUITE(netlists)
 {
@@ -521,5 +827,13 @@ SSP_TEST_SUITE(netlists)
                   SSP_TEST(test_netlists__nodal_factors_once_per_state),
                   SSP_TEST(test_netlists__ir_drop_falls_with_distance),
                   SSP_TEST(test_netlists__ir_drop_grows_with_n_m_r_g),
-                  SSP_TEST(test_netlists__nodal_sinh_cells_need_newton));
+                  SSP_TEST(test_netlists__nodal_sinh_cells_need_newton),
+                  SSP_TEST(test_netlists__nodal_fast_equals_reference),
+                  SSP_TEST(test_netlists__nodal_fast_ideal_tia_equals_reference),
+                  SSP_TEST(test_netlists__nodal_fast_other_layouts_equal_reference),
+                  SSP_TEST(test_netlists__nodal_fast_refuses_cells_on_sources),
+                  SSP_TEST(test_netlists__nodal_fast_follows_cell_changes),
+                  SSP_TEST(test_netlists__nodal_fast_clamped_tile_leaves_linear_path),
+                  SSP_TEST(test_netlists__nodal_fast_not_for_nonlinear_cells),
+                  SSP_TEST(test_netlists__nodal_path_switches));
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fixture_xbar.h"
+#include "ssp_file.h"
 #include "ssp_spice.h"
 #include "ssp_test.h"
 
@@ -403,6 +404,151 @@ static void test_spice__stream_survives_newton_failures_on_jumps(void)
     ssp_spice_unload(g_spice);
 }
 
+/* Sixteen inputs summed by a saturating TIA, jumping between nothing and
+ * deep saturation: a slot-long step on which Newton fails leaves ngspice
+ * iterating from a railed iterate with zero derivative, so every shorter
+ * retry failed too ("timestep too small" at the first step, seen training
+ * spice-small; or approaching the final time by halves). The stream then
+ * runs again under ngspice's own step control; every slot is still the DC
+ * solution, computed here by bisection. */
+static void test_spice__stream_recovers_from_a_railed_first_step(void)
+{
+    enum { K = 8, R = 16 };
+    static const double level[K] = {0, 0.2, 0, 0.1, 0.2, 0, 0.2, 0.05};
+    char *net[2 * R + 8];
+    const char *src[R], *outn[] = {"v(out)"};
+    double in[K * R], out[K];
+    ssp_ctx *ctx = ssp_test_ctx();
+    size_t n = 0, i, k;
+    net[n++] = strdup("* sixteen rows summed by a railed TIA, streamed");
+    net[n++] = strdup(".func rail(e) {min(max(e,-1.4),1.4) + 0.1*tanh((e - min(max(e,-1.4),1.4))/0.1)}");
+    for (i = 0; i < R; i++) {
+        char b[96];
+        snprintf(b, sizeof b, "vr%zu in%zu 0 dc 0 external", i, i);
+        net[n++] = strdup(b);
+        snprintf(b, sizeof b, "rc%zu in%zu b 10k", i, i);
+        net[n++] = strdup(b);
+    }
+    net[n++] = strdup("vos p 0 dc 0.001");
+    net[n++] = strdup("rf out b 8k");
+    net[n++] = strdup("bo out 0 v = rail(10000*v(p,b))");
+    net[n++] = strdup(".end");
+    for (i = 0; i < R; i++) {
+        static char names[R][8];
+        snprintf(names[i], sizeof names[i], "vr%zu", i);
+        src[i] = names[i];
+    }
+    for (k = 0; k < K; k++)
+        for (i = 0; i < R; i++) in[k * R + i] = level[k];
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, (const char *const *)net, n));
+    SSP_ASSERT_OK(ctx, ssp_spice_stream(g_spice, src, R, in, K, outn, 1, out));
+    for (k = 0; k < K; k++) {
+        double lo = -10, hi = 10, vb, v;
+        for (int it = 0; it < 200; it++) {
+            double f;
+            vb = 0.5 * (lo + hi);
+            f = R * (level[k] - vb) / 1e4 + (amp_rail(1e4 * (0.001 - vb)) - vb) / 8e3;
+            if (f > 0) lo = vb; else hi = vb;
+        }
+        v = amp_rail(1e4 * (0.001 - 0.5 * (lo + hi)));
+        CU_ASSERT(ssp_close_rel(out[k], v, 1e-7, 1e-9));
+    }
+    CU_ASSERT(out[1] < -1.45); /* deep in the rail */
+    ssp_spice_unload(g_spice);
+    for (i = 0; i < n; i++) free(net[i]);
+}
+
+/* A 64x32 tile of spice-small whose stream failed in training twice over
+ * (slot steps, then ngspice's step control growing its steps across slot
+ * times: "timestep too small" at t = 5). Written by the spice engine's
+ * failure dump: row sources as PWL. Streamed here through `external`
+ * sources it must give, at every slot, what ngspice's own PWL transient of
+ * the same deck gives (both are the DC solutions). */
+static void test_spice__stream_of_a_railed_training_tile(void)
+{
+    enum { K = 8, MAXS = 64, MAXO = 32 };
+    ssp_ctx *ctx = ssp_test_ctx();
+    unsigned char *gz = NULL;
+    size_t len, nsrc = 0, nout = 0, i, k, nt = 0;
+    char path[512], *deck, *ext, *line, *o, *save = NULL;
+    static char src[MAXS][16], outn[MAXO][32];
+    const char *srcp[MAXS], *outp[MAXO];
+    double in[K * MAXS], out[K * MAXO], *t = NULL, *col = NULL;
+    SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, ssp_test_path(path, sizeof path, "tests/golden/stream_railed_64x32.cir.gz"),
+                                         &gz, &len));
+    deck = malloc(len + 1);
+    ext = malloc(len + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(deck);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ext);
+    memcpy(deck, gz, len);
+    deck[len] = 0;
+    free(gz);
+    /* the external-source form, the vectors and the outputs */
+    o = ext;
+    for (line = strtok_r(deck, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *pwl = strstr(line, " pwl(");
+        if (line[0] == 'v' && pwl && nsrc < MAXS) {
+            char *q = pwl + 5;
+            *pwl = 0;
+            sscanf(line, "%15s", src[nsrc]);
+            o += sprintf(o, "%s dc 0 external\n", line);
+            for (k = 0; k < K; k++) {
+                (void)strtod(q, &q);
+                in[k * MAXS + nsrc] = strtod(q, &q);
+            }
+            *pwl = ' ';
+            nsrc++;
+        } else if (strncmp(line, "print ", 6) == 0 && nout < MAXO) {
+            snprintf(outn[nout++], sizeof outn[0], "%s", line + 6);
+        } else if (line[0] != '.' || strncmp(line, ".end", 4) == 0 || strncmp(line, ".options", 8) == 0 ||
+                   strncmp(line, ".func", 5) == 0 || strncmp(line, ".save", 5) == 0) {
+            if (strncmp(line, ".endc", 5) && strcmp(line, "run") && strncmp(line, "set ", 4))
+                o += sprintf(o, "%s\n", line);
+        }
+    }
+    *o = 0;
+    CU_ASSERT_EQUAL_FATAL(nsrc, 64);
+    CU_ASSERT_EQUAL_FATAL(nout, 32);
+    for (i = 0; i < nsrc; i++) srcp[i] = src[i];
+    for (i = 0; i < nout; i++) outp[i] = outn[i];
+    {
+        double packed[K * MAXS];
+        for (k = 0; k < K; k++)
+            for (i = 0; i < nsrc; i++) packed[k * nsrc + i] = in[k * MAXS + i];
+        SSP_ASSERT_OK(ctx, ssp_spice_load_text(g_spice, ext));
+        SSP_ASSERT_OK(ctx, ssp_spice_stream(g_spice, srcp, nsrc, packed, K, outp, nout, out));
+    }
+    /* the reference: ngspice's PWL transient of the dumped deck, at the slots */
+    free(deck);
+    SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, path, &gz, &len));
+    deck = malloc(len + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(deck);
+    memcpy(deck, gz, len);
+    deck[len] = 0;
+    free(gz);
+    o = strstr(deck, ".tran ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    strcpy(o, ".end\n"); /* drop the .tran and .control: the session runs it */
+    SSP_ASSERT_OK(ctx, ssp_spice_load_text(g_spice, deck));
+    SSP_ASSERT_OK(ctx, ssp_spice_tran(g_spice, 1, K - 1, 1, 0));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec(g_spice, "time", &t, &nt));
+    for (i = 0; i < nout; i++) {
+        size_t n2 = 0, j = 0;
+        SSP_ASSERT_OK(ctx, ssp_spice_vec(g_spice, outp[i], &col, &n2));
+        for (k = 0; k < K; k++) {
+            while (j < nt && t[j] < (double)k - 1e-6) j++;
+            CU_ASSERT_FATAL(j < nt && fabs(t[j] - (double)k) < 1e-6);
+            CU_ASSERT(ssp_close_rel(out[k * nout + i], col[j], 1e-7, 1e-9));
+        }
+        free(col);
+        col = NULL;
+    }
+    free(t);
+    free(deck);
+    free(ext);
+    ssp_spice_unload(g_spice);
+}
+
 SSP_TEST_SUITE(spice)
 {
     SSP_ADD_SUITE("spice", suite_init, suite_clean,
@@ -412,6 +558,8 @@ SSP_TEST_SUITE(spice)
                   SSP_TEST(test_spice__stream_equals_separate_ops),
                   SSP_TEST(test_spice__stream_single_vector),
                   SSP_TEST(test_spice__stream_survives_newton_failures_on_jumps),
+                  SSP_TEST(test_spice__stream_recovers_from_a_railed_first_step),
+                  SSP_TEST(test_spice__stream_of_a_railed_training_tile),
                   SSP_TEST(test_spice__tran_reaches_tstop),
                   SSP_TEST(test_spice__tran_with_coarse_steps_reaches_tstop),
                   SSP_TEST(test_spice__syntax_error_is_reported),

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "ssp_config.h"
+#include "ssp_engine.h"
+#include "ssp_layer.h"
+#include "ssp_nodal.h"
 #include "ssp_test.h"
 #include "ssp_train.h"
 #include "ssp_xbar.h"
@@ -86,6 +89,47 @@ static void test_xbar__wires_and_converters_change_the_forward_pass(void)
     CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
     CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
     CU_ASSERT(fabs(ma.train_loss - mb.train_loss) > 1e-6);
+    ssp_train_destroy(&a);
+    ssp_train_destroy(&b);
+}
+
+/* Fast reads over every tile of a run. */
+static unsigned long fast_reads(ssp_train *t)
+{
+    ssp_xbar *x = ssp_train_xbar(t);
+    unsigned long n = 0;
+    for (size_t m = 0; m < ssp_xbar_nmat(x); m++)
+        for (size_t r = 0; r < ssp_layer_grid_rows(ssp_xbar_layer(x, m)); r++)
+            for (size_t c = 0; c < ssp_layer_grid_cols(ssp_xbar_layer(x, m)); c++) {
+                ssp_nodal_stats st;
+                ssp_nodal_get_stats(ssp_engine_nodal(ssp_layer_engine(ssp_xbar_layer(x, m), r, c)), &st);
+                n += st.fast_reads;
+            }
+    return n;
+}
+
+/* engine.nodal_path = reference trains through the MNA/KLU path only, and
+ * to the same numbers as the automatic (fast) path. */
+static void test_xbar__nodal_paths_train_alike(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *a = NULL, *b = NULL;
+    ssp_epoch_metrics ma, mb;
+    tiny_config(&c, SSP_ENGINE_NODAL);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_config_set(&c, ctx, "engine.nodal_path=reference"));
+    CU_ASSERT_EQUAL(c.nodal_path, SSP_NODAL_PATH_REFERENCE);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
+    CU_ASSERT(fast_reads(a) > 0);
+    CU_ASSERT_EQUAL(fast_reads(b), 0);
+    CU_ASSERT(fabs(ma.train_loss - mb.train_loss) <= 1e-9 * ma.train_loss);
+    CU_ASSERT(fabs(ma.test_loss - mb.test_loss) <= 1e-9 * ma.test_loss);
+    CU_ASSERT_EQUAL(ma.test_acc, mb.test_acc);
+    CU_ASSERT_EQUAL(ma.hw.pulses, mb.hw.pulses);
+    CU_ASSERT_EQUAL(ssp_config_set(&c, ctx, "engine.nodal_path=fastest"), SSP_ECONFIG);
     ssp_train_destroy(&a);
     ssp_train_destroy(&b);
 }
@@ -246,14 +290,50 @@ static void test_xbar__irdrop_map_and_netlists(void)
     ssp_train_destroy(&t);
 }
 
+/* validate: every tile of every matrix on the three engines, from the same
+ * cells and the layers' actual inputs; nodal and spice agree to 1e-9. */
+static void test_xbar__validation_covers_every_tile(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *t = NULL;
+    ssp_xbar *x;
+    const ssp_xbar_tile_check *v;
+    size_t n, want = 0, m;
+    double acc, loss;
+    tiny_config(&c, SSP_ENGINE_NODAL);
+    c.test_limit = 3;
+    c.check_every = 1000000; /* an ngspice session, no periodic checks */
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+    x = ssp_train_xbar(t);
+    CU_ASSERT_EQUAL_FATAL(ssp_xbar_request_validate(x, 3), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_evaluate(t, &acc, &loss), SSP_OK);
+    v = ssp_xbar_validation(x, &n);
+    for (m = 0; m < ssp_xbar_nmat(x); m++)
+        want += ssp_layer_grid_rows(ssp_xbar_layer(x, m)) * ssp_layer_grid_cols(ssp_xbar_layer(x, m));
+    CU_ASSERT_EQUAL(n, want);
+    CU_ASSERT(n >= 3);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_EQUAL(v[i].vectors, 3);
+        CU_ASSERT(v[i].nodal_vs_spice <= 1e-9);
+        CU_ASSERT(v[i].nodal_vs_spice_fs <= 1e-9);
+        /* the ideal engine misses the wires and the TIA's finite gain and offset */
+        CU_ASSERT(v[i].ideal_vs_spice_fs > 1e-6);
+    }
+    CU_ASSERT_EQUAL(v[n - 1].matrix, ssp_xbar_nmat(x) - 1);
+    ssp_train_destroy(&t);
+}
+
 SSP_TEST_SUITE(xbar)
 {
     SSP_ADD_SUITE("xbar", NULL, NULL,
                   SSP_TEST(test_xbar__nodal_without_parasitics_matches_ideal),
                   SSP_TEST(test_xbar__wires_and_converters_change_the_forward_pass),
+                  SSP_TEST(test_xbar__nodal_paths_train_alike),
                   SSP_TEST(test_xbar__spice_checks_agree_with_nodal),
                   SSP_TEST(test_xbar__spice_check_beyond_tolerance_stops_the_run),
                   SSP_TEST(test_xbar__spice_engine_trains_like_nodal),
                   SSP_TEST(test_xbar__nodal_repeats_and_resumes_exactly),
-                  SSP_TEST(test_xbar__irdrop_map_and_netlists));
+                  SSP_TEST(test_xbar__irdrop_map_and_netlists),
+                  SSP_TEST(test_xbar__validation_covers_every_tile));
 }
