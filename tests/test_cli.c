@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ssp_config.h"
 #include "ssp_file.h"
 #include "ssp_test.h"
 
@@ -414,6 +415,25 @@ static void test_cli__man_page_renders_and_covers_every_command(void)
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
         CU_ASSERT_PTR_NOT_NULL(strstr((char *)text, must[i]));
         if (!strstr((char *)text, must[i])) fprintf(stderr, "\n  man page lacks '%s'\n", must[i]);
+    }
+    /* every configuration key, as the parameter table writes it, has its entry */
+    {
+        ssp_config cfg;
+        char *buf = NULL, *line, *save = NULL, want[160];
+        size_t blen = 0;
+        FILE *ms = open_memstream(&buf, &blen);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ms);
+        ssp_config_defaults(&cfg);
+        ssp_config_write(&cfg, ms);
+        fclose(ms);
+        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            char *eq = strstr(line, " = ");
+            if (line[0] == ';' || line[0] == '[' || !eq) continue;
+            snprintf(want, sizeof want, ".BR %.*s \" = ", (int)(eq - line), line);
+            CU_ASSERT_PTR_NOT_NULL(strstr((char *)text, want));
+            if (!strstr((char *)text, want)) fprintf(stderr, "\n  man page lacks the key '%s'\n", want);
+        }
+        free(buf);
     }
     free(text);
 }
