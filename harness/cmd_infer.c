@@ -8,6 +8,8 @@
 
 #include "ssp_cmd_train.h"
 #include "ssp_config.h"
+#include "ssp_file.h"
+#include "ssp_plot.h"
 #include "ssp_train.h"
 #include "ssp_xbar.h"
 
@@ -15,13 +17,17 @@ enum { MAX_SETS = 64, PATH_CAP = 4096 };
 
 static int usage(FILE *to)
 {
-    fputs("usage: siamspice infer RUN_DIR [--set SECTION.KEY=VALUE]...\n"
+    fputs("usage: siamspice infer RUN_DIR [--set SECTION.KEY=VALUE]... [--out DIR]\n"
           "\n"
           "Evaluate RUN_DIR/checkpoint.bin on the test set of RUN_DIR/config.ini with\n"
           "the hardware forward pass. --set changes parameters for this evaluation only\n"
           "(e.g. --set data.test_limit=1000 or --set engine.forward=ideal); parameters\n"
           "that change the network or its devices make the checkpoint unusable and are\n"
-          "refused by the checkpoint check. Prints accuracy and loss; exit 0/1/2.\n",
+          "refused by the checkpoint check. Prints accuracy and loss.\n"
+          "  --out DIR   also write DIR/config.ini (this evaluation's parameters) and,\n"
+          "              with engine.forward nodal or spice, DIR/irdrop.csv of the first\n"
+          "              test batch and its heat maps DIR/irdrop_m<M>.png and .svg\n"
+          "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
           to);
     return to == stderr ? 2 : 0;
 }
@@ -35,9 +41,9 @@ enum {
 
 /* Open a run's config (with the --set changes) and, with ckpt_dir, its
  * checkpoint; config_path: a config file instead (the network's initial
- * state). Returns the exit status (0 ok); the message is in ctx. */
+ * state). cfg_out (may be NULL): the configuration used. Returns the exit status (0 ok); the message is in ctx. */
 static int open_state(ssp_ctx *ctx, const char *ckpt_dir, const char *config_path, const char *const *sets,
-                      int nsets, int how, ssp_train **t)
+                      int nsets, int how, ssp_train **t, ssp_config *cfg_out)
 {
     char p[PATH_CAP];
     ssp_config cfg;
@@ -61,17 +67,44 @@ static int open_state(ssp_ctx *ctx, const char *ckpt_dir, const char *config_pat
         snprintf(p, sizeof p, "%s/checkpoint.bin", ckpt_dir);
         rc = ssp_train_checkpoint_load(*t, p);
     }
+    if (cfg_out) *cfg_out = cfg;
     return rc ? (rc == SSP_ENOMEM ? 1 : 2) : 0;
 }
 
-static int open_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int nsets, int how, ssp_train **t)
+static int open_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int nsets, int how, ssp_train **t,
+                    ssp_config *cfg_out)
 {
-    return open_state(ctx, dir, NULL, sets, nsets, how, t);
+    return open_state(ctx, dir, NULL, sets, nsets, how, t, cfg_out);
+}
+
+/* infer --out: the evaluation's config and, on a circuit engine, its
+ * IR-drop map and heat maps. */
+static int write_infer_outputs(ssp_ctx *ctx, const char *out, const ssp_config *cfg, ssp_train *t)
+{
+    char p[PATH_CAP];
+    ssp_afile *af;
+    int rc = ssp_file_mkdirs(ctx, out);
+    if (rc) return rc;
+    snprintf(p, sizeof p, "%s/config.ini", out);
+    if ((rc = ssp_file_atomic_open(&af, ctx, p))) return rc;
+    fprintf(ssp_file_stream(af), "; resolved configuration of this evaluation (siamspice infer)\n");
+    ssp_config_write(cfg, ssp_file_stream(af));
+    if ((rc = ssp_file_atomic_commit(&af, ctx))) return rc;
+    if (!ssp_train_xbar(t)) return SSP_OK;
+    snprintf(p, sizeof p, "%s/irdrop.csv", out);
+    if ((rc = ssp_file_atomic_open(&af, ctx, p))) return rc;
+    if ((rc = ssp_xbar_write_irdrop(ssp_train_xbar(t), ssp_file_stream(af)))) {
+        ssp_file_atomic_abort(&af);
+        return rc;
+    }
+    if ((rc = ssp_file_atomic_commit(&af, ctx))) return rc;
+    return ssp_plot_run(ctx, out);
 }
 
 int ssp_cmd_infer(int argc, char **argv)
 {
-    const char *dir = NULL, *sets[MAX_SETS];
+    const char *dir = NULL, *out = NULL, *sets[MAX_SETS];
+    ssp_config cfg;
     int nsets = 0, rc, status = 1;
     ssp_ctx *ctx = NULL;
     ssp_train *t = NULL;
@@ -80,6 +113,8 @@ int ssp_cmd_infer(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout);
         if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
             sets[nsets++] = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--out"))
+            out = argv[++i];
         else if (argv[i][0] != '-' && !dir)
             dir = argv[i];
         else {
@@ -88,14 +123,23 @@ int ssp_cmd_infer(int argc, char **argv)
         }
     }
     if (!dir) return usage(stderr);
+    if (out && strlen(out) + 32 >= PATH_CAP) {
+        fprintf(stderr, "siamspice infer: --out directory name too long\n");
+        return 2;
+    }
     if (ssp_ctx_create(&ctx)) return 1;
-    status = open_run(ctx, dir, sets, nsets, OPEN_AS_RUN, &t);
+    status = open_run(ctx, dir, sets, nsets, OPEN_AS_RUN, &t, &cfg);
     if (status) goto out;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
     if (rc) goto out;
     printf("%s: epoch %ld, test accuracy %.2f %%, test loss %.4f (hardware forward)\n", dir, ssp_train_epochs_done(t),
            100 * acc, loss);
+    if (out) {
+        rc = write_infer_outputs(ctx, out, &cfg, t);
+        if (rc) goto out;
+        printf("wrote %s/config.ini%s\n", out, ssp_train_xbar(t) ? ", irdrop.csv and irdrop_m*.png/.svg" : "");
+    }
     status = 0;
 out:
     if (status) fprintf(stderr, "siamspice infer: %s\n", ssp_ctx_errmsg(ctx));
@@ -127,8 +171,9 @@ int ssp_cmd_netlist_run(int argc, char **argv)
     ssp_ctx *ctx = NULL;
     ssp_train *t = NULL;
     double acc, loss;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i++) /* --help anywhere, even where a value was due */
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_run(stdout);
+    for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--run"))
@@ -148,7 +193,7 @@ int ssp_cmd_netlist_run(int argc, char **argv)
     if (ssp_ctx_create(&ctx)) return 1;
     /* one test image gives the netlists their DC inputs */
     sets[nsets < MAX_SETS ? nsets++ : MAX_SETS - 1] = "data.test_limit=1";
-    status = open_run(ctx, dir, sets, nsets, OPEN_NODAL, &t);
+    status = open_run(ctx, dir, sets, nsets, OPEN_NODAL, &t, NULL);
     if (status) goto done;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
@@ -192,9 +237,10 @@ int ssp_cmd_validate_run(int argc, char **argv)
     const ssp_xbar_tile_check *tc;
     size_t n, worst = 0;
     double acc, loss, tol, max_ns = 0, max_fs = 0, max_is = 0, spice_s = 0, nodal_s = 0;
+    for (int i = 1; i < argc; i++) /* --help anywhere, even where a value was due */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_validate(stdout);
     for (int i = 1; i < argc; i++) {
         char *end;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_validate(stdout);
         if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS - 2)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--run"))
@@ -221,7 +267,7 @@ int ssp_cmd_validate_run(int argc, char **argv)
     sets[nsets++] = lim;
     /* the training set is loaded by the network's set-up but not used */
     sets[nsets++] = "data.train_limit=64";
-    status = open_state(ctx, dir, config, sets, nsets, OPEN_VALIDATE, &t);
+    status = open_state(ctx, dir, config, sets, nsets, OPEN_VALIDATE, &t, NULL);
     if (status) goto done;
     status = 1;
     x = ssp_train_xbar(t);

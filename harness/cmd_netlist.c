@@ -26,15 +26,46 @@ struct opts {
     unsigned long seed;
     const char *out;
     size_t vectors;
+    int help; /* --help given: nothing else parsed */
 };
 
-static int usage(const char *cmd)
+/* The synopsis (to stderr after a usage error: exit 2) or, for --help, the
+ * synopsis and the options (to stdout: exit 0). */
+static int usage(FILE *to, const char *cmd)
 {
-    fprintf(stderr,
+    int netlist = strcmp(cmd, "netlist") == 0;
+    fprintf(to,
             "usage: siamspice %s --rows N --cols M [--cell 1r|1t1r] [--scheme diff|ref]\n"
             "         [--rwire OHM_PER_UM --pitch UM] [--ideal-tia] [--seed S]%s\n",
-            cmd, strcmp(cmd, "netlist") == 0 ? " [--out FILE]" : " [--vectors K]");
-    return 2;
+            cmd, netlist ? " [--out FILE]" : " [--vectors K]");
+    if (netlist)
+        fprintf(to, "       siamspice netlist --run RUN_DIR [--out DIR] [--set S.K=V]... (netlist --run --help)\n");
+    else
+        fprintf(to, "       siamspice validate (--run RUN_DIR | --config FILE) [--vectors K] [--set S.K=V]...\n"
+                    "         (validate --run --help)\n");
+    if (to == stderr) return 2;
+    fprintf(to, "\n%s",
+            netlist ? "Write one crossbar tile with random cell conductances (10..100 uS) and random\n"
+                      "DC row inputs (0..0.2 V) from the seed as an ngspice netlist with a .control\n"
+                      "block printing the TIA outputs (`ngspice -b FILE` runs it), to FILE or stdout.\n"
+                    : "Solve one random tile (as netlist draws it) on the ideal, nodal and spice\n"
+                      "engines with K input vectors and print the largest relative differences:\n"
+                      "nodal_vs_spice_max_rel, ideal_vs_spice_max_rel, ideal_vs_nodal_max_rel.\n");
+    fprintf(to, "  --rows N, --cols M    tile size: N word lines, M physical bit lines (even\n"
+                "                        for diff: M/2 outputs; ref: M-1 outputs)\n"
+                "  --cell 1r|1t1r        bare memristor, or with an access transistor (default 1r)\n"
+                "  --scheme diff|ref     differential column pairs, or one shared reference\n"
+                "                        column (default diff)\n"
+                "  --rwire OHM_PER_UM    wire resistance per micrometre (default 5)\n"
+                "  --pitch UM            cell pitch in micrometres (default 0.5: 2.5 ohm segments)\n"
+                "  --ideal-tia           ideal TIAs instead of finite gain, offset and rails\n"
+                "  --seed S              random seed of the conductances and inputs (default 1)\n");
+    if (netlist)
+        fprintf(to, "  --out FILE            write the netlist there (atomically) instead of stdout\n");
+    else
+        fprintf(to, "  --vectors K           input vectors (default %d)\n", SSP_CMD_VECTORS_DEFAULT);
+    fprintf(to, "Exit status: 0 done, 1 failed, 2 bad usage or input.\n");
+    return 0;
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -65,9 +96,14 @@ static int parse(int argc, char **argv, struct opts *o, ssp_ctx *ctx)
     o->seed = 1;
     o->out = NULL;
     o->vectors = SSP_CMD_VECTORS_DEFAULT;
+    o->help = 0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         size_t z;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = 1;
+            return SSP_OK;
+        }
         if (strcmp(a, "--ideal-tia") == 0) {
             o->p.tia.ideal = 1;
             continue;
@@ -141,10 +177,14 @@ int ssp_cmd_netlist(int argc, char **argv)
 
     if (ssp_ctx_create(&ctx)) return 1;
     rc = parse(argc, argv, &o, ctx);
+    if (!rc && o.help) {
+        ssp_ctx_destroy(&ctx);
+        return usage(stdout, "netlist");
+    }
     if (rc) {
         fprintf(stderr, "siamspice netlist: %s\n", ssp_ctx_errmsg(ctx));
         ssp_ctx_destroy(&ctx);
-        return usage("netlist");
+        return usage(stderr, "netlist");
     }
     rc = random_tile(&o, 1, &g, &vin);
     if (rc) ssp_error(ctx, rc, "out of memory");
@@ -197,10 +237,14 @@ int ssp_cmd_validate(int argc, char **argv)
 
     if (ssp_ctx_create(&ctx)) return 1;
     rc = parse(argc, argv, &o, ctx);
+    if (!rc && o.help) {
+        ssp_ctx_destroy(&ctx);
+        return usage(stdout, "validate");
+    }
     if (rc) {
         fprintf(stderr, "siamspice validate: %s\n", ssp_ctx_errmsg(ctx));
         ssp_ctx_destroy(&ctx);
-        return usage("validate");
+        return usage(stderr, "validate");
     }
     n = o.vectors * o.p.cols;
     rc = random_tile(&o, o.vectors, &g, &vin);

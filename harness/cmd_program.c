@@ -17,6 +17,7 @@
 
 #include "ssp_cmd_program.h"
 #include "ssp_file.h"
+#include "ssp_plot.h"
 #include "ssp_pulse.h"
 #include "ssp_units.h"
 
@@ -30,6 +31,7 @@ static int usage(FILE *to)
           "         (--present FILE | --random-present SEED) (--target FILE | --random-moves N)\n"
           "         --levels L [--strategy open|verify] [--bias v2|v3] [--rwire OHM]\n"
           "         [--order row|col|auto] [--delta K] [--tol T] [--out DIR] [--simulate spice|model]\n"
+          "         [--waveform [--waveform-cell ROW,COL]]\n"
           "\n"
           "Plan the pulses that take an R x C tile of devices from a present to a target\n"
           "state, run them (ngspice transient or C device model) and write for tapeout:\n"
@@ -40,6 +42,10 @@ static int usage(FILE *to)
           "  --random-present SEED    random levels (devices nominal)\n"
           "  --random-moves N         N random cells moved by +-K levels (--delta, default 3)\n"
           "  --rwire OHM              wire resistance per segment (default 0, ideal)\n"
+          "  --waveform               (spice) record one cell over the first transient that\n"
+          "                           pulses it: DIR/waveform.csv, waveform.png and .svg\n"
+          "  --waveform-cell ROW,COL  the cell to record (0-based; default: the first cell,\n"
+          "                           row by row, whose target differs from its present level)\n"
           "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
           to);
     return to == stderr ? 2 : 0;
@@ -156,7 +162,9 @@ int ssp_cmd_program(int argc, char **argv)
     size_t R = 0, C = 0, L = 0, moves = 0, delta = DEFAULT_DELTA, nc;
     long seed = -1;
     double rwire = 0, tol = DEFAULT_TOL;
-    int have_moves = 0, status = 2, rc;
+    int have_moves = 0, status = 2, rc, waveform = 0;
+    long wrow = -1, wcol = -1;
+    ssp_pulse_wave wave = {0};
     ssp_ctx *ctx = NULL;
     ssp_device_model *m = NULL;
     ssp_device_levels *lv = NULL;
@@ -173,6 +181,10 @@ int ssp_cmd_program(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
+        if (strcmp(a, "--waveform") == 0) {
+            waveform = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "siamspice program: %s needs a value\n", a);
             return usage(stderr);
@@ -195,6 +207,14 @@ int ssp_cmd_program(int argc, char **argv)
         else if (strcmp(a, "--order") == 0) order = v;
         else if (strcmp(a, "--simulate") == 0) sim = v;
         else if (strcmp(a, "--out") == 0) out = v;
+        else if (strcmp(a, "--waveform-cell") == 0) {
+            char *end;
+            wrow = strtol(v, &end, 10);
+            if (end == v || *end != ',' || wrow < 0) goto bad_value;
+            const char *cs = end + 1;
+            wcol = strtol(cs, &end, 10);
+            if (end == cs || *end || wcol < 0) goto bad_value;
+        }
         else if (strcmp(a, "--rwire") == 0) { if (ssp_units_parse(v, "ohm", &rwire, why, sizeof why) || rwire < 0) goto bad_value; }
         else if (strcmp(a, "--tol") == 0) { if (ssp_units_parse(v, "", &tol, why, sizeof why) || !(tol > 0 && tol <= 1)) goto bad_value; }
         else {
@@ -213,6 +233,18 @@ int ssp_cmd_program(int argc, char **argv)
     if ((strcmp(strategy, "open") && strcmp(strategy, "verify")) || (strcmp(bias, "v2") && strcmp(bias, "v3")) ||
         (strcmp(sim, "spice") && strcmp(sim, "model")) || (strcmp(order, "row") && strcmp(order, "col") && strcmp(order, "auto"))) {
         fprintf(stderr, "siamspice program: --strategy open|verify, --bias v2|v3, --order row|col|auto, --simulate spice|model\n");
+        return 2;
+    }
+    if (wrow >= 0 && !waveform) {
+        fprintf(stderr, "siamspice program: --waveform-cell needs --waveform\n");
+        return 2;
+    }
+    if (waveform && strcmp(sim, "spice") != 0) {
+        fprintf(stderr, "siamspice program: --waveform records an ngspice transient: it needs --simulate spice\n");
+        return 2;
+    }
+    if (wrow >= 0 && ((size_t)wrow >= R || (size_t)wcol >= C)) {
+        fprintf(stderr, "siamspice program: --waveform-cell %ld,%ld is outside the %zu x %zu tile\n", wrow, wcol, R, C);
         return 2;
     }
     if (strlen(out) > PATH_CAP - 64) {
@@ -290,6 +322,24 @@ int ssp_cmd_program(int argc, char **argv)
     if ((rc = ssp_pulse_create(&pp, ctx, m, lv, R, C, &pr))) goto fail_input;
     if ((rc = ssp_pulse_schedule_alloc(&sched, ctx, R, C))) goto fail;
     if (strcmp(sim, "spice") == 0 && (rc = ssp_spice_create(&sp, ctx, NULL))) goto fail;
+    if (waveform) {
+        size_t wc = 0;
+        if (wrow >= 0) {
+            wc = (size_t)wrow * C + (size_t)wcol;
+            if (target[wc] == SSP_PULSE_KEEP) {
+                fprintf(stderr, "siamspice program: --waveform-cell %ld,%ld has no target ('-' or not moved): it is never pulsed\n",
+                        wrow, wcol);
+                goto done;
+            }
+        } else {
+            while (wc < nc && (target[wc] == SSP_PULSE_KEEP || target[wc] == present_l[wc])) wc++;
+            if (wc == nc) {
+                fprintf(stderr, "siamspice program: --waveform: no cell changes level, nothing is pulsed\n");
+                goto done;
+            }
+        }
+        if ((rc = ssp_pulse_wave_arm(pp, &wave, wc / C, wc % C))) goto fail;
+    }
     if ((rc = ssp_pulse_program_tile(pp, sp, NULL, 0, dev, target, sched, &res, st))) goto fail;
 
     if ((rc = ssp_file_mkdirs(ctx, out))) goto fail;
@@ -303,6 +353,11 @@ int ssp_cmd_program(int argc, char **argv)
     if ((rc = ssp_pulse_export_pwl(sched, ctx, path, dev0, &pr))) goto fail;
     snprintf(path, sizeof path, "%s/result.json", out);
     if ((rc = write_result(ctx, path, &res, sim, bias, strategy))) goto fail;
+    if (waveform) {
+        snprintf(path, sizeof path, "%s/waveform.csv", out);
+        if ((rc = ssp_pulse_wave_export_csv(&wave, ctx, path))) goto fail;
+        if ((rc = ssp_plot_run(ctx, out))) goto fail;
+    }
 
     printf("program %zux%zu %s, %s, bias %s, simulated in %s\n", R, C, ssp_device_model_name(m),
            strategy, bias, sim);
@@ -320,6 +375,9 @@ int ssp_cmd_program(int argc, char **argv)
             printf("  cell (%zu, %zu): %s (target level %d)\n", c / C, c % C,
                    st[c] == SSP_PULSE_CELL_MISSED ? "missed" : "unreachable", target[c]);
     printf("  wrote %s/{schedule.csv,schedule.json,schedule.vcd,pwl/,result.json}\n", out);
+    if (waveform)
+        printf("  waveform of cell (%zu, %zu), transient %ld of %ld (%zu points): %s/waveform.{csv,png,svg}\n",
+               wave.row, wave.col, wave.round + 1, wave.transients, wave.n, out);
     status = 0;
     goto done;
 fail_input:
@@ -330,6 +388,7 @@ fail:
     fprintf(stderr, "siamspice program: %s\n", ssp_ctx_errmsg(ctx));
     status = 1;
 done:
+    ssp_pulse_wave_clear(&wave);
     ssp_spice_destroy(&sp);
     ssp_pulse_schedule_free(&sched);
     ssp_pulse_destroy(&pp);

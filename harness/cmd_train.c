@@ -43,18 +43,21 @@ static void on_signal(int sig)
 
 static int usage(FILE *to)
 {
-    fputs("usage: siamspice train --config FILE [--set SECTION.KEY=VALUE]... [--out DIR] [-q]\n"
-          "       siamspice train --resume RUN_DIR [-q]\n"
+    fputs("usage: siamspice train --config FILE [--set SECTION.KEY=VALUE]... [--out DIR] [-q|-v]\n"
+          "       siamspice train --resume RUN_DIR [-q|-v]\n"
           "\n"
           "Train a crossbar network in situ on the simulated hardware.\n"
           "  --config FILE   INI configuration (see configs/default.ini)\n"
           "  --set S.K=V     override one parameter, e.g. --set train.lr=0.02\n"
           "  --out DIR       run directory (default runs/<name>-<timestamp>)\n"
           "  --resume DIR    continue an interrupted run from DIR/checkpoint.bin\n"
-          "  -q              no progress display\n"
-          "Writes config.ini, metrics.csv, metrics.json, checkpoint.bin, report.txt and\n"
-          "run.log into the run directory. Exit status: 0 done, 1 failed or interrupted,\n"
-          "2 bad usage or input.\n",
+          "  -q              no progress display (a bar on a terminal, else a line per 10 %)\n"
+          "  -v              also show the library's info log lines on stderr\n"
+          "Writes config.ini, metrics.csv, metrics.json, checkpoint.bin, report.txt,\n"
+          "run.log, conductance_hist.csv, levels.csv and the plots (PNG and SVG) into the\n"
+          "run directory; with engine.forward nodal or spice also irdrop.csv and\n"
+          "netlists/. Baselines (run.baselines) go to baseline-<method>/.\n"
+          "Exit status: 0 done, 1 failed or interrupted, 2 bad usage or input.\n",
           to);
     return to == stderr ? 2 : 0;
 }

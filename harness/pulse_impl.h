@@ -49,6 +49,7 @@ struct ssp_pulse {
     long *nfull;                 /* full pulses this round */
     double *wfrac;               /* s, width of the extra short pulse (0: none) */
     unsigned char *rsel, *csel;  /* scratch marks of selected lines */
+    ssp_pulse_wave *wave;        /* armed waveform recorder or NULL (not owned) */
 };
 
 /* A PWL time point: time, the group it belongs to (-1: lines idle) and the
@@ -77,6 +78,13 @@ double pulse_energy_analytic(const ssp_device *dev, double v, double w, double e
 /* Run the current plan in ngspice on dev (states updated); res gets energy
  * figures and spice time added. */
 int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_result *res);
+
+/* The armed waveform recorder's hook, called by pulse_run_spice once per
+ * transient with its vectors (nt points; vp/vn NULL with ideal wires, xs
+ * per cell, member[g * cells + c] marks the selected cells of group g). */
+int pulse_wave_record(ssp_pulse *pp, const ssp_device *dev, const double *time, size_t nt,
+                      double *const *vrow, double *const *vcol, double *const *vp, double *const *vn,
+                      double *const *xs, const unsigned char *member);
 
 /* Write the tile netlist (subckt, instances, wires; no sources) to t: row
  * driver node rd<i>, column driver node cd<j>, state nodes s<i>_<j> of the

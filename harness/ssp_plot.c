@@ -15,14 +15,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ini.h>
 #include <jansson.h>
+#include <math.h>
 
 #include "ssp_file.h"
 
 extern char **environ;
 
 /* Histogram bins per level spacing. */
-enum { SSP_PLOT_BINS_PER_LEVEL = 4, SSP_PLOT_MAX_BASELINES = 8, SSP_PLOT_PATH = 4096 };
+enum { SSP_PLOT_BINS_PER_LEVEL = 4, SSP_PLOT_MAX_BASELINES = 8, SSP_PLOT_PATH = 4096, SSP_PLOT_MAX_MATRICES = 64 };
+/* Heat-map image height: fixed part plus this much per tile row, in
+ * pixels, capped. */
+enum { HEAT_BASE_PX = 330, HEAT_ROW_PX = 45, HEAT_MAX_PX = 1000 };
 
 static int exists(const char *dir, const char *name)
 {
@@ -137,79 +142,350 @@ static void main_title(const char *dir, char *buf, size_t n)
     json_decref(j);
 }
 
-static void write_script(FILE *f, const char *dir, char names[][64], size_t nb, int have_hist)
+/* ---- the IR-drop map ---------------------------------------------------- */
+
+/* One matrix of irdrop.csv. */
+typedef struct irmat {
+    long m;        /* matrix index as written */
+    size_t gr, gc; /* tile grid: rows and columns (largest index + 1) */
+    size_t outs;   /* outputs per tile column (largest out + 1) */
+    size_t nout;   /* output columns of the map (largest tc * outs + out + 1) */
+    size_t finite; /* finite entries */
+    double lo, hi; /* smallest and largest finite err */
+} irmat;
+
+/* One data line of irdrop.csv. */
+typedef struct irrow {
+    long m, tr, tc, o;
+    double err;
+} irrow;
+
+static int parse_index(const char **p, long *v)
+{
+    char *end;
+    long x = strtol(*p, &end, 10);
+    if (end == *p || x < 0 || *end != ',') return -1;
+    *v = x;
+    *p = end + 1;
+    return 0;
+}
+
+/* Read irdrop.csv (header "matrix,tile_row,tile_col,out,err", err a number
+ * or nan) into per-matrix summaries; a malformed line is SSP_EFORMAT naming
+ * the file and line. */
+static int scan_irdrop(ssp_ctx *ctx, const char *path, irmat *mat, size_t cap, size_t *nmat)
+{
+    static const char header[] = "matrix,tile_row,tile_col,out,err";
+    unsigned char *data = NULL;
+    size_t len, lineno = 0, nrow = 0, caprow = 0, k, j;
+    irrow *row = NULL;
+    char *line, *nl;
+    int rc;
+    *nmat = 0;
+    if ((rc = ssp_file_read_all(ctx, path, &data, &len))) return rc;
+    for (line = (char *)data; line && *line; line = nl ? nl + 1 : NULL) {
+        const char *q = line;
+        char *end;
+        irrow r;
+        nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        if (nl && nl > line && nl[-1] == '\r') nl[-1] = '\0';
+        lineno++;
+        if (lineno == 1) {
+            if (strcmp(line, header) != 0) {
+                rc = ssp_error(ctx, SSP_EFORMAT, "%s:1: header is not '%s'", path, header);
+                goto done;
+            }
+            continue;
+        }
+        if (*line == '\0') continue;
+        if (parse_index(&q, &r.m) || parse_index(&q, &r.tr) || parse_index(&q, &r.tc) || parse_index(&q, &r.o)) {
+            rc = ssp_error(ctx, SSP_EFORMAT, "%s:%zu: expected four non-negative integers and an error: '%.80s'",
+                           path, lineno, line);
+            goto done;
+        }
+        r.err = strtod(q, &end);
+        if (end == q || *end) {
+            rc = ssp_error(ctx, SSP_EFORMAT, "%s:%zu: error value '%.40s' is not a number (or nan)", path, lineno, q);
+            goto done;
+        }
+        if (nrow == caprow) {
+            irrow *g = realloc(row, (caprow = caprow ? 2 * caprow : 256) * sizeof *row);
+            if (!g) {
+                rc = ssp_error(ctx, SSP_ENOMEM, "out of memory reading %s", path);
+                goto done;
+            }
+            row = g;
+        }
+        row[nrow++] = r;
+    }
+    for (k = 0; k < nrow; k++) {
+        for (j = 0; j < *nmat && mat[j].m != row[k].m; j++) {
+        }
+        if (j == *nmat) {
+            if (j == cap) {
+                rc = ssp_error(ctx, SSP_EFORMAT, "%s: more than %zu matrices", path, cap);
+                goto done;
+            }
+            mat[j] = (irmat){row[k].m, 0, 0, 0, 0, 0, INFINITY, -INFINITY};
+            (*nmat)++;
+        }
+        if ((size_t)row[k].tr + 1 > mat[j].gr) mat[j].gr = (size_t)row[k].tr + 1;
+        if ((size_t)row[k].tc + 1 > mat[j].gc) mat[j].gc = (size_t)row[k].tc + 1;
+        if ((size_t)row[k].o + 1 > mat[j].outs) mat[j].outs = (size_t)row[k].o + 1;
+        if (isfinite(row[k].err)) {
+            mat[j].finite++;
+            if (row[k].err < mat[j].lo) mat[j].lo = row[k].err;
+            if (row[k].err > mat[j].hi) mat[j].hi = row[k].err;
+        }
+    }
+    for (k = 0; k < nrow; k++) {
+        for (j = 0; mat[j].m != row[k].m; j++) {
+        }
+        size_t x = (size_t)row[k].tc * mat[j].outs + (size_t)row[k].o + 1;
+        if (x > mat[j].nout) mat[j].nout = x;
+    }
+done:
+    free(row);
+    free(data);
+    return rc;
+}
+
+struct ini_engine {
+    char name[32]; /* [engine] forward, "" when absent */
+};
+
+static int on_ini(void *user, const char *section, const char *key, const char *value)
+{
+    struct ini_engine *e = user;
+    size_t k = 0;
+    if (strcmp(section, "engine") != 0 || strcmp(key, "forward") != 0) return 1;
+    /* a name, nothing gnuplot could read as syntax inside the title */
+    for (; *value && k + 1 < sizeof e->name; value++)
+        if ((*value >= 'a' && *value <= 'z') || (*value >= 'A' && *value <= 'Z') || (*value >= '0' && *value <= '9') ||
+            *value == '_' || *value == '-')
+            e->name[k++] = *value;
+    e->name[k] = '\0';
+    return 1;
+}
+
+/* The forward engine named in the run's config.ini ("" when unknown). */
+static void run_engine(const char *dir, char *buf, size_t n)
+{
+    char p[SSP_PLOT_PATH];
+    struct ini_engine e = {""};
+    if (snprintf(p, sizeof p, "%s/config.ini", dir) < (int)sizeof p) ini_parse(p, on_ini, &e);
+    snprintf(buf, n, "%s", e.name);
+}
+
+/* A map whose errors are all equal gets a colour range of this fraction of
+ * its value (at least this many percent) on either side. */
+static const double HEAT_FLAT_PAD = 0.01;
+
+/* Perceptually uniform (viridis-like) palette: no white in it, so a blank
+ * (nan) cell cannot be mistaken for a value. */
+static const char HEAT_PALETTE[] =
+    "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')\n";
+
+static void script_common(FILE *f)
+{
+    fprintf(f, "reset\nset encoding utf8\nset datafile separator ','\nset key autotitle columnhead\nset grid\n");
+}
+
+static void script_heatmap(FILE *f, const irmat *im, const char *engine, int svg)
+{
+    char name[64];
+    int h = HEAT_BASE_PX + HEAT_ROW_PX * (int)im->gr;
+    if (h > HEAT_MAX_PX) h = HEAT_MAX_PX;
+    snprintf(name, sizeof name, "irdrop_m%ld", im->m);
+    script_common(f);
+    script_terminal(f, name, svg, 1100, h);
+    fprintf(f, "set title \"IR-drop gain error per tile output: matrix %ld, %s%s\\n"
+               "{/*0.85 engine output / ideal output - 1 over the captured batch; blank: output without signal (nan)}\"\n",
+            im->m, engine[0] ? engine : "circuit", " engine");
+    fprintf(f, "set xlabel 'output column (tile column x %zu + output in tile%s)'\n", im->outs,
+            im->gc > 1 ? "; dashed: tile boundaries" : "");
+    fprintf(f, "set ylabel 'tile row'\nset cblabel 'gain error (%%)' offset 1.5,0\nset key off\nunset grid\n%s", HEAT_PALETTE);
+    fprintf(f, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\nset ytics 1\nset mytics 1\n", im->nout - 1, im->gr - 1);
+    /* the colour range from the data: gnuplot's autoscale would leave out
+     * the boxes that reach past the plot's edges */
+    {
+        double lo = 100 * im->lo, hi = 100 * im->hi, pad = HEAT_FLAT_PAD * (fabs(lo) > 1 ? fabs(lo) : 1);
+        if (!(hi > lo)) {
+            lo -= pad;
+            hi += pad;
+        }
+        fprintf(f, "set cbrange [%.6g:%.6g]\n", lo, hi);
+    }
+    fprintf(f, "set style fill solid 1.0 noborder\nset colorbox\n");
+    for (size_t tc = 1; tc < im->gc; tc++)
+        fprintf(f, "set arrow from %zu.5, graph 0 to %zu.5, graph 1 nohead dt 2 lw 2 lc rgb 'black' front\n",
+                tc * im->outs - 1, tc * im->outs - 1);
+    /* e - e == 0 holds for finite e only: nan and inf stay blank */
+    fprintf(f, "plot 'irdrop.csv' using (e = column('err'), column('matrix') == %ld && e - e == 0 ? "
+               "column('tile_col') * %zu + column('out') : 1/0):'tile_row':(0.51):(0.51):(100 * e) "
+               "with boxxyerror fc palette notitle\n",
+            im->m, im->outs);
+}
+
+/* ---- the programming waveform ------------------------------------------- */
+
+static void script_waveform(FILE *f, const char *what, int svg)
+{
+    script_common(f);
+    script_terminal(f, "waveform", svg, 1100, 1050);
+    /* fixed margins: the three panels share one time axis */
+    fprintf(f, "set key outside right\nset lmargin at screen 0.09\nset rmargin at screen 0.76\n"
+               "set xlabel 'time (µs)'\nus(c) = column(c) * 1e6\n");
+    fprintf(f, "set multiplot layout 3,1 title \"Programming transient in ngspice: %s\"\n", what);
+    fprintf(f, "set ylabel 'voltage (V)'\n"
+               "plot 'waveform.csv' using (us('time_s')):'v_wl_V' with lines lw 2 title 'word line (driver)', \\\n"
+               "  '' using (us('time_s')):'v_bl_V' with lines lw 2 title 'bit line (driver)', \\\n"
+               "  '' using (us('time_s')):'v_cell_V' with lines lw 2 dt 2 title 'across the cell'\n");
+    fprintf(f, "set ylabel 'cell current (µA)'\n"
+               "plot 'waveform.csv' using (us('time_s')):(1e6 * column('i_cell_A')) with lines lw 2 title 'I(V, x)'\n");
+    fprintf(f, "set ylabel 'state x'\nset y2label 'read conductance (µS)'\nset y2tics\nset ytics nomirror\n"
+               "plot 'waveform.csv' using (us('time_s')):'state_x' with lines lw 2 title 'state x', \\\n"
+               "  '' using (us('time_s')):(1e6 * column('g_read_S')) axes x1y2 with lines lw 2 dt 2 title 'G at read voltage'\n");
+    fprintf(f, "unset multiplot\n");
+}
+
+/* What follows ": " on the first line of waveform.csv (its '#' line naming
+ * the cell and the transient). */
+static void waveform_title(const char *dir, char *buf, size_t n)
+{
+    char p[SSP_PLOT_PATH], line[256] = "";
+    FILE *in;
+    snprintf(buf, n, "one cell");
+    if (snprintf(p, sizeof p, "%s/waveform.csv", dir) >= (int)sizeof p || !(in = fopen(p, "r"))) return;
+    if (fgets(line, sizeof line, in) && line[0] == '#') {
+        const char *s = line + 1 + strspn(line + 1, " ");
+        size_t k = 0;
+        for (; *s && *s != '\n' && k + 1 < n; s++)
+            if (*s != '"' && *s != '\\') buf[k++] = *s;
+        buf[k] = '\0';
+        {
+            const char *c = strstr(buf, ": ");
+            if (c) memmove(buf, c + 2, strlen(c + 2) + 1);
+        }
+    }
+    fclose(in);
+}
+
+/* ---- the script ------------------------------------------------------------ */
+
+/* What a run directory has to draw. */
+typedef struct plot_inputs {
+    int metrics;                          /* metrics.csv */
+    size_t nb;                            /* baselines with a metrics.csv */
+    int hist;                             /* conductance_hist.csv and levels.csv */
+    size_t nmat;                          /* matrices of irdrop.csv */
+    irmat mat[SSP_PLOT_MAX_MATRICES];     /* their summaries */
+    char engine[32];                      /* the run's forward engine */
+    int wave;                             /* waveform.csv */
+    char wave_title[160];                 /* its first line */
+} plot_inputs;
+
+static void write_script(FILE *f, const char *dir, char names[][64], const plot_inputs *in)
 {
     char tb[64], mt[80];
+    size_t nb = in->nb;
     main_title(dir, mt, sizeof mt);
     fprintf(f, "# plots.gp — written by siamspice; run with: cd %s && gnuplot plots.gp\n", dir);
-    fprintf(f, "set datafile separator ','\nset key autotitle columnhead\nset grid\nset key outside right\n"
-               "set xtics 1\nset mxtics 1\n");
     for (int svg = 0; svg < 2; svg++) {
-        /* accuracy and loss per epoch, method against baselines */
-        script_terminal(f, "accuracy_loss", svg, 1100, 800);
-        fprintf(f, "set multiplot layout 2,1 title 'Test accuracy and training loss per epoch'\n");
-        fprintf(f, "set xlabel 'epoch'\nset ylabel 'test accuracy (%%)'\nset format y '%%g'\nunset logscale y\n");
-        fprintf(f, "plot 'metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title '%s'", mt);
-        for (size_t i = 0; i < nb; i++)
-            fprintf(f, ", \\\n  '%s/metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title '%s'",
-                    names[i], title_of(names[i], tb, sizeof tb));
-        fprintf(f, "\nset ylabel 'training loss (cross-entropy)'\n");
-        fprintf(f, "plot 'metrics.csv' using 'epoch':'train_loss' with linespoints lw 2 title '%s'", mt);
-        for (size_t i = 0; i < nb; i++)
-            fprintf(f, ", \\\n  '%s/metrics.csv' using 'epoch':'train_loss' with linespoints lw 2 title '%s'", names[i],
-                    title_of(names[i], tb, sizeof tb));
-        fprintf(f, "\nunset multiplot\n");
-        /* cumulative writes, energy and latency: method against closed loop */
-        script_terminal(f, "cumulative_cost", svg, 1100, 1100);
-        fprintf(f, "set multiplot layout 3,1 title 'Cumulative programming cost: this run against write-verify of every weight (same steps)'\n");
-        fprintf(f, "set logscale y\nset format y '10^{%%L}'\nset xlabel 'epoch'\n");
-        static const struct { const char *col, *cl, *vf, *label; } panels[] = {
-            {"weight_writes", "closed_loop_weight_writes", NULL, "weight writes"},
-            {"energy_J", "closed_loop_energy_J", "verify_first_energy_J", "energy (J)"},
-            {"latency_s", "closed_loop_latency_s", "verify_first_latency_s", "latency, serial (s)"},
-        };
-        for (int p = 0; p < 3; p++) {
-            fprintf(f, "a=0; b=0; c=0\nset ylabel '%s'\n", panels[p].label);
-            fprintf(f, "plot 'metrics.csv' using 'epoch':(a=a+column('%s')) with linespoints lw 2 title '%s', \\\n"
-                       "  '' using 'epoch':(b=b+column('%s')) with linespoints lw 2 title 'closed loop (write-verify all)'",
-                    panels[p].col, mt, panels[p].cl);
-            if (panels[p].vf)
-                fprintf(f, ", \\\n  '' using 'epoch':(c=c+column('%s')) with linespoints lw 2 dt 2 title 'verify-first'",
-                        panels[p].vf);
-            fputc('\n', f);
+        if (in->metrics) {
+            script_common(f);
+            fprintf(f, "set key outside right\nset xtics 1\nset mxtics 1\n");
+            /* accuracy and loss per epoch, method against baselines */
+            script_terminal(f, "accuracy_loss", svg, 1100, 800);
+            fprintf(f, "set multiplot layout 2,1 title 'Test accuracy and training loss per epoch'\n");
+            fprintf(f, "set xlabel 'epoch'\nset ylabel 'test accuracy (%%)'\nset format y '%%g'\nunset logscale y\n");
+            fprintf(f, "plot 'metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title '%s'", mt);
+            for (size_t i = 0; i < nb; i++)
+                fprintf(f, ", \\\n  '%s/metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title '%s'",
+                        names[i], title_of(names[i], tb, sizeof tb));
+            fprintf(f, "\nset ylabel 'training loss (cross-entropy)'\n");
+            fprintf(f, "plot 'metrics.csv' using 'epoch':'train_loss' with linespoints lw 2 title '%s'", mt);
+            for (size_t i = 0; i < nb; i++)
+                fprintf(f, ", \\\n  '%s/metrics.csv' using 'epoch':'train_loss' with linespoints lw 2 title '%s'", names[i],
+                        title_of(names[i], tb, sizeof tb));
+            fprintf(f, "\nunset multiplot\n");
+            /* cumulative writes, energy and latency: method against closed loop */
+            script_terminal(f, "cumulative_cost", svg, 1100, 1100);
+            fprintf(f, "set multiplot layout 3,1 title 'Cumulative programming cost: this run against write-verify of every weight (same steps)'\n");
+            fprintf(f, "set logscale y\nset format y '10^{%%L}'\nset xlabel 'epoch'\n");
+            static const struct { const char *col, *cl, *vf, *label; } panels[] = {
+                {"weight_writes", "closed_loop_weight_writes", NULL, "weight writes"},
+                {"energy_J", "closed_loop_energy_J", "verify_first_energy_J", "energy (J)"},
+                {"latency_s", "closed_loop_latency_s", "verify_first_latency_s", "latency, serial (s)"},
+            };
+            for (int p = 0; p < 3; p++) {
+                fprintf(f, "a=0; b=0; c=0\nset ylabel '%s'\n", panels[p].label);
+                fprintf(f, "plot 'metrics.csv' using 'epoch':(a=a+column('%s')) with linespoints lw 2 title '%s', \\\n"
+                           "  '' using 'epoch':(b=b+column('%s')) with linespoints lw 2 title 'closed loop (write-verify all)'",
+                        panels[p].col, mt, panels[p].cl);
+                if (panels[p].vf)
+                    fprintf(f, ", \\\n  '' using 'epoch':(c=c+column('%s')) with linespoints lw 2 dt 2 title 'verify-first'",
+                            panels[p].vf);
+                fputc('\n', f);
+            }
+            fprintf(f, "unset multiplot\n");
         }
-        fprintf(f, "unset multiplot\nunset logscale y\nset format y '%%g'\n");
-        if (have_hist) {
+        if (in->hist) {
+            script_common(f);
+            fprintf(f, "set key outside right\n");
             script_terminal(f, "conductance_histogram", svg, 1100, 900);
             fprintf(f, "stats 'conductance_hist.csv' using 'layer' nooutput\nnl = int(STATS_max)\n"
                        "stats 'conductance_hist.csv' using 'devices' nooutput\ntop = 2 * STATS_max\n");
             fprintf(f, "set multiplot layout nl,1 title 'Device conductances per layer (grey lines: level targets)'\n");
-            fprintf(f, "set xtics autofreq\nset mxtics default\nset logscale y\nset xlabel 'read conductance (uS)'\nset ylabel 'devices'\nset style fill solid 0.6\n");
+            fprintf(f, "set logscale y\nset xlabel 'read conductance (uS)'\nset ylabel 'devices'\nset style fill solid 0.6\n");
             fprintf(f, "do for [L=1:nl] {\n"
                        "  plot 'levels.csv' using (column('g_S')*1e6):(1):(0):(top) with vectors nohead lc rgb '#bbbbbb' notitle, \\\n"
                        "       'conductance_hist.csv' using (column('layer')==L ? column('g_S')*1e6 : 1/0):(column('devices')>0 ? column('devices') : 1/0) "
                        "with impulses lw 3 title sprintf('layer %%d', L)\n}\n");
-            fprintf(f, "unset multiplot\nunset logscale y\nset xtics 1\n");
+            fprintf(f, "unset multiplot\n");
         }
+        for (size_t m = 0; m < in->nmat; m++)
+            if (in->mat[m].finite > 0) script_heatmap(f, &in->mat[m], in->engine, svg);
+        if (in->wave) script_waveform(f, in->wave_title, svg);
     }
 }
 
 int ssp_plot_run(ssp_ctx *ctx, const char *dir)
 {
     char names[SSP_PLOT_MAX_BASELINES][64], p[SSP_PLOT_PATH], *argv[3];
-    size_t nb;
+    plot_inputs *in;
     ssp_afile *af;
     pid_t pid;
     posix_spawn_file_actions_t fa;
-    int rc, st = 0, spawn_rc;
-    if (!exists(dir, "metrics.csv")) return ssp_error(ctx, SSP_EIO, "%s has no metrics.csv to plot", dir);
-    nb = find_baselines(dir, names, SSP_PLOT_MAX_BASELINES);
+    int rc, st = 0, spawn_rc, heat = 0;
+    struct stat sb;
+    if (strlen(dir) + 64 >= sizeof p) return ssp_error(ctx, SSP_EINVAL, "run directory name too long: %.200s...", dir);
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return ssp_error(ctx, SSP_EINVAL, "%s is not a directory: %s", dir, stat(dir, &sb) ? strerror(errno) : "a file");
+    if (!(in = calloc(1, sizeof *in))) return ssp_error(ctx, SSP_ENOMEM, "out of memory");
+    in->metrics = exists(dir, "metrics.csv");
+    in->nb = in->metrics ? find_baselines(dir, names, SSP_PLOT_MAX_BASELINES) : 0;
+    in->hist = exists(dir, "conductance_hist.csv") && exists(dir, "levels.csv");
+    in->wave = exists(dir, "waveform.csv");
+    if (in->wave) waveform_title(dir, in->wave_title, sizeof in->wave_title);
+    if (exists(dir, "irdrop.csv")) {
+        snprintf(p, sizeof p, "%s/irdrop.csv", dir);
+        if ((rc = scan_irdrop(ctx, p, in->mat, SSP_PLOT_MAX_MATRICES, &in->nmat))) goto done;
+        run_engine(dir, in->engine, sizeof in->engine);
+        for (size_t m = 0; m < in->nmat; m++) heat += in->mat[m].finite > 0;
+    }
+    if (!in->metrics && !in->hist && !heat && !in->wave) {
+        rc = ssp_error(ctx, SSP_EINVAL, "%s has nothing to plot: no metrics.csv, conductance_hist.csv with levels.csv, "
+                                     "irdrop.csv with finite values, or waveform.csv", dir);
+        goto done;
+    }
     snprintf(p, sizeof p, "%s/plots.gp", dir);
     rc = ssp_file_atomic_open(&af, ctx, p);
-    if (rc) return rc;
-    write_script(ssp_file_stream(af), dir, names, nb, exists(dir, "conductance_hist.csv") && exists(dir, "levels.csv"));
+    if (rc) goto done;
+    write_script(ssp_file_stream(af), dir, names, in);
     rc = ssp_file_atomic_commit(&af, ctx);
-    if (rc) return rc;
+    if (rc) goto done;
     /* gnuplot runs in the run directory (paths below are relative to it);
      * its messages go to plots.log */
     posix_spawn_file_actions_init(&fa);
@@ -222,24 +498,29 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
         char cwd[SSP_PLOT_PATH];
         if (!getcwd(cwd, sizeof cwd) || chdir(dir) != 0) {
             posix_spawn_file_actions_destroy(&fa);
-            return ssp_error(ctx, SSP_EIO, "cannot enter %s: %s", dir, strerror(errno));
+            rc = ssp_error(ctx, SSP_EIO, "cannot enter %s: %s", dir, strerror(errno));
+            goto done;
         }
         spawn_rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
         if (chdir(cwd) != 0) rc = ssp_error(ctx, SSP_EIO, "cannot return to %s", cwd);
     }
     posix_spawn_file_actions_destroy(&fa);
-    if (spawn_rc != 0) return ssp_error(ctx, SSP_EIO, "cannot run gnuplot: %s (install gnuplot-nox)", strerror(spawn_rc));
+    if (spawn_rc != 0) {
+        rc = ssp_error(ctx, SSP_EIO, "cannot run gnuplot: %s (install gnuplot-nox)", strerror(spawn_rc));
+        goto done;
+    }
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
-    if (rc) return rc;
+    if (rc) goto done;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         unsigned char *log = NULL;
-        snprintf(p, sizeof p, "%s/plots.log", dir);
         size_t len = 0;
+        snprintf(p, sizeof p, "%s/plots.log", dir);
         ssp_file_read_all(ctx, p, &log, &len);
         rc = ssp_error(ctx, SSP_EIO, "gnuplot failed on %s/plots.gp: %.400s", dir, log ? (char *)log : "");
         free(log);
-        return rc;
     }
-    return SSP_OK;
+done:
+    free(in);
+    return rc;
 }

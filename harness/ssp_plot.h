@@ -1,9 +1,17 @@
 /* ssp_plot.h — the run's pictures, drawn by gnuplot (PNG and SVG).
  *
- * ssp_plot_run reads the files a run directory holds (metrics.csv, the
- * baselines' baseline-<method>/metrics.csv, conductance_hist.csv,
- * levels.csv), writes plots.gp there and runs gnuplot on it. A missing
- * gnuplot or a gnuplot error is reported with gnuplot's own message. */
+ * ssp_plot_run reads the files a run directory (or a `siamspice program`
+ * output directory) holds and draws what they allow: accuracy and loss
+ * per epoch against the baselines (metrics.csv, baseline-<method>/
+ * metrics.csv), cumulative writes/energy/latency against closed loop
+ * (metrics.csv), the conductance histogram per layer (conductance_hist.csv,
+ * levels.csv), one IR-drop heat map per matrix (irdrop.csv, the matrices
+ * with finite values; the engine named in config.ini) and the programming
+ * waveform of one cell (waveform.csv). It writes plots.gp there and runs
+ * gnuplot on it, its messages into plots.log. Errors: SSP_EINVAL when dir is
+ * not a directory or holds nothing to plot, SSP_EFORMAT for a malformed
+ * irdrop.csv (file and line named), SSP_EIO when gnuplot is missing or
+ * fails (with gnuplot's own message). */
 #ifndef SSP_PLOT_H
 #define SSP_PLOT_H
 

@@ -196,6 +196,37 @@ int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,
  * nearest level; SSP_ERANGE outside [Gmin, Gmax] of the table's range. */
 int ssp_pulse_level_of(const ssp_device_levels *lv, ssp_ctx *ctx, double g, int *level);
 
+/* ---- the waveform of one programming transient ------------------------- */
+
+/* One cell's signals over one ngspice programming transient (a round of
+ * ssp_pulse_program_tile with a spice session): the first transient in which
+ * that cell is selected by a pulse. Arrays of n points, malloc'ed by the
+ * recording, freed by ssp_pulse_wave_clear. */
+typedef struct ssp_pulse_wave {
+    size_t row, col;   /* the cell recorded */
+    long transients;   /* transients seen since ssp_pulse_wave_arm */
+    long round;        /* 0-based transient recorded; -1: none yet */
+    size_t n;          /* time points */
+    double *t;         /* s, from the transient's start */
+    double *v_wl;      /* V, word-line driver of the cell's row */
+    double *v_bl;      /* V, bit-line driver of the cell's column */
+    double *v_cell;    /* V, across the cell (its + minus its - terminal, after the wires) */
+    double *x;         /* the model's state variable (its state node) */
+    double *i;         /* A, through the cell from + to -: the device's I(V, x) */
+    double *g_read;    /* S, read conductance at that state */
+} ssp_pulse_wave;
+
+/* Record cell (row, col) in the next ngspice transients of pp into w (w is
+ * cleared first; borrowed: must outlive the programming or be disarmed with
+ * ssp_pulse_wave_arm(pp, NULL, 0, 0)). SSP_ERANGE for a cell off the tile. */
+int ssp_pulse_wave_arm(ssp_pulse *pp, ssp_pulse_wave *w, size_t row, size_t col);
+/* Free the arrays; w itself is the caller's. NULL is a no-op. */
+void ssp_pulse_wave_clear(ssp_pulse_wave *w);
+/* CSV with units in the header:
+ *   time_s,v_wl_V,v_bl_V,v_cell_V,state_x,i_cell_A,g_read_S
+ * after one '#' line naming the cell and the transient; 17 digits. */
+int ssp_pulse_wave_export_csv(const ssp_pulse_wave *w, ssp_ctx *ctx, const char *path);
+
 /* ---- exports (every file written atomically) --------------------------- */
 
 /* CSV: header

@@ -320,6 +320,7 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
         }
     }
 #undef GETVEC
+    if (pp->wave && (rc = pulse_wave_record(pp, dev, time, nt, vrow, vcol, vp, vn, xs, member))) goto done;
 
     /* the pulse active in each interval [time[k], time[k+1]] */
     if (!(gat = malloc((nt ? nt : 1) * sizeof *gat))) {
