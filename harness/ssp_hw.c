@@ -459,3 +459,11 @@ double ssp_hw_g_span(const ssp_hw *hw) { return hw->g_span; }
 double ssp_hw_w_max(const ssp_hw *hw, size_t m) { return hw->w_max[m]; }
 size_t ssp_hw_rows(const ssp_hw *hw, size_t m) { return hw->rows[m]; }
 size_t ssp_hw_cols(const ssp_hw *hw, size_t m) { return hw->cols[m]; }
+
+void ssp_hw_refresh_rows(ssp_hw *hw, size_t m, size_t r0, size_t r1)
+{
+    for (size_t i = r0 * hw->cols[m]; i < r1 * hw->cols[m]; i++) refresh_weight(hw, m, i);
+}
+
+void ssp_hw_stamp(ssp_hw *hw, size_t m, size_t idx) { hw->stamp[m][idx] = hw->epoch; }
+gsl_rng *ssp_hw_rng(ssp_hw *hw) { return hw->rng; }

@@ -111,6 +111,16 @@ size_t ssp_hw_cols(const ssp_hw *hw, size_t m);
 /* Number of stuck devices in all matrices. */
 size_t ssp_hw_stuck_count(const ssp_hw *hw);
 
+/* After devices of matrix m were changed directly (ssp_hw_devices, e.g. by
+ * the tile programmer): recompute the read-back weights of weight rows
+ * [r0, r1). */
+void ssp_hw_refresh_rows(ssp_hw *hw, size_t m, size_t r0, size_t r1);
+/* Count weight (m, idx) as written in the present write epoch. */
+void ssp_hw_stamp(ssp_hw *hw, size_t m, size_t idx);
+/* The generator of variation and write noise (its state is checkpointed
+ * with the devices): programming through other modules draws from it. */
+gsl_rng *ssp_hw_rng(ssp_hw *hw);
+
 /* Device states, rng state and level tables for checkpoints. */
 int ssp_hw_write_state(const ssp_hw *hw, FILE *f);
 int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin);
