@@ -388,6 +388,7 @@ const double *ssp_hw_weights(const ssp_hw *hw, size_t m) { return hw->w[m]; }
 size_t ssp_hw_nmat(const ssp_hw *hw) { return hw->nmat; }
 size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m) { return hw->rows[m] * hw->cols[m]; }
 ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m) { return hw->dev[m]; }
+const ssp_device *ssp_hw_devices_const(const ssp_hw *hw, size_t m) { return hw->dev[m]; }
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw) { return hw->levels; }
 
 int ssp_hw_level(const ssp_hw *hw, size_t m, size_t idx)

@@ -86,6 +86,7 @@ size_t ssp_hw_nmat(const ssp_hw *hw);
 size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m);
 /* Devices of matrix m: 2 per weight, [2 idx] = G+, [2 idx + 1] = G-. */
 ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m);
+const ssp_device *ssp_hw_devices_const(const ssp_hw *hw, size_t m);
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw);
 /* Sum over the weights NOT written since ssp_hw_mark() of the read
  * conductance of the device carrying each weight (the larger of the pair),

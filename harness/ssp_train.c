@@ -237,7 +237,10 @@ static int build_prog(ssp_train *t)
         ssp_error_prefix(t->ctx, "program: ");
         goto done;
     }
-    if (!t->spice) rc = ssp_spice_create(&t->spice, t->ctx, NULL);
+    /* spice mode holds a session for the run; model mode opens one for each
+     * check only (ngspice allows one session per process, so two model-mode
+     * trainers can live side by side) */
+    if (!t->spice && c->prog_mode == SSP_PROG_SPICE) rc = ssp_spice_create(&t->spice, t->ctx, NULL);
 done:
     free(rows);
     free(cols);
@@ -389,7 +392,10 @@ static int program_check(ssp_train *t)
     }
     {
         size_t m = ssp_hwprog_tile_at(t->prog, k)->m;
-        rc = ssp_hwprog_check(t->prog, k, ssp_hw_devices(t->hw, m), t->prog_target[m], t->spice, &dev, NULL);
+        ssp_spice *own = NULL, *sp = t->spice;
+        if (!sp && (rc = ssp_spice_create(&own, t->ctx, NULL))) return rc;
+        rc = ssp_hwprog_check(t->prog, k, ssp_hw_devices(t->hw, m), t->prog_target[m], sp ? sp : own, &dev, NULL);
+        ssp_spice_destroy(&own);
     }
     if (rc) return rc;
     t->prog_checks++;

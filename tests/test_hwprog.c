@@ -1,0 +1,321 @@
+/* test_hwprog.c — training through the pulse scheduler (program.mode =
+ * model | spice, harness/ssp_hwprog.h) and `siamspice program` on
+ * checkpoints: a model-mode run repeats bit for bit and resumes exactly, a
+ * program check beyond its tolerance stops the run naming step, tile and
+ * deviation, spice mode lands every cell where the C model does (noise-free
+ * devices), and program --present/--target on checkpoints writes exports
+ * that read back.
+ *
+ * The network is tiny (8x8 crop at 14x14, 64-6-10, 16x8 tiles) so every
+ * test takes seconds. */
+#include <CUnit/CUnit.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ssp_cmd_program.h"
+#include "ssp_cmd_train.h"
+#include "ssp_config.h"
+#include "ssp_file.h"
+#include "ssp_pulse.h"
+#include "ssp_test.h"
+#include "ssp_train.h"
+
+/* ngspice vs C model per cell, fraction of the state range. */
+static const double SPICE_MODEL_TOL = 0.01;
+
+enum { PATH_CAP = 4096 };
+
+/* Run a subcommand in this process on copies of the arguments. */
+static int run_cmd(int (*cmd)(int, char **), const char *const *args, int n)
+{
+    char *v[40];
+    int rc = -1, k;
+    if (n > 40) return -1;
+    for (k = 0; k < n; k++)
+        if (!(v[k] = strdup(args[k]))) goto done;
+    rc = cmd(n, v);
+done:
+    while (k-- > 0) free(v[k]);
+    return rc;
+}
+
+static void tiny_config(ssp_config *c, int mode)
+{
+    char p[512];
+    ssp_config_defaults(c);
+    snprintf(c->data_dir, sizeof c->data_dir, "%s", ssp_test_path(p, sizeof p, "data"));
+    snprintf(c->device_params, sizeof c->device_params, "%s",
+             ssp_test_path(p, sizeof p, "devicemodels/params/vteam32.ini"));
+    c->seed = 3;
+    c->train_limit = 96;
+    c->test_limit = 50;
+    c->downsample = 2;
+    c->crop = 8;
+    c->hidden[0] = 6;
+    c->nhidden = 1;
+    c->w_max = 2;
+    c->batch = 16;
+    c->epochs = 2;
+    c->tile_rows = 16;
+    c->tile_cols = 8;
+    c->prog_mode = mode;
+    c->prog_check_every = 2;
+}
+
+static int run_epochs(ssp_train *t, long epochs, ssp_epoch_metrics *last)
+{
+    while (ssp_train_epochs_done(t) < epochs) {
+        int done = 0, rc;
+        while (!done)
+            if ((rc = ssp_train_step(t, &done))) return rc;
+        if ((rc = ssp_train_epoch_end(t, last))) return rc;
+    }
+    return SSP_OK;
+}
+
+/* Every device state equal, bit for bit. */
+static int same_devices(const ssp_train *a, const ssp_train *b)
+{
+    const ssp_hw *ha = ssp_train_hw(a), *hb = ssp_train_hw(b);
+    for (size_t m = 0; m < ssp_hw_nmat(ha); m++) {
+        const ssp_device *da = ssp_hw_devices_const(ha, m), *db = ssp_hw_devices_const(hb, m);
+        for (size_t i = 0; i < 2 * ssp_hw_weight_count(ha, m); i++)
+            if (da[i].x != db[i].x) return 0;
+    }
+    return 1;
+}
+
+static void assert_same_metrics(const ssp_epoch_metrics *a, const ssp_epoch_metrics *b)
+{
+    CU_ASSERT_EQUAL(a->train_loss, b->train_loss);
+    CU_ASSERT_EQUAL(a->test_acc, b->test_acc);
+    CU_ASSERT_EQUAL(a->hw.weight_writes, b->hw.weight_writes);
+    CU_ASSERT_EQUAL(a->hw.device_writes, b->hw.device_writes);
+    CU_ASSERT_EQUAL(a->hw.pulses, b->hw.pulses);
+    CU_ASSERT_EQUAL(a->hw.pulse_energy_j, b->hw.pulse_energy_j);
+    CU_ASSERT_EQUAL(a->hw.pulse_latency_s, b->hw.pulse_latency_s);
+}
+
+static void test_hwprog__model_mode_trains_and_repeats(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *a = NULL, *b = NULL, *d = NULL;
+    ssp_epoch_metrics ma, mb, md;
+    tiny_config(&c, SSP_PROG_MODEL);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&a, ctx, &c));
+    SSP_ASSERT_OK(ctx, ssp_train_create(&b, ctx, &c));
+    SSP_ASSERT_OK(ctx, run_epochs(a, 2, &ma));
+    SSP_ASSERT_OK(ctx, run_epochs(b, 2, &mb));
+    CU_ASSERT(ma.hw.pulses > 0);
+    CU_ASSERT(ma.hw.device_writes > 0);
+    CU_ASSERT(ma.hw.pulse_energy_j > 0);
+    CU_ASSERT(ma.hw.pulse_latency_s > 0);
+    CU_ASSERT_EQUAL(ma.hw.reads, 0); /* open loop: no verify reads */
+    assert_same_metrics(&ma, &mb);
+    CU_ASSERT(same_devices(a, b));
+    /* the device path on the same seed is another run */
+    c.prog_mode = SSP_PROG_DEVICE;
+    SSP_ASSERT_OK(ctx, ssp_train_create(&d, ctx, &c));
+    SSP_ASSERT_OK(ctx, run_epochs(d, 2, &md));
+    CU_ASSERT(!same_devices(a, d));
+    ssp_train_destroy(&a);
+    ssp_train_destroy(&b);
+    ssp_train_destroy(&d);
+}
+
+static void test_hwprog__model_mode_resumes_exactly(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *full = NULL, *first = NULL, *second = NULL;
+    ssp_epoch_metrics mf, ms;
+    char path[] = "/tmp/ssp_hwprog_ckpt_XXXXXX";
+    int fd = mkstemp(path), done = 0;
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    tiny_config(&c, SSP_PROG_MODEL);
+    c.prog_check_every = 3; /* a check falls after the resume point */
+    SSP_ASSERT_OK(ctx, ssp_train_create(&full, ctx, &c));
+    SSP_ASSERT_OK(ctx, run_epochs(full, 2, &mf));
+    SSP_ASSERT_OK(ctx, ssp_train_create(&first, ctx, &c));
+    SSP_ASSERT_OK(ctx, run_epochs(first, 1, &ms));
+    for (int s = 0; s < 2; s++) SSP_ASSERT_OK(ctx, ssp_train_step(first, &done));
+    SSP_ASSERT_OK(ctx, ssp_train_checkpoint_save(first, path));
+    ssp_train_destroy(&first);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&second, ctx, &c));
+    SSP_ASSERT_OK(ctx, ssp_train_checkpoint_load(second, path));
+    SSP_ASSERT_OK(ctx, run_epochs(second, 2, &ms));
+    assert_same_metrics(&mf, &ms);
+    CU_ASSERT(same_devices(full, second));
+    /* a device-mode checkpoint has an empty calibration section: loading it
+     * into a model-mode run and continuing recalibrates from ngspice */
+    ssp_train_destroy(&full);
+    ssp_train_destroy(&second);
+    remove(path);
+}
+
+static void test_hwprog__check_beyond_tolerance_stops_the_run(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *t = NULL;
+    ssp_epoch_metrics m;
+    int rc;
+    tiny_config(&c, SSP_PROG_MODEL);
+    c.prog_check_tol = 0; /* no deviation at all allowed: the integrators differ */
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
+    rc = run_epochs(t, 1, &m);
+    CU_ASSERT_EQUAL(rc, SSP_EMISMATCH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "program check at epoch 1 step 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "tile "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "% of the state range"));
+    if (rc != SSP_EMISMATCH) fprintf(stderr, "\n  message: %s\n", ssp_ctx_errmsg(ctx));
+    ssp_train_destroy(&t);
+}
+
+/* The command line: exit status 1, the message on stderr, the check lines
+ * in run.log. */
+static void test_hwprog__check_failure_exit_status_and_log(void)
+{
+    char dir[] = "/tmp/ssp_hwprog_run_XXXXXX", cfg[PATH_CAP], p[PATH_CAP], datadir[512], params[512];
+    unsigned char *log = NULL;
+    size_t len = 0;
+    FILE *f;
+    int status;
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(cfg, sizeof cfg, "%s/tiny.ini", dir);
+    f = fopen(cfg, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fprintf(f, "[run]\nseed = 3\nepochs = 1\n[data]\ndir = %s\ntrain_limit = 64\ntest_limit = 50\ndownsample = 2\ncrop = 8\n"
+               "[network]\nhidden = 6\nw_max = 2\n[train]\nbatch = 16\n[device]\nparams = %s\n"
+               "[crossbar]\nrows = 16\ncols = 8\n[program]\nmode = model\ncheck_every = 1\ncheck_tol = 0\n",
+            ssp_test_path(datadir, sizeof datadir, "data"),
+            ssp_test_path(params, sizeof params, "devicemodels/params/vteam32.ini"));
+    fclose(f);
+    snprintf(p, sizeof p, "%s/run", dir);
+    {
+        const char *args[] = {"train", "--config", cfg, "--out", p, "-q"};
+        status = run_cmd(ssp_cmd_train, args, 6);
+    }
+    CU_ASSERT_EQUAL(status, 1);
+    snprintf(p, sizeof p, "%s/run/run.log", dir);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_read_all(ssp_test_ctx(), p, &log, &len));
+    CU_ASSERT_PTR_NOT_NULL(strstr((char *)log, "program_check: epoch = 1, step = 1, tile = "));
+    CU_ASSERT_PTR_NOT_NULL(strstr((char *)log, "program check at epoch 1 step 1: tile "));
+    free(log);
+    {
+        char cmd[PATH_CAP + 16];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+    }
+}
+
+/* vteam32 without cycle-to-cycle and read noise, so the C model and ngspice
+ * see the same pulses. */
+static int noise_free_params(char *out, size_t n)
+{
+    char src[512];
+    unsigned char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+    if (ssp_file_read_all(ssp_test_ctx(), ssp_test_path(src, sizeof src, "devicemodels/params/vteam32.ini"), &text, &len))
+        return -1;
+    snprintf(out, n, "/tmp/ssp_hwprog_vteam32_quiet.ini");
+    f = fopen(out, "w");
+    if (!f) {
+        free(text);
+        return -1;
+    }
+    for (char *line = strtok((char *)text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strncmp(line, "c2c_range", 9) || !strncmp(line, "read_noise", 10)) continue;
+        fprintf(f, "%s\n", line);
+        if (!strcmp(line, "[variation]")) fputs("c2c_range = 0 %\nread_noise = 0 %\n", f);
+    }
+    free(text);
+    return fclose(f);
+}
+
+static void test_hwprog__spice_mode_matches_model_mode(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *t = NULL;
+    char params[512];
+    int done = 0;
+    double worst = 0, *xs = NULL;
+    size_t nd = 0, k = 0;
+    ssp_epoch_metrics m;
+    CU_ASSERT_FATAL(noise_free_params(params, sizeof params) == 0);
+    tiny_config(&c, SSP_PROG_SPICE);
+    c.epochs = 1;
+    snprintf(c.device_params, sizeof c.device_params, "%s", params);
+    /* ngspice allows one session per process: the spice run first, its
+     * states kept, then the model run */
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
+    for (int s = 0; s < 3; s++) SSP_ASSERT_OK(ctx, ssp_train_step(t, &done));
+    for (size_t mm = 0; mm < ssp_hw_nmat(ssp_train_hw(t)); mm++) nd += 2 * ssp_hw_weight_count(ssp_train_hw(t), mm);
+    xs = malloc(nd * sizeof *xs);
+    CU_ASSERT_FATAL(xs != NULL);
+    for (size_t mm = 0; mm < ssp_hw_nmat(ssp_train_hw(t)); mm++) {
+        const ssp_device *d = ssp_hw_devices_const(ssp_train_hw(t), mm);
+        for (size_t i = 0; i < 2 * ssp_hw_weight_count(ssp_train_hw(t), mm); i++) xs[k++] = d[i].x;
+    }
+    ssp_train_destroy(&t);
+    c.prog_mode = SSP_PROG_MODEL;
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
+    for (int s = 0; s < 3; s++) SSP_ASSERT_OK(ctx, ssp_train_step(t, &done));
+    k = 0;
+    for (size_t mm = 0; mm < ssp_hw_nmat(ssp_train_hw(t)); mm++) {
+        const ssp_device *d = ssp_hw_devices_const(ssp_train_hw(t), mm);
+        for (size_t i = 0; i < 2 * ssp_hw_weight_count(ssp_train_hw(t), mm); i++) {
+            double dx = fabs(d[i].x - xs[k++]); /* vteam32: x in [0, 1] */
+            if (dx > worst) worst = dx;
+        }
+    }
+    /* the runs did program cells */
+    while (!done) SSP_ASSERT_OK(ctx, ssp_train_step(t, &done));
+    SSP_ASSERT_OK(ctx, ssp_train_epoch_end(t, &m));
+    CU_ASSERT(m.hw.pulses > 0);
+    fprintf(stderr, " [spice vs model max %.4g %% of range] ", 100 * worst);
+    CU_ASSERT(worst <= SPICE_MODEL_TOL);
+    CU_ASSERT(worst > 0); /* two integrators: never bit-equal */
+    ssp_train_destroy(&t);
+    free(xs);
+    remove(params);
+}
+
+static void test_hwprog__device_mode_rejects_nothing_new(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    tiny_config(&c, SSP_PROG_MODEL);
+    c.method = SSP_METHOD_SGD;
+    CU_ASSERT_EQUAL(ssp_config_check(&c, ctx), SSP_ECONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "program.mode = model"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "sgd"));
+    tiny_config(&c, SSP_PROG_MODEL);
+    snprintf(c.baselines, sizeof c.baselines, "exsitu");
+    CU_ASSERT_EQUAL(ssp_config_check(&c, ctx), SSP_ECONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "exsitu"));
+    ssp_config_defaults(&c);
+    CU_ASSERT_EQUAL(ssp_config_set(&c, ctx, "program.mode=spicy"), SSP_ECONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "program.mode"));
+    CU_ASSERT_EQUAL(ssp_config_set(&c, ctx, "program.check_tol=101"), SSP_ECONFIG);
+    SSP_ASSERT_OK(ctx, ssp_config_set(&c, ctx, "program.bias=v3"));
+    CU_ASSERT_EQUAL(ssp_config_pulse_bias(&c), SSP_PULSE_V3);
+}
+
+SSP_TEST_SUITE(hwprog)
+{
+    SSP_ADD_SUITE("hwprog", NULL, NULL,
+                  SSP_TEST(test_hwprog__model_mode_trains_and_repeats),
+                  SSP_TEST(test_hwprog__model_mode_resumes_exactly),
+                  SSP_TEST(test_hwprog__check_beyond_tolerance_stops_the_run),
+                  SSP_TEST(test_hwprog__check_failure_exit_status_and_log),
+                  SSP_TEST(test_hwprog__spice_mode_matches_model_mode),
+                  SSP_TEST(test_hwprog__device_mode_rejects_nothing_new));
+}
