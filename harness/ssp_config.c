@@ -97,17 +97,16 @@ static const param params[] = {
     {"adc", "bits", P_LONG, OFF(adc_bits), "", 1, 24, NULL, "ADC resolution (signed codes)"},
     {"adc", "v_fs", P_DOUBLE, OFF(tile.adc.v_fs), "V", 1e-3, 20, NULL, "ADC full scale: -v_fs..v_fs"},
     {"program", "mode", P_CHOICE, OFF(prog_mode), "", 0, 0, "device|model|spice",
-     "how update steps program the devices: device (per device, C model inverse), model (per-tile pulse "
-     "schedules on crossbar.rows x crossbar.cols tiles, replayed on the C model, energy priced by the "
-     "ngspice-calibrated per-pulse model), spice (every tile update an ngspice transient)"},
+     "device: per device via the C model inverse; model: per-tile pulse schedules (crossbar size) on the C "
+     "model, ngspice-calibrated energy; spice: every tile update in ngspice"},
     {"program", "strategy", P_CHOICE, OFF(prog_strategy), "", 0, 0, "open|verify",
      "siamese updates: open loop (one round) or write-verify (closed_loop updates always verify)"},
     {"program", "bias", P_CHOICE, OFF(prog_bias), "", 0, 0, "v2|v3", "bias of unselected lines: V/2 or V/3"},
     {"program", "verify_rounds", P_LONG, OFF(prog_verify_rounds), "", 1, 1000, NULL,
      "write-verify: most pulse rounds per tile"},
     {"program", "check_every", P_LONG, OFF(prog_check_every), "", 0, 1000000, NULL,
-     "mode model: every N update steps one tile's update also runs in ngspice and is compared "
-     "(0: only the first update, which calibrates the energy model)"},
+     "mode model: every N updates one tile also runs in ngspice and is compared (0: only the first, "
+     "which calibrates the energy)"},
     {"program", "check_tol", P_DOUBLE, OFF(prog_check_tol), "", 0, 100, NULL,
      "mode model: largest C-model vs ngspice state deviation allowed, percent of the state range"},
 };

@@ -332,6 +332,8 @@ long ssp_train_epochs_done(const ssp_train *t) { return t->epochs_done; }
 size_t ssp_train_step_in_epoch(const ssp_train *t) { return (size_t)t->steps; }
 double ssp_train_running_loss(const ssp_train *t) { return t->steps ? t->loss_sum / (double)t->steps : 0; }
 const ssp_hw *ssp_train_hw(const ssp_train *t) { return t->hw; }
+const ssp_twin *ssp_train_twin(const ssp_train *t) { return t->twin; }
+const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t) { return &t->ep_hw; }
 ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
 
 const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n)

@@ -88,6 +88,11 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path);
 
 /* The parts, for reports and exports. */
 const ssp_hw *ssp_train_hw(const ssp_train *t);
+/* The float twin: its weights w and the levels q written on the devices. */
+const struct ssp_twin *ssp_train_twin(const ssp_train *t);
+/* Programming counters of the epoch in progress (what ssp_epoch_metrics.hw
+ * will hold at its end). */
+const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t);
 /* The circuit-engine layers (NULL with the ideal engine), e.g. for the
  * IR-drop map captured at the last evaluation and for tile netlists. */
 struct ssp_xbar *ssp_train_xbar(ssp_train *t);

@@ -9,6 +9,7 @@
  * The network is tiny (8x8 crop at 14x14, 64-6-10, 16x8 tiles) so every
  * test takes seconds. */
 #include <CUnit/CUnit.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,7 +289,108 @@ static void test_hwprog__spice_mode_matches_model_mode(void)
     remove(params);
 }
 
-static void test_hwprog__device_mode_rejects_nothing_new(void)
+/* A run directory with config.ini and the checkpoint after `epochs`. */
+static void save_run(const ssp_config *c, ssp_train *t, const char *dir)
+{
+    char p[PATH_CAP];
+    FILE *f;
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_mkdirs(ssp_test_ctx(), dir));
+    snprintf(p, sizeof p, "%s/config.ini", dir);
+    f = fopen(p, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    ssp_config_write(c, f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_train_checkpoint_save(t, p));
+}
+
+static void test_hwprog__program_command_on_checkpoints(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *t = NULL;
+    ssp_epoch_metrics m;
+    char dir[] = "/tmp/ssp_hwprog_cli_XXXXXX", a[PATH_CAP], b[PATH_CAP], bc[PATH_CAP + 32], out[PATH_CAP],
+         other[PATH_CAP], p[PATH_CAP + 64];
+    json_t *sum;
+    json_error_t jerr;
+    size_t ntiles = 0, tiles_seen = 0;
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(a, sizeof a, "%s/epoch1", dir);
+    snprintf(b, sizeof b, "%s/epoch2", dir);
+    snprintf(bc, sizeof bc, "%s/checkpoint.bin", b);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(other, sizeof other, "%s/other", dir);
+    tiny_config(&c, SSP_PROG_DEVICE);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
+    SSP_ASSERT_OK(ctx, run_epochs(t, 1, &m));
+    save_run(&c, t, a);
+    SSP_ASSERT_OK(ctx, run_epochs(t, 2, &m));
+    save_run(&c, t, b);
+    ssp_train_destroy(&t);
+    /* another network: one more hidden unit */
+    c.hidden[0] = 7;
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
+    save_run(&c, t, other);
+    ssp_train_destroy(&t);
+    {
+        const char *run[] = {"program", "--present", a, "--target", bc, "--out", out, "--simulate", "model",
+                             "--strategy", "verify", "--bias", "v3"};
+        const char *mismatch[] = {"program", "--present", a, "--target", other, "--out", out};
+        const char *extra[] = {"program", "--present", a, "--target", b, "--rows", "4"};
+        const char *badw[] = {"program", "--present", a, "--target", b, "--target-weights", "quantum"};
+        CU_ASSERT_EQUAL(run_cmd(ssp_cmd_program, mismatch, 7), 2);
+        CU_ASSERT_EQUAL(run_cmd(ssp_cmd_program, extra, 7), 2);
+        CU_ASSERT_EQUAL(run_cmd(ssp_cmd_program, badw, 7), 2);
+        CU_ASSERT_EQUAL_FATAL(run_cmd(ssp_cmd_program, run, 13), 0);
+    }
+    snprintf(p, sizeof p, "%s/summary.json", out);
+    sum = json_load_file(p, 0, &jerr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sum);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(sum, "format")), "siamspice-program-summary");
+    ntiles = (size_t)json_integer_value(json_object_get(sum, "tiles_programmed"));
+    CU_ASSERT(ntiles > 0);
+    CU_ASSERT(json_integer_value(json_object_get(sum, "cells_moved")) > 0);
+    CU_ASSERT(json_integer_value(json_object_get(sum, "pulses")) > 0);
+    CU_ASSERT(json_real_value(json_object_get(sum, "energy_j")) > 0);
+    CU_ASSERT(json_real_value(json_object_get(sum, "latency_s")) > 0);
+    {
+        json_t *arr = json_object_get(sum, "tiles"), *e;
+        size_t i;
+        CU_ASSERT_EQUAL(json_array_size(arr), ntiles);
+        json_array_foreach(arr, i, e) {
+            ssp_pulse_schedule *sj = NULL, *sc = NULL;
+            long k = (long)json_integer_value(json_object_get(e, "tile"));
+            size_t pulses = 0;
+            snprintf(p, sizeof p, "%s/tile_%ld/schedule.json", out, k);
+            SSP_ASSERT_OK(ctx, ssp_pulse_read_json(&sj, ctx, p));
+            snprintf(p, sizeof p, "%s/tile_%ld/schedule.csv", out, k);
+            SSP_ASSERT_OK(ctx, ssp_pulse_read_csv(&sc, ctx, p));
+            CU_ASSERT_EQUAL(sj->n, sc->n);
+            for (size_t q = 0; q < sj->n; q++) pulses += sj->ev[q].phase != SSP_PULSE_READ;
+            CU_ASSERT_EQUAL(pulses, (size_t)json_integer_value(json_object_get(e, "pulses")));
+            CU_ASSERT_EQUAL(sj->bias, SSP_PULSE_V3);
+            snprintf(p, sizeof p, "%s/tile_%ld/schedule.vcd", out, k);
+            CU_ASSERT_EQUAL(access(p, R_OK), 0);
+            snprintf(p, sizeof p, "%s/tile_%ld/pwl/tile.cir", out, k);
+            CU_ASSERT_EQUAL(access(p, R_OK), 0);
+            ssp_pulse_schedule_free(&sj);
+            ssp_pulse_schedule_free(&sc);
+            tiles_seen++;
+        }
+    }
+    CU_ASSERT_EQUAL(tiles_seen, ntiles);
+    snprintf(p, sizeof p, "%s/summary.csv", out);
+    CU_ASSERT_EQUAL(access(p, R_OK), 0);
+    json_decref(sum);
+    {
+        char cmd[PATH_CAP + 16];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+    }
+}
+
+static void test_hwprog__config_errors_name_the_key(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
     ssp_config c;
@@ -317,5 +419,6 @@ SSP_TEST_SUITE(hwprog)
                   SSP_TEST(test_hwprog__check_beyond_tolerance_stops_the_run),
                   SSP_TEST(test_hwprog__check_failure_exit_status_and_log),
                   SSP_TEST(test_hwprog__spice_mode_matches_model_mode),
-                  SSP_TEST(test_hwprog__device_mode_rejects_nothing_new));
+                  SSP_TEST(test_hwprog__program_command_on_checkpoints),
+                  SSP_TEST(test_hwprog__config_errors_name_the_key));
 }
