@@ -458,7 +458,8 @@ static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
     for (size_t m = 0; m < nm; m++)
         for (size_t i = 0; i < 2 * ssp_hw_weight_count(t->hw, m); i++) t->prog_target[m][i] = SSP_PULSE_KEEP;
     if (rc) {
-        ssp_error_prefix(t->ctx, "epoch %ld step %ld: ", t->epochs_done + 1, t->steps);
+        if (rc != SSP_EMISMATCH) /* the check's message names epoch and step already */
+            ssp_error_prefix(t->ctx, "epoch %ld step %ld: ", t->epochs_done + 1, t->steps);
         return rc;
     }
     t->prog_updates++;

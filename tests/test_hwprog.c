@@ -20,6 +20,7 @@
 #include "ssp_cmd_train.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
+#include "ssp_hwprog.h"
 #include "ssp_pulse.h"
 #include "ssp_test.h"
 #include "ssp_train.h"
@@ -289,6 +290,79 @@ static void test_hwprog__spice_mode_matches_model_mode(void)
     remove(params);
 }
 
+/* The tile programmer itself: tiling of a 5 x 3 weight matrix (5 x 6
+ * devices) on 4 x 4 tiles, the C model refusing to price without a
+ * calibration, and the disturb of a broken bias reaching the matrix's
+ * untargeted devices through the tile copy. */
+static void test_hwprog__tiles_calibration_and_disturb(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_device_model *model = NULL;
+    ssp_device_levels *lv = NULL;
+    ssp_hwprog *hp = NULL;
+    ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, 4, 4};
+    size_t rows[1] = {5}, cols[1] = {3};
+    ssp_device dev[30], start[30], nom, *devs[1] = {dev};
+    int target[30], *targets[1] = {target};
+    ssp_hwprog_totals tot;
+    ssp_pulse_result r;
+    char path[512];
+    size_t changed = 0;
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&model, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
+    ssp_device_init(&nom, model, 0);
+    SSP_ASSERT_OK(ctx, ssp_device_levels_alloc(&lv, ctx, &nom, 32, 0.25));
+    p.tile_cols = 3;
+    CU_ASSERT_EQUAL(ssp_hwprog_create(&hp, ctx, model, lv, 1, rows, cols, &p), SSP_EINVAL);
+    CU_ASSERT_PTR_NULL(hp);
+    p.tile_cols = 4;
+    SSP_ASSERT_OK(ctx, ssp_hwprog_create(&hp, ctx, model, lv, 1, rows, cols, &p));
+    /* 5 x 6 devices on 4 x 4 tiles: 2 x 2 tiles, the last row and column short */
+    CU_ASSERT_EQUAL_FATAL(ssp_hwprog_ntiles(hp), 4);
+    CU_ASSERT_EQUAL(ssp_hwprog_tile_at(hp, 1)->c0, 4);
+    CU_ASSERT_EQUAL(ssp_hwprog_tile_at(hp, 1)->cols, 2);
+    CU_ASSERT_EQUAL(ssp_hwprog_tile_at(hp, 3)->r0, 4);
+    CU_ASSERT_EQUAL(ssp_hwprog_tile_at(hp, 3)->rows, 1);
+    for (size_t i = 0; i < 30; i++) {
+        ssp_device_init(&dev[i], model, 0);
+        SSP_ASSERT_OK(ctx, ssp_device_set_conductance(&dev[i], ctx, lv->g[10]));
+        target[i] = SSP_PULSE_KEEP;
+    }
+    target[1 * 6 + 5] = 20; /* device (1, 5): tile 1 */
+    CU_ASSERT(!ssp_hwprog_tile_has_targets(hp, 0, target));
+    CU_ASSERT(ssp_hwprog_tile_has_targets(hp, 1, target));
+    CU_ASSERT_EQUAL(ssp_hwprog_program(hp, 1, dev, target, NULL, NULL, NULL, &r, NULL), SSP_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "calibration"));
+    ssp_hwprog_destroy(&hp);
+    /* the broken bias: unselected rows at the full amplitude */
+    p.bias = SSP_PULSE_FULL;
+    SSP_ASSERT_OK(ctx, ssp_hwprog_create(&hp, ctx, model, lv, 1, rows, cols, &p));
+    ssp_hwprog_cal(hp)->fitted = 1;
+    ssp_hwprog_cal(hp)->sel_ratio = ssp_hwprog_cal(hp)->half_ratio = 1;
+    memcpy(start, dev, sizeof dev);
+    memset(&tot, 0, sizeof tot);
+    SSP_ASSERT_OK(ctx, ssp_hwprog_program_all(hp, devs, (const int *const *)targets, NULL, NULL, &tot));
+    CU_ASSERT_EQUAL(tot.tiles, 1);
+    CU_ASSERT_EQUAL(tot.sum.targets, 1);
+    CU_ASSERT(tot.sum.pulses > 0);
+    CU_ASSERT(tot.sum.disturb_max > 0.1);
+    for (size_t i = 0; i < 30; i++) {
+        size_t row = i / 6, col = i % 6;
+        int in_tile1 = row < 4 && col >= 4;
+        if (i == 1 * 6 + 5) continue;
+        if (dev[i].x != start[i].x) {
+            changed++;
+            CU_ASSERT(in_tile1); /* nothing outside the programmed tile moves */
+        }
+    }
+    CU_ASSERT(changed > 0); /* the disturb reached the matrix's devices */
+    CU_ASSERT(dev[1 * 6 + 5].x > start[1 * 6 + 5].x);
+    ssp_hwprog_destroy(&hp);
+    CU_ASSERT_PTR_NULL(hp);
+    ssp_hwprog_destroy(&hp); /* NULL is a no-op */
+    ssp_device_levels_free(&lv);
+    ssp_device_model_free(&model);
+}
+
 /* A run directory with config.ini and the checkpoint after `epochs`. */
 static void save_run(const ssp_config *c, ssp_train *t, const char *dir)
 {
@@ -414,6 +488,7 @@ static void test_hwprog__config_errors_name_the_key(void)
 SSP_TEST_SUITE(hwprog)
 {
     SSP_ADD_SUITE("hwprog", NULL, NULL,
+                  SSP_TEST(test_hwprog__tiles_calibration_and_disturb),
                   SSP_TEST(test_hwprog__model_mode_trains_and_repeats),
                   SSP_TEST(test_hwprog__model_mode_resumes_exactly),
                   SSP_TEST(test_hwprog__check_beyond_tolerance_stops_the_run),
