@@ -20,7 +20,10 @@
  * Calibration check: at the last step one tile of each update (the first
  * tile with targets) is executed in ngspice from the same start states and
  * its measured energy compared with the C model priced by the calibration
- * fitted earlier; cal_max_dev_pct is the larger relative difference (%).
+ * fitted earlier; cal_max_dev_pct is the larger relative difference (%) of
+ * the tile's total energy. It includes the schedule differences a verify
+ * loop makes when the wires' IR drop (in ngspice, not in the C model) moves
+ * cells less per pulse (the pulse counts of both are printed).
  *
  * Last line:
  *   BENCH update steps=.. siamese_pulses=.. closed_loop_pulses=..
@@ -61,7 +64,7 @@ static size_t first_tile(const ssp_hwprog *hp, int *const *target)
  * by hp's calibration as it stands (restored after the ngspice run, which
  * refits it). Returns the relative energy difference in *dev_rel. */
 static int cal_check(ssp_ctx *ctx, ssp_hwprog *hp, size_t k, ssp_device *const *dev, int *const *target,
-                     size_t nd, double *dev_rel, double *e_spice, double *e_model)
+                     size_t nd, double *dev_rel, double *e_spice, double *e_model, size_t *p_spice, size_t *p_model)
 {
     size_t m = ssp_hwprog_tile_at(hp, k)->m;
     ssp_pulse_cal saved = *ssp_hwprog_cal(hp);
@@ -81,6 +84,8 @@ static int cal_check(ssp_ctx *ctx, ssp_hwprog *hp, size_t k, ssp_device *const *
     if (rc) return rc;
     *e_spice = rs.energy_j;
     *e_model = rm.energy_j;
+    *p_spice = rs.pulses;
+    *p_model = rm.pulses;
     *dev_rel = fabs(rm.energy_j - rs.energy_j) / rs.energy_j;
     return SSP_OK;
 }
@@ -153,6 +158,7 @@ int main(int argc, char **argv)
         p.verify_rounds = c.prog_verify_rounds;
         p.tile_rows = (size_t)c.tile_rows;
         p.tile_cols = (size_t)c.tile_cols;
+        p.r_wire = c.tile.r_wire_per_um * c.tile.pitch_um;
         if (!bad && ssp_hwprog_create(&cl, ctx, ssp_hw_devices_const(hw, 0)[0].model, ssp_hw_levels(hw), nm, rows,
                                       cols, &p)) {
             free(rows);
@@ -228,11 +234,12 @@ int main(int argc, char **argv)
              * the states before the step */
             size_t k;
             double d, es, em;
+            size_t ps = 0, pm = 0;
             k = first_tile(cl, target);
             if (k < ssp_hwprog_ntiles(cl)) {
-                if (cal_check(ctx, cl, k, snap, target, 2 * ssp_hw_weight_count(hw, ssp_hwprog_tile_at(cl, k)->m), &d, &es, &em)) { rc = fail(ctx, "closed-loop check"); goto done; }
-                printf("calibration check, closed loop tile %zu: ngspice %.4g pJ, calibrated C model %.4g pJ (%.3f %%)\n",
-                       k, es * 1e12, em * 1e12, 100 * d);
+                if (cal_check(ctx, cl, k, snap, target, 2 * ssp_hw_weight_count(hw, ssp_hwprog_tile_at(cl, k)->m), &d, &es, &em, &ps, &pm)) { rc = fail(ctx, "closed-loop check"); goto done; }
+                printf("calibration check, closed loop tile %zu: ngspice %zu pulses %.4g pJ, calibrated C model %zu pulses "
+                       "%.4g pJ (%.3f %%)\n", k, ps, es * 1e12, pm, em * 1e12, 100 * d);
                 if (d > cal_max) cal_max = d;
             }
             /* the Siamese update of this step: devices whose level changed */
@@ -258,6 +265,7 @@ int main(int argc, char **argv)
                 p.verify_rounds = c.prog_verify_rounds;
                 p.tile_rows = (size_t)c.tile_rows;
                 p.tile_cols = (size_t)c.tile_cols;
+                p.r_wire = c.tile.r_wire_per_um * c.tile.pitch_um;
                 if (bad || ssp_hwprog_create(&op, ctx, ssp_hw_devices_const(hw, 0)[0].model, ssp_hw_levels(hw), nm,
                                              rows, cols, &p)) {
                     free(rows);
@@ -288,13 +296,14 @@ int main(int argc, char **argv)
                         goto done;
                     }
                     ssp_spice_destroy(&s);
-                    if (cal_check(ctx, op, k, ssnap, target, 2 * ssp_hw_weight_count(hw, ssp_hwprog_tile_at(op, k)->m), &d, &es, &em)) {
+                    if (cal_check(ctx, op, k, ssnap, target, 2 * ssp_hw_weight_count(hw, ssp_hwprog_tile_at(op, k)->m), &d, &es, &em, &ps, &pm)) {
                         ssp_hwprog_destroy(&op);
                         rc = fail(ctx, "siamese check");
                         goto done;
                     }
-                    printf("calibration check, siamese tile %zu (fitted on tile %zu): ngspice %.4g pJ, calibrated C "
-                           "model %.4g pJ (%.3f %%)\n", k, k0, es * 1e12, em * 1e12, 100 * d);
+                    printf("calibration check, siamese tile %zu (fitted on tile %zu): ngspice %zu pulses %.4g pJ, "
+                           "calibrated C model %zu pulses %.4g pJ (%.3f %%)\n", k, k0, ps,
+                           es * 1e12, pm, em * 1e12, 100 * d);
                 }
                 ssp_hwprog_destroy(&op);
                 if (d > cal_max) cal_max = d;

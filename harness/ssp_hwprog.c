@@ -80,6 +80,7 @@ int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
     if (p->tile_rows == 0 || p->tile_cols < 2 || p->tile_cols % 2)
         return ssp_error(ctx, SSP_EINVAL, "programming tiles of %zu x %zu cells: need rows >= 1 and an even number of columns",
                          p->tile_rows, p->tile_cols);
+    if (!(p->r_wire >= 0)) return ssp_error(ctx, SSP_EINVAL, "wire resistance %g ohm per segment must be >= 0", p->r_wire);
     if (p->verify_rounds < 1) return ssp_error(ctx, SSP_EINVAL, "verify rounds %ld must be >= 1", p->verify_rounds);
     if (!(hp = calloc(1, sizeof *hp))) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a tile programmer");
     hp->ctx = ctx;
@@ -91,6 +92,7 @@ int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
     hp->pp.bias = p->bias;
     hp->pp.verify_max = p->verify_rounds;
     hp->pp.order = SSP_PULSE_BY_ROW;
+    hp->pp.r_wire = p->r_wire;
     for (size_t i = 0; i < nmat; i++)
         nt += ((rows[i] + p->tile_rows - 1) / p->tile_rows) * ((2 * cols[i] + p->tile_cols - 1) / p->tile_cols);
     hp->pcols = malloc(nmat * sizeof *hp->pcols);

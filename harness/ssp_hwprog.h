@@ -15,7 +15,9 @@
  * Energy: an ngspice run is measured (transient source energy) and also fits
  * the per-pulse calibration (ssp_pulse_cal); a C-model run is priced by that
  * calibration. Latency is the schedule's own (pulses, settling, verify
- * reads), the same for both. Checks run one tile's update in ngspice from
+ * reads), the same for both. The C model drives every cell with its line
+ * voltages as if the wires were ideal; ngspice includes the wire segments,
+ * so their IR drop is part of what a check measures. Checks run one tile's update in ngspice from
  * given start states, replay the same pulses on the noise-free C model from
  * the same start states and give the largest state deviation as a fraction
  * of the state range.
@@ -39,6 +41,7 @@ typedef struct ssp_hwprog_params {
     long verify_rounds;  /* write-verify: most rounds per tile */
     size_t tile_rows;    /* word lines per tile */
     size_t tile_cols;    /* physical bit lines per tile (even: whole pairs) */
+    double r_wire;       /* ohm per word-/bit-line segment in the ngspice tiles (0: ideal) */
 } ssp_hwprog_params;
 
 /* One tile: matrix m, physical rows [r0, r0 + rows), columns [c0, c0 + cols). */

@@ -214,6 +214,7 @@ static int build_prog(ssp_train *t)
     p.verify_rounds = c->prog_verify_rounds;
     p.tile_rows = (size_t)c->tile_rows;
     p.tile_cols = (size_t)c->tile_cols;
+    p.r_wire = c->tile.r_wire_per_um * c->tile.pitch_um;
     rows = malloc(nm * sizeof *rows);
     cols = malloc(nm * sizeof *cols);
     t->prog_target = calloc(nm, sizeof *t->prog_target);
