@@ -107,7 +107,7 @@ static const param params[] = {
     {"program", "check_every", P_LONG, OFF(prog_check_every), "", 0, 1000000, NULL,
      "mode model: every N updates one tile also runs in ngspice and is compared (0: only the first, "
      "which calibrates the energy)"},
-    {"program", "check_tol", P_DOUBLE, OFF(prog_check_tol), "", 0, 100, NULL,
+    {"program", "check_tol", P_DOUBLE, OFF(prog_check_tol), "%", 0, 100, NULL,
      "mode model: largest C-model vs ngspice state deviation allowed, percent of the state range"},
 };
 #undef OFF
