@@ -363,6 +363,66 @@ static void test_hwprog__tiles_calibration_and_disturb(void)
     ssp_device_model_free(&model);
 }
 
+/* The C model's wire solve: on a 16 x 16 tile with 50 ohm segments, the
+ * pulses ngspice ran replayed on the C model land within 1 % of the range
+ * with the IR drop solved, and measurably farther without it. */
+static void test_hwprog__c_model_wire_drop_follows_spice(void)
+{
+    enum { N = 16 };
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_device_model *model = NULL;
+    ssp_device_levels *lv = NULL;
+    ssp_pulse *pw = NULL, *p0 = NULL;
+    ssp_pulse_params p;
+    ssp_pulse_schedule *sched = NULL;
+    ssp_pulse_result r;
+    ssp_spice *sp = NULL;
+    ssp_device start[N * N], sdev[N * N], mw[N * N], m0[N * N], nom;
+    int target[N * N];
+    double dev_w = 0, dev_0 = 0;
+    char path[512];
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&model, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
+    ssp_device_init(&nom, model, 0);
+    SSP_ASSERT_OK(ctx, ssp_device_levels_alloc(&lv, ctx, &nom, 32, 0.25));
+    for (size_t c = 0; c < N * N; c++) {
+        ssp_device_init(&start[c], model, 0);
+        SSP_ASSERT_OK(ctx, ssp_device_set_conductance(&start[c], ctx, lv->g[(c * 7) % 24 + 4]));
+        target[c] = SSP_PULSE_KEEP;
+    }
+    /* moves in the far corner, where the drop is largest */
+    target[15 * N + 15] = 28;
+    target[14 * N + 13] = 26;
+    target[12 * N + 15] = 2;
+    ssp_pulse_params_default(&p, model);
+    p.strategy = SSP_PULSE_OPEN;
+    p.r_wire = 50;
+    SSP_ASSERT_OK(ctx, ssp_pulse_create(&pw, ctx, model, lv, N, N, &p));
+    p.r_wire = 0;
+    SSP_ASSERT_OK(ctx, ssp_pulse_create(&p0, ctx, model, lv, N, N, &p));
+    SSP_ASSERT_OK(ctx, ssp_pulse_schedule_alloc(&sched, ctx, N, N));
+    SSP_ASSERT_OK(ctx, ssp_spice_create(&sp, ctx, NULL));
+    memcpy(sdev, start, sizeof start);
+    SSP_ASSERT_OK(ctx, ssp_pulse_program_tile(pw, sp, NULL, 0, sdev, target, sched, &r, NULL));
+    CU_ASSERT(r.pulses > 0);
+    memcpy(mw, start, sizeof start);
+    memcpy(m0, start, sizeof start);
+    SSP_ASSERT_OK(ctx, ssp_pulse_replay(pw, NULL, 0, mw, sched));
+    SSP_ASSERT_OK(ctx, ssp_pulse_replay(p0, NULL, 0, m0, sched));
+    for (size_t c = 0; c < N * N; c++) {
+        dev_w = fmax(dev_w, fabs(mw[c].x - sdev[c].x));
+        dev_0 = fmax(dev_0, fabs(m0[c].x - sdev[c].x));
+    }
+    fprintf(stderr, " [C vs ngspice: %.4g %% with the wire solve, %.4g %% without] ", 100 * dev_w, 100 * dev_0);
+    CU_ASSERT(dev_w <= SPICE_MODEL_TOL);
+    CU_ASSERT(dev_0 > 5 * dev_w);
+    ssp_spice_destroy(&sp);
+    ssp_pulse_schedule_free(&sched);
+    ssp_pulse_destroy(&pw);
+    ssp_pulse_destroy(&p0);
+    ssp_device_levels_free(&lv);
+    ssp_device_model_free(&model);
+}
+
 /* A run directory with config.ini and the checkpoint after `epochs`. */
 static void save_run(const ssp_config *c, ssp_train *t, const char *dir)
 {
@@ -489,6 +549,7 @@ SSP_TEST_SUITE(hwprog)
 {
     SSP_ADD_SUITE("hwprog", NULL, NULL,
                   SSP_TEST(test_hwprog__tiles_calibration_and_disturb),
+                  SSP_TEST(test_hwprog__c_model_wire_drop_follows_spice),
                   SSP_TEST(test_hwprog__model_mode_trains_and_repeats),
                   SSP_TEST(test_hwprog__model_mode_resumes_exactly),
                   SSP_TEST(test_hwprog__check_beyond_tolerance_stops_the_run),
