@@ -182,7 +182,7 @@ int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
     pp->csel = malloc(cols);
     pp->vcell = malloc(nc * sizeof *pp->vcell);
     pp->icell = malloc(nc * sizeof *pp->icell);
-    pp->vline = malloc((rows > cols ? rows : cols) * sizeof *pp->vline);
+    pp->vline = malloc(5 * (rows > cols ? rows : cols) * sizeof *pp->vline);
     pp->vprev = malloc(nc * sizeof *pp->vprev);
     if (!pp->dir || !pp->nfull || !pp->wfrac || !pp->rsel || !pp->csel || !pp->vcell || !pp->icell || !pp->vline ||
         !pp->vprev) {
@@ -432,44 +432,71 @@ static int run_model(ssp_pulse *pp, ssp_device *dev, gsl_rng *rng, ssp_pulse_res
     return SSP_OK;
 }
 
+/* Secant conductance I(v)/v of a cell (at a small voltage when v is 0). */
+static double secant_g(const ssp_device *d, double v, double vsmall)
+{
+    double u = fabs(v) > vsmall ? v : vsmall;
+    return ssp_device_current(d, u) / u;
+}
+
+/* Solve one line of n nodes: driver at drv through one segment r before
+ * node 0, segments r between nodes, node k tied through g[k] to the fixed
+ * voltage other[k]. Tridiagonal (Thomas); cp, dp: n scratch each. */
+static void solve_line(size_t n, double r, double drv, const double *g, const double *other, double *x,
+                       double *cp, double *dp)
+{
+    double inv = 1.0 / r;
+    for (size_t k = 0; k < n; k++) {
+        double diag = (k + 1 < n ? 2 * inv : inv) + g[k], rhs = g[k] * other[k] + (k == 0 ? drv * inv : 0);
+        double lower = k == 0 ? 0 : -inv, den = diag - lower * (k == 0 ? 0 : cp[k - 1]);
+        cp[k] = k + 1 < n ? -inv / den : 0;
+        dp[k] = (rhs - lower * (k == 0 ? 0 : dp[k - 1])) / den;
+    }
+    x[n - 1] = dp[n - 1];
+    for (size_t k = n - 1; k-- > 0;) x[k] = dp[k] - cp[k] * x[k + 1];
+}
+
 int pulse_cell_voltages(ssp_pulse *pp, const ssp_device *dev, const double *vr, const double *vc)
 {
-    size_t R = pp->rows, C = pp->cols, nc = R * C;
-    double r = pp->p.r_wire, *v = pp->vcell, *I = pp->icell, *drop = pp->vline, vmax = 0;
+    size_t R = pp->rows, C = pp->cols, nc = R * C, L = R > C ? R : C;
+    double r = pp->p.r_wire, *v = pp->vcell, *u = pp->vprev, *w = pp->icell, vmax = 0, vsmall;
+    double *g = pp->vline, *oth = pp->vline + L, *x = pp->vline + 2 * L, *cp = pp->vline + 3 * L,
+           *dp = pp->vline + 4 * L;
     for (size_t c = 0; c < nc; c++) v[c] = vr[c / C] - vc[c % C];
     if (r == 0) return SSP_OK;
     for (size_t i = 0; i < R; i++) vmax = fmax(vmax, fabs(vr[i]));
     for (size_t j = 0; j < C; j++) vmax = fmax(vmax, fabs(vc[j]));
+    if (vmax == 0) return SSP_OK;
+    vsmall = WIRE_SOLVE_REL_TOL * vmax;
+    for (size_t c = 0; c < nc; c++) {
+        u[c] = vr[c / C]; /* word-line node of the cell */
+        w[c] = vc[c % C]; /* bit-line node of the cell */
+    }
+    /* line-by-line Gauss-Seidel: every word line solved exactly with the bit
+     * lines held, then every bit line with the word lines held; the cells
+     * enter through their secant conductance at the present voltage */
     for (int sweep = 0; sweep < WIRE_SOLVE_MAX_SWEEPS; sweep++) {
         double change = 0;
-        for (size_t c = 0; c < nc; c++) I[c] = ssp_device_current(&dev[c], v[c]);
-        /* word line i is driven at column 0: the drop at column j is
-         * r sum_l I_il (min(l, j) + 1); bit line j likewise from row 0 */
         for (size_t i = 0; i < R; i++) {
-            const double *Ii = I + i * C;
-            double total = 0, head = 0, weighted = 0;
-            for (size_t l = 0; l < C; l++) total += Ii[l];
             for (size_t j = 0; j < C; j++) {
-                head += Ii[j];
-                weighted += (double)(j + 1) * Ii[j];
-                drop[j] = r * (weighted + (double)(j + 1) * (total - head));
+                g[j] = secant_g(&dev[i * C + j], u[i * C + j] - w[i * C + j], vsmall);
+                oth[j] = w[i * C + j];
             }
-            for (size_t j = 0; j < C; j++) pp->vprev[i * C + j] = vr[i] - drop[j] - vc[j];
+            solve_line(C, r, vr[i], g, oth, x, cp, dp);
+            for (size_t j = 0; j < C; j++) u[i * C + j] = x[j];
         }
         for (size_t j = 0; j < C; j++) {
-            double total = 0, head = 0, weighted = 0;
-            for (size_t l = 0; l < R; l++) total += I[l * C + j];
             for (size_t i = 0; i < R; i++) {
-                size_t c = i * C + j;
-                double nv;
-                head += I[c];
-                weighted += (double)(i + 1) * I[c];
-                /* current flows from the cell into the bit line towards its
-                 * driver: the bit line sits above the drive */
-                nv = pp->vprev[c] - r * (weighted + (double)(i + 1) * (total - head));
-                change = fmax(change, fabs(nv - v[c]));
-                v[c] = nv;
+                g[i] = secant_g(&dev[i * C + j], u[i * C + j] - w[i * C + j], vsmall);
+                oth[i] = u[i * C + j];
             }
+            solve_line(R, r, vc[j], g, oth, x, cp, dp);
+            for (size_t i = 0; i < R; i++) w[i * C + j] = x[i];
+        }
+        for (size_t c = 0; c < nc; c++) {
+            double nv = u[c] - w[c];
+            change = fmax(change, fabs(nv - v[c]));
+            v[c] = nv;
         }
         if (change <= WIRE_SOLVE_REL_TOL * vmax) return SSP_OK;
     }
