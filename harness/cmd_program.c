@@ -32,6 +32,9 @@ static int usage(FILE *to)
           "         --levels L [--strategy open|verify] [--bias v2|v3] [--rwire OHM]\n"
           "         [--order row|col|auto] [--delta K] [--tol T] [--out DIR] [--simulate spice|model]\n"
           "         [--waveform [--waveform-cell ROW,COL]]\n"
+          "       siamspice program --present RUN_DIR|CKPT --target RUN_DIR|CKPT\n"
+          "         [--target-weights levels|float] [--strategy open|verify] [--bias v2|v3]\n"
+          "         [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n"
           "\n"
           "Plan the pulses that take an R x C tile of devices from a present to a target\n"
           "state, run them (ngspice transient or C device model) and write for tapeout:\n"
@@ -46,6 +49,17 @@ static int usage(FILE *to)
           "                           pulses it: DIR/waveform.csv, waveform.png and .svg\n"
           "  --waveform-cell ROW,COL  the cell to record (0-based; default: the first cell,\n"
           "                           row by row, whose target differs from its present level)\n"
+          "\n"
+          "With checkpoints (a run directory, or a checkpoint.bin with config.ini beside it):\n"
+          "every crossbar tile of the network (crossbar.rows x crossbar.cols of the present\n"
+          "run's config) is programmed from the present checkpoint's device states to the\n"
+          "target checkpoint's levels (--target-weights levels: the levels its twin wrote;\n"
+          "float: its float weights quantized); cells whose nearest level is already the\n"
+          "target are left alone. --simulate model (default) runs the C device model (noise from --seed)\n"
+          "and prices energy with a calibration fitted on an ngspice run of the first tile;\n"
+          "spice runs every tile in ngspice. Writes DIR/tile_<k>/{schedule.csv,schedule.json,\n"
+          "schedule.vcd,pwl/} per programmed tile and DIR/summary.{json,csv} (cells moved,\n"
+          "pulses, in-band %, energy, latency, disturb). Default strategy: verify.\n"
           "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
           to);
     return to == stderr ? 2 : 0;
@@ -177,6 +191,10 @@ int ssp_cmd_program(int argc, char **argv)
     ssp_pulse_params pr;
     ssp_pulse_result res;
     char path[PATH_CAP], why[128];
+
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--present") == 0 && ssp_cmd_program_is_checkpoint(argv[i + 1]))
+            return ssp_cmd_program_checkpoints(argc, argv);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

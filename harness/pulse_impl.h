@@ -50,7 +50,19 @@ struct ssp_pulse {
     double *wfrac;               /* s, width of the extra short pulse (0: none) */
     unsigned char *rsel, *csel;  /* scratch marks of selected lines */
     ssp_pulse_wave *wave;        /* armed waveform recorder or NULL (not owned) */
+    double *vcell;               /* per cell: voltage across it from the wire solve (scratch) */
+    double *vprev, *icell;       /* per cell: its word-line and bit-line node voltages (scratch) */
+    double *vline;               /* 5 max(rows, cols): one line's solve (scratch) */
 };
+
+/* The voltage across every cell of dev when word line i is driven at vr[i]
+ * (from column 0's side) and bit line j at vc[j] (from row 0's side): with
+ * ideal wires vr[i] - vc[j]; with r_wire per segment, the IR drop of the
+ * cells' own currents along both lines (driven from column 0 / row 0, one
+ * segment before the first cell, as in the netlists), solved line by line
+ * (Gauss-Seidel, cells at their secant conductance) at the present states
+ * into pp->vcell. SSP_ECONVERGE if it does not settle. */
+int pulse_cell_voltages(ssp_pulse *pp, const ssp_device *dev, const double *vr, const double *vc);
 
 /* A PWL time point: time, the group it belongs to (-1: lines idle) and the
  * trapezoid's shape value 0..1 there. */

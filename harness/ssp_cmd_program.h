@@ -6,5 +6,11 @@
 
 /* argv[0] is "program". Exit status: 0 done, 1 failed, 2 bad usage or input. */
 int ssp_cmd_program(int argc, char **argv);
+/* The checkpoint form (--present and --target name run directories or
+ * checkpoint files; harness/cmd_program_ckpt.c). Called by ssp_cmd_program
+ * when --present names a checkpoint. */
+int ssp_cmd_program_checkpoints(int argc, char **argv);
+/* 1 when arg is a run directory holding a checkpoint, or a checkpoint file. */
+int ssp_cmd_program_is_checkpoint(const char *arg);
 
 #endif

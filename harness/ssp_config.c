@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ssp_pulse.h"
 #include "ssp_units.h"
 
 enum ptype { P_LONG, P_DOUBLE, P_STR, P_BOOL, P_CHOICE, P_LIST };
@@ -97,6 +98,19 @@ static const param params[] = {
     {"tia", "r_f", P_DOUBLE, OFF(tile.tia.r_f), "ohm", 1, 1e9, NULL, "feedback resistor"},
     {"adc", "bits", P_LONG, OFF(adc_bits), "", 1, 24, NULL, "ADC resolution (signed codes)"},
     {"adc", "v_fs", P_DOUBLE, OFF(tile.adc.v_fs), "V", 1e-3, 20, NULL, "ADC full scale: -v_fs..v_fs"},
+    {"program", "mode", P_CHOICE, OFF(prog_mode), "", 0, 0, "device|model|spice",
+     "device: per device via the C model inverse; model: per-tile pulse schedules (crossbar size) on the C "
+     "model, ngspice-calibrated energy; spice: every tile update in ngspice"},
+    {"program", "strategy", P_CHOICE, OFF(prog_strategy), "", 0, 0, "open|verify",
+     "siamese updates: open loop (one round) or write-verify (closed_loop updates always verify)"},
+    {"program", "bias", P_CHOICE, OFF(prog_bias), "", 0, 0, "v2|v3", "bias of unselected lines: V/2 or V/3"},
+    {"program", "verify_rounds", P_LONG, OFF(prog_verify_rounds), "", 1, 1000, NULL,
+     "write-verify: most pulse rounds per tile"},
+    {"program", "check_every", P_LONG, OFF(prog_check_every), "", 0, 1000000, NULL,
+     "mode model: every N updates one tile also runs in ngspice and is compared (0: only the first, "
+     "which calibrates the energy)"},
+    {"program", "check_tol", P_DOUBLE, OFF(prog_check_tol), "%", 0, 100, NULL,
+     "mode model: largest C-model vs ngspice state deviation allowed, percent of the state range"},
 };
 #undef OFF
 enum { NPARAMS = sizeof params / sizeof params[0] };
@@ -146,7 +160,15 @@ void ssp_config_defaults(ssp_config *c)
     c->max_tiles = 4096;
     c->dac_bits = c->tile.dac.bits;
     c->adc_bits = c->tile.adc.bits;
+    c->prog_mode = SSP_PROG_DEVICE;
+    c->prog_strategy = 0; /* open */
+    c->prog_bias = 0;     /* V/2 */
+    c->prog_verify_rounds = 8;
+    c->prog_check_every = 0;
+    c->prog_check_tol = 1.0;
 }
+
+int ssp_config_pulse_bias(const ssp_config *c) { return c->prog_bias == 1 ? SSP_PULSE_V3 : SSP_PULSE_V2; }
 
 void ssp_config_tile(const ssp_config *c, ssp_tile_params *t)
 {
@@ -388,6 +410,18 @@ int ssp_config_check(const ssp_config *c, ssp_ctx *ctx)
     {
         int methods[4], n = ssp_config_baselines(c, ctx, methods, 4);
         if (n < 0) return n;
+        if (c->prog_mode != SSP_PROG_DEVICE) {
+            static const char *const modes[] = {"device", "model", "spice"};
+            if (c->method != SSP_METHOD_SIAMESE && c->method != SSP_METHOD_CLOSED_LOOP)
+                return ssp_error(ctx, SSP_ECONFIG, "program.mode = %s programs update steps tile by tile: "
+                                 "train.method must be siamese or closed_loop, not %s",
+                                 modes[c->prog_mode], ssp_method_name(c->method));
+            for (int i = 0; i < n; i++)
+                if (methods[i] != SSP_METHOD_SIAMESE && methods[i] != SSP_METHOD_CLOSED_LOOP)
+                    return ssp_error(ctx, SSP_ECONFIG, "program.mode = %s: baseline %s does not program through "
+                                     "the pulse scheduler; drop it from run.baselines or use program.mode = device",
+                                     modes[c->prog_mode], ssp_method_name(methods[i]));
+        }
     }
     return SSP_OK;
 }

@@ -23,6 +23,13 @@ enum ssp_method {
     SSP_METHOD_EXSITU = 3       /* float training, one write-verify programming */
 };
 
+/* How training programs the devices ([program] mode). */
+enum ssp_prog_mode {
+    SSP_PROG_DEVICE = 0, /* per device through the C model inverse (ssp_hw) */
+    SSP_PROG_MODEL = 1,  /* per-tile pulse schedules replayed on the C model */
+    SSP_PROG_SPICE = 2   /* per-tile pulse schedules executed in ngspice */
+};
+
 enum ssp_net_kind { SSP_NET_MLP = 0, SSP_NET_CNN = 1 };
 #ifndef SSP_ENGINE_KIND_DEFINED
 #define SSP_ENGINE_KIND_DEFINED
@@ -78,7 +85,17 @@ typedef struct ssp_config {
     long max_tiles;                     /* largest tile grid of one layer */
     long dac_bits, adc_bits;            /* converter resolutions */
     ssp_tile_params tile;               /* the rest of the tile description (rows/cols/bits from above) */
+    /* [program]: how update steps program the devices */
+    int prog_mode;                      /* enum ssp_prog_mode */
+    int prog_strategy;                  /* enum ssp_pulse_strategy: 0 open, 1 verify */
+    int prog_bias;                      /* 0: V/2, 1: V/3 (ssp_config_pulse_bias) */
+    long prog_verify_rounds;            /* write-verify: most rounds per tile */
+    long prog_check_every;              /* mode model: ngspice check every N update steps (0: first only) */
+    double prog_check_tol;              /* largest C-model vs ngspice state deviation, % of the range */
 } ssp_config;
+
+/* enum ssp_pulse_bias of c->prog_bias. */
+int ssp_config_pulse_bias(const ssp_config *c);
 
 /* The tile description of the config's crossbar, DAC, TIA and ADC. */
 void ssp_config_tile(const ssp_config *c, ssp_tile_params *tile);

@@ -388,6 +388,7 @@ const double *ssp_hw_weights(const ssp_hw *hw, size_t m) { return hw->w[m]; }
 size_t ssp_hw_nmat(const ssp_hw *hw) { return hw->nmat; }
 size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m) { return hw->rows[m] * hw->cols[m]; }
 ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m) { return hw->dev[m]; }
+const ssp_device *ssp_hw_devices_const(const ssp_hw *hw, size_t m) { return hw->dev[m]; }
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw) { return hw->levels; }
 
 int ssp_hw_level(const ssp_hw *hw, size_t m, size_t idx)
@@ -459,3 +460,11 @@ double ssp_hw_g_span(const ssp_hw *hw) { return hw->g_span; }
 double ssp_hw_w_max(const ssp_hw *hw, size_t m) { return hw->w_max[m]; }
 size_t ssp_hw_rows(const ssp_hw *hw, size_t m) { return hw->rows[m]; }
 size_t ssp_hw_cols(const ssp_hw *hw, size_t m) { return hw->cols[m]; }
+
+void ssp_hw_refresh_rows(ssp_hw *hw, size_t m, size_t r0, size_t r1)
+{
+    for (size_t i = r0 * hw->cols[m]; i < r1 * hw->cols[m]; i++) refresh_weight(hw, m, i);
+}
+
+void ssp_hw_stamp(ssp_hw *hw, size_t m, size_t idx) { hw->stamp[m][idx] = hw->epoch; }
+gsl_rng *ssp_hw_rng(ssp_hw *hw) { return hw->rng; }

@@ -86,6 +86,7 @@ size_t ssp_hw_nmat(const ssp_hw *hw);
 size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m);
 /* Devices of matrix m: 2 per weight, [2 idx] = G+, [2 idx + 1] = G-. */
 ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m);
+const ssp_device *ssp_hw_devices_const(const ssp_hw *hw, size_t m);
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw);
 /* Sum over the weights NOT written since ssp_hw_mark() of the read
  * conductance of the device carrying each weight (the larger of the pair),
@@ -110,6 +111,16 @@ size_t ssp_hw_rows(const ssp_hw *hw, size_t m);
 size_t ssp_hw_cols(const ssp_hw *hw, size_t m);
 /* Number of stuck devices in all matrices. */
 size_t ssp_hw_stuck_count(const ssp_hw *hw);
+
+/* After devices of matrix m were changed directly (ssp_hw_devices, e.g. by
+ * the tile programmer): recompute the read-back weights of weight rows
+ * [r0, r1). */
+void ssp_hw_refresh_rows(ssp_hw *hw, size_t m, size_t r0, size_t r1);
+/* Count weight (m, idx) as written in the present write epoch. */
+void ssp_hw_stamp(ssp_hw *hw, size_t m, size_t idx);
+/* The generator of variation and write noise (its state is checkpointed
+ * with the devices): programming through other modules draws from it. */
+gsl_rng *ssp_hw_rng(ssp_hw *hw);
 
 /* Device states, rng state and level tables for checkpoints. */
 int ssp_hw_write_state(const ssp_hw *hw, FILE *f);

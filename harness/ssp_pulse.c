@@ -23,6 +23,10 @@ static const double STUCK_MOVE_LEVELS = 1e-6;
 /* A band at the nominal range's end is aimed at this fraction of its width
  * inside the range. */
 static const double AIM_MARGIN_BAND = 0.25;
+/* The C model's wire solve: stop when no cell voltage changes by more than
+ * this fraction of the largest line drive, or fail after this many sweeps. */
+static const double WIRE_SOLVE_REL_TOL = 1e-9;
+static const int WIRE_SOLVE_MAX_SWEEPS = 200;
 /* Largest amplitude step factor allowed (amplitude grows at most x3). */
 static const double AMP_STEP_MAX = 2.0;
 
@@ -176,7 +180,12 @@ int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
     pp->wfrac = malloc(nc * sizeof *pp->wfrac);
     pp->rsel = malloc(rows);
     pp->csel = malloc(cols);
-    if (!pp->dir || !pp->nfull || !pp->wfrac || !pp->rsel || !pp->csel) {
+    pp->vcell = malloc(nc * sizeof *pp->vcell);
+    pp->icell = malloc(nc * sizeof *pp->icell);
+    pp->vline = malloc(5 * (rows > cols ? rows : cols) * sizeof *pp->vline);
+    pp->vprev = malloc(nc * sizeof *pp->vprev);
+    if (!pp->dir || !pp->nfull || !pp->wfrac || !pp->rsel || !pp->csel || !pp->vcell || !pp->icell || !pp->vline ||
+        !pp->vprev) {
         ssp_pulse_destroy(&pp);
         return ssp_error(ctx, SSP_ENOMEM, "out of memory for a %zu x %zu programmer", rows, cols);
     }
@@ -199,6 +208,10 @@ void ssp_pulse_destroy(ssp_pulse **pp)
     free((*pp)->wfrac);
     free((*pp)->rsel);
     free((*pp)->csel);
+    free((*pp)->vcell);
+    free((*pp)->icell);
+    free((*pp)->vline);
+    free((*pp)->vprev);
     free(*pp);
     *pp = NULL;
 }
@@ -400,11 +413,16 @@ static int run_model(ssp_pulse *pp, ssp_device *dev, gsl_rng *rng, ssp_pulse_res
         pulse_line_voltages(pp, g, vr, vc);
         memset(selmark, 0, nc);
         for (size_t k = 0; k < g->n; k++) selmark[pp->gcell[g->first + k]] = 1;
+        if ((rc = pulse_cell_voltages(pp, dev, vr, vc))) return rc;
         for (size_t c = 0; c < nc; c++) {
-            double v = vr[c / pp->cols] - vc[c % pp->cols], x0 = dev[c].x, e;
-            if (v == 0) continue;
-            if ((rc = ssp_device_pulse(&dev[c], pp->work, rng, v, g->width))) return rc;
-            e = pulse_energy_analytic(&dev[c], v, g->width, pp->p.edge, x0, dev[c].x);
+            double drive = vr[c / pp->cols] - vc[c % pp->cols], x0 = dev[c].x, e;
+            /* a cell between two lines at the same drive stays idle */
+            if (drive == 0) continue;
+            if ((rc = ssp_device_pulse(&dev[c], pp->work, rng, pp->vcell[c], g->width))) return rc;
+            /* the analytic sum is taken at the drive voltage, as on the
+             * ngspice path: the calibration maps it to what the circuit
+             * (wires included) dissipates */
+            e = pulse_energy_analytic(&dev[c], drive, g->width, pp->p.edge, x0, dev[c].x);
             if (selmark[c])
                 res->energy_sel_analytic_j += e;
             else
@@ -412,6 +430,78 @@ static int run_model(ssp_pulse *pp, ssp_device *dev, gsl_rng *rng, ssp_pulse_res
         }
     }
     return SSP_OK;
+}
+
+/* Secant conductance I(v)/v of a cell (at a small voltage when v is 0). */
+static double secant_g(const ssp_device *d, double v, double vsmall)
+{
+    double u = fabs(v) > vsmall ? v : vsmall;
+    return ssp_device_current(d, u) / u;
+}
+
+/* Solve one line of n nodes: driver at drv through one segment r before
+ * node 0, segments r between nodes, node k tied through g[k] to the fixed
+ * voltage other[k]. Tridiagonal (Thomas); cp, dp: n scratch each. */
+static void solve_line(size_t n, double r, double drv, const double *g, const double *other, double *x,
+                       double *cp, double *dp)
+{
+    double inv = 1.0 / r;
+    for (size_t k = 0; k < n; k++) {
+        double diag = (k + 1 < n ? 2 * inv : inv) + g[k], rhs = g[k] * other[k] + (k == 0 ? drv * inv : 0);
+        double lower = k == 0 ? 0 : -inv, den = diag - lower * (k == 0 ? 0 : cp[k - 1]);
+        cp[k] = k + 1 < n ? -inv / den : 0;
+        dp[k] = (rhs - lower * (k == 0 ? 0 : dp[k - 1])) / den;
+    }
+    x[n - 1] = dp[n - 1];
+    for (size_t k = n - 1; k-- > 0;) x[k] = dp[k] - cp[k] * x[k + 1];
+}
+
+int pulse_cell_voltages(ssp_pulse *pp, const ssp_device *dev, const double *vr, const double *vc)
+{
+    size_t R = pp->rows, C = pp->cols, nc = R * C, L = R > C ? R : C;
+    double r = pp->p.r_wire, *v = pp->vcell, *u = pp->vprev, *w = pp->icell, vmax = 0, vsmall;
+    double *g = pp->vline, *oth = pp->vline + L, *x = pp->vline + 2 * L, *cp = pp->vline + 3 * L,
+           *dp = pp->vline + 4 * L;
+    for (size_t c = 0; c < nc; c++) v[c] = vr[c / C] - vc[c % C];
+    if (r == 0) return SSP_OK;
+    for (size_t i = 0; i < R; i++) vmax = fmax(vmax, fabs(vr[i]));
+    for (size_t j = 0; j < C; j++) vmax = fmax(vmax, fabs(vc[j]));
+    if (vmax == 0) return SSP_OK;
+    vsmall = WIRE_SOLVE_REL_TOL * vmax;
+    for (size_t c = 0; c < nc; c++) {
+        u[c] = vr[c / C]; /* word-line node of the cell */
+        w[c] = vc[c % C]; /* bit-line node of the cell */
+    }
+    /* line-by-line Gauss-Seidel: every word line solved exactly with the bit
+     * lines held, then every bit line with the word lines held; the cells
+     * enter through their secant conductance at the present voltage */
+    for (int sweep = 0; sweep < WIRE_SOLVE_MAX_SWEEPS; sweep++) {
+        double change = 0;
+        for (size_t i = 0; i < R; i++) {
+            for (size_t j = 0; j < C; j++) {
+                g[j] = secant_g(&dev[i * C + j], u[i * C + j] - w[i * C + j], vsmall);
+                oth[j] = w[i * C + j];
+            }
+            solve_line(C, r, vr[i], g, oth, x, cp, dp);
+            for (size_t j = 0; j < C; j++) u[i * C + j] = x[j];
+        }
+        for (size_t j = 0; j < C; j++) {
+            for (size_t i = 0; i < R; i++) {
+                g[i] = secant_g(&dev[i * C + j], u[i * C + j] - w[i * C + j], vsmall);
+                oth[i] = u[i * C + j];
+            }
+            solve_line(R, r, vc[j], g, oth, x, cp, dp);
+            for (size_t i = 0; i < R; i++) w[i * C + j] = x[i];
+        }
+        for (size_t c = 0; c < nc; c++) {
+            double nv = u[c] - w[c];
+            change = fmax(change, fabs(nv - v[c]));
+            v[c] = nv;
+        }
+        if (change <= WIRE_SOLVE_REL_TOL * vmax) return SSP_OK;
+    }
+    return ssp_error(pp->ctx, SSP_ECONVERGE, "wire IR-drop solve of a %zu x %zu tile did not settle in %d sweeps "
+                     "(r_wire %g ohm per segment)", R, C, WIRE_SOLVE_MAX_SWEEPS, r);
 }
 
 /* ---- the round loop ------------------------------------------------------------- */
@@ -739,9 +829,10 @@ int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,
             vr[q->row] = q->v_row;
             vc[q->col] = q->v_col;
         }
+        if ((rc = pulse_cell_voltages(pp, dev, vr, vc))) goto done;
         for (size_t c = 0; c < R * C; c++) {
-            double v = vr[c / C] - vc[c % C];
-            if (v != 0 && (rc = ssp_device_pulse(&dev[c], pp->work, rng, v, e->width))) goto done;
+            if (vr[c / C] - vc[c % C] == 0) continue;
+            if ((rc = ssp_device_pulse(&dev[c], pp->work, rng, pp->vcell[c], e->width))) goto done;
         }
         k = end;
     }

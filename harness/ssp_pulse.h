@@ -186,7 +186,9 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
 /* Execute a recorded schedule's pulses (events of tile `tile`) on the C
  * device model: every cell gets the voltage its word and bit lines carry in
  * each pulse (selected: the amplitude; others: the bias scheme's V/2 or V/3
- * as their own pulses). Verify events are skipped (reads do not program).
+ * as their own pulses), less the IR drop of the cells' currents along the
+ * wires when r_wire > 0 (solved at the states before each pulse; the same
+ * holds for the C-model path of ssp_pulse_program_tile). Verify events are skipped (reads do not program).
  * rng: c2c noise (NULL: none). Used to compare C and ngspice on the same
  * pulses. */
 int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,

@@ -11,6 +11,7 @@
 
 #include "ssp_device.h"
 #include "ssp_file.h"
+#include "ssp_hwprog.h"
 #include "ssp_idx.h"
 #include "ssp_spice.h"
 #include "ssp_xbar.h"
@@ -18,6 +19,8 @@
 #include "ssp_twin.h"
 
 static const char SSP_CKPT_MAGIC[8] = {'S', 'S', 'P', 'C', 'K', 'P', 'T', '1'};
+/* The tile programmer's section of a checkpoint (after the devices). */
+static const unsigned SSP_CKPT_PROG_MAGIC = 0x50524731u; /* "PRG1" */
 /* Batch size of test-set evaluation. */
 enum { SSP_EVAL_BATCH = 250 };
 /* Separate random streams derived from the run seed. */
@@ -51,6 +54,12 @@ struct ssp_train {
     double t_fwd, t_bwd, t_q, t_prog;
     ssp_epoch_metrics *hist;      /* finished epochs (owned) */
     size_t nhist;
+    /* program.mode = model | spice */
+    ssp_hwprog *prog;             /* tile programmer (owned; NULL in device mode) */
+    int **prog_target;            /* per matrix: target level of every device, SSP_PULSE_KEEP (owned) */
+    long prog_updates;            /* update steps programmed through tiles, whole run */
+    long prog_checks;             /* program checks run, whole run */
+    double prog_check_max;        /* largest check deviation, fraction of the state range */
 };
 
 static double now_s(void)
@@ -191,6 +200,55 @@ static int build_xbar(ssp_train *t)
     return rc;
 }
 
+/* program.mode model | spice: the tile programmer on the crossbar's tile
+ * size, its target arrays and an ngspice session (the spice mode runs every
+ * update in it; the model mode calibrates and checks in it). */
+static int build_prog(ssp_train *t)
+{
+    const ssp_config *c = &t->cfg;
+    size_t nm = ssp_hw_nmat(t->hw), *rows = NULL, *cols = NULL;
+    ssp_hwprog_params p;
+    int rc = SSP_OK;
+    if (c->prog_mode == SSP_PROG_DEVICE) return SSP_OK;
+    p.strategy = c->method == SSP_METHOD_CLOSED_LOOP || c->prog_strategy == 1 ? SSP_PULSE_VERIFY : SSP_PULSE_OPEN;
+    p.bias = ssp_config_pulse_bias(c);
+    p.verify_rounds = c->prog_verify_rounds;
+    p.tile_rows = (size_t)c->tile_rows;
+    p.tile_cols = (size_t)c->tile_cols;
+    p.r_wire = c->tile.r_wire_per_um * c->tile.pitch_um;
+    rows = malloc(nm * sizeof *rows);
+    cols = malloc(nm * sizeof *cols);
+    t->prog_target = calloc(nm, sizeof *t->prog_target);
+    if (!rows || !cols || !t->prog_target) {
+        rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory for the tile programmer");
+        goto done;
+    }
+    for (size_t m = 0; m < nm; m++) {
+        size_t nd = 2 * ssp_hw_weight_count(t->hw, m);
+        rows[m] = ssp_hw_rows(t->hw, m);
+        cols[m] = ssp_hw_cols(t->hw, m);
+        t->prog_target[m] = malloc(nd * sizeof **t->prog_target);
+        if (!t->prog_target[m]) {
+            rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory for the tile programmer");
+            goto done;
+        }
+        for (size_t i = 0; i < nd; i++) t->prog_target[m][i] = SSP_PULSE_KEEP;
+    }
+    rc = ssp_hwprog_create(&t->prog, t->ctx, t->model, ssp_hw_levels(t->hw), nm, rows, cols, &p);
+    if (rc) {
+        ssp_error_prefix(t->ctx, "program: ");
+        goto done;
+    }
+    /* spice mode holds a session for the run; model mode opens one for each
+     * check only (ngspice allows one session per process, so two model-mode
+     * trainers can live side by side) */
+    if (!t->spice && c->prog_mode == SSP_PROG_SPICE) rc = ssp_spice_create(&t->spice, t->ctx, NULL);
+done:
+    free(rows);
+    free(cols);
+    return rc;
+}
+
 /* The hardware forward pass of n inputs: the ideal engine (G·V on the
  * devices' read conductances) or the configured circuit engine. */
 static int hw_forward(ssp_train *t, const double *x, size_t n)
@@ -221,6 +279,7 @@ int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg)
     if (!rc) rc = build_net(t);
     if (!rc) rc = build_state(t);
     if (!rc) rc = build_xbar(t);
+    if (!rc) rc = build_prog(t);
     if (rc) goto fail;
     t->rng = gsl_rng_alloc(gsl_rng_mt19937);
     t->order = malloc(t->train->n * sizeof *t->order);
@@ -250,6 +309,10 @@ void ssp_train_destroy(ssp_train **pt)
     ssp_net_free(&t->net);
     ssp_twin_free(&t->twin);
     ssp_xbar_destroy(&t->xbar);
+    ssp_hwprog_destroy(&t->prog);
+    if (t->prog_target)
+        for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++) free(t->prog_target[m]);
+    free(t->prog_target);
     ssp_spice_destroy(&t->spice);
     ssp_hw_destroy(&t->hw);
     ssp_device_model_free(&t->model);
@@ -271,6 +334,8 @@ long ssp_train_epochs_done(const ssp_train *t) { return t->epochs_done; }
 size_t ssp_train_step_in_epoch(const ssp_train *t) { return (size_t)t->steps; }
 double ssp_train_running_loss(const ssp_train *t) { return t->steps ? t->loss_sum / (double)t->steps : 0; }
 const ssp_hw *ssp_train_hw(const ssp_train *t) { return t->hw; }
+const ssp_twin *ssp_train_twin(const ssp_train *t) { return t->twin; }
+const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t) { return &t->ep_hw; }
 ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
 
 const ssp_config *ssp_train_config(const ssp_train *t) { return &t->cfg; }
@@ -311,6 +376,109 @@ static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step)
     ssp_hw_stats_add(&t->ep_cl, &cl);
 }
 
+static int plus_level(int q) { return q > 0 ? q : 0; }
+static int minus_level(int q) { return q < 0 ? -q : 0; }
+
+/* The program check of this update: tile number (prog_checks mod the tiles
+ * with targets) among the tiles that have targets, run in ngspice from the
+ * present states; beyond check_tol the run stops. */
+static int program_check(ssp_train *t)
+{
+    size_t nt = ssp_hwprog_ntiles(t->prog), nwith = 0, k, pick;
+    double dev = 0;
+    int rc;
+    for (k = 0; k < nt; k++)
+        nwith += (size_t)ssp_hwprog_tile_has_targets(t->prog, k, t->prog_target[ssp_hwprog_tile_at(t->prog, k)->m]);
+    if (!nwith) return SSP_OK;
+    pick = (size_t)t->prog_checks % nwith;
+    for (k = 0; k < nt; k++) {
+        size_t m = ssp_hwprog_tile_at(t->prog, k)->m;
+        if (!ssp_hwprog_tile_has_targets(t->prog, k, t->prog_target[m])) continue;
+        if (pick-- == 0) break;
+    }
+    {
+        size_t m = ssp_hwprog_tile_at(t->prog, k)->m;
+        ssp_spice *own = NULL, *sp = t->spice;
+        if (!sp && (rc = ssp_spice_create(&own, t->ctx, NULL))) return rc;
+        rc = ssp_hwprog_check(t->prog, k, ssp_hw_devices(t->hw, m), t->prog_target[m], sp ? sp : own, &dev, NULL);
+        ssp_spice_destroy(&own);
+    }
+    if (rc) return rc;
+    t->prog_checks++;
+    if (dev > t->prog_check_max) t->prog_check_max = dev;
+    ssp_log(t->ctx, SSP_LOG_INFO, "program_check",
+            "epoch = %ld, step = %ld, tile = %zu, matrix = %zu, max_dev_pct = %.6g, tol_pct = %.6g", t->epochs_done + 1,
+            t->steps, k, ssp_hwprog_tile_at(t->prog, k)->m, 100 * dev, t->cfg.prog_check_tol);
+    if (100 * dev > t->cfg.prog_check_tol)
+        return ssp_error(t->ctx, SSP_EMISMATCH,
+                         "program check at epoch %ld step %ld: tile %zu (matrix %zu) C model deviates %.4g %% of the "
+                         "state range from ngspice (program.check_tol = %.4g %%)",
+                         t->epochs_done + 1, t->steps, k, ssp_hwprog_tile_at(t->prog, k)->m, 100 * dev,
+                         t->cfg.prog_check_tol);
+    return SSP_OK;
+}
+
+/* program.mode model | spice: the n changes of the twin as per-device
+ * targets (siamese: only devices whose level changes; closed loop: both
+ * devices of every weight), programmed tile by tile; every programmed
+ * tile's weights are read back (half-select disturb included). */
+static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
+{
+    size_t nm = ssp_hw_nmat(t->hw), targets = 0;
+    ssp_hwprog_totals tot;
+    ssp_device **dev = NULL;
+    int spice = t->cfg.prog_mode == SSP_PROG_SPICE, rc = SSP_OK;
+    double t_verify = ssp_hwprog_pulse_params(t->prog)->t_verify;
+    memset(&tot, 0, sizeof tot);
+    for (size_t i = 0; i < n; i++) {
+        const ssp_twin_change *c = &t->twin->changes[i];
+        int *tg = t->prog_target[c->m] + 2 * (size_t)c->idx;
+        int to[2] = {plus_level(c->to), minus_level(c->to)}, from[2] = {plus_level(c->from), minus_level(c->from)};
+        for (int s = 0; s < 2; s++)
+            if (all || to[s] != from[s]) {
+                tg[s] = to[s];
+                targets++;
+            }
+        ssp_hw_stamp(t->hw, c->m, c->idx);
+    }
+    if (!spice && (!ssp_hwprog_cal(t->prog)->fitted ||
+                   (t->cfg.prog_check_every > 0 && t->prog_updates % t->cfg.prog_check_every == 0)))
+        rc = program_check(t);
+    if (!rc) {
+        dev = malloc(nm * sizeof *dev);
+        if (!dev) rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory programming tiles");
+    }
+    for (size_t m = 0; !rc && m < nm; m++) dev[m] = ssp_hw_devices(t->hw, m);
+    if (!rc)
+        rc = ssp_hwprog_program_all(t->prog, dev, (const int *const *)t->prog_target, spice ? t->spice : NULL,
+                                    spice ? NULL : ssp_hw_rng(t->hw), &tot);
+    free(dev);
+    /* read back every programmed tile's rows, clear the targets */
+    for (size_t k = 0; k < ssp_hwprog_ntiles(t->prog); k++) {
+        const ssp_hwprog_tile *tl = ssp_hwprog_tile_at(t->prog, k);
+        if (ssp_hwprog_tile_has_targets(t->prog, k, t->prog_target[tl->m]))
+            ssp_hw_refresh_rows(t->hw, tl->m, tl->r0, tl->r0 + tl->rows);
+    }
+    for (size_t m = 0; m < nm; m++)
+        for (size_t i = 0; i < 2 * ssp_hw_weight_count(t->hw, m); i++) t->prog_target[m][i] = SSP_PULSE_KEEP;
+    if (rc) {
+        if (rc != SSP_EMISMATCH) /* the check's message names epoch and step already */
+            ssp_error_prefix(t->ctx, "epoch %ld step %ld: ", t->epochs_done + 1, t->steps);
+        return rc;
+    }
+    t->prog_updates++;
+    st->weight_writes = n;
+    st->device_writes = targets;
+    st->pulses = tot.sum.pulses;
+    st->reads = tot.sum.verify_reads;
+    st->out_of_band = tot.sum.missed + tot.sum.unreachable;
+    st->pulse_energy_j = tot.sum.energy_j - tot.sum.energy_read_j;
+    st->read_energy_j = tot.sum.energy_read_j;
+    st->read_latency_s = (double)tot.sum.verify_reads * t_verify;
+    st->pulse_latency_s = tot.sum.latency_s - st->read_latency_s;
+    return SSP_OK;
+}
+
 /* Program what the method asks for after an update of the twin. */
 static int program_update(ssp_train *t)
 {
@@ -319,7 +487,13 @@ static int program_update(ssp_train *t)
     double t0 = now_s();
     size_t n;
     ssp_hw_mark(t->hw);
-    if (t->cfg.method == SSP_METHOD_SIAMESE) {
+    if (t->prog) {
+        int all = t->cfg.method == SSP_METHOD_CLOSED_LOOP;
+        n = all ? ssp_twin_quantize_all(t->twin) : ssp_twin_quantize(t->twin);
+        t->t_q += now_s() - t0;
+        t0 = now_s();
+        rc = program_tiles(t, n, all, &st);
+    } else if (t->cfg.method == SSP_METHOD_SIAMESE) {
         n = ssp_twin_quantize(t->twin);
         t->t_q += now_s() - t0;
         t0 = now_s();
@@ -503,6 +677,42 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
 #define W(x) fwrite(&(x), sizeof(x), 1, f)
 #define R(x) (fread(&(x), sizeof(x), 1, f) == 1)
 
+/* The tile programmer's state: its calibration and check counters. A run
+ * in device mode writes the section too (empty calibration), so every
+ * checkpoint carries it; one without it is accepted in device mode. */
+static int write_prog_state(const ssp_train *t, FILE *f)
+{
+    unsigned magic = SSP_CKPT_PROG_MAGIC;
+    ssp_pulse_cal cal;
+    memset(&cal, 0, sizeof cal);
+    if (t->prog) cal = *ssp_hwprog_cal(t->prog);
+    W(magic);
+    W(cal.sel_ratio);
+    W(cal.half_ratio);
+    W(cal.wire_ratio);
+    W(cal.fitted);
+    W(t->prog_updates);
+    W(t->prog_checks);
+    W(t->prog_check_max);
+    return ferror(f) ? SSP_EIO : SSP_OK;
+}
+
+static int read_prog_state(ssp_train *t, FILE *f, const char *path)
+{
+    unsigned magic = 0;
+    ssp_pulse_cal cal;
+    int ok;
+    if (fread(&magic, sizeof magic, 1, f) != 1) {
+        if (!t->prog) return SSP_OK; /* a checkpoint from before the section existed */
+        return ssp_error(t->ctx, SSP_EFORMAT, "%s: no tile-programmer section (written in program.mode = device?)", path);
+    }
+    ok = magic == SSP_CKPT_PROG_MAGIC && R(cal.sel_ratio) && R(cal.half_ratio) && R(cal.wire_ratio) && R(cal.fitted) &&
+         R(t->prog_updates) && R(t->prog_checks) && R(t->prog_check_max);
+    if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: tile-programmer section truncated", path);
+    if (t->prog) *ssp_hwprog_cal(t->prog) = cal;
+    return SSP_OK;
+}
+
 int ssp_train_checkpoint_save(ssp_train *t, const char *path)
 {
     ssp_afile *af;
@@ -534,7 +744,7 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     if (t->nhist) fwrite(t->hist, sizeof *t->hist, t->nhist, f);
     fwrite(t->order, sizeof *t->order, ntrain, f);
     if (gsl_rng_fwrite(f, t->rng) != 0 || ssp_twin_write(t->twin, f) != SSP_OK ||
-        ssp_hw_write_state(t->hw, f) != SSP_OK) {
+        ssp_hw_write_state(t->hw, f) != SSP_OK || write_prog_state(t, f) != SSP_OK) {
         ssp_file_atomic_abort(&af);
         return ssp_error(t->ctx, SSP_EIO, "cannot write checkpoint %s", path);
     }
@@ -578,6 +788,7 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
     }
     rc = ssp_twin_read(t->twin, t->ctx, f, path);
     if (!rc) rc = ssp_hw_read_state(t->hw, t->ctx, f, path);
+    if (!rc) rc = read_prog_state(t, f, path);
     t->xbar_stale = 1;
     fclose(f);
     return rc;

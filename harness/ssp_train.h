@@ -19,6 +19,24 @@
  *  exsitu       float training; at the end of each epoch every weight is
  *               programmed with write-verify and the hardware is evaluated.
  *
+ * How update steps program the devices (config program.mode):
+ *  device  per device through the C model inverse (ssp_hw_write); energy
+ *          V^2 G t per pulse.
+ *  model   the changes become per-device targets (siamese: the devices whose
+ *          level changes; closed_loop: both devices of every weight) and are
+ *          programmed tile by tile through the pulse scheduler on the C model
+ *          (ssp_hwprog.h), noise drawn from the hardware's generator, half-
+ *          select disturb carried into the untargeted cells; energy priced by
+ *          the ngspice-fitted per-pulse calibration, latency from the
+ *          schedule. The first update and every program.check_every-th one
+ *          also run one tile in ngspice (it refits the calibration); a state
+ *          deviation beyond program.check_tol % is SSP_EMISMATCH.
+ *  spice   every tile update is an ngspice transient; energy measured.
+ * In model and spice modes, the closed-loop and verify-first references
+ * below still price the weights the method did not touch with the device-
+ * level V^2 G t estimate; bench/bench_update.c is the circuit-level
+ * comparison of both updates.
+ *
  * For every method that programs at update steps, two closed-loop updates
  * of the same steps are priced alongside, at the hardware's actual
  * conductances:
@@ -88,6 +106,11 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path);
 
 /* The parts, for reports and exports. */
 const ssp_hw *ssp_train_hw(const ssp_train *t);
+/* The float twin: its weights w and the levels q written on the devices. */
+const struct ssp_twin *ssp_train_twin(const ssp_train *t);
+/* Programming counters of the epoch in progress (what ssp_epoch_metrics.hw
+ * will hold at its end). */
+const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t);
 /* The circuit-engine layers (NULL with the ideal engine), e.g. for the
  * IR-drop map captured at the last evaluation and for tile netlists. */
 struct ssp_xbar *ssp_train_xbar(ssp_train *t);

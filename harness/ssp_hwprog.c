@@ -1,0 +1,294 @@
+/* ssp_hwprog.c — a network's device arrays programmed tile by tile through
+ * the pulse scheduler (see ssp_hwprog.h). Holds one pulse programmer per
+ * distinct tile shape; no global state, no printing. */
+#include "ssp_hwprog.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct shape {
+    size_t rows, cols;
+    ssp_pulse *pp; /* owned */
+} shape;
+
+struct ssp_hwprog {
+    ssp_ctx *ctx;                /* borrowed */
+    const ssp_device_model *m;   /* borrowed */
+    const ssp_device_levels *lv; /* borrowed */
+    size_t nmat;
+    size_t *pcols;               /* physical columns (2 cols) per matrix (owned) */
+    ssp_hwprog_tile *tiles;      /* owned */
+    size_t ntiles;
+    shape *shapes;               /* owned, nshapes used */
+    size_t nshapes;
+    ssp_pulse_params pp;         /* every tile's pulse parameters */
+    ssp_pulse_cal cal;           /* calibration fitted from ngspice runs */
+    double x_range;              /* nominal x_hi - x_lo */
+    ssp_device *buf, *buf2, *buf3; /* tile-sized scratch (owned) */
+    int *tbuf;                   /* tile-sized targets (owned) */
+};
+
+void ssp_hwprog_destroy(ssp_hwprog **php)
+{
+    ssp_hwprog *hp;
+    if (!php || !*php) return;
+    hp = *php;
+    for (size_t i = 0; i < hp->nshapes; i++) ssp_pulse_destroy(&hp->shapes[i].pp);
+    free(hp->shapes);
+    free(hp->tiles);
+    free(hp->pcols);
+    free(hp->buf);
+    free(hp->buf2);
+    free(hp->buf3);
+    free(hp->tbuf);
+    free(hp);
+    *php = NULL;
+}
+
+/* The programmer of an R x C tile (created on first use). */
+static int shape_of(ssp_hwprog *hp, size_t R, size_t C, ssp_pulse **out)
+{
+    for (size_t i = 0; i < hp->nshapes; i++)
+        if (hp->shapes[i].rows == R && hp->shapes[i].cols == C) {
+            *out = hp->shapes[i].pp;
+            return SSP_OK;
+        }
+    {
+        shape *s = realloc(hp->shapes, (hp->nshapes + 1) * sizeof *s);
+        int rc;
+        if (!s) return ssp_error(hp->ctx, SSP_ENOMEM, "out of memory for a tile programmer");
+        hp->shapes = s;
+        s[hp->nshapes].rows = R;
+        s[hp->nshapes].cols = C;
+        rc = ssp_pulse_create(&s[hp->nshapes].pp, hp->ctx, hp->m, hp->lv, R, C, &hp->pp);
+        if (rc) return rc;
+        *out = s[hp->nshapes++].pp;
+    }
+    return SSP_OK;
+}
+
+int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
+                      const ssp_device_levels *lv, size_t nmat, const size_t *rows,
+                      const size_t *cols, const ssp_hwprog_params *p)
+{
+    ssp_hwprog *hp;
+    ssp_device nom;
+    size_t nt = 0, k = 0;
+    int rc;
+    *out = NULL;
+    if (p->tile_rows == 0 || p->tile_cols < 2 || p->tile_cols % 2)
+        return ssp_error(ctx, SSP_EINVAL, "programming tiles of %zu x %zu cells: need rows >= 1 and an even number of columns",
+                         p->tile_rows, p->tile_cols);
+    if (!(p->r_wire >= 0)) return ssp_error(ctx, SSP_EINVAL, "wire resistance %g ohm per segment must be >= 0", p->r_wire);
+    if (p->verify_rounds < 1) return ssp_error(ctx, SSP_EINVAL, "verify rounds %ld must be >= 1", p->verify_rounds);
+    if (!(hp = calloc(1, sizeof *hp))) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a tile programmer");
+    hp->ctx = ctx;
+    hp->m = m;
+    hp->lv = lv;
+    hp->nmat = nmat;
+    ssp_pulse_params_default(&hp->pp, m);
+    hp->pp.strategy = p->strategy;
+    hp->pp.bias = p->bias;
+    hp->pp.verify_max = p->verify_rounds;
+    hp->pp.order = SSP_PULSE_BY_ROW;
+    hp->pp.r_wire = p->r_wire;
+    for (size_t i = 0; i < nmat; i++)
+        nt += ((rows[i] + p->tile_rows - 1) / p->tile_rows) * ((2 * cols[i] + p->tile_cols - 1) / p->tile_cols);
+    hp->pcols = malloc(nmat * sizeof *hp->pcols);
+    hp->tiles = malloc(nt * sizeof *hp->tiles);
+    hp->buf = malloc(p->tile_rows * p->tile_cols * sizeof *hp->buf);
+    hp->buf2 = malloc(p->tile_rows * p->tile_cols * sizeof *hp->buf2);
+    hp->buf3 = malloc(p->tile_rows * p->tile_cols * sizeof *hp->buf3);
+    hp->tbuf = malloc(p->tile_rows * p->tile_cols * sizeof *hp->tbuf);
+    if (!hp->pcols || !hp->tiles || !hp->buf || !hp->buf2 || !hp->buf3 || !hp->tbuf) {
+        ssp_hwprog_destroy(&hp);
+        return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a tile programmer");
+    }
+    for (size_t i = 0; i < nmat; i++) {
+        size_t pc = 2 * cols[i];
+        hp->pcols[i] = pc;
+        for (size_t r0 = 0; r0 < rows[i]; r0 += p->tile_rows)
+            for (size_t c0 = 0; c0 < pc; c0 += p->tile_cols) {
+                ssp_hwprog_tile *t = &hp->tiles[k++];
+                t->m = i;
+                t->r0 = r0;
+                t->c0 = c0;
+                t->rows = rows[i] - r0 < p->tile_rows ? rows[i] - r0 : p->tile_rows;
+                t->cols = pc - c0 < p->tile_cols ? pc - c0 : p->tile_cols;
+            }
+    }
+    hp->ntiles = nt;
+    /* the state range from the nominal device's conductance bounds */
+    ssp_device_init(&nom, m, ssp_device_model_x_init(m));
+    {
+        double xlo, xhi;
+        rc = ssp_device_set_conductance(&nom, ctx, ssp_device_gmin(&nom));
+        xlo = nom.x;
+        if (!rc) rc = ssp_device_set_conductance(&nom, ctx, ssp_device_gmax(&nom));
+        xhi = nom.x;
+        if (rc) {
+            ssp_hwprog_destroy(&hp);
+            return rc;
+        }
+        hp->x_range = xhi - xlo > 0 ? xhi - xlo : 1.0;
+    }
+    /* every shape's programmer up front: parameter errors surface here */
+    for (size_t i = 0; i < nt; i++) {
+        ssp_pulse *pp;
+        if ((rc = shape_of(hp, hp->tiles[i].rows, hp->tiles[i].cols, &pp))) {
+            ssp_hwprog_destroy(&hp);
+            return rc;
+        }
+    }
+    *out = hp;
+    return SSP_OK;
+}
+
+size_t ssp_hwprog_ntiles(const ssp_hwprog *hp) { return hp->ntiles; }
+const ssp_hwprog_tile *ssp_hwprog_tile_at(const ssp_hwprog *hp, size_t k) { return &hp->tiles[k]; }
+ssp_pulse_cal *ssp_hwprog_cal(ssp_hwprog *hp) { return &hp->cal; }
+const ssp_pulse_params *ssp_hwprog_pulse_params(const ssp_hwprog *hp) { return &hp->pp; }
+double ssp_hwprog_state_range(const ssp_hwprog *hp) { return hp->x_range; }
+
+int ssp_hwprog_tile_has_targets(const ssp_hwprog *hp, size_t k, const int *targetm)
+{
+    const ssp_hwprog_tile *t = &hp->tiles[k];
+    size_t pc = hp->pcols[t->m];
+    for (size_t i = 0; i < t->rows; i++)
+        for (size_t j = 0; j < t->cols; j++)
+            if (targetm[(t->r0 + i) * pc + t->c0 + j] != SSP_PULSE_KEEP) return 1;
+    return 0;
+}
+
+void ssp_hwprog_gather(const ssp_hwprog *hp, size_t k, const ssp_device *devm, ssp_device *buf)
+{
+    const ssp_hwprog_tile *t = &hp->tiles[k];
+    size_t pc = hp->pcols[t->m];
+    for (size_t i = 0; i < t->rows; i++)
+        memcpy(buf + i * t->cols, devm + (t->r0 + i) * pc + t->c0, t->cols * sizeof *buf);
+}
+
+void ssp_hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device *buf, ssp_device *devm)
+{
+    const ssp_hwprog_tile *t = &hp->tiles[k];
+    size_t pc = hp->pcols[t->m];
+    for (size_t i = 0; i < t->rows; i++)
+        memcpy(devm + (t->r0 + i) * pc + t->c0, buf + i * t->cols, t->cols * sizeof *buf);
+}
+
+void ssp_hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *targetm, int *buf)
+{
+    const ssp_hwprog_tile *t = &hp->tiles[k];
+    size_t pc = hp->pcols[t->m];
+    for (size_t i = 0; i < t->rows; i++)
+        memcpy(buf + i * t->cols, targetm + (t->r0 + i) * pc + t->c0, t->cols * sizeof *buf);
+}
+
+void ssp_hwprog_totals_add(ssp_hwprog_totals *tot, const ssp_pulse_result *r)
+{
+    ssp_pulse_result *s = &tot->sum;
+    tot->tiles++;
+    s->targets += r->targets;
+    s->in_band += r->in_band;
+    s->missed += r->missed;
+    s->unreachable += r->unreachable;
+    s->pulses += r->pulses;
+    s->groups += r->groups;
+    s->verify_reads += r->verify_reads;
+    s->rounds += r->rounds;
+    s->energy_j += r->energy_j;
+    s->energy_sel_j += r->energy_sel_j;
+    s->energy_half_j += r->energy_half_j;
+    s->energy_wire_j += r->energy_wire_j;
+    s->energy_read_j += r->energy_read_j;
+    s->energy_analytic_j += r->energy_analytic_j;
+    s->energy_sel_analytic_j += r->energy_sel_analytic_j;
+    s->energy_half_analytic_j += r->energy_half_analytic_j;
+    s->latency_s += r->latency_s;
+    s->spice_s += r->spice_s;
+    if (r->disturb_max > s->disturb_max) s->disturb_max = r->disturb_max;
+}
+
+/* Tile k's programmer. */
+static int programmer(ssp_hwprog *hp, size_t k, ssp_pulse **pp)
+{
+    return shape_of(hp, hp->tiles[k].rows, hp->tiles[k].cols, pp);
+}
+
+int ssp_hwprog_program(ssp_hwprog *hp, size_t k, ssp_device *devm, const int *targetm,
+                       ssp_spice *spice, gsl_rng *rng, ssp_pulse_schedule *sched,
+                       ssp_pulse_result *res, int *status)
+{
+    ssp_pulse *pp;
+    int rc;
+    if (k >= hp->ntiles) return ssp_error(hp->ctx, SSP_EINVAL, "tile %zu of %zu", k, hp->ntiles);
+    if (!spice && !hp->cal.fitted)
+        return ssp_error(hp->ctx, SSP_ESTATE, "tile %zu: the C-model path needs an energy calibration from an ngspice run first", k);
+    if ((rc = programmer(hp, k, &pp))) return rc;
+    ssp_hwprog_gather(hp, k, devm, hp->buf);
+    ssp_hwprog_gather_targets(hp, k, targetm, hp->tbuf);
+    rc = ssp_pulse_program_tile(pp, spice, rng, (int)k, hp->buf, hp->tbuf, sched, res, status);
+    if (rc) {
+        const ssp_hwprog_tile *t = &hp->tiles[k];
+        ssp_error_prefix(hp->ctx, "tile %zu (matrix %zu, rows %zu.., columns %zu..): ", k, t->m, t->r0, t->c0);
+        return rc;
+    }
+    if (spice) {
+        if (res->pulses && (rc = ssp_pulse_cal_fit(&hp->cal, hp->ctx, res))) return rc;
+    } else
+        ssp_pulse_cal_price(&hp->cal, res);
+    ssp_hwprog_scatter(hp, k, hp->buf, devm);
+    return SSP_OK;
+}
+
+int ssp_hwprog_program_all(ssp_hwprog *hp, ssp_device *const *dev, const int *const *target,
+                           ssp_spice *spice, gsl_rng *rng, ssp_hwprog_totals *tot)
+{
+    for (size_t k = 0; k < hp->ntiles; k++) {
+        size_t m = hp->tiles[k].m;
+        ssp_pulse_result r;
+        int rc;
+        if (!ssp_hwprog_tile_has_targets(hp, k, target[m])) continue;
+        if ((rc = ssp_hwprog_program(hp, k, dev[m], target[m], spice, rng, NULL, &r, NULL))) return rc;
+        ssp_hwprog_totals_add(tot, &r);
+    }
+    return SSP_OK;
+}
+
+int ssp_hwprog_check(ssp_hwprog *hp, size_t k, const ssp_device *devm, const int *targetm,
+                     ssp_spice *spice, double *dev_frac, ssp_pulse_result *res)
+{
+    const ssp_hwprog_tile *t;
+    ssp_pulse_schedule *sched = NULL;
+    ssp_pulse_result r;
+    ssp_pulse *pp;
+    size_t nc;
+    double worst = 0;
+    int rc;
+    if (k >= hp->ntiles) return ssp_error(hp->ctx, SSP_EINVAL, "tile %zu of %zu", k, hp->ntiles);
+    if (!spice) return ssp_error(hp->ctx, SSP_EINVAL, "a program check needs an ngspice session");
+    t = &hp->tiles[k];
+    nc = t->rows * t->cols;
+    if ((rc = programmer(hp, k, &pp))) return rc;
+    if ((rc = ssp_pulse_schedule_alloc(&sched, hp->ctx, t->rows, t->cols))) return rc;
+    ssp_hwprog_gather(hp, k, devm, hp->buf2);
+    memcpy(hp->buf3, hp->buf2, nc * sizeof *hp->buf3);
+    ssp_hwprog_gather_targets(hp, k, targetm, hp->tbuf);
+    rc = ssp_pulse_program_tile(pp, spice, NULL, (int)k, hp->buf2, hp->tbuf, sched, &r, NULL);
+    if (!rc && r.pulses) rc = ssp_pulse_cal_fit(&hp->cal, hp->ctx, &r);
+    if (!rc) rc = ssp_pulse_replay(pp, NULL, (int)k, hp->buf3, sched);
+    ssp_pulse_schedule_free(&sched);
+    if (rc) {
+        ssp_error_prefix(hp->ctx, "program check of tile %zu (matrix %zu, rows %zu.., columns %zu..): ", k, t->m,
+                         t->r0, t->c0);
+        return rc;
+    }
+    for (size_t c = 0; c < nc; c++) {
+        double d = fabs(hp->buf2[c].x - hp->buf3[c].x) / hp->x_range;
+        if (d > worst) worst = d;
+    }
+    *dev_frac = worst;
+    if (res) *res = r;
+    return SSP_OK;
+}

@@ -1,0 +1,110 @@
+/* ssp_hwprog.h — programming a network's device pairs tile by tile through
+ * the pulse scheduler (ssp_pulse.h), on the C device model or in ngspice.
+ *
+ * Matrix m of rows x cols weights is a physical array of rows x 2 cols
+ * devices: weight (i, j) is the pair at physical columns 2j (G+) and 2j+1
+ * (G-), which is exactly the device array of ssp_hw (index 2 (i cols + j) + s)
+ * read row-major, and the column order of the crossbar tiles (ssp_layer).
+ * That array is cut into tiles of at most tile_rows x tile_cols devices
+ * (the config's crossbar size), numbered matrix by matrix, row of tiles by
+ * row of tiles. A tile is programmed as one unit: every cell with a target
+ * level (SSP_PULSE_KEEP: none) gets its pulses, the others on its lines see
+ * the V/2 or V/3 bias and carry the half-select disturb back into their
+ * states.
+ *
+ * Energy: an ngspice run is measured (transient source energy) and also fits
+ * the per-pulse calibration (ssp_pulse_cal); a C-model run is priced by that
+ * calibration. Latency is the schedule's own (pulses, settling, verify
+ * reads), the same for both. The C model drives every cell with its line
+ * voltages as if the wires were ideal; ngspice includes the wire segments,
+ * so their IR drop is part of what a check measures. Checks run one tile's update in ngspice from
+ * given start states, replay the same pulses on the noise-free C model from
+ * the same start states and give the largest state deviation as a fraction
+ * of the state range.
+ *
+ * No printing; errors go to the ssp_ctx given at create. */
+#ifndef SSP_HWPROG_H
+#define SSP_HWPROG_H
+
+#include <gsl/gsl_rng.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ssp_device.h"
+#include "ssp_error.h"
+#include "ssp_pulse.h"
+#include "ssp_spice.h"
+
+typedef struct ssp_hwprog_params {
+    int strategy;        /* enum ssp_pulse_strategy */
+    int bias;            /* enum ssp_pulse_bias */
+    long verify_rounds;  /* write-verify: most rounds per tile */
+    size_t tile_rows;    /* word lines per tile */
+    size_t tile_cols;    /* physical bit lines per tile (even: whole pairs) */
+    double r_wire;       /* ohm per word-/bit-line segment in the ngspice tiles (0: ideal) */
+} ssp_hwprog_params;
+
+/* One tile: matrix m, physical rows [r0, r0 + rows), columns [c0, c0 + cols). */
+typedef struct ssp_hwprog_tile {
+    size_t m, r0, c0, rows, cols;
+} ssp_hwprog_tile;
+
+/* Totals over tiles. */
+typedef struct ssp_hwprog_totals {
+    size_t tiles;            /* tiles programmed */
+    ssp_pulse_result sum;    /* figures added over the tiles (disturb_max: the
+                              * largest; disturb_mean: not meaningful) */
+} ssp_hwprog_totals;
+
+typedef struct ssp_hwprog ssp_hwprog;
+
+/* A programmer for nmat matrices of rows[m] x cols[m] weights (2 devices
+ * each) following model m with level table lv (both borrowed, must outlive
+ * it). */
+int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
+                      const ssp_device_levels *lv, size_t nmat, const size_t *rows,
+                      const size_t *cols, const ssp_hwprog_params *p);
+void ssp_hwprog_destroy(ssp_hwprog **hp);
+
+size_t ssp_hwprog_ntiles(const ssp_hwprog *hp);
+const ssp_hwprog_tile *ssp_hwprog_tile_at(const ssp_hwprog *hp, size_t k);
+/* 1 when some cell of tile k has a target in targetm (matrix's targets). */
+int ssp_hwprog_tile_has_targets(const ssp_hwprog *hp, size_t k, const int *targetm);
+/* Copy tile k's cells out of / into a matrix's device array (devm: the
+ * matrix's 2 rows cols devices; buf: rows x cols of the tile). */
+void ssp_hwprog_gather(const ssp_hwprog *hp, size_t k, const ssp_device *devm, ssp_device *buf);
+void ssp_hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device *buf, ssp_device *devm);
+void ssp_hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *targetm, int *buf);
+
+/* Program tile k of the matrix whose devices are devm towards targetm
+ * (one level index per device, SSP_PULSE_KEEP: none). spice NULL: C model
+ * with noise from rng (NULL: none), energy priced by the calibration (an
+ * unfitted calibration is SSP_ESTATE); else an ngspice transient per round,
+ * energy measured and the calibration refitted. sched (may be NULL) gets
+ * the events, res the figures, status (tile-sized, may be NULL) per cell. */
+int ssp_hwprog_program(ssp_hwprog *hp, size_t k, ssp_device *devm, const int *targetm,
+                       ssp_spice *spice, gsl_rng *rng, ssp_pulse_schedule *sched,
+                       ssp_pulse_result *res, int *status);
+/* Program every tile that has a target; totals added to tot. */
+int ssp_hwprog_program_all(ssp_hwprog *hp, ssp_device *const *dev, const int *const *target,
+                           ssp_spice *spice, gsl_rng *rng, ssp_hwprog_totals *tot);
+
+/* Check tile k: from the start states devm (not changed) run the update in
+ * ngspice, refit the calibration, replay the same pulses on the C model
+ * (no noise) from the same states; *dev_frac = largest |x_model - x_spice|
+ * over the tile's cells / the state range. res (may be NULL): the ngspice
+ * figures. */
+int ssp_hwprog_check(ssp_hwprog *hp, size_t k, const ssp_device *devm, const int *targetm,
+                     ssp_spice *spice, double *dev_frac, ssp_pulse_result *res);
+
+/* The per-pulse energy calibration (fitted by ngspice runs and checks). */
+ssp_pulse_cal *ssp_hwprog_cal(ssp_hwprog *hp);
+/* Pulse parameters of every tile (for PWL exports). */
+const ssp_pulse_params *ssp_hwprog_pulse_params(const ssp_hwprog *hp);
+/* State range x_hi - x_lo of the nominal device. */
+double ssp_hwprog_state_range(const ssp_hwprog *hp);
+
+/* Add one tile's result into totals. */
+void ssp_hwprog_totals_add(ssp_hwprog_totals *tot, const ssp_pulse_result *r);
+
+#endif
