@@ -211,22 +211,8 @@ int ssp_cmd_netlist(int argc, char **argv)
     return status;
 }
 
-/* max over entries of |a − b| / max(|a|, |b|, floor) */
-static double max_rel(const double *a, const double *b, size_t n, double floor_abs)
-{
-    double m = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double d = fabs(a[i] - b[i]) / fmax(fmax(fabs(a[i]), fabs(b[i])), floor_abs);
-        if (d > m) m = d;
-    }
-    return m;
-}
-
 int ssp_cmd_validate(int argc, char **argv)
 {
-    /* Outputs below this are compared absolutely (V). */
-    static const double FLOOR_V = 1e-12;
     ssp_ctx *ctx = NULL;
     struct opts o;
     ssp_spice *spice = NULL;
@@ -262,9 +248,9 @@ int ssp_cmd_validate(int argc, char **argv)
         printf("tile %zux%zu %s %s, %zu vectors, segment %g ohm, TIA %s\n", o.p.rows, o.p.cols,
                o.p.cell == SSP_CELL_1T1R ? "1t1r" : "1r", o.p.scheme == SSP_COLS_DIFF ? "diff" : "ref",
                o.vectors, ssp_tile_r_segment(&o.p), o.p.tia.ideal ? "ideal" : "finite-gain");
-        printf("nodal_vs_spice_max_rel = %.3e\n", max_rel(out[1], out[2], n, FLOOR_V));
-        printf("ideal_vs_spice_max_rel = %.3e\n", max_rel(out[0], out[2], n, FLOOR_V));
-        printf("ideal_vs_nodal_max_rel = %.3e\n", max_rel(out[0], out[1], n, FLOOR_V));
+        printf("nodal_vs_spice_max_rel = %.3e\n", ssp_engine_max_rel(out[1], out[2], n, SSP_ENGINE_REL_FLOOR_V));
+        printf("ideal_vs_spice_max_rel = %.3e\n", ssp_engine_max_rel(out[0], out[2], n, SSP_ENGINE_REL_FLOOR_V));
+        printf("ideal_vs_nodal_max_rel = %.3e\n", ssp_engine_max_rel(out[0], out[1], n, SSP_ENGINE_REL_FLOOR_V));
     }
     for (k = 0; k < 3; k++) {
         ssp_engine_destroy(&eng[k]);

@@ -4,6 +4,7 @@
 #include "ssp_engine.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -252,4 +253,14 @@ int ssp_engine_run(ssp_engine *e, const double *v_in, size_t k, double *v_out, i
     if (codes)
         for (i = 0; i < k * p->cols; i++) codes[i] = ssp_adc_code(&p->adc, v_out[i]);
     return SSP_OK;
+}
+
+double ssp_engine_max_rel(const double *a, const double *b, size_t n, double floor_v)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs(a[i] - b[i]) / fmax(fmax(fabs(a[i]), fabs(b[i])), floor_v);
+        if (d > m) m = d;
+    }
+    return m;
 }

@@ -57,6 +57,12 @@ int ssp_engine_set_conductances(ssp_engine *e, const double *g);
  * NULL) receive the TIA outputs and their ADC codes. */
 int ssp_engine_run(ssp_engine *e, const double *v_in, size_t k, double *v_out, int *codes);
 
+/* Engine agreement: the largest |a − b| / max(|a|, |b|, floor_v) over n
+ * outputs (V); outputs below floor_v are compared absolutely. The floor the
+ * validate command and the crossbar validation use: */
+#define SSP_ENGINE_REL_FLOOR_V 1e-12
+double ssp_engine_max_rel(const double *a, const double *b, size_t n, double floor_v);
+
 int ssp_engine_kind(const ssp_engine *e);
 const ssp_circuit *ssp_engine_circuit(const ssp_engine *e);
 /* The nodal solver of a nodal engine (NULL otherwise), for statistics. */

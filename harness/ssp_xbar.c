@@ -281,21 +281,8 @@ static int run_check(ssp_xbar *x, size_t m, const double *v, size_t n)
     return SSP_OK;
 }
 
-/* max over entries of |a − b| / max(|a|, |b|, floor) */
-static double max_rel(const double *a, const double *b, size_t n, double floor_abs)
-{
-    double d = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs(a[i] - b[i]) / fmax(fmax(fabs(a[i]), fabs(b[i])), floor_abs);
-        if (e > d) d = e;
-    }
-    return d;
-}
-
 static int run_validate(ssp_xbar *x, size_t m, const double *v, size_t n)
 {
-    /* outputs below this are compared absolutely (V) */
-    static const double FLOOR_V = 1e-12;
     const ssp_layer_params *p = &x->lp[m];
     size_t k = n < x->validate_vectors ? n : x->validate_vectors, gr = x->ir[m].gr, gc = x->ir[m].gc;
     size_t cols = p->tile.cols, tr, tc, i;
@@ -336,7 +323,7 @@ static int run_validate(ssp_xbar *x, size_t m, const double *v, size_t n)
             c->rows = p->tile.rows;
             c->cols = cols;
             c->vectors = k;
-            c->nodal_vs_spice = max_rel(x->to, ys, k * cols, FLOOR_V);
+            c->nodal_vs_spice = ssp_engine_max_rel(x->to, ys, k * cols, SSP_ENGINE_REL_FLOOR_V);
             for (i = 0; i < k * cols; i++) {
                 if (fabs(x->to[i] - ys[i]) > dfs) dfs = fabs(x->to[i] - ys[i]);
                 if (fabs(x->ti[i] - ys[i]) > dis) dis = fabs(x->ti[i] - ys[i]);
