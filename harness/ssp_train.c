@@ -262,11 +262,26 @@ static int hw_forward(ssp_train *t, const double *x, size_t n)
     return ssp_net_forward(t->net, t->ctx, x, n, ssp_xbar_matmul, t->xbar);
 }
 
+/* OpenBLAS's worker threads spin in sched_yield between the small products
+ * of a training step and take the second core from the circuit solves:
+ * measured on configs/nodal.ini (quiet 2-core machine, steps 2..100),
+ * 0.243 s per step with OpenBLAS's default threads against 0.186 s with one;
+ * the ideal engine's epoch projects to 10.9 s against 9.3 s. So one thread,
+ * unless OPENBLAS_NUM_THREADS asks for more. */
+void openblas_set_num_threads(int n); /* OpenBLAS's cblas.h clashes with GSL's */
+
+static void blas_threads(void)
+{
+    const char *e = getenv("OPENBLAS_NUM_THREADS");
+    if (!e || !*e) openblas_set_num_threads(1);
+}
+
 int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg)
 {
     ssp_train *t;
     int rc;
     *out = NULL;
+    blas_threads();
     rc = ssp_config_check(cfg, ctx);
     if (rc) return rc;
     t = calloc(1, sizeof *t);
