@@ -155,23 +155,6 @@ static int write_summary(ssp_ctx *ctx, const char *out, const ssp_hwprog_totals 
     return ssp_file_atomic_commit(&af, ctx);
 }
 
-static int export_tile(ssp_ctx *ctx, const char *out, size_t k, const ssp_pulse_schedule *sched,
-                       const ssp_device *dev0, const ssp_pulse_params *pp)
-{
-    char dir[PATH_CAP], path[PATH_CAP + 32];
-    int rc;
-    snprintf(dir, sizeof dir, "%s/tile_%zu", out, k);
-    if ((rc = ssp_file_mkdirs(ctx, dir))) return rc;
-    snprintf(path, sizeof path, "%s/schedule.csv", dir);
-    if ((rc = ssp_pulse_export_csv(sched, ctx, path))) return rc;
-    snprintf(path, sizeof path, "%s/schedule.json", dir);
-    if ((rc = ssp_pulse_export_json(sched, ctx, path))) return rc;
-    snprintf(path, sizeof path, "%s/schedule.vcd", dir);
-    if ((rc = ssp_pulse_export_vcd(sched, ctx, path))) return rc;
-    snprintf(path, sizeof path, "%s/pwl", dir);
-    return ssp_pulse_export_pwl(sched, ctx, path, dev0, pp);
-}
-
 int ssp_cmd_program_checkpoints(int argc, char **argv)
 {
     const char *present = NULL, *target_a = NULL, *out = "program-out", *sim = "model", *strategy = "verify";
@@ -358,7 +341,7 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
         rows[nrows].cols = t->cols;
         rc = ssp_hwprog_program(hp, k, dev[t->m], target[t->m], use_spice ? sp : NULL, use_spice ? NULL : rng, sched,
                                 &rows[nrows].r, NULL);
-        if (!rc) rc = export_tile(ctx, out, k, sched, dev0, ssp_hwprog_pulse_params(hp));
+        if (!rc) rc = ssp_hwprog_export_tile(hp, ctx, out, k, sched, dev0);
         ssp_pulse_schedule_free(&sched);
         if (rc) goto fail;
         ssp_hwprog_totals_add(&tot, &rows[nrows].r);

@@ -17,6 +17,7 @@
 #include "ssp_cmd_train.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
+#include "ssp_hwprog.h"
 #include "ssp_plot.h"
 #include "ssp_report.h"
 #include "ssp_train.h"
@@ -133,6 +134,13 @@ static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, s
             in_dir(p, dir, "netlists");
             rc = ssp_xbar_write_netlists(ssp_train_xbar(t), p);
         }
+    }
+    if (!rc && ssp_train_prog(t) && cfg->prog_export != SSP_PROG_EXPORT_NONE) {
+        /* the schedules the epoch used: each tile's last programming */
+        char sub[64];
+        snprintf(sub, sizeof sub, "schedules/epoch_%ld", ssp_train_epochs_done(t));
+        in_dir(p, dir, sub);
+        rc = ssp_hwprog_export_recorded(ssp_train_prog(t), ctx, p, cfg->prog_export == SSP_PROG_EXPORT_DECKS, NULL);
     }
     in_dir(p, dir, "checkpoint.bin");
     if (!rc) rc = ssp_train_checkpoint_save(t, p);

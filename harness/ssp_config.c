@@ -111,6 +111,9 @@ static const param params[] = {
      "which calibrates the energy)"},
     {"program", "check_tol", P_DOUBLE, OFF(prog_check_tol), "%", 0, 100, NULL,
      "mode model: largest C-model vs ngspice state deviation allowed, percent of the state range"},
+    {"program", "export", P_CHOICE, OFF(prog_export), "", 0, 0, "schedules|decks|none",
+     "modes model and spice: each epoch, every tile's last programming of the epoch into "
+     "schedules/epoch_<e>/tile_<k>/ (schedule.csv, .json, .vcd; decks: also the ngspice deck pwl/)"},
 };
 #undef OFF
 enum { NPARAMS = sizeof params / sizeof params[0] };
@@ -166,6 +169,7 @@ void ssp_config_defaults(ssp_config *c)
     c->prog_verify_rounds = 8;
     c->prog_check_every = 0;
     c->prog_check_tol = 1.0;
+    c->prog_export = SSP_PROG_EXPORT_SCHEDULES;
 }
 
 int ssp_config_pulse_bias(const ssp_config *c) { return c->prog_bias == 1 ? SSP_PULSE_V3 : SSP_PULSE_V2; }

@@ -24,6 +24,13 @@ enum ssp_method {
 };
 
 /* How training programs the devices ([program] mode). */
+/* What a training run writes of the schedules it used ([program] export). */
+enum ssp_prog_export {
+    SSP_PROG_EXPORT_SCHEDULES = 0, /* schedule.csv/.json/.vcd per tile */
+    SSP_PROG_EXPORT_DECKS = 1,     /* and the ngspice deck (pwl/) */
+    SSP_PROG_EXPORT_NONE = 2
+};
+
 enum ssp_prog_mode {
     SSP_PROG_DEVICE = 0, /* per device through the C model inverse (ssp_hw) */
     SSP_PROG_MODEL = 1,  /* per-tile pulse schedules replayed on the C model */
@@ -92,6 +99,7 @@ typedef struct ssp_config {
     long prog_verify_rounds;            /* write-verify: most rounds per tile */
     long prog_check_every;              /* mode model: ngspice check every N update steps (0: first only) */
     double prog_check_tol;              /* largest C-model vs ngspice state deviation, % of the range */
+    int prog_export;                    /* enum ssp_prog_export */
 } ssp_config;
 
 /* enum ssp_pulse_bias of c->prog_bias. */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ssp_file.h"
+
 typedef struct shape {
     size_t rows, cols;
     ssp_pulse *pp; /* owned */
@@ -27,13 +29,34 @@ struct ssp_hwprog {
     double x_range;              /* nominal x_hi - x_lo */
     ssp_device *buf, *buf2, *buf3; /* tile-sized scratch (owned) */
     int *tbuf;                   /* tile-sized targets (owned) */
+    /* ssp_hwprog_record: each tile's latest programming by program_all */
+    int recording;
+    long stamp;                  /* given to the next program_all */
+    struct record {
+        ssp_pulse_schedule *sched; /* NULL: none since the last clear (owned) */
+        ssp_device *start;         /* the tile's states before it (owned) */
+        ssp_pulse_result res;
+        long stamp;
+        int valid;
+    } *rec;                      /* ntiles when recording (owned) */
 };
+
+static void record_free(ssp_hwprog *hp)
+{
+    for (size_t k = 0; hp->rec && k < hp->ntiles; k++) {
+        ssp_pulse_schedule_free(&hp->rec[k].sched);
+        free(hp->rec[k].start);
+    }
+    free(hp->rec);
+    hp->rec = NULL;
+}
 
 void ssp_hwprog_destroy(ssp_hwprog **php)
 {
     ssp_hwprog *hp;
     if (!php || !*php) return;
     hp = *php;
+    record_free(hp);
     for (size_t i = 0; i < hp->nshapes; i++) ssp_pulse_destroy(&hp->shapes[i].pp);
     free(hp->shapes);
     free(hp->tiles);
@@ -242,17 +265,129 @@ int ssp_hwprog_program(ssp_hwprog *hp, size_t k, ssp_device *devm, const int *ta
     return SSP_OK;
 }
 
+/* Tile k's record, made ready for a new programming: an empty schedule and
+ * the tile's present states. */
+static int record_begin(ssp_hwprog *hp, size_t k, const ssp_device *devm, ssp_pulse_schedule **sched)
+{
+    struct record *r = &hp->rec[k];
+    const ssp_hwprog_tile *t = &hp->tiles[k];
+    if (!r->sched) {
+        int rc = ssp_pulse_schedule_alloc(&r->sched, hp->ctx, t->rows, t->cols);
+        if (rc) return rc;
+        r->start = malloc(t->rows * t->cols * sizeof *r->start);
+        if (!r->start) return ssp_error(hp->ctx, SSP_ENOMEM, "out of memory recording tile %zu", k);
+    }
+    r->sched->n = 0;
+    r->sched->latency = 0;
+    r->valid = 0;
+    ssp_hwprog_gather(hp, k, devm, r->start);
+    *sched = r->sched;
+    return SSP_OK;
+}
+
 int ssp_hwprog_program_all(ssp_hwprog *hp, ssp_device *const *dev, const int *const *target,
                            ssp_spice *spice, gsl_rng *rng, ssp_hwprog_totals *tot)
 {
     for (size_t k = 0; k < hp->ntiles; k++) {
         size_t m = hp->tiles[k].m;
+        ssp_pulse_schedule *sched = NULL;
         ssp_pulse_result r;
         int rc;
         if (!ssp_hwprog_tile_has_targets(hp, k, target[m])) continue;
-        if ((rc = ssp_hwprog_program(hp, k, dev[m], target[m], spice, rng, NULL, &r, NULL))) return rc;
+        if (hp->recording && (rc = record_begin(hp, k, dev[m], &sched))) return rc;
+        if ((rc = ssp_hwprog_program(hp, k, dev[m], target[m], spice, rng, sched, &r, NULL))) return rc;
+        if (sched) {
+            hp->rec[k].res = r;
+            hp->rec[k].stamp = hp->stamp;
+            hp->rec[k].valid = 1;
+        }
         ssp_hwprog_totals_add(tot, &r);
     }
+    return SSP_OK;
+}
+
+int ssp_hwprog_record(ssp_hwprog *hp, int on)
+{
+    if (!on) {
+        record_free(hp);
+        hp->recording = 0;
+        return SSP_OK;
+    }
+    if (!hp->rec && !(hp->rec = calloc(hp->ntiles, sizeof *hp->rec)))
+        return ssp_error(hp->ctx, SSP_ENOMEM, "out of memory recording %zu tiles", hp->ntiles);
+    hp->recording = 1;
+    return SSP_OK;
+}
+
+void ssp_hwprog_record_stamp(ssp_hwprog *hp, long stamp) { hp->stamp = stamp; }
+
+void ssp_hwprog_record_clear(ssp_hwprog *hp)
+{
+    for (size_t k = 0; hp->rec && k < hp->ntiles; k++) hp->rec[k].valid = 0;
+}
+
+const ssp_pulse_schedule *ssp_hwprog_recorded(const ssp_hwprog *hp, size_t k, const ssp_device **start,
+                                              ssp_pulse_result *res, long *stamp)
+{
+    const struct record *r;
+    if (!hp->rec || k >= hp->ntiles || !hp->rec[k].valid) return NULL;
+    r = &hp->rec[k];
+    if (start) *start = r->start;
+    if (res) *res = r->res;
+    if (stamp) *stamp = r->stamp;
+    return r->sched;
+}
+
+int ssp_hwprog_export_tile(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, size_t k,
+                           const ssp_pulse_schedule *sched, const ssp_device *start)
+{
+    char tdir[4096], path[4096 + 32];
+    int rc;
+    if ((size_t)snprintf(tdir, sizeof tdir, "%s/tile_%zu", dir, k) >= sizeof tdir)
+        return ssp_error(ctx, SSP_EINVAL, "directory name too long: %s", dir);
+    if ((rc = ssp_file_mkdirs(ctx, tdir))) return rc;
+    snprintf(path, sizeof path, "%s/schedule.csv", tdir);
+    if ((rc = ssp_pulse_export_csv(sched, ctx, path))) return rc;
+    snprintf(path, sizeof path, "%s/schedule.json", tdir);
+    if ((rc = ssp_pulse_export_json(sched, ctx, path))) return rc;
+    snprintf(path, sizeof path, "%s/schedule.vcd", tdir);
+    if ((rc = ssp_pulse_export_vcd(sched, ctx, path))) return rc;
+    if (!start) return SSP_OK;
+    snprintf(path, sizeof path, "%s/pwl", tdir);
+    return ssp_pulse_export_pwl(sched, ctx, path, start, &hp->pp);
+}
+
+int ssp_hwprog_export_recorded(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, int pwl, size_t *ntiles)
+{
+    char path[4096 + 32];
+    ssp_afile *af;
+    FILE *f;
+    size_t n = 0;
+    int rc;
+    if ((rc = ssp_file_mkdirs(ctx, dir))) return rc;
+    for (size_t k = 0; k < hp->ntiles; k++) {
+        const ssp_device *start;
+        const ssp_pulse_schedule *s = ssp_hwprog_recorded(hp, k, &start, NULL, NULL);
+        if (!s) continue;
+        if ((rc = ssp_hwprog_export_tile(hp, ctx, dir, k, s, pwl ? start : NULL))) return rc;
+        n++;
+    }
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    if ((rc = ssp_file_atomic_open(&af, ctx, path))) return rc;
+    f = ssp_file_stream(af);
+    fprintf(f, "tile,matrix,row0,col0,rows,cols,step,targets,in_band,missed,unreachable,pulses,verify_reads,"
+               "rounds,energy_j,latency_s,disturb_max_levels\n");
+    for (size_t k = 0; k < hp->ntiles; k++) {
+        const ssp_hwprog_tile *t = &hp->tiles[k];
+        ssp_pulse_result r;
+        long stamp;
+        if (!ssp_hwprog_recorded(hp, k, NULL, &r, &stamp)) continue;
+        fprintf(f, "%zu,%zu,%zu,%zu,%zu,%zu,%ld,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%.17g,%.17g,%.17g\n", k, t->m, t->r0,
+                t->c0, t->rows, t->cols, stamp, r.targets, r.in_band, r.missed, r.unreachable, r.pulses,
+                r.verify_reads, r.rounds, r.energy_j, r.latency_s, r.disturb_max);
+    }
+    if ((rc = ssp_file_atomic_commit(&af, ctx))) return rc;
+    if (ntiles) *ntiles = n;
     return SSP_OK;
 }
 

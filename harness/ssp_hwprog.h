@@ -85,9 +85,34 @@ void ssp_hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *target
 int ssp_hwprog_program(ssp_hwprog *hp, size_t k, ssp_device *devm, const int *targetm,
                        ssp_spice *spice, gsl_rng *rng, ssp_pulse_schedule *sched,
                        ssp_pulse_result *res, int *status);
-/* Program every tile that has a target; totals added to tot. */
+/* Program every tile that has a target; totals added to tot. While
+ * recording, each programmed tile's schedule, states before it and figures
+ * are kept (replacing the tile's previous record). */
 int ssp_hwprog_program_all(ssp_hwprog *hp, ssp_device *const *dev, const int *const *target,
                            ssp_spice *spice, gsl_rng *rng, ssp_hwprog_totals *tot);
+
+/* Recording of program_all: on (1) keeps every tile's latest programming,
+ * off (0) frees the records. The stamp (e.g. the training step) is stored
+ * with each record made until the next call; clear forgets the records but
+ * keeps their memory. */
+int ssp_hwprog_record(ssp_hwprog *hp, int on);
+void ssp_hwprog_record_stamp(ssp_hwprog *hp, long stamp);
+void ssp_hwprog_record_clear(ssp_hwprog *hp);
+/* Tile k's record: the schedule (NULL: none), and when not NULL the states
+ * before it (rows x cols), the figures and the stamp. */
+const ssp_pulse_schedule *ssp_hwprog_recorded(const ssp_hwprog *hp, size_t k, const ssp_device **start,
+                                              ssp_pulse_result *res, long *stamp);
+/* Write one tile's schedule into dir/tile_<k>/: schedule.csv, .json, .vcd
+ * and, with start states (before the schedule; may be NULL), the ngspice
+ * deck pwl/ (ssp_pulse_export_pwl). */
+int ssp_hwprog_export_tile(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, size_t k,
+                           const ssp_pulse_schedule *sched, const ssp_device *start);
+/* Every record into dir (created): tile_<k>/ as above (pwl/ when pwl) and
+ * summary.csv, one row per recorded tile: tile, matrix, row0, col0, rows,
+ * cols, step (the stamp), targets, in_band, missed, unreachable, pulses,
+ * verify_reads, rounds, energy_j, latency_s, disturb_max_levels. *ntiles
+ * (may be NULL): tiles written. */
+int ssp_hwprog_export_recorded(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, int pwl, size_t *ntiles);
 
 /* Check tile k: from the start states devm (not changed) run the update in
  * ngspice, refit the calibration, replay the same pulses on the C model

@@ -235,6 +235,7 @@ static int build_prog(ssp_train *t)
         for (size_t i = 0; i < nd; i++) t->prog_target[m][i] = SSP_PULSE_KEEP;
     }
     rc = ssp_hwprog_create(&t->prog, t->ctx, t->model, ssp_hw_levels(t->hw), nm, rows, cols, &p);
+    if (!rc && c->prog_export != SSP_PROG_EXPORT_NONE) rc = ssp_hwprog_record(t->prog, 1);
     if (rc) {
         ssp_error_prefix(t->ctx, "program: ");
         goto done;
@@ -351,6 +352,7 @@ double ssp_train_running_loss(const ssp_train *t) { return t->steps ? t->loss_su
 const ssp_hw *ssp_train_hw(const ssp_train *t) { return t->hw; }
 const ssp_twin *ssp_train_twin(const ssp_train *t) { return t->twin; }
 const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t) { return &t->ep_hw; }
+ssp_hwprog *ssp_train_prog(ssp_train *t) { return t->prog; }
 ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
 
 const ssp_config *ssp_train_config(const ssp_train *t) { return &t->cfg; }
@@ -464,6 +466,7 @@ static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
         if (!dev) rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory programming tiles");
     }
     for (size_t m = 0; !rc && m < nm; m++) dev[m] = ssp_hw_devices(t->hw, m);
+    ssp_hwprog_record_stamp(t->prog, t->steps);
     if (!rc)
         rc = ssp_hwprog_program_all(t->prog, dev, (const int *const *)t->prog_target, spice ? t->spice : NULL,
                                     spice ? NULL : ssp_hw_rng(t->hw), &tot);
@@ -569,6 +572,7 @@ int ssp_train_step(ssp_train *t, int *epoch_done)
         t->yb[b] = t->train->y[idx];
     }
     t->pos += n;
+    if (t->steps == 0 && t->prog) ssp_hwprog_record_clear(t->prog); /* the records are per epoch */
     /* 1. forward on the hardware (ex-situ: on the float weights) */
     t0 = now_s();
     if (t->xbar && c->check_every > 0 && t->steps % c->check_every == 0)

@@ -114,6 +114,10 @@ const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t);
 /* The circuit-engine layers (NULL with the ideal engine), e.g. for the
  * IR-drop map captured at the last evaluation and for tile netlists. */
 struct ssp_xbar *ssp_train_xbar(ssp_train *t);
+/* The tile programmer (NULL with program.mode = device); with
+ * program.export other than none it holds each tile's last programming of
+ * the epoch in progress or just ended (ssp_hwprog_recorded). */
+struct ssp_hwprog *ssp_train_prog(ssp_train *t);
 /* The resolved configuration the run uses. */
 const ssp_config *ssp_train_config(const ssp_train *t);
 

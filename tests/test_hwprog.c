@@ -524,6 +524,143 @@ static void test_hwprog__program_command_on_checkpoints(void)
     }
 }
 
+/* Training in model mode records, per epoch, each tile's last programming:
+ * replayed on the noise-free C model from its recorded start states the
+ * schedule lands exactly where training left the tile; its ngspice deck,
+ * run by `ngspice -b`, lands there too (within SPICE_MODEL_TOL); and
+ * `siamspice train` writes schedules/epoch_<e>/ with every file readable. */
+static void test_hwprog__training_writes_the_schedules_it_used(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *t = NULL;
+    ssp_hwprog *hp;
+    ssp_pulse *pp = NULL;
+    ssp_device_model *model = NULL;
+    ssp_epoch_metrics m;
+    char dir[] = "/tmp/ssp_hwprog_sched_XXXXXX", quiet[512], p[PATH_CAP + 64], line[512];
+    size_t recorded = 0, written = 0, checked_cells = 0;
+    double range;
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    CU_ASSERT_EQUAL_FATAL(noise_free_params(quiet, sizeof quiet), 0);
+    tiny_config(&c, SSP_PROG_MODEL);
+    snprintf(c.device_params, sizeof c.device_params, "%s", quiet);
+    c.epochs = 1;
+    c.prog_check_every = 0;
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&model, ctx, quiet));
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
+    SSP_ASSERT_OK(ctx, run_epochs(t, 1, &m));
+    hp = ssp_train_prog(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hp);
+    range = ssp_hwprog_state_range(hp);
+    for (size_t k = 0; k < ssp_hwprog_ntiles(hp); k++) {
+        const ssp_hwprog_tile *tl = ssp_hwprog_tile_at(hp, k);
+        const ssp_device *start;
+        ssp_pulse_result r;
+        long step;
+        const ssp_pulse_schedule *s = ssp_hwprog_recorded(hp, k, &start, &r, &step);
+        ssp_device *replay, *now;
+        size_t pulses = 0, nd = tl->rows * tl->cols;
+        double worst = 0;
+        if (!s) continue;
+        recorded++;
+        CU_ASSERT(step >= 1 && step <= (long)m.steps);
+        for (size_t q = 0; q < s->n; q++) pulses += s->ev[q].phase != SSP_PULSE_READ;
+        CU_ASSERT_EQUAL(pulses, r.pulses);
+        replay = malloc(nd * sizeof *replay);
+        now = malloc(nd * sizeof *now);
+        CU_ASSERT_FATAL(replay && now);
+        memcpy(replay, start, nd * sizeof *replay);
+        SSP_ASSERT_OK(ctx, ssp_pulse_create(&pp, ctx, model, ssp_hw_levels(ssp_train_hw(t)),
+                                            tl->rows, tl->cols, ssp_hwprog_pulse_params(hp)));
+        SSP_ASSERT_OK(ctx, ssp_pulse_replay(pp, NULL, (int)k, replay, s));
+        ssp_pulse_destroy(&pp);
+        ssp_hwprog_gather(hp, k, ssp_hw_devices_const(ssp_train_hw(t), tl->m), now);
+        for (size_t i = 0; i < nd; i++)
+            if (fabs(replay[i].x - now[i].x) > worst) worst = fabs(replay[i].x - now[i].x);
+        CU_ASSERT(worst <= 1e-9 * range);
+        if (recorded == 1) {
+            /* the first recorded tile's deck in ngspice */
+            FILE *f;
+            SSP_ASSERT_OK(ctx, ssp_hwprog_export_recorded(hp, ctx, dir, 1, &written));
+            snprintf(p, sizeof p, "cd %s/tile_%zu/pwl && ngspice -b tile.cir 2>&1", dir, k);
+            f = popen(p, "r");
+            CU_ASSERT_FATAL(f != NULL);
+            while (fgets(line, sizeof line, f)) {
+                int i, j;
+                double x;
+                if (sscanf(line, "x_%d_%d = %lf", &i, &j, &x) != 3) continue;
+                CU_ASSERT_FATAL(i >= 0 && (size_t)i < tl->rows && j >= 0 && (size_t)j < tl->cols);
+                CU_ASSERT(fabs(x - now[(size_t)i * tl->cols + (size_t)j].x) <= SPICE_MODEL_TOL * range);
+                checked_cells++;
+            }
+            CU_ASSERT_EQUAL(pclose(f), 0);
+        }
+        free(replay);
+        free(now);
+    }
+    CU_ASSERT(recorded > 0);
+    CU_ASSERT_EQUAL(written, recorded);
+    CU_ASSERT(checked_cells > 0);
+    ssp_train_destroy(&t);
+    ssp_device_model_free(&model);
+    /* the command: schedules/epoch_<e>/ of a two-epoch run, no decks by default */
+    {
+        char cfg[PATH_CAP], run[PATH_CAP], datadir[512];
+        FILE *f;
+        snprintf(cfg, sizeof cfg, "%s/tiny.ini", dir);
+        snprintf(run, sizeof run, "%s/run", dir);
+        f = fopen(cfg, "w");
+        CU_ASSERT_FATAL(f != NULL);
+        fprintf(f, "[run]\nseed = 3\nepochs = 2\n[data]\ndir = %s\ntrain_limit = 64\ntest_limit = 50\ndownsample = 2\n"
+                   "crop = 8\n[network]\nhidden = 6\nw_max = 2\n[train]\nbatch = 16\n[device]\nparams = %s\n"
+                   "[crossbar]\nrows = 16\ncols = 8\n[program]\nmode = model\n",
+                ssp_test_path(datadir, sizeof datadir, "data"), quiet);
+        fclose(f);
+        {
+            const char *args[] = {"train", "--config", cfg, "--out", run, "-q"};
+            CU_ASSERT_EQUAL_FATAL(run_cmd(ssp_cmd_train, args, 6), 0);
+        }
+        for (int e = 1; e <= 2; e++) {
+            size_t rows = 0;
+            snprintf(p, sizeof p, "%s/schedules/epoch_%d/summary.csv", run, e);
+            f = fopen(p, "r");
+            CU_ASSERT_FATAL(f != NULL);
+            CU_ASSERT(fgets(line, sizeof line, f) && !strncmp(line, "tile,matrix,row0,col0,rows,cols,step,", 37));
+            while (fgets(line, sizeof line, f)) {
+                ssp_pulse_schedule *sj = NULL, *sc = NULL;
+                size_t k, mm, r0, c0, R, C, tg, ib, mi, un, pulses = 0, want = 0;
+                long step;
+                CU_ASSERT_FATAL(sscanf(line, "%zu,%zu,%zu,%zu,%zu,%zu,%ld,%zu,%zu,%zu,%zu,%zu", &k, &mm, &r0, &c0, &R,
+                                       &C, &step, &tg, &ib, &mi, &un, &want) == 12);
+                CU_ASSERT(step >= 1 && tg > 0 && tg == ib + mi + un);
+                snprintf(p, sizeof p, "%s/schedules/epoch_%d/tile_%zu/schedule.json", run, e, k);
+                SSP_ASSERT_OK(ctx, ssp_pulse_read_json(&sj, ctx, p));
+                snprintf(p, sizeof p, "%s/schedules/epoch_%d/tile_%zu/schedule.csv", run, e, k);
+                SSP_ASSERT_OK(ctx, ssp_pulse_read_csv(&sc, ctx, p));
+                CU_ASSERT_EQUAL(sj->n, sc->n);
+                CU_ASSERT(sj->rows == R && sj->cols == C);
+                for (size_t q = 0; q < sj->n; q++) pulses += sj->ev[q].phase != SSP_PULSE_READ;
+                CU_ASSERT_EQUAL(pulses, want);
+                snprintf(p, sizeof p, "%s/schedules/epoch_%d/tile_%zu/schedule.vcd", run, e, k);
+                CU_ASSERT_EQUAL(access(p, R_OK), 0);
+                snprintf(p, sizeof p, "%s/schedules/epoch_%d/tile_%zu/pwl", run, e, k);
+                CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+                ssp_pulse_schedule_free(&sj);
+                ssp_pulse_schedule_free(&sc);
+                rows++;
+            }
+            fclose(f);
+            CU_ASSERT(rows > 0);
+        }
+    }
+    {
+        char cmd[PATH_CAP + 16];
+        snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, quiet);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+    }
+}
+
 static void test_hwprog__config_errors_name_the_key(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
@@ -556,5 +693,6 @@ SSP_TEST_SUITE(hwprog)
                   SSP_TEST(test_hwprog__check_failure_exit_status_and_log),
                   SSP_TEST(test_hwprog__spice_mode_matches_model_mode),
                   SSP_TEST(test_hwprog__program_command_on_checkpoints),
+                  SSP_TEST(test_hwprog__training_writes_the_schedules_it_used),
                   SSP_TEST(test_hwprog__config_errors_name_the_key));
 }
