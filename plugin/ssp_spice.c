@@ -62,12 +62,11 @@ enum { SSP_SPICE_LAND_ULPS = 16 };
 /* A step within this fraction of half the remaining time was halved
  * against tstop by ngspice's step equaliser. */
 static const double SSP_SPICE_HALF_TOL = 1e-9;
+/* Shorter retries of one failed step allowed before the stream gives up
+ * its transient (see cb_sync). */
+enum { SSP_SPICE_REDO_MAX = 3 };
 /* Steered-step budget per streamed vector before giving up steering. */
 static const int SSP_SPICE_SYNC_CALLS_PER_SLOT = 32;
-/* Gentle streaming (the retry after a failed slot-long step): the first step
- * after a slot time, as a fraction of the slot (ngspice steps ~0.064 slot
- * after a PWL corner of the same stream). */
-static const double SSP_SPICE_GENTLE_FIRST = 0.05;
 
 /* ngspice entry points, resolved with dlsym */
 typedef int (*ng_init_fn)(SendChar *, SendStat *, ControlledExit *, SendData *, SendInitData *,
@@ -113,8 +112,9 @@ struct stream {
     long sync_calls;          /* steered steps so far (redos not counted) */
     long sync_budget;         /* steered steps allowed */
     long redos;               /* steps ngspice redid with a shorter step */
+    int redo_run;             /* redos in a row */
     int unknown_source;       /* a callback named a source not in names */
-    int gentle;               /* 1: ngspice's own step control, only capped at slot times */
+    int dc_only;              /* 1: operating points: sources carry their dc values, callbacks 0 */
 };
 
 struct ssp_spice {
@@ -280,6 +280,10 @@ static int cb_vsrc(double *value, double t, char *name, int id, void *ud)
     if (s->stream) {
         struct stream *st = s->stream;
         size_t j = stream_find(st, name);
+        if (st->dc_only) {
+            *value = 0.0;
+            return 0;
+        }
         if (j == st->nsrc) {
             st->unknown_source = 1;
             *value = 0.0;
@@ -352,19 +356,24 @@ static int cb_sync(double t, double *delta, double olddelta, int redo, int id, i
         struct stream *st = s->stream;
         double x = t / st->slot, k = floor(x + SSP_SPICE_SLOT_TOL), next = (k + 1.0) * st->slot;
         int on_slot = fabs(x - k) <= SSP_SPICE_SLOT_TOL;
-        if (st->gentle) {
-            /* as ngspice treats a PWL corner: a short first step after each
-             * slot time, then its own growth, never past the next slot */
-            if (on_slot && *delta > SSP_SPICE_GENTLE_FIRST * st->slot) *delta = SSP_SPICE_GENTLE_FIRST * st->slot;
-            land_on_tstop(s->tran_tstop, t, delta, location);
-            if (*delta > next - t) *delta = next - t;
-            return 0;
-        }
         if (redo) {
+            /* Newton failed: ngspice retries with an eighth of the step, so
+             * the ramped sources move less (source stepping), which takes
+             * most jumps. But each retry starts from the failed iterate,
+             * and from one with a TIA deep in its rail (zero derivative)
+             * every retry fails, each costing up to itl4 factorizations
+             * (minutes on a 128x128 tile). After SSP_SPICE_REDO_MAX
+             * retries in a row ask for a step below delmin: ngspice tries
+             * delmin once, then stops with "timestep too small", and the
+             * vectors are solved as operating points (ssp_spice_stream). */
             st->redos++;
-            if (*delta > next - t) *delta = next - t;
-        } else if (st->sync_calls++ < st->sync_budget) {
-            if (on_slot || *delta > next - t) *delta = next - t;
+            if (++st->redo_run > SSP_SPICE_REDO_MAX)
+                *delta = 0.0;
+            else if (*delta > next - t)
+                *delta = next - t;
+        } else {
+            st->redo_run = 0;
+            if (st->sync_calls++ < st->sync_budget && (on_slot || *delta > next - t)) *delta = next - t;
         }
         return 0;
     }
@@ -810,6 +819,54 @@ void ssp_spice_set_external(ssp_spice *s, ssp_spice_vsrc_fn vsrc, ssp_spice_sync
 
 /* ---- streaming ------------------------------------------------------ */
 
+/* Each of the stream's vectors as an operating point: the sources' dc
+ * values altered to the vector (their callbacks give 0), `op`, the outputs
+ * read; the plots freed after each, the sources back at dc 0 at the end. */
+static int stream_ops(ssp_spice *s, const struct stream *st, const char *const *out_names, size_t nout,
+                      double *out)
+{
+    char cmd[SSP_SPICE_NAME_MAX + 64];
+    int rc = SSP_OK, rc2 = SSP_OK;
+    for (size_t q = 0; q < st->k && !rc; q++) {
+        for (size_t j = 0; j < st->nsrc && !rc; j++) {
+            snprintf(cmd, sizeof cmd, "alter %s dc = %.17g", st->names[j], st->inputs[q * st->nsrc + j]);
+            rc = ssp_spice_command(s, cmd);
+        }
+        if (!rc) rc = ssp_spice_op(s);
+        for (size_t i = 0; i < nout && !rc; i++) rc = ssp_spice_vec_last(s, out_names[i], &out[q * nout + i]);
+        if (!rc) rc = ssp_spice_command(s, "destroy all");
+    }
+    for (size_t j = 0; j < st->nsrc && !rc2; j++) {
+        snprintf(cmd, sizeof cmd, "alter %s dc = 0", st->names[j]);
+        rc2 = ssp_spice_command(s, cmd);
+    }
+    return rc ? rc : rc2;
+}
+
+int ssp_spice_stream_ops(ssp_spice *s, const char *const *src_names, size_t nsrc, const double *inputs,
+                         size_t k, const char *const *out_names, size_t nout, double *out)
+{
+    struct stream st;
+    int rc;
+    if (nsrc == 0 || k == 0 || nout == 0)
+        return set_failure(s, SSP_EINVAL, "operating points: need at least one source, vector and output");
+    rc = need_circuit(s, "operating points");
+    if (rc) return rc;
+    memset(&st, 0, sizeof st);
+    st.names = src_names;
+    st.nsrc = nsrc;
+    st.inputs = inputs;
+    st.k = k;
+    st.dc_only = 1;
+    s->stream = &st;
+    rc = stream_ops(s, &st, out_names, nout, out);
+    s->stream = NULL;
+    if (!rc && st.unknown_source)
+        rc = set_failure(s, SSP_EINVAL, "operating points: the circuit has an external source not named in the "
+                                        "source list");
+    return rc;
+}
+
 int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
                      const double *inputs, size_t k, const char *const *out_names, size_t nout,
                      double *out)
@@ -833,26 +890,27 @@ int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
     s->stream = &st;
     rc = ssp_spice_tran(s, st.slot, st.slot * (double)(npts - 1), st.slot, 0);
     if (rc == SSP_ETIMESTEP && st.redos > 0) {
-        /* A slot-long step on which Newton failed leaves ngspice iterating
-         * from the failed iterate: a TIA driven deep into its rail has a
-         * zero derivative there, and every shorter retry fails too (seen
-         * training spice-small). Run the stream again with ngspice's own
-         * step control and a short first step after every slot time
-         * (sources ramped between slots), as a PWL transient runs: slower,
-         * but it tracks. */
+        /* Newton failed on a slot step (a TIA driven deep into its rail
+         * has a zero derivative at the failed iterate). The circuit is
+         * memoryless, so each vector's outputs are its operating point:
+         * solve those instead, with ngspice's own DC homotopies (gmin and
+         * source stepping). A transient with ngspice's step control tracks
+         * too, but on a railed 128x128 tile it took hundreds of time
+         * points (more than 10 minutes) where the operating points took
+         * 3 Newton iterations each. */
         char first[SSP_SPICE_ERRMSG_MAX];
         snprintf(first, sizeof first, "%s", s->errmsg);
-        ssp_log(s->ctx, SSP_LOG_INFO, "stream", "vectors=%zu: slot steps failed (%s); again with ngspice's "
-                "step control", k, first);
-        st.sync_calls = 0;
-        st.redos = 0;
-        st.gentle = 1;
-        rc = ssp_spice_tran(s, st.slot, st.slot * (double)(npts - 1), st.slot, 0);
+        ssp_log(s->ctx, SSP_LOG_INFO, "stream", "vectors=%zu: slot steps failed (%s); each vector as an "
+                "operating point", k, first);
+        st.dc_only = 1;
+        rc = stream_ops(s, &st, out_names, nout, out);
+        s->stream = NULL;
         if (rc) {
             char second[SSP_SPICE_ERRMSG_MAX];
             snprintf(second, sizeof second, "%s", s->errmsg);
-            rc = set_failure(s, rc, "%s (and with ngspice's own step control: %s)", first, second);
+            rc = set_failure(s, rc, "%s (and as operating points: %s)", first, second);
         }
+        return rc;
     }
     s->stream = NULL;
     if (rc) return rc;

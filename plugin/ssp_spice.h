@@ -73,10 +73,18 @@ int ssp_spice_unload(ssp_spice *s);
  * "vr3"). inputs is K x nsrc, row-major. Each vector gets exactly one time
  * point (slot k), and out (K x nout, row-major) receives out_names' values
  * at that point. Suited to resistive (memoryless) circuits; any reactive
- * element makes slot k depend on slot k-1. */
+ * element makes slot k depend on slot k-1. When Newton fails on a slot
+ * step and ngspice's shorter retries fail too, the vectors are solved as
+ * operating points instead (ssp_spice_stream_ops; logged at info). */
 int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
                      const double *inputs, size_t k, const char *const *out_names,
                      size_t nout, double *out);
+/* The same vectors and outputs as operating points: per vector the sources'
+ * dc values altered (`alter`; their callbacks give 0) and `op`, with
+ * ngspice's gmin and source stepping. Each op repeats the KLU ordering:
+ * slower than a stream on small circuits, but a fixed cost per vector. */
+int ssp_spice_stream_ops(ssp_spice *s, const char *const *src_names, size_t nsrc, const double *inputs,
+                         size_t k, const char *const *out_names, size_t nout, double *out);
 
 /* External-source callbacks for general co-simulation: vsrc returns the
  * voltage of external source `name` at time t; sync may shorten *delta (the

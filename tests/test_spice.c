@@ -409,7 +409,7 @@ static void test_spice__stream_survives_newton_failures_on_jumps(void)
  * iterating from a railed iterate with zero derivative, so every shorter
  * retry failed too ("timestep too small" at the first step, seen training
  * spice-small; or approaching the final time by halves). The stream then
- * runs again under ngspice's own step control; every slot is still the DC
+ * solves each vector as an operating point; every slot is still the DC
  * solution, computed here by bisection. */
 static void test_spice__stream_recovers_from_a_railed_first_step(void)
 {
