@@ -271,11 +271,11 @@ static int record_begin(ssp_hwprog *hp, size_t k, const ssp_device *devm, ssp_pu
 {
     struct record *r = &hp->rec[k];
     const ssp_hwprog_tile *t = &hp->tiles[k];
+    if (!r->start && !(r->start = malloc(t->rows * t->cols * sizeof *r->start)))
+        return ssp_error(hp->ctx, SSP_ENOMEM, "out of memory recording tile %zu", k);
     if (!r->sched) {
         int rc = ssp_pulse_schedule_alloc(&r->sched, hp->ctx, t->rows, t->cols);
         if (rc) return rc;
-        r->start = malloc(t->rows * t->cols * sizeof *r->start);
-        if (!r->start) return ssp_error(hp->ctx, SSP_ENOMEM, "out of memory recording tile %zu", k);
     }
     r->sched->n = 0;
     r->sched->latency = 0;
