@@ -360,15 +360,7 @@ int ssp_cmd_program(int argc, char **argv)
     }
     if ((rc = ssp_pulse_program_tile(pp, sp, NULL, 0, dev, target, sched, &res, st))) goto fail;
 
-    if ((rc = ssp_file_mkdirs(ctx, out))) goto fail;
-    snprintf(path, sizeof path, "%s/schedule.csv", out);
-    if ((rc = ssp_pulse_export_csv(sched, ctx, path))) goto fail;
-    snprintf(path, sizeof path, "%s/schedule.json", out);
-    if ((rc = ssp_pulse_export_json(sched, ctx, path))) goto fail;
-    snprintf(path, sizeof path, "%s/schedule.vcd", out);
-    if ((rc = ssp_pulse_export_vcd(sched, ctx, path))) goto fail;
-    snprintf(path, sizeof path, "%s/pwl", out);
-    if ((rc = ssp_pulse_export_pwl(sched, ctx, path, dev0, &pr))) goto fail;
+    if ((rc = ssp_pulse_export_dir(sched, ctx, out, dev0, &pr))) goto fail;
     snprintf(path, sizeof path, "%s/result.json", out);
     if ((rc = write_result(ctx, path, &res, sim, bias, strategy))) goto fail;
     if (waveform) {

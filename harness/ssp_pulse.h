@@ -250,6 +250,11 @@ int ssp_pulse_read_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path
  * run are the state nodes s<i>_<j>. */
 int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *dir,
                          const ssp_device *dev, const ssp_pulse_params *p);
+/* A schedule's files in dir (created): schedule.csv, schedule.json,
+ * schedule.vcd and, with the states before it (start; may be NULL), the
+ * ngspice deck pwl/ (ssp_pulse_export_pwl). */
+int ssp_pulse_export_dir(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *dir, const ssp_device *start,
+                         const ssp_pulse_params *p);
 /* VCD (timescale 1 ps): wires row_sel[i], col_sel[j], phase (0 SET, 1
  * RESET), pulse (1 while a pulse is on), verify (1 while a line is read). */
 int ssp_pulse_export_vcd(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path);

@@ -497,3 +497,21 @@ int ssp_pulse_export_vcd(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *
     free(ch);
     return ssp_file_atomic_commit(&f, ctx);
 }
+
+int ssp_pulse_export_dir(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *dir, const ssp_device *start,
+                         const ssp_pulse_params *p)
+{
+    char path[4096 + 32];
+    int rc;
+    if (strlen(dir) >= 4096) return ssp_error(ctx, SSP_EINVAL, "directory name too long: %.60s...", dir);
+    if ((rc = ssp_file_mkdirs(ctx, dir))) return rc;
+    snprintf(path, sizeof path, "%s/schedule.csv", dir);
+    if ((rc = ssp_pulse_export_csv(s, ctx, path))) return rc;
+    snprintf(path, sizeof path, "%s/schedule.json", dir);
+    if ((rc = ssp_pulse_export_json(s, ctx, path))) return rc;
+    snprintf(path, sizeof path, "%s/schedule.vcd", dir);
+    if ((rc = ssp_pulse_export_vcd(s, ctx, path))) return rc;
+    if (!start) return SSP_OK;
+    snprintf(path, sizeof path, "%s/pwl", dir);
+    return ssp_pulse_export_pwl(s, ctx, path, start, p);
+}
