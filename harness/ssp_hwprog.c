@@ -341,20 +341,10 @@ const ssp_pulse_schedule *ssp_hwprog_recorded(const ssp_hwprog *hp, size_t k, co
 int ssp_hwprog_export_tile(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, size_t k,
                            const ssp_pulse_schedule *sched, const ssp_device *start)
 {
-    char tdir[4096], path[4096 + 32];
-    int rc;
+    char tdir[4096];
     if ((size_t)snprintf(tdir, sizeof tdir, "%s/tile_%zu", dir, k) >= sizeof tdir)
         return ssp_error(ctx, SSP_EINVAL, "directory name too long: %s", dir);
-    if ((rc = ssp_file_mkdirs(ctx, tdir))) return rc;
-    snprintf(path, sizeof path, "%s/schedule.csv", tdir);
-    if ((rc = ssp_pulse_export_csv(sched, ctx, path))) return rc;
-    snprintf(path, sizeof path, "%s/schedule.json", tdir);
-    if ((rc = ssp_pulse_export_json(sched, ctx, path))) return rc;
-    snprintf(path, sizeof path, "%s/schedule.vcd", tdir);
-    if ((rc = ssp_pulse_export_vcd(sched, ctx, path))) return rc;
-    if (!start) return SSP_OK;
-    snprintf(path, sizeof path, "%s/pwl", tdir);
-    return ssp_pulse_export_pwl(sched, ctx, path, start, &hp->pp);
+    return ssp_pulse_export_dir(sched, ctx, tdir, start, &hp->pp);
 }
 
 int ssp_hwprog_export_recorded(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, int pwl, size_t *ntiles)
@@ -365,13 +355,6 @@ int ssp_hwprog_export_recorded(const ssp_hwprog *hp, ssp_ctx *ctx, const char *d
     size_t n = 0;
     int rc;
     if ((rc = ssp_file_mkdirs(ctx, dir))) return rc;
-    for (size_t k = 0; k < hp->ntiles; k++) {
-        const ssp_device *start;
-        const ssp_pulse_schedule *s = ssp_hwprog_recorded(hp, k, &start, NULL, NULL);
-        if (!s) continue;
-        if ((rc = ssp_hwprog_export_tile(hp, ctx, dir, k, s, pwl ? start : NULL))) return rc;
-        n++;
-    }
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     if ((rc = ssp_file_atomic_open(&af, ctx, path))) return rc;
     f = ssp_file_stream(af);
@@ -379,12 +362,19 @@ int ssp_hwprog_export_recorded(const ssp_hwprog *hp, ssp_ctx *ctx, const char *d
                "rounds,energy_j,latency_s,disturb_max_levels\n");
     for (size_t k = 0; k < hp->ntiles; k++) {
         const ssp_hwprog_tile *t = &hp->tiles[k];
+        const ssp_device *start;
         ssp_pulse_result r;
         long stamp;
-        if (!ssp_hwprog_recorded(hp, k, NULL, &r, &stamp)) continue;
+        const ssp_pulse_schedule *s = ssp_hwprog_recorded(hp, k, &start, &r, &stamp);
+        if (!s) continue;
+        if ((rc = ssp_hwprog_export_tile(hp, ctx, dir, k, s, pwl ? start : NULL))) {
+            ssp_file_atomic_abort(&af);
+            return rc;
+        }
         fprintf(f, "%zu,%zu,%zu,%zu,%zu,%zu,%ld,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%.17g,%.17g,%.17g\n", k, t->m, t->r0,
                 t->c0, t->rows, t->cols, stamp, r.targets, r.in_band, r.missed, r.unreachable, r.pulses,
                 r.verify_reads, r.rounds, r.energy_j, r.latency_s, r.disturb_max);
+        n++;
     }
     if ((rc = ssp_file_atomic_commit(&af, ctx))) return rc;
     if (ntiles) *ntiles = n;
