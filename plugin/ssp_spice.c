@@ -280,12 +280,12 @@ static int cb_vsrc(double *value, double t, char *name, int id, void *ud)
     if (s->stream) {
         struct stream *st = s->stream;
         size_t j = stream_find(st, name);
-        if (st->dc_only) {
+        if (j == st->nsrc) {
+            st->unknown_source = 1;
             *value = 0.0;
             return 0;
         }
-        if (j == st->nsrc) {
-            st->unknown_source = 1;
+        if (st->dc_only) {
             *value = 0.0;
             return 0;
         }
@@ -819,14 +819,33 @@ void ssp_spice_set_external(ssp_spice *s, ssp_spice_vsrc_fn vsrc, ssp_spice_sync
 
 /* ---- streaming ------------------------------------------------------ */
 
+/* Check a stream's arguments and set st up for them (what names the caller
+ * in messages). */
+static int stream_setup(ssp_spice *s, struct stream *st, const char *what, const char *const *src_names,
+                        size_t nsrc, const double *inputs, size_t k, size_t nout)
+{
+    int rc;
+    if (nsrc == 0 || k == 0 || nout == 0)
+        return set_failure(s, SSP_EINVAL, "%s: need at least one source, vector and output", what);
+    rc = need_circuit(s, what);
+    if (rc) return rc;
+    memset(st, 0, sizeof *st);
+    st->names = src_names;
+    st->nsrc = nsrc;
+    st->inputs = inputs;
+    st->k = k;
+    return SSP_OK;
+}
+
 /* Each of the stream's vectors as an operating point: the sources' dc
  * values altered to the vector (their callbacks give 0), `op`, the outputs
  * read; the plots freed after each, the sources back at dc 0 at the end. */
-static int stream_ops(ssp_spice *s, const struct stream *st, const char *const *out_names, size_t nout,
-                      double *out)
+static int stream_ops(ssp_spice *s, struct stream *st, const char *const *out_names, size_t nout, double *out)
 {
     char cmd[SSP_SPICE_NAME_MAX + 64];
     int rc = SSP_OK, rc2 = SSP_OK;
+    st->dc_only = 1;
+    s->stream = st;
     for (size_t q = 0; q < st->k && !rc; q++) {
         for (size_t j = 0; j < st->nsrc && !rc; j++) {
             snprintf(cmd, sizeof cmd, "alter %s dc = %.17g", st->names[j], st->inputs[q * st->nsrc + j]);
@@ -836,35 +855,24 @@ static int stream_ops(ssp_spice *s, const struct stream *st, const char *const *
         for (size_t i = 0; i < nout && !rc; i++) rc = ssp_spice_vec_last(s, out_names[i], &out[q * nout + i]);
         if (!rc) rc = ssp_spice_command(s, "destroy all");
     }
+    s->stream = NULL;
     for (size_t j = 0; j < st->nsrc && !rc2; j++) {
         snprintf(cmd, sizeof cmd, "alter %s dc = 0", st->names[j]);
         rc2 = ssp_spice_command(s, cmd);
     }
-    return rc ? rc : rc2;
+    if (!rc) rc = rc2;
+    if (!rc && st->unknown_source)
+        rc = set_failure(s, SSP_EINVAL, "operating points: the circuit has an external source not named in the "
+                                        "source list");
+    return rc;
 }
 
 int ssp_spice_stream_ops(ssp_spice *s, const char *const *src_names, size_t nsrc, const double *inputs,
                          size_t k, const char *const *out_names, size_t nout, double *out)
 {
     struct stream st;
-    int rc;
-    if (nsrc == 0 || k == 0 || nout == 0)
-        return set_failure(s, SSP_EINVAL, "operating points: need at least one source, vector and output");
-    rc = need_circuit(s, "operating points");
-    if (rc) return rc;
-    memset(&st, 0, sizeof st);
-    st.names = src_names;
-    st.nsrc = nsrc;
-    st.inputs = inputs;
-    st.k = k;
-    st.dc_only = 1;
-    s->stream = &st;
-    rc = stream_ops(s, &st, out_names, nout, out);
-    s->stream = NULL;
-    if (!rc && st.unknown_source)
-        rc = set_failure(s, SSP_EINVAL, "operating points: the circuit has an external source not named in the "
-                                        "source list");
-    return rc;
+    int rc = stream_setup(s, &st, "operating points", src_names, nsrc, inputs, k, nout);
+    return rc ? rc : stream_ops(s, &st, out_names, nout, out);
 }
 
 int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
@@ -876,15 +884,8 @@ int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
     size_t nt = 0, i, j, npts = k < 2 ? 2 : k, *idx = NULL; /* one vector still needs a step */
     int rc;
 
-    if (nsrc == 0 || k == 0 || nout == 0)
-        return set_failure(s, SSP_EINVAL, "stream: need at least one source, vector and output");
-    rc = need_circuit(s, "stream");
+    rc = stream_setup(s, &st, "stream", src_names, nsrc, inputs, k, nout);
     if (rc) return rc;
-    memset(&st, 0, sizeof st);
-    st.names = src_names;
-    st.nsrc = nsrc;
-    st.inputs = inputs;
-    st.k = k;
     st.slot = SSP_SPICE_SLOT_S;
     st.sync_budget = (long)(SSP_SPICE_SYNC_CALLS_PER_SLOT * (k + 4));
     s->stream = &st;
@@ -902,9 +903,8 @@ int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
         snprintf(first, sizeof first, "%s", s->errmsg);
         ssp_log(s->ctx, SSP_LOG_INFO, "stream", "vectors=%zu: slot steps failed (%s); each vector as an "
                 "operating point", k, first);
-        st.dc_only = 1;
-        rc = stream_ops(s, &st, out_names, nout, out);
         s->stream = NULL;
+        rc = stream_ops(s, &st, out_names, nout, out);
         if (rc) {
             char second[SSP_SPICE_ERRMSG_MAX];
             snprintf(second, sizeof second, "%s", s->errmsg);
