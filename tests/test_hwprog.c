@@ -181,23 +181,30 @@ static void test_hwprog__check_beyond_tolerance_stops_the_run(void)
 
 /* The command line: exit status 1, the message on stderr, the check lines
  * in run.log. */
+/* The tiny run as an INI file for the command: `epochs` epochs on the
+ * device file params, with the [program] lines given. */
+static void write_tiny_ini(const char *path, long epochs, const char *params, const char *program)
+{
+    char datadir[512];
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fprintf(f, "[run]\nseed = 3\nepochs = %ld\n[data]\ndir = %s\ntrain_limit = 64\ntest_limit = 50\ndownsample = 2\n"
+               "crop = 8\n[network]\nhidden = 6\nw_max = 2\n[train]\nbatch = 16\n[device]\nparams = %s\n"
+               "[crossbar]\nrows = 16\ncols = 8\n[program]\n%s",
+            epochs, ssp_test_path(datadir, sizeof datadir, "data"), params, program);
+    fclose(f);
+}
+
 static void test_hwprog__check_failure_exit_status_and_log(void)
 {
-    char dir[] = "/tmp/ssp_hwprog_run_XXXXXX", cfg[PATH_CAP], p[PATH_CAP], datadir[512], params[512];
+    char dir[] = "/tmp/ssp_hwprog_run_XXXXXX", cfg[PATH_CAP], p[PATH_CAP], params[512];
     unsigned char *log = NULL;
     size_t len = 0;
-    FILE *f;
     int status;
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     snprintf(cfg, sizeof cfg, "%s/tiny.ini", dir);
-    f = fopen(cfg, "w");
-    CU_ASSERT_FATAL(f != NULL);
-    fprintf(f, "[run]\nseed = 3\nepochs = 1\n[data]\ndir = %s\ntrain_limit = 64\ntest_limit = 50\ndownsample = 2\ncrop = 8\n"
-               "[network]\nhidden = 6\nw_max = 2\n[train]\nbatch = 16\n[device]\nparams = %s\n"
-               "[crossbar]\nrows = 16\ncols = 8\n[program]\nmode = model\ncheck_every = 1\ncheck_tol = 0\n",
-            ssp_test_path(datadir, sizeof datadir, "data"),
-            ssp_test_path(params, sizeof params, "devicemodels/params/vteam32.ini"));
-    fclose(f);
+    write_tiny_ini(cfg, 1, ssp_test_path(params, sizeof params, "devicemodels/params/vteam32.ini"),
+                   "mode = model\ncheck_every = 1\ncheck_tol = 0\n");
     snprintf(p, sizeof p, "%s/run", dir);
     {
         const char *args[] = {"train", "--config", cfg, "--out", p, "-q"};
@@ -606,17 +613,11 @@ static void test_hwprog__training_writes_the_schedules_it_used(void)
     ssp_device_model_free(&model);
     /* the command: schedules/epoch_<e>/ of a two-epoch run, no decks by default */
     {
-        char cfg[PATH_CAP], run[PATH_CAP], datadir[512];
+        char cfg[PATH_CAP], run[PATH_CAP];
         FILE *f;
         snprintf(cfg, sizeof cfg, "%s/tiny.ini", dir);
         snprintf(run, sizeof run, "%s/run", dir);
-        f = fopen(cfg, "w");
-        CU_ASSERT_FATAL(f != NULL);
-        fprintf(f, "[run]\nseed = 3\nepochs = 2\n[data]\ndir = %s\ntrain_limit = 64\ntest_limit = 50\ndownsample = 2\n"
-                   "crop = 8\n[network]\nhidden = 6\nw_max = 2\n[train]\nbatch = 16\n[device]\nparams = %s\n"
-                   "[crossbar]\nrows = 16\ncols = 8\n[program]\nmode = model\n",
-                ssp_test_path(datadir, sizeof datadir, "data"), quiet);
-        fclose(f);
+        write_tiny_ini(cfg, 2, quiet, "mode = model\n");
         {
             const char *args[] = {"train", "--config", cfg, "--out", run, "-q"};
             CU_ASSERT_EQUAL_FATAL(run_cmd(ssp_cmd_train, args, 6), 0);
