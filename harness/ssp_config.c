@@ -71,6 +71,10 @@ static const param params[] = {
      "nodal engine: fast path where it is exact (auto) or always the MNA/KLU reference"},
     {"engine", "check_tol", P_DOUBLE, OFF(check_tol), "", 0, 1, NULL,
      "largest nodal-vs-spice deviation allowed, relative to the output full scale"},
+    {"engine", "calibrate_every", P_LONG, OFF(calibrate_every), "", 0, 1000000, NULL,
+     "circuit engines: fit a digital gain per tile output every N steps and before each evaluation (0: never)"},
+    {"engine", "calibrate_vectors", P_LONG, OFF(calibrate_vectors), "", 2, 1000, NULL,
+     "input vectors per gain calibration (a batch's first; evaluation: the first training images)"},
     {"crossbar", "rows", P_LONG, OFF(tile_rows), "", 1, SSP_TILE_MAX, NULL, "word lines per tile"},
     {"crossbar", "cols", P_LONG, OFF(tile_cols), "", 2, SSP_TILE_MAX, NULL, "physical bit lines per tile (even: pairs)"},
     {"crossbar", "cell", P_CHOICE, OFF(tile.cell), "", 0, 0, "1r|1t1r", "cell type"},
@@ -152,6 +156,8 @@ void ssp_config_defaults(ssp_config *c)
     c->check_every = 0;
     c->check_vectors = 8;
     c->check_tol = 1e-6;
+    c->calibrate_every = 0;
+    c->calibrate_vectors = 32;
     c->nodal_path = 0; /* SSP_NODAL_PATH_AUTO */
     ssp_tile_params_default(&c->tile);
     /* 8 kΩ puts the column currents of a 128-row tile under MNIST activations

@@ -86,6 +86,8 @@ typedef struct ssp_config {
     long check_every;                   /* nodal engine: spice check every N steps (0: never) */
     long check_vectors;                 /* vectors per spice check */
     double check_tol;                   /* largest relative deviation nodal vs spice allowed */
+    long calibrate_every;               /* circuit engines: output gain calibration every N steps (0: never) */
+    long calibrate_vectors;             /* vectors per calibration */
     int nodal_path;                     /* enum ssp_nodal_path: auto (fast when exact) | reference */
     /* [crossbar], [dac], [tia], [adc]: the tile circuit (non-ideal engines) */
     long tile_rows, tile_cols;          /* word lines, physical bit lines per tile */

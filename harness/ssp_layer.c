@@ -16,6 +16,7 @@ struct ssp_layer {
     ssp_cell_iv *iv;     /* rows x cols cells of one tile (owned) */
     double *xv, *vo;     /* one tile's inputs / outputs for a batch (owned) */
     int *codes;          /* one tile's ADC codes for a batch (owned) */
+    double *gain;        /* gr x gc x outs digital output gains, 1 until set (owned) */
     size_t cap_k;        /* batch the workspaces hold */
 };
 
@@ -81,6 +82,7 @@ void ssp_layer_destroy(ssp_layer **lp)
     free(l->xv);
     free(l->vo);
     free(l->codes);
+    free(l->gain);
     free(l);
     *lp = NULL;
 }
@@ -118,10 +120,12 @@ int ssp_layer_create(ssp_layer **out, ssp_ctx *ctx, const ssp_layer_params *p, s
     l->eng = calloc(l->gr * l->gc, sizeof *l->eng);
     l->g = malloc(p->tile.rows * p->tile.cols * sizeof *l->g);
     l->iv = malloc(p->tile.rows * p->tile.cols * sizeof *l->iv);
-    if (!l->eng || !l->g || !l->iv) {
+    l->gain = malloc(l->gr * l->gc * l->outs * sizeof *l->gain);
+    if (!l->eng || !l->g || !l->iv || !l->gain) {
         ssp_layer_destroy(&l);
         return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a layer");
     }
+    for (t = 0; t < l->gr * l->gc * l->outs; t++) l->gain[t] = 1.0;
     for (t = 0; t < l->gr * l->gc; t++) {
         rc = ssp_engine_create(&l->eng[t], ctx, p->engine, &p->tile, spice);
         if (rc) {
@@ -189,6 +193,7 @@ int ssp_layer_set_cells(ssp_layer *l, const ssp_cell_iv *plus, const ssp_cell_iv
 
 ssp_engine *ssp_layer_engine(ssp_layer *l, size_t tr, size_t tc) { return l->eng[tr * l->gc + tc]; }
 size_t ssp_layer_outputs_per_tile(const ssp_layer *l) { return l->outs; }
+double *ssp_layer_gains(ssp_layer *l) { return l->gain; }
 const ssp_layer_params *ssp_layer_params_of(const ssp_layer *l) { return &l->p; }
 
 int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double *y_analog)
@@ -218,6 +223,7 @@ int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double
         for (tc = 0; tc < l->gc; tc++) {
             rc = ssp_engine_run(l->eng[tr * l->gc + tc], l->xv, k, l->vo, l->codes);
             if (rc) return rc;
+            const double *gain = l->gain + (tr * l->gc + tc) * l->outs;
             for (q = 0; q < k; q++)
                 for (o = 0; o < l->outs; o++) {
                     size_t j = tc * l->outs + o, cp, cm;
@@ -225,10 +231,10 @@ int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double
                     cp = t->scheme == SSP_COLS_DIFF ? 2 * o : o;
                     cm = t->scheme == SSP_COLS_DIFF ? 2 * o + 1 : t->cols - 1;
                     y[q * l->p.n_out + j] +=
-                        unit * lsb * (double)(l->codes[q * t->cols + cp] - l->codes[q * t->cols + cm]);
+                        gain[o] * unit * lsb * (double)(l->codes[q * t->cols + cp] - l->codes[q * t->cols + cm]);
                     if (y_analog)
                         y_analog[q * l->p.n_out + j] +=
-                            unit * (l->vo[q * t->cols + cp] - l->vo[q * t->cols + cm]);
+                            gain[o] * unit * (l->vo[q * t->cols + cp] - l->vo[q * t->cols + cm]);
                 }
         }
     }

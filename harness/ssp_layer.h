@@ -52,6 +52,10 @@ ssp_engine *ssp_layer_engine(ssp_layer *l, size_t tr, size_t tc);
 /* Outputs (pairs) per tile. */
 size_t ssp_layer_outputs_per_tile(const ssp_layer *l);
 const ssp_layer_params *ssp_layer_params_of(const ssp_layer *l);
+/* The digital gain each tile output's code difference is multiplied by
+ * before the sum over tile rows: gr x gc x outs, [(tr*gc + tc)*outs + o],
+ * all 1 at create (set by a calibration, ssp_xbar). */
+double *ssp_layer_gains(ssp_layer *l);
 /* y (k x n_out) ≈ x·W from the ADC codes (digital sum over tile rows);
  * y_analog (may be NULL) the same from the TIA voltages before the ADCs. */
 int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double *y_analog);

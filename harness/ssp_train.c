@@ -577,6 +577,8 @@ int ssp_train_step(ssp_train *t, int *epoch_done)
     t0 = now_s();
     if (t->xbar && c->check_every > 0 && t->steps % c->check_every == 0)
         ssp_xbar_request_check(t->xbar, (size_t)c->check_vectors, c->check_tol);
+    if (t->xbar && c->calibrate_every > 0 && t->steps % c->calibrate_every == 0)
+        ssp_xbar_request_calibration(t->xbar, (size_t)c->calibrate_vectors);
     rc = exsitu ? ssp_net_forward(t->net, t->ctx, t->xb, n, ssp_net_matmul_float, &fw) : hw_forward(t, t->xb, n);
     if (rc) {
         ssp_error_prefix(t->ctx, "epoch %ld step %ld: ", t->epochs_done + 1, t->steps + 1);
@@ -615,6 +617,17 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
 {
     size_t correct = 0;
     double lsum = 0;
+    /* gains fitted on the devices as they are now, on a fixed set of
+     * training images (the first calibrate_vectors), so an evaluation does
+     * not depend on when training last calibrated and `infer` on a
+     * checkpoint repeats the run's figure */
+    if (t->xbar && t->cfg.calibrate_every > 0) {
+        size_t n = t->train->n < (size_t)t->cfg.calibrate_vectors ? t->train->n : (size_t)t->cfg.calibrate_vectors;
+        int rc;
+        ssp_xbar_request_calibration(t->xbar, n);
+        rc = hw_forward(t, t->train->x, n);
+        if (rc) return rc;
+    }
     for (size_t i = 0; i < d->n; i += SSP_EVAL_BATCH) {
         size_t n = d->n - i < SSP_EVAL_BATCH ? d->n - i : SSP_EVAL_BATCH, ok = 0;
         int rc;
@@ -763,7 +776,8 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     if (t->nhist) fwrite(t->hist, sizeof *t->hist, t->nhist, f);
     fwrite(t->order, sizeof *t->order, ntrain, f);
     if (gsl_rng_fwrite(f, t->rng) != 0 || ssp_twin_write(t->twin, f) != SSP_OK ||
-        ssp_hw_write_state(t->hw, f) != SSP_OK || write_prog_state(t, f) != SSP_OK) {
+        ssp_hw_write_state(t->hw, f) != SSP_OK || write_prog_state(t, f) != SSP_OK ||
+        ssp_xbar_write_gains(t->xbar, f) != SSP_OK) {
         ssp_file_atomic_abort(&af);
         return ssp_error(t->ctx, SSP_EIO, "cannot write checkpoint %s", path);
     }
@@ -808,6 +822,7 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
     rc = ssp_twin_read(t->twin, t->ctx, f, path);
     if (!rc) rc = ssp_hw_read_state(t->hw, t->ctx, f, path);
     if (!rc) rc = read_prog_state(t, f, path);
+    if (!rc) rc = ssp_xbar_read_gains(t->xbar, t->ctx, f, path);
     t->xbar_stale = 1;
     fclose(f);
     return rc;

@@ -17,11 +17,13 @@
  * output are reported as nan in the IR-drop map. */
 static const double IRDROP_MIN_RMS = 0.01;
 
+static const unsigned SSP_XBAR_GAIN_MAGIC = 0x47414e31u; /* "GAN1" */
+
 struct irdrop {
     size_t gr, gc, outs; /* grid and outputs per tile */
     double *err;         /* gr x gc x outs, NULL until captured */
     double *v0;          /* n_in: first input vector of the capture (V), NULL until captured */
-    double *si;          /* outs: one tile's ideal output energies (workspace) */
+    double *si;          /* outs: one tile's ideal output energies (workspace, also the calibration's) */
 };
 
 struct ssp_xbar {
@@ -39,10 +41,12 @@ struct ssp_xbar {
     double *v, *y;           /* workspaces: inputs in V, outputs (owned) */
     size_t cap_v, cap_y;
     double *tv, *to, *ti;    /* one tile's inputs and two outputs (owned) */
+    int *tcode;              /* one tile's ADC codes (owned) */
     size_t cap_t;
     /* pending requests, one flag per matrix */
-    int *check_due, *irdrop_due;
-    size_t check_vectors, irdrop_vectors;
+    int *check_due, *irdrop_due, *cal_due;
+    size_t check_vectors, irdrop_vectors, cal_vectors;
+    ssp_xbar_calibration cal; /* figures of the calibrations so far */
     double check_tol;
     size_t *check_next;      /* round-robin tile per matrix */
     int *validate_due;       /* engine agreement on every tile, one flag per matrix */
@@ -86,8 +90,10 @@ void ssp_xbar_destroy(ssp_xbar **xp)
     free(x->tv);
     free(x->to);
     free(x->ti);
+    free(x->tcode);
     free(x->check_due);
     free(x->irdrop_due);
+    free(x->cal_due);
     free(x->check_next);
     free(x->validate_due);
     free(x->val);
@@ -123,13 +129,14 @@ int ssp_xbar_create(ssp_xbar **out, ssp_ctx *ctx, ssp_hw *hw, const ssp_tile_par
     x->ideal = calloc(nmat, sizeof *x->ideal);
     x->check_due = calloc(nmat, sizeof *x->check_due);
     x->irdrop_due = calloc(nmat, sizeof *x->irdrop_due);
+    x->cal_due = calloc(nmat, sizeof *x->cal_due);
     x->check_next = calloc(nmat, sizeof *x->check_next);
     x->ir = calloc(nmat, sizeof *x->ir);
     for (m = 0; m < nmat; m++)
         if (ssp_hw_weight_count(hw, m) > most) most = ssp_hw_weight_count(hw, m);
     x->plus = malloc(most * sizeof *x->plus);
     x->minus = malloc(most * sizeof *x->minus);
-    if (!x->lp || !x->layer || !x->checker || !x->ideal || !x->check_due || !x->irdrop_due ||
+    if (!x->lp || !x->layer || !x->checker || !x->ideal || !x->check_due || !x->irdrop_due || !x->cal_due ||
         !x->check_next || !x->ir || !x->plus || !x->minus) {
         ssp_xbar_destroy(&x);
         return ssp_error(ctx, SSP_ENOMEM, "out of memory creating the crossbar layers");
@@ -154,6 +161,10 @@ int ssp_xbar_create(ssp_xbar **out, ssp_ctx *ctx, ssp_hw *hw, const ssp_tile_par
         x->ir[m].gr = ssp_layer_grid_rows(x->layer[m]);
         x->ir[m].gc = ssp_layer_grid_cols(x->layer[m]);
         x->ir[m].outs = ssp_layer_outputs_per_tile(x->layer[m]);
+        if (!(x->ir[m].si = malloc(x->ir[m].outs * sizeof *x->ir[m].si))) {
+            ssp_xbar_destroy(&x);
+            return ssp_error(ctx, SSP_ENOMEM, "out of memory creating the crossbar layers");
+        }
     }
     rc = ssp_xbar_sync(x);
     if (rc) {
@@ -225,6 +236,7 @@ static int tile_work(ssp_xbar *x, const ssp_layer_params *p, size_t k)
 {
     size_t need = k * (p->tile.rows > p->tile.cols ? p->tile.rows : p->tile.cols);
     double *a, *b, *c;
+    int *d;
     if (need <= x->cap_t) return SSP_OK;
     a = realloc(x->tv, need * sizeof *a);
     if (a) x->tv = a;
@@ -232,7 +244,9 @@ static int tile_work(ssp_xbar *x, const ssp_layer_params *p, size_t k)
     if (b) x->to = b;
     c = realloc(x->ti, need * sizeof *c);
     if (c) x->ti = c;
-    if (!a || !b || !c) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for %zu tile values", need);
+    d = realloc(x->tcode, need * sizeof *d);
+    if (d) x->tcode = d;
+    if (!a || !b || !c || !d) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for %zu tile values", need);
     x->cap_t = need;
     return SSP_OK;
 }
@@ -337,6 +351,89 @@ static int run_validate(ssp_xbar *x, size_t m, const double *v, size_t n)
     return rc;
 }
 
+/* Tile (tr, tc) of matrix m on its engine (TIA outputs into x->to, ADC
+ * codes into codes if not NULL) and on the ideal engine (x->ti), both
+ * from the tile inputs in x->tv (k vectors). */
+static int tile_pair(ssp_xbar *x, size_t m, size_t tr, size_t tc, size_t k, int *codes)
+{
+    int rc = ssp_engine_run(ssp_layer_engine(x->layer[m], tr, tc), x->tv, k, x->to, codes);
+    if (!rc) rc = ssp_engine_run(ssp_layer_engine(x->ideal[m], tr, tc), x->tv, k, x->ti, NULL);
+    return rc;
+}
+
+/* Digital gain calibration of matrix m on k of the n input vectors v (V).
+ * Each tile output's gain is fitted so that its code difference matches
+ * the ideal product of the devices' read conductances: gain =
+ * sum(di^2) / sum(de*di), with de the circuit's code difference (times the
+ * LSB) and di the ideal engine's TIA difference. The fit regresses de on di,
+ * so the ADC's rounding in de does not bias it. Vectors where a column's
+ * code or ideal voltage is at the ADC's full scale are left out (clipping
+ * is not a gain). An output with no usable signal (below 1 % of the tile's
+ * strongest rms, or fewer than 2 vectors) gets gain 1. A pure function of
+ * the cells and the vectors: the gains hold no history. */
+static int run_calibrate(ssp_xbar *x, size_t m, const double *v, size_t n)
+{
+    const ssp_layer_params *p = &x->lp[m];
+    const struct irdrop *ir = &x->ir[m];
+    size_t k = n < x->cal_vectors ? n : x->cal_vectors, tr, tc, o, q, cols = p->tile.cols;
+    double lsb = ssp_adc_lsb(&p->tile.adc), vfs = p->tile.adc.v_fs, *gain = ssp_layer_gains(x->layer[m]);
+    double lo = INFINITY, hi = -INFINITY;
+    int half = 1 << (p->tile.adc.bits - 1), rc = twin_layer(x, m, &x->ideal[m], SSP_ENGINE_IDEAL);
+    size_t fitted = 0, unit = 0;
+    if (!rc) rc = tile_work(x, p, k);
+    if (rc) return rc;
+    for (tr = 0; tr < ir->gr; tr++) {
+        tile_inputs(p, tr, v, k, x->tv);
+        for (tc = 0; tc < ir->gc; tc++) {
+            double *g = gain + (tr * ir->gc + tc) * ir->outs, top = 0;
+            rc = tile_pair(x, m, tr, tc, k, x->tcode);
+            if (rc) return rc;
+            for (o = 0; o < ir->outs; o++) {
+                double sii = 0, sei = 0;
+                size_t used = 0;
+                for (q = 0; q < k; q++) {
+                    size_t a = q * cols + 2 * o, b = a + 1;
+                    int ca = x->tcode[a], cb = x->tcode[b];
+                    if (ca <= -half || ca >= half - 1 || cb <= -half || cb >= half - 1 || fabs(x->ti[a]) >= vfs ||
+                        fabs(x->ti[b]) >= vfs)
+                        continue;
+                    double de = lsb * (double)(ca - cb), di = x->ti[a] - x->ti[b];
+                    sii += di * di;
+                    sei += de * di;
+                    used++;
+                }
+                ir->si[o] = used >= 2 ? sii : 0;
+                g[o] = used >= 2 && sei > 0 ? sii / sei : NAN;
+                if (ir->si[o] > top) top = ir->si[o];
+            }
+            for (o = 0; o < ir->outs; o++) {
+                if (tc * ir->outs + o >= p->n_out) {
+                    g[o] = 1.0;
+                    continue;
+                }
+                if (!(ir->si[o] > IRDROP_MIN_RMS * IRDROP_MIN_RMS * top) || !isfinite(g[o])) {
+                    g[o] = 1.0;
+                    unit++;
+                    continue;
+                }
+                fitted++;
+                if (g[o] < lo) lo = g[o];
+                if (g[o] > hi) hi = g[o];
+            }
+        }
+    }
+    x->cal.runs++;
+    x->cal.fitted += fitted;
+    x->cal.unit += unit;
+    if (fitted) {
+        if (!(x->cal.gain_min <= lo)) x->cal.gain_min = lo;
+        if (!(x->cal.gain_max >= hi)) x->cal.gain_max = hi;
+    }
+    ssp_log(x->ctx, SSP_LOG_DEBUG, "calibration", "matrix=%zu vectors=%zu outputs fitted=%zu unit=%zu gain %.4f..%.4f",
+            m, k, fitted, unit, fitted ? lo : 1.0, fitted ? hi : 1.0);
+    return SSP_OK;
+}
+
 static int run_irdrop(ssp_xbar *x, size_t m, const double *v, size_t n)
 {
     const ssp_layer_params *p = &x->lp[m];
@@ -348,15 +445,13 @@ static int run_irdrop(ssp_xbar *x, size_t m, const double *v, size_t n)
     if (!ir->err) {
         ir->err = calloc(ir->gr * ir->gc * ir->outs, sizeof *ir->err);
         ir->v0 = malloc(p->n_in * sizeof *ir->v0);
-        ir->si = malloc(ir->outs * sizeof *ir->si);
-        if (!ir->err || !ir->v0 || !ir->si) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the IR-drop map");
+        if (!ir->err || !ir->v0) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the IR-drop map");
     }
     memcpy(ir->v0, v, p->n_in * sizeof *v);
     for (tr = 0; tr < ir->gr; tr++) {
         tile_inputs(p, tr, v, k, x->tv);
         for (tc = 0; tc < ir->gc; tc++) {
-            rc = ssp_engine_run(ssp_layer_engine(x->layer[m], tr, tc), x->tv, k, x->to, NULL);
-            if (!rc) rc = ssp_engine_run(ssp_layer_engine(x->ideal[m], tr, tc), x->tv, k, x->ti, NULL);
+            rc = tile_pair(x, m, tr, tc, k, NULL);
             if (rc) return rc;
             double *err = ir->err + (tr * ir->gc + tc) * ir->outs, top = 0;
             for (o = 0; o < ir->outs; o++) {
@@ -390,6 +485,14 @@ int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *
     if (!rc) rc = grow(x, &x->y, &x->cap_y, ny);
     if (rc) return rc;
     for (i = 0; i < nv; i++) x->v[i] = u[i] * x->v_read;
+    if (x->cal_due[m]) {
+        x->cal_due[m] = 0;
+        rc = run_calibrate(x, m, x->v, n);
+        if (rc) {
+            ssp_error_prefix(x->ctx, "matrix %zu calibration: ", m);
+            return rc;
+        }
+    }
     rc = ssp_layer_forward(x->layer[m], x->v, n, x->y, NULL);
     if (rc) {
         ssp_error_prefix(x->ctx, "matrix %zu: ", m);
@@ -422,6 +525,54 @@ void ssp_xbar_request_check(ssp_xbar *x, size_t vectors, double tol)
 }
 
 const ssp_xbar_checks *ssp_xbar_check_stats(const ssp_xbar *x) { return &x->st; }
+
+void ssp_xbar_request_calibration(ssp_xbar *x, size_t vectors)
+{
+    x->cal_vectors = vectors ? vectors : 1;
+    for (size_t m = 0; m < x->nmat; m++) x->cal_due[m] = 1;
+}
+
+const ssp_xbar_calibration *ssp_xbar_calibration_stats(const ssp_xbar *x) { return &x->cal; }
+
+/* Gains of matrix m: the layer's grid of tile outputs. */
+static size_t gain_count(const ssp_xbar *x, size_t m) { return x->ir[m].gr * x->ir[m].gc * x->ir[m].outs; }
+
+int ssp_xbar_write_gains(ssp_xbar *x, FILE *f)
+{
+    size_t nmat = x ? x->nmat : 0;
+    fwrite(&SSP_XBAR_GAIN_MAGIC, sizeof SSP_XBAR_GAIN_MAGIC, 1, f);
+    fwrite(&nmat, sizeof nmat, 1, f);
+    for (size_t m = 0; m < nmat; m++) {
+        size_t n = gain_count(x, m);
+        fwrite(&n, sizeof n, 1, f);
+        fwrite(ssp_layer_gains(x->layer[m]), sizeof(double), n, f);
+    }
+    return ferror(f) ? SSP_EIO : SSP_OK;
+}
+
+int ssp_xbar_read_gains(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin)
+{
+    unsigned magic = 0;
+    size_t nmat = 0, m, n, i;
+    double g;
+    if (fread(&magic, sizeof magic, 1, f) != 1) return SSP_OK; /* written before gains were kept */
+    if (magic != SSP_XBAR_GAIN_MAGIC || fread(&nmat, sizeof nmat, 1, f) != 1 || nmat > 64)
+        return ssp_error(ctx, SSP_EFORMAT, "%s: output-gain section damaged", origin);
+    for (m = 0; m < nmat; m++) {
+        /* gains for another tiling (or engine) than this run's are read past:
+         * they describe other hardware */
+        int keep = x && nmat == x->nmat;
+        if (fread(&n, sizeof n, 1, f) != 1 || n > ((size_t)1 << 30))
+            return ssp_error(ctx, SSP_EFORMAT, "%s: output-gain section truncated", origin);
+        keep = keep && n == gain_count(x, m);
+        for (i = 0; i < n; i++) {
+            if (fread(&g, sizeof g, 1, f) != 1)
+                return ssp_error(ctx, SSP_EFORMAT, "%s: output-gain section truncated", origin);
+            if (keep) ssp_layer_gains(x->layer[m])[i] = g;
+        }
+    }
+    return SSP_OK;
+}
 
 void ssp_xbar_request_irdrop(ssp_xbar *x, size_t vectors)
 {

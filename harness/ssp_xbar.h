@@ -71,6 +71,30 @@ int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *
 void ssp_xbar_request_check(ssp_xbar *x, size_t vectors, double tol);
 const ssp_xbar_checks *ssp_xbar_check_stats(const ssp_xbar *x);
 
+/* Digital gain calibration: the next product of every matrix first fits,
+ * on its first `vectors` inputs, one gain per tile output (pair) that
+ * makes the circuit's code difference match the ideal product G·V of the
+ * same cells (wire IR drop, driver and sense resistance and TIA gain error
+ * scale an output by a factor that depends on the tile's conductances),
+ * and the product itself and every later one multiply each tile output by
+ * its gain before the digital sum over tile rows. Vectors that clip at the
+ * ADC full scale are left out of the fit; outputs without signal get 1. */
+typedef struct ssp_xbar_calibration {
+    long runs;                 /* matrix calibrations run */
+    unsigned long fitted;      /* tile outputs fitted, over all runs */
+    unsigned long unit;        /* tile outputs without signal (gain 1) */
+    double gain_min, gain_max; /* range of the fitted gains */
+} ssp_xbar_calibration;
+void ssp_xbar_request_calibration(ssp_xbar *x, size_t vectors);
+const ssp_xbar_calibration *ssp_xbar_calibration_stats(const ssp_xbar *x);
+/* The gains as a checkpoint section (x may be NULL: an empty section), and
+ * back. Reading accepts a stream without the section (an older checkpoint)
+ * and reads past gains of another tiling or engine (x NULL, or other grid
+ * sizes), leaving this xbar's gains as they were; a damaged section is an
+ * SSP_EFORMAT error naming origin. */
+int ssp_xbar_write_gains(ssp_xbar *x, FILE *f);
+int ssp_xbar_read_gains(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin);
+
 /* Capture the IR-drop error of the next product of every matrix (its
  * first `vectors` inputs); ssp_xbar_write_irdrop() writes what was captured
  * as CSV: header "matrix,tile_row,tile_col,out,err". */
