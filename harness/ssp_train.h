@@ -19,6 +19,12 @@
  *  exsitu       float training; at the end of each epoch every weight is
  *               programmed with write-verify and the hardware is evaluated.
  *
+ * On a circuit engine (engine.forward nodal | spice) with
+ * engine.calibrate_every = N > 0, the step whose in-epoch index is a
+ * multiple of N, and every evaluation (on the first calibrate_vectors
+ * training images), first refit the digital gain of every tile output
+ * (ssp_xbar_request_calibration); the gains are part of the checkpoint.
+ *
  * How update steps program the devices (config program.mode):
  *  device  per device through the C model inverse (ssp_hw_write); energy
  *          V^2 G t per pulse.
