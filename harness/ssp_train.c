@@ -777,7 +777,7 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     fwrite(t->order, sizeof *t->order, ntrain, f);
     if (gsl_rng_fwrite(f, t->rng) != 0 || ssp_twin_write(t->twin, f) != SSP_OK ||
         ssp_hw_write_state(t->hw, f) != SSP_OK || write_prog_state(t, f) != SSP_OK ||
-        ssp_xbar_write_gains(t->xbar, f) != SSP_OK) {
+        ssp_xbar_write_state(t->xbar, f) != SSP_OK) {
         ssp_file_atomic_abort(&af);
         return ssp_error(t->ctx, SSP_EIO, "cannot write checkpoint %s", path);
     }
@@ -822,7 +822,7 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
     rc = ssp_twin_read(t->twin, t->ctx, f, path);
     if (!rc) rc = ssp_hw_read_state(t->hw, t->ctx, f, path);
     if (!rc) rc = read_prog_state(t, f, path);
-    if (!rc) rc = ssp_xbar_read_gains(t->xbar, t->ctx, f, path);
+    if (!rc) rc = ssp_xbar_read_state(t->xbar, t->ctx, f, path);
     t->xbar_stale = 1;
     fclose(f);
     return rc;

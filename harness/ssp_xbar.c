@@ -17,7 +17,7 @@
  * output are reported as nan in the IR-drop map. */
 static const double IRDROP_MIN_RMS = 0.01;
 
-static const unsigned SSP_XBAR_GAIN_MAGIC = 0x47414e31u; /* "GAN1" */
+static const unsigned SSP_XBAR_STATE_MAGIC = 0x58425331u; /* "XBS1" */
 
 struct irdrop {
     size_t gr, gc, outs; /* grid and outputs per tile */
@@ -525,6 +525,7 @@ void ssp_xbar_request_check(ssp_xbar *x, size_t vectors, double tol)
 }
 
 const ssp_xbar_checks *ssp_xbar_check_stats(const ssp_xbar *x) { return &x->st; }
+size_t ssp_xbar_check_next(const ssp_xbar *x, size_t m) { return x->check_next[m] % (x->ir[m].gr * x->ir[m].gc); }
 
 void ssp_xbar_request_calibration(ssp_xbar *x, size_t vectors)
 {
@@ -537,37 +538,39 @@ const ssp_xbar_calibration *ssp_xbar_calibration_stats(const ssp_xbar *x) { retu
 /* Gains of matrix m: the layer's grid of tile outputs. */
 static size_t gain_count(const ssp_xbar *x, size_t m) { return x->ir[m].gr * x->ir[m].gc * x->ir[m].outs; }
 
-int ssp_xbar_write_gains(ssp_xbar *x, FILE *f)
+int ssp_xbar_write_state(ssp_xbar *x, FILE *f)
 {
     size_t nmat = x ? x->nmat : 0;
-    fwrite(&SSP_XBAR_GAIN_MAGIC, sizeof SSP_XBAR_GAIN_MAGIC, 1, f);
+    fwrite(&SSP_XBAR_STATE_MAGIC, sizeof SSP_XBAR_STATE_MAGIC, 1, f);
     fwrite(&nmat, sizeof nmat, 1, f);
     for (size_t m = 0; m < nmat; m++) {
         size_t n = gain_count(x, m);
+        fwrite(&x->check_next[m], sizeof x->check_next[m], 1, f);
         fwrite(&n, sizeof n, 1, f);
         fwrite(ssp_layer_gains(x->layer[m]), sizeof(double), n, f);
     }
     return ferror(f) ? SSP_EIO : SSP_OK;
 }
 
-int ssp_xbar_read_gains(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin)
+int ssp_xbar_read_state(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin)
 {
     unsigned magic = 0;
-    size_t nmat = 0, m, n, i;
+    size_t nmat = 0, m, n, i, next;
     double g;
-    if (fread(&magic, sizeof magic, 1, f) != 1) return SSP_OK; /* written before gains were kept */
-    if (magic != SSP_XBAR_GAIN_MAGIC || fread(&nmat, sizeof nmat, 1, f) != 1 || nmat > 64)
-        return ssp_error(ctx, SSP_EFORMAT, "%s: output-gain section damaged", origin);
+    if (fread(&magic, sizeof magic, 1, f) != 1) return SSP_OK; /* written before the section existed */
+    if (magic != SSP_XBAR_STATE_MAGIC || fread(&nmat, sizeof nmat, 1, f) != 1 || nmat > 64)
+        return ssp_error(ctx, SSP_EFORMAT, "%s: crossbar section damaged", origin);
     for (m = 0; m < nmat; m++) {
-        /* gains for another tiling (or engine) than this run's are read past:
-         * they describe other hardware */
+        /* a section for another tiling (or engine) than this run's is read
+         * past: it describes other hardware */
         int keep = x && nmat == x->nmat;
-        if (fread(&n, sizeof n, 1, f) != 1 || n > ((size_t)1 << 30))
-            return ssp_error(ctx, SSP_EFORMAT, "%s: output-gain section truncated", origin);
+        if (fread(&next, sizeof next, 1, f) != 1 || fread(&n, sizeof n, 1, f) != 1 || n > ((size_t)1 << 30))
+            return ssp_error(ctx, SSP_EFORMAT, "%s: crossbar section truncated", origin);
         keep = keep && n == gain_count(x, m);
+        if (keep) x->check_next[m] = next;
         for (i = 0; i < n; i++) {
             if (fread(&g, sizeof g, 1, f) != 1)
-                return ssp_error(ctx, SSP_EFORMAT, "%s: output-gain section truncated", origin);
+                return ssp_error(ctx, SSP_EFORMAT, "%s: crossbar section truncated", origin);
             if (keep) ssp_layer_gains(x->layer[m])[i] = g;
         }
     }

@@ -70,6 +70,8 @@ int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *
 /* Check the next product of every matrix against spice (see above). */
 void ssp_xbar_request_check(ssp_xbar *x, size_t vectors, double tol);
 const ssp_xbar_checks *ssp_xbar_check_stats(const ssp_xbar *x);
+/* The tile (tr * grid columns + tc) the next check of matrix m picks. */
+size_t ssp_xbar_check_next(const ssp_xbar *x, size_t m);
 
 /* Digital gain calibration: the next product of every matrix first fits,
  * on its first `vectors` inputs, one gain per tile output (pair) that
@@ -87,13 +89,14 @@ typedef struct ssp_xbar_calibration {
 } ssp_xbar_calibration;
 void ssp_xbar_request_calibration(ssp_xbar *x, size_t vectors);
 const ssp_xbar_calibration *ssp_xbar_calibration_stats(const ssp_xbar *x);
-/* The gains as a checkpoint section (x may be NULL: an empty section), and
- * back. Reading accepts a stream without the section (an older checkpoint)
- * and reads past gains of another tiling or engine (x NULL, or other grid
- * sizes), leaving this xbar's gains as they were; a damaged section is an
- * SSP_EFORMAT error naming origin. */
-int ssp_xbar_write_gains(ssp_xbar *x, FILE *f);
-int ssp_xbar_read_gains(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin);
+/* The crossbar's own state as a checkpoint section: per matrix the next
+ * tile a spice check picks and the output gains (x may be NULL: an empty
+ * section), and back. Reading accepts a stream without the section (an
+ * older checkpoint) and reads past the state of another tiling or engine (x
+ * NULL, or other grid sizes), leaving this xbar's as it was; a damaged
+ * section is an SSP_EFORMAT error naming origin. */
+int ssp_xbar_write_state(ssp_xbar *x, FILE *f);
+int ssp_xbar_read_state(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin);
 
 /* Capture the IR-drop error of the next product of every matrix (its
  * first `vectors` inputs); ssp_xbar_write_irdrop() writes what was captured

@@ -241,6 +241,38 @@ static void test_xbar__nodal_repeats_and_resumes_exactly(void)
     resumes_exactly(2);
 }
 
+/* The round robin of spice checks goes on across a checkpoint: checks every
+ * step, a checkpoint after step 1 of 3; the resumed run's next checked tile
+ * of layer 1 (7 tiles) is the uninterrupted run's, not the first again. */
+static void test_xbar__spice_checks_continue_after_resume(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *a = NULL, *b = NULL;
+    char path[] = "/tmp/ssp_xbar_ckpt_XXXXXX";
+    int fd = mkstemp(path), done = 0;
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    tiny_config(&c, SSP_ENGINE_NODAL);
+    c.check_every = 1;
+    c.check_vectors = 2;
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_step(a, &done), SSP_OK);
+    CU_ASSERT_EQUAL(ssp_xbar_check_next(ssp_train_xbar(a), 0), 1);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_checkpoint_save(a, path), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_step(a, &done), SSP_OK);
+    CU_ASSERT_EQUAL(ssp_xbar_check_next(ssp_train_xbar(a), 0), 2);
+    ssp_train_destroy(&a); /* one ngspice session per process */
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_checkpoint_load(b, path), SSP_OK);
+    CU_ASSERT_EQUAL(ssp_xbar_check_next(ssp_train_xbar(b), 0), 1);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_step(b, &done), SSP_OK);
+    CU_ASSERT_EQUAL(ssp_xbar_check_next(ssp_train_xbar(b), 0), 2);
+    CU_ASSERT_EQUAL(ssp_xbar_check_stats(ssp_train_xbar(b))->checks, 2); /* one per matrix */
+    unlink(path);
+    ssp_train_destroy(&b);
+}
+
 /* Root-mean-square of a - b over n values. */
 static double rms_diff(const double *a, const double *b, size_t n)
 {
@@ -446,6 +478,7 @@ SSP_TEST_SUITE(xbar)
                   SSP_TEST(test_xbar__spice_check_beyond_tolerance_stops_the_run),
                   SSP_TEST(test_xbar__spice_engine_trains_like_nodal),
                   SSP_TEST(test_xbar__nodal_repeats_and_resumes_exactly),
+                  SSP_TEST(test_xbar__spice_checks_continue_after_resume),
                   SSP_TEST(test_xbar__calibration_undoes_the_output_gain_error),
                   SSP_TEST(test_xbar__irdrop_map_and_netlists),
                   SSP_TEST(test_xbar__validation_covers_every_tile));
