@@ -38,6 +38,20 @@ static void tiny_config(ssp_config *c, int engine)
     c->tile_cols = 16;
 }
 
+/* No wire, driver or sense resistance, an ideal TIA, no DAC rounding and a
+ * 24-bit ADC: the circuit is G·V up to 2^-23 of full scale. */
+static void no_parasitics(ssp_config *c)
+{
+    c->tile.r_wire_per_um = 0;
+    c->tile.r_driver = 0;
+    c->tile.r_sense = 0;
+    c->tile.dac.r_out = 0;
+    c->tile.tia.ideal = 1;
+    c->dac_bits = 0;
+    c->adc_bits = 24;
+    c->tile.adc.v_fs = 2.0;
+}
+
 static int run_epoch(ssp_train *t, ssp_epoch_metrics *m)
 {
     int done = 0, rc;
@@ -59,14 +73,7 @@ static void test_xbar__nodal_without_parasitics_matches_ideal(void)
     CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
     CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
     c.engine = SSP_ENGINE_NODAL;
-    c.tile.r_wire_per_um = 0;
-    c.tile.r_driver = 0;
-    c.tile.r_sense = 0;
-    c.tile.dac.r_out = 0;
-    c.tile.tia.ideal = 1;
-    c.dac_bits = 0;
-    c.adc_bits = 24;
-    c.tile.adc.v_fs = 2.0;
+    no_parasitics(&c);
     CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
     CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
     CU_ASSERT(fabs(ma.train_loss - mb.train_loss) < 1e-4 * ma.train_loss);
@@ -317,14 +324,7 @@ static void test_xbar__calibration_undoes_the_output_gain_error(void)
             c.tile.r_wire_per_um = 40; /* 20 ohm segments */
             c.adc_bits = 14;           /* the untrained weights' outputs span few 8-bit codes */
         } else {
-            c.tile.r_wire_per_um = 0;
-            c.tile.r_driver = 0;
-            c.tile.r_sense = 0;
-            c.tile.dac.r_out = 0;
-            c.tile.tia.ideal = 1;
-            c.dac_bits = 0;
-            c.adc_bits = 24;
-            c.tile.adc.v_fs = 2.0;
+            no_parasitics(&c);
         }
         CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
         x = ssp_train_xbar(t);
