@@ -38,18 +38,26 @@ ifeq ($(filter $(CLEAN_GOALS),$(MAKECMDGOALS)),)
 include $(BUILD)/config.mk
 endif
 
-MODULES  := harness plugin devicemodels netlists
-INCLUDES := $(addprefix -I,$(MODULES))
+# The rooms of the library, lowest first: each may include the public headers
+# of the rooms before it, never of one after it (scripts/check_layout.sh,
+# run by `make test`, checks it). harness/cli is the command line: it builds
+# into the siamspice binary and the test runner, not into the library.
+MODULES  := harness/core plugin devicemodels netlists harness/xbar harness/program \
+            harness/io harness/train harness/report
+CLI_DIR  := harness/cli
+INCLUDES := $(addprefix -I,$(MODULES) $(CLI_DIR))
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -fPIC $(WARN) $(CFLAGS) \
              $(INCLUDES) $(PKG_CFLAGS) -DSSP_NGSPICE_SO='"$(NGSPICE_SO)"' \
              -DSSP_SOURCE_DIR='"$(CURDIR)"' -DSSP_BUILD_DIR='"$(abspath $(BUILD))"' \
              -DSSP_WORKER_BUILD_PATH='"$(abspath $(BUILD))/siamspice-worker"' \
              -DSSP_WORKER_INSTALL_PATH='"$(PREFIX)/libexec/siamspice/siamspice-worker"'
 
-MAINS    := harness/main.c plugin/worker_main.c
+MAINS    := $(CLI_DIR)/main.c plugin/worker_main.c
 LIB_SRC  := $(filter-out $(MAINS),$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
-TEST_SRC := $(wildcard tests/*.c)
+CLI_SRC  := $(filter-out $(MAINS),$(wildcard $(CLI_DIR)/*.c))
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/*.c tests/*/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC:= $(wildcard bench/bench_*.c)
 BENCHES  := $(patsubst bench/bench_%.c,%,$(BENCH_SRC))
@@ -60,7 +68,7 @@ CLI      := $(BUILD)/siamspice
 WORKER   := $(BUILD)/siamspice-worker
 RUNNER   := $(BUILD)/tests/run_tests
 
-.PHONY: all deps run test check data asan memcheck bench clean distclean install uninstall \
+.PHONY: all deps run test check layout data asan memcheck bench clean distclean install uninstall \
         $(addprefix bench-,$(BENCHES))
 
 all: $(LIBA) $(LIBSO) $(CLI) $(WORKER)
@@ -83,7 +91,7 @@ $(LIBA): $(LIB_OBJ)
 $(LIBSO): $(LIB_OBJ)
 	$(call say,LD,$@)$(CC) -shared -o $@ $^ $(PKG_LIBS)
 
-$(CLI): $(BUILD)/harness/main.o $(LIBA)
+$(CLI): $(BUILD)/$(CLI_DIR)/main.o $(CLI_OBJ) $(LIBA)
 	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(WORKER): $(BUILD)/plugin/worker_main.o $(LIBA)
@@ -98,11 +106,16 @@ $(BUILD)/tests/suites.h: $(TEST_SRC)
 $(BUILD)/tests/run_tests.o: $(BUILD)/tests/suites.h
 $(BUILD)/tests/%.o: ALL_CFLAGS += -I$(BUILD)/tests -Itests
 
-$(RUNNER): $(TEST_OBJ) $(LIBA)
+$(RUNNER): $(TEST_OBJ) $(CLI_OBJ) $(LIBA)
 	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
-check test: deps data $(RUNNER) $(CLI) $(WORKER)
+check test: deps data layout $(RUNNER) $(CLI) $(WORKER)
 	$(Q)cd $(CURDIR) && $(RUNNER) $(SUITE)
+
+# The layering rules: rooms, internal headers, no include or call cycle
+# between the library's files (scripts/check_layout.sh says which).
+layout: $(LIB_OBJ)
+	$(Q)scripts/check_layout.sh $(BUILD)
 
 data: deps
 	@scripts/fetch_data.sh data
@@ -157,7 +170,7 @@ install: all $(BUILD)/siamspice.pc
 	install -m 644 $(BUILD)/siamspice.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 644 $(foreach m,$(MODULES),$(wildcard $(m)/ssp_*.h)) $(DESTDIR)$(PREFIX)/include/siamspice/
 	install -m 644 devicemodels/params/*.ini $(DESTDIR)$(PREFIX)/share/siamspice/params/
-	install -m 644 harness/siamspice.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(CLI_DIR)/siamspice.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/siamspice $(DESTDIR)$(PREFIX)/lib/libsiamspice.a \
@@ -172,4 +185,4 @@ clean:
 distclean: clean
 	rm -rf data runs
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d)

@@ -25,6 +25,10 @@
  *
  * This module does not run ngspice and does not print: it returns status
  * codes (ssp_error.h) with the message in the ssp_ctx. */
+
+/* devicemodels/ — memristor compact models: each model's equations written
+ * once (device_impl.h, internal) and expanded into C and SPICE; parameter
+ * files with units and citations (params/). Uses harness/core/ only. */
 #ifndef SSP_DEVICE_H
 #define SSP_DEVICE_H
 

@@ -42,6 +42,10 @@
  *   of the DC read circuit (see ssp_spice_emit.h).
  * - ideal TIA (tia.ideal): a 0 V sense source vs_<c> at the input and a CCVS
  *   ho_<c> with V(out) = −Rf · I(vs_<c>): virtual ground, no offset, no rails. */
+
+/* netlists/ — the tile as a circuit: one description (this header) from which
+ * the SPICE text (ssp_spice_emit.h) and the nodal matrix (ssp_nodal.h) are
+ * both made. Uses devicemodels/ (a cell's I-V) and harness/core/. */
 #ifndef SSP_CIRCUIT_H
 #define SSP_CIRCUIT_H
 

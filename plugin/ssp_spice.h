@@ -14,6 +14,11 @@
  * `quit`) marks the image dead; the next call reloads it (dlclose, dlopen,
  * init) and carries on. This layer never falls back to anything: a failed
  * simulation is an error. */
+
+/* plugin/ — the co-simulation layer over libngspice: one ngspice session per
+ * process (this header) and the pool of worker processes that each own one
+ * (ssp_pool.h, siamspice-worker). Uses harness/core/ only; knows nothing of
+ * crossbars, devices or training. */
 #ifndef SSP_SPICE_H
 #define SSP_SPICE_H
 

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ssp_cmd_train.h"
+#include "ssp_cmd.h"
 
 enum { LINE_CAP = 4096, PATH_CAP = 4096 };
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ssp_cmd_train.h"
+#include "ssp_cmd.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
 #include "ssp_plot.h"

@@ -9,7 +9,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "ssp_cmd_netlist.h"
+#include "ssp_cmd.h"
 #include "ssp_engine.h"
 #include "ssp_spice_emit.h"
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ssp_cmd_train.h"
+#include "ssp_cmd.h"
 #include "ssp_plot.h"
 
 int ssp_cmd_plot(int argc, char **argv)

@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "ssp_cmd_program.h"
+#include "ssp_cmd.h"
 #include "ssp_file.h"
 #include "ssp_plot.h"
 #include "ssp_pulse.h"

@@ -26,7 +26,7 @@
 
 #include <jansson.h>
 
-#include "ssp_cmd_program.h"
+#include "ssp_cmd.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
 #include "ssp_hwprog.h"

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ssp_cmd_train.h"
+#include "ssp_cmd.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
 #include "ssp_hwprog.h"

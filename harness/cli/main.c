@@ -8,9 +8,6 @@
 
 #include "ssp_error.h"
 #include "ssp_cmd.h"
-#include "ssp_cmd_train.h"
-#include "ssp_cmd_netlist.h"
-#include "ssp_cmd_program.h"
 #include "ssp_spice.h"
 
 static int print_version(ssp_ctx *ctx)

@@ -1,13 +1,55 @@
-/* ssp_cmd.h — the siamspice subcommands, each a thin driver over the
- * library: parse its options, call the library, print, and return the exit
- * code (0 ok, 1 the run failed, 2 bad usage or input). argv[0] is the
- * subcommand's own name. main.c dispatches to these and holds nothing else. */
+/* ssp_cmd.h — the siamspice subcommands (harness/cli/): each a thin driver
+ * over the library: parse its options, call the library, print, and return
+ * the exit code (0 ok, 1 the run failed, 2 bad usage or input). argv[0] is
+ * the subcommand's own name. main.c dispatches to these and holds nothing
+ * else.
+ *
+ * The command line is the top room of the layout: it may include every
+ * other room's public headers, and nothing but main.c and the tests
+ * include this one. It is built into the siamspice binary and the test
+ * runner, never into libsiamspice. */
 #ifndef SSP_CMD_H
 #define SSP_CMD_H
 
 /* siamspice device --params FILE [--pulses N] [--amplitude V] [--width s] [--spice]
  * Print a device model's pulse response: conductance after each pulse from
- * the C model (and, with --spice, from ngspice on the emitted subcircuit). */
+ * the C model (and, with --spice, from ngspice on the emitted subcircuit).
+ * (cmd_device.c) */
 int ssp_cmd_device(int argc, char **argv);
+
+/* siamspice netlist --rows N --cols M [--cell 1r|1t1r] [--scheme diff|ref]
+ *                   [--rwire OHM_PER_UM --pitch UM] [--ideal-tia]
+ *                   [--seed S] [--out FILE]
+ *     writes a standalone tile netlist with random conductances and DC
+ *     inputs; `ngspice -b FILE` runs it and prints the TIA outputs.
+ * siamspice validate (same tile options) [--vectors K]
+ *     runs the ideal, nodal and spice engines on the same random tile and
+ *     inputs and prints their maximum relative differences. (cmd_netlist.c) */
+int ssp_cmd_netlist(int argc, char **argv);
+int ssp_cmd_validate(int argc, char **argv);
+
+/* siamspice program: plan, simulate and export the programming pulses that
+ * take a tile from a present to a target state (cmd_program.c). */
+int ssp_cmd_program(int argc, char **argv);
+/* The checkpoint form (--present and --target name run directories or
+ * checkpoint files; cmd_program_ckpt.c). Called by ssp_cmd_program when
+ * --present names a checkpoint. */
+int ssp_cmd_program_checkpoints(int argc, char **argv);
+/* 1 when arg is a run directory holding a checkpoint, or a checkpoint file. */
+int ssp_cmd_program_is_checkpoint(const char *arg);
+
+/* siamspice train (cmd_train.c). */
+int ssp_cmd_train(int argc, char **argv);
+/* siamspice plot RUN_DIR (cmd_plot.c). */
+int ssp_cmd_plot(int argc, char **argv);
+/* siamspice bench [NAME...] (cmd_bench.c). */
+int ssp_cmd_bench(int argc, char **argv);
+/* siamspice infer RUN_DIR (cmd_infer.c). */
+int ssp_cmd_infer(int argc, char **argv);
+/* siamspice netlist --run RUN_DIR: a run's tiles as netlists (cmd_infer.c). */
+int ssp_cmd_netlist_run(int argc, char **argv);
+/* siamspice validate --run RUN_DIR | --config FILE: engine agreement on a
+ * network's tiles (cmd_infer.c). */
+int ssp_cmd_validate_run(int argc, char **argv);
 
 #endif

@@ -6,6 +6,11 @@
  * up unchanged. One X-macro table generates the enum and ssp_strerror().
  * There is no global state: a context carries the logger and the last error.
  * A context is not shared between threads; give each thread its own. */
+
+/* harness/core/ — the room every other room stands on: status codes and the
+ * context that carries the last error and the logger (this header), atomic
+ * file writes (ssp_file.h) and numbers with SI units (ssp_units.h). It
+ * includes nothing of siamspice's other rooms. */
 #ifndef SSP_ERROR_H
 #define SSP_ERROR_H
 

@@ -6,6 +6,10 @@
  * command line ("train.lr=0.05") go through the same checks. The resolved
  * configuration (every parameter, defaults included) can be written back as
  * an INI file that reloads to the same values. */
+
+/* harness/io/ — what a run reads: the run configuration (this header) and the
+ * IDX data sets (ssp_idx.h). Uses the rooms below it for their parameter
+ * structs (netlists/ for the tile, harness/program/ for the pulses). */
 #ifndef SSP_CONFIG_H
 #define SSP_CONFIG_H
 

@@ -1,6 +1,11 @@
-/* pulse_impl.h — internal to the pulse scheduler (ssp_pulse*.c): the
- * programmer's state, one round's plan, the tile netlist writer and a growing
- * text buffer. Never included by a public header. */
+/* pulse_impl.h — INTERNAL to the pulse scheduler (harness/program/ssp_pulse*.c,
+ * pulse_common.c): the programmer's state, one round's plan, the tile
+ * netlist writer and a growing text buffer. Never included by a public
+ * header nor by a file outside harness/program/; not installed.
+ *
+ * Files of the module, one way: ssp_pulse.c (controller, C-model executor)
+ * -> ssp_pulse_spice.c (ngspice executor) -> ssp_pulse_wave.c and
+ * pulse_common.c; ssp_pulse_export.c -> ssp_pulse_spice.c, pulse_common.c. */
 #ifndef PULSE_IMPL_H
 #define PULSE_IMPL_H
 
@@ -78,6 +83,7 @@ typedef struct corner {
 int pulse_corners(ssp_ctx *ctx, const ssp_device *ref, int bias, double edge, const pgroup *grp,
                   size_t ngrp, corner **out, size_t *nout);
 
+/* pulse_common.c: */
 /* Line voltages of group g: vr[rows], vc[cols]. */
 void pulse_line_voltages(const ssp_pulse *pp, const pgroup *g, double *vr, double *vc);
 /* Unselected-line voltages for amplitude a under the programmer's bias. */

@@ -1,11 +1,11 @@
 /* ssp_pulse.c — the pulse scheduler: plans rounds of parallel pulses for a
- * tile, runs them on the C device model (or hands them to ssp_pulse_spice.c),
+ * tile, runs them on the C device model (or hands them to ssp_pulse_spice.c;
+ * what both share is pulse_common.c),
  * verifies, and records the schedule and its cost. See ssp_pulse.h. It holds
  * no global state and prints nothing. */
 #include "pulse_impl.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,46 +30,7 @@ static const int WIRE_SOLVE_MAX_SWEEPS = 200;
 /* Largest amplitude step factor allowed (amplitude grows at most x3). */
 static const double AMP_STEP_MAX = 2.0;
 
-/* ---- small helpers -------------------------------------------------------- */
-
-void ptext_printf(ptext *t, const char *fmt, ...)
-{
-    va_list ap;
-    int k;
-    if (t->oom) return;
-    for (;;) {
-        size_t room = t->cap - t->len;
-        va_start(ap, fmt);
-        k = vsnprintf(t->s ? t->s + t->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            t->oom = 1;
-            return;
-        }
-        if ((size_t)k < room) {
-            t->len += (size_t)k;
-            return;
-        }
-        {
-            size_t cap = t->cap ? 2 * t->cap : 1 << 16;
-            char *s;
-            while (cap - t->len <= (size_t)k) cap *= 2;
-            if (!(s = realloc(t->s, cap))) {
-                t->oom = 1;
-                return;
-            }
-            t->s = s;
-            t->cap = cap;
-        }
-    }
-}
-
-void ptext_free(ptext *t)
-{
-    free(t->s);
-    t->s = NULL;
-    t->len = t->cap = 0;
-}
+/* ---- names ------------------------------------------------------------------------ */
 
 const char *ssp_pulse_phase_name(int phase)
 {
@@ -226,62 +187,6 @@ int ssp_pulse_level_of(const ssp_device_levels *lv, ssp_ctx *ctx, double g, int 
     a = lround((g - lv->g[0]) / step);
     *level = (int)(a < 0 ? 0 : (size_t)a >= lv->n ? (long)lv->n - 1 : a);
     return SSP_OK;
-}
-
-/* ---- voltages and energy ---------------------------------------------------------- */
-
-void pulse_bias(int bias, double a, double *ur, double *uc)
-{
-    switch (bias) {
-    case SSP_PULSE_V3: /* cells off the selected lines see -a/3, half-selected a/3 */
-        *ur = a / 3.0;
-        *uc = 2.0 * a / 3.0;
-        break;
-    case SSP_PULSE_FULL: /* broken on purpose: every unselected row at a, columns at 0 */
-        *ur = a;
-        *uc = 0;
-        break;
-    default: /* V/2 */
-        *ur = a / 2.0;
-        *uc = a / 2.0;
-    }
-}
-
-void pulse_line_voltages(const ssp_pulse *pp, const pgroup *g, double *vr, double *vc)
-{
-    double ur, uc;
-    size_t i, k;
-    pulse_bias(pp->p.bias, g->amp, &ur, &uc);
-    for (i = 0; i < pp->rows; i++) vr[i] = ur;
-    for (i = 0; i < pp->cols; i++) vc[i] = uc;
-    for (k = 0; k < g->n; k++) {
-        size_t c = pp->gcell[g->first + k];
-        vr[c / pp->cols] = g->amp;
-        vc[c % pp->cols] = 0;
-    }
-}
-
-/* Simpson weights over the edge (5 points). */
-static const double SIMPSON5[5] = {1.0 / 12, 4.0 / 12, 2.0 / 12, 4.0 / 12, 1.0 / 12};
-
-double pulse_energy_analytic(const ssp_device *dev, double v, double w, double e, double x0,
-                             double x1)
-{
-    ssp_device d = *dev;
-    double flat, ramp = 0;
-    d.x = x0;
-    flat = v * ssp_device_current(&d, v);
-    d.x = x1;
-    flat = 0.5 * (flat + v * ssp_device_current(&d, v)) * w;
-    /* rising edge at x0, falling edge at x1 */
-    for (int k = 0; k < 5; k++) {
-        double u = v * (double)k / 4.0;
-        d.x = x0;
-        ramp += SIMPSON5[k] * u * ssp_device_current(&d, u);
-        d.x = x1;
-        ramp += SIMPSON5[k] * u * ssp_device_current(&d, u);
-    }
-    return flat + ramp * e;
 }
 
 /* ---- planning --------------------------------------------------------------------- */

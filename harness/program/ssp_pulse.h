@@ -31,6 +31,13 @@
  * This module never prints; errors are status codes with the message in the
  * ssp_ctx given at ssp_pulse_create. A cell that cannot reach its band is
  * reported in the result and in the per-cell status, never skipped silently. */
+
+/* harness/program/ — step 4 of a training step, the sparse update as
+ * programming pulses: the pulse scheduler with its C-model and ngspice
+ * executors and its exports (this header), and a tile's programming on the
+ * hardware state (ssp_hwprog.h). pulse_impl.h is internal to this folder.
+ * Uses devicemodels/, plugin/ and harness/core/; never harness/xbar/ (its
+ * sibling) or anything above. */
 #ifndef SSP_PULSE_H
 #define SSP_PULSE_H
 

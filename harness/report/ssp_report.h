@@ -4,6 +4,9 @@
  * unit. metrics.json: the same rows as an array of objects plus the run's
  * identity (method, device file, seed). report.txt: a short human summary.
  * All written atomically; a reader never sees half a file. */
+
+/* harness/report/ — what a run writes for people: report.txt (this header)
+ * and the gnuplot plots (ssp_plot.h). Reads the results of harness/train/. */
 #ifndef SSP_REPORT_H
 #define SSP_REPORT_H
 

@@ -54,6 +54,12 @@
  *  verify_first  a gentler reference: every device read once per step, only
  *                devices out of band pulsed (the same pulses as the method),
  *                each pulse followed by a verify read. */
+
+/* harness/train/ — steps 2 and 3 of a training step and the loop that holds
+ * the steps together: the network and its backprop (ssp_net.h), the float
+ * twin with gradient accumulation and quantization (ssp_twin.h), and the
+ * training run with its checkpoints (this header), which calls
+ * harness/xbar/ for the forward pass and harness/program/ for the update. */
 #ifndef SSP_TRAIN_H
 #define SSP_TRAIN_H
 

@@ -26,6 +26,13 @@
  * i.e. "engine output / ideal output − 1"; an output whose ideal signal
  * is almost nil (rms below 1 % of the tile's strongest output) has no
  * meaningful ratio and is reported as nan. */
+
+/* harness/xbar/ — step 1 of a training step, the forward pass on the crossbar:
+ * the tile engines ideal | nodal | spice (ssp_engine.h), the device states of
+ * every tile (ssp_hw.h), a layer's split into tiles (ssp_layer.h), the
+ * network on tiles with its converters, calibration and checks (this header)
+ * and device curves (ssp_devcurve.h). Uses netlists/, devicemodels/, plugin/
+ * and harness/core/; never harness/program/ (its sibling) or anything above. */
 #ifndef SSP_XBAR_H
 #define SSP_XBAR_H
 

@@ -405,12 +405,12 @@ static void test_cli__man_page_renders_and_covers_every_command(void)
     size_t len;
     int fd = mkstemp(log);
     close(fd);
-    snprintf(cmd, sizeof cmd, "groff -man -ww -z %s/harness/siamspice.1 > %s 2>&1", SSP_SOURCE_DIR, log);
+    snprintf(cmd, sizeof cmd, "groff -man -ww -z %s/harness/cli/siamspice.1 > %s 2>&1", SSP_SOURCE_DIR, log);
     CU_ASSERT_EQUAL(system(cmd), 0);
     slurp(log, R.out, sizeof R.out);
     CU_ASSERT_STRING_EQUAL(R.out, "");
     remove(log);
-    snprintf(page, sizeof page, "%s/harness/siamspice.1", SSP_SOURCE_DIR);
+    snprintf(page, sizeof page, "%s/harness/cli/siamspice.1", SSP_SOURCE_DIR);
     SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_read_all(ssp_test_ctx(), page, &text, &len));
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
         CU_ASSERT_PTR_NOT_NULL(strstr((char *)text, must[i]));

@@ -16,8 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ssp_cmd_program.h"
-#include "ssp_cmd_train.h"
+#include "ssp_cmd.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
 #include "ssp_hwprog.h"

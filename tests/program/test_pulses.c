@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ssp_cmd_program.h"
+#include "ssp_cmd.h"
 #include "ssp_file.h"
 #include "ssp_pulse.h"
 #include "ssp_test.h"
