@@ -22,6 +22,8 @@ struct ssp_circuit {
     ssp_cell_iv *iv;       /* rows x cols cell I–V (owned) */
     unsigned long version; /* bumped on every change of iv */
     int nonlinear;         /* a sinh cell or an NMOS is present */
+    ssp_element *cap;      /* transient-only capacitors (owned, may be NULL) */
+    size_t n_cap;          /* number of capacitors */
 };
 
 void ssp_tile_params_default(ssp_tile_params *p)
@@ -44,6 +46,15 @@ void ssp_tile_params_default(ssp_tile_params *p)
     p->pitch_um = 0.5;      /* µm */
     p->r_driver = 5.0;      /* Ω */
     p->r_sense = 1.0;       /* Ω */
+    /* 0.2 fF/µm: the order of a minimum-width local copper wire's capacitance
+     * to its neighbours and the substrate at 22-65 nm, as the ITRS
+     * interconnect tables give it and NVSim's / NeuroSim's Wire model
+     * computes it (Dong et al., "NVSim", IEEE TCAD 31(7), 2012). A process
+     * parameter: set it from your metal stack. */
+    p->c_wire_per_um = 0.2e-15; /* F/µm */
+    /* 0.35 fF: a parallel-plate estimate of a 100 nm x 100 nm HfO2 cell,
+     * ε_r ≈ 20, 5 nm thick (ε0·ε_r·A/d); an assumption, not a measurement. */
+    p->c_cell = 0.35e-15;   /* F */
     p->dac.bits = 8;
     p->dac.v_min = -0.2;    /* V */
     p->dac.v_max = 0.2;     /* V */
@@ -56,8 +67,12 @@ void ssp_tile_params_default(ssp_tile_params *p)
     p->tia.v_hi = 1.5;      /* V */
     p->tia.v_knee = 0.1;    /* V */
     p->tia.r_f = 1e3;       /* Ω */
+    /* 50 V/µs: a fast on-chip op-amp stage (a two-stage Miller op-amp's slew
+     * is I_tail / C_c: 40 µA into 0.8 pF). */
+    p->tia.slew = 50e6;     /* V/s */
     p->adc.bits = 8;
     p->adc.v_fs = 1.5;      /* V */
+    p->adc.t_sample = 0.0;  /* s: settled reads */
 }
 
 static int bad(ssp_ctx *ctx, const char *field, const char *why, double v)
@@ -105,6 +120,14 @@ int ssp_tile_params_check(ssp_ctx *ctx, const ssp_tile_params *p)
     SSP_NONNEG(r_driver);
     SSP_NONNEG(r_sense);
     SSP_NONNEG(dac.r_out);
+    if (!isfinite(p->c_wire_per_um) || p->c_wire_per_um < 0)
+        return bad(ctx, "c_wire_per_um", "must be a finite capacitance >= 0", p->c_wire_per_um);
+    if (!isfinite(p->c_cell) || p->c_cell < 0)
+        return bad(ctx, "c_cell", "must be a finite capacitance >= 0", p->c_cell);
+    if (!isfinite(p->adc.t_sample) || p->adc.t_sample < 0)
+        return bad(ctx, "adc.t_sample", "must be a finite time >= 0 (0: settled)", p->adc.t_sample);
+    if (!p->tia.ideal && !(isfinite(p->tia.slew) && p->tia.slew > 0))
+        return bad(ctx, "tia.slew", "must be finite and > 0", p->tia.slew);
     if (p->cell == SSP_CELL_1T1R) {
         SSP_POS(nmos.kp);
         SSP_POS(nmos.w_um);
@@ -141,6 +164,14 @@ int ssp_tile_params_check(ssp_ctx *ctx, const ssp_tile_params *p)
 #undef SSP_POS
 
 double ssp_tile_r_segment(const ssp_tile_params *p) { return p->r_wire_per_um * p->pitch_um; }
+double ssp_tile_c_segment(const ssp_tile_params *p) { return p->c_wire_per_um * p->pitch_um; }
+
+static const double SSP_CIRCUIT_TWO_PI = 6.28318530717958647692;
+
+double ssp_tia_tau(const ssp_tia_params *t)
+{
+    return t->ideal ? 0.0 : t->gain / (SSP_CIRCUIT_TWO_PI * t->gbw_hz);
+}
 
 size_t ssp_tile_outputs(const ssp_tile_params *p)
 {
@@ -181,6 +212,7 @@ struct builder {
     char (*pname)[SSP_NAME_MAX]; /* provisional names */
     size_t n, cap;  /* provisional nodes used / allocated */
     size_t el_cap;  /* element slots allocated */
+    size_t cap_cap; /* capacitor slots allocated */
     int oom;        /* an allocation failed */
 };
 
@@ -245,6 +277,33 @@ static ssp_element *element(struct builder *b, int kind, int na, int nb, int nc,
     return e;
 }
 
+/* A transient-only capacitor (left out when f is 0). */
+static void capacitor(struct builder *b, int na, int nb, double f, const char *fmt, ...) SSP_PRINTF(5, 6);
+static void capacitor(struct builder *b, int na, int nb, double f, const char *fmt, ...)
+{
+    ssp_circuit *c = b->c;
+    ssp_element *e;
+    va_list ap;
+    if (b->oom || f == 0) return;
+    if (c->n_cap == b->cap_cap) {
+        size_t nc2 = b->cap_cap ? 2 * b->cap_cap : 1024;
+        ssp_element *ne = realloc(c->cap, nc2 * sizeof *ne);
+        if (!ne) { b->oom = 1; return; }
+        c->cap = ne;
+        b->cap_cap = nc2;
+    }
+    e = &c->cap[c->n_cap++];
+    e->kind = SSP_EL_CAP;
+    e->a = na;
+    e->b = nb;
+    e->c = 0;
+    e->index = -1;
+    e->value = f;
+    va_start(ap, fmt);
+    vsnprintf(e->name, sizeof e->name, fmt, ap);
+    va_end(ap);
+}
+
 /* A resistor, or a merge of its nodes when r is exactly 0 Ω. */
 static void resistor(struct builder *b, int na, int nb, double r, const char *name)
 {
@@ -288,6 +347,11 @@ static int finalize(struct builder *b)
         e->b = map[uf_find(b->parent, e->b)];
         e->c = map[uf_find(b->parent, e->c)];
     }
+    for (i = 0; i < c->n_cap; i++) {
+        ssp_element *e = &c->cap[i];
+        e->a = map[uf_find(b->parent, e->a)];
+        e->b = map[uf_find(b->parent, e->b)];
+    }
     for (i = 0; i < c->p.cols; i++) c->out_node[i] = map[uf_find(b->parent, c->out_node[i])];
     free(map);
     return SSP_OK;
@@ -298,7 +362,7 @@ static int build(struct builder *b)
     ssp_circuit *c = b->c;
     const ssp_tile_params *p = &c->p;
     size_t n = p->rows, m = p->cols, i, j;
-    double rseg = ssp_tile_r_segment(p);
+    double rseg = ssp_tile_r_segment(p), cseg = ssp_tile_c_segment(p);
     char lab[8], nm[64];
     int *w = malloc(n * m * sizeof *w), *bl = malloc(n * m * sizeof *bl);
     int rc = SSP_OK;
@@ -330,6 +394,7 @@ static int build(struct builder *b)
             ssp_tile_col_label(p, j, lab, sizeof lab);
             snprintf(nm, sizeof nm, "rw%zu_%s", i, lab);
             resistor(b, j ? w[i * m + j - 1] : d, w[i * m + j], rseg, nm);
+            capacitor(b, w[i * m + j], 0, cseg, "cw%zu_%s", i, lab);
         }
     }
     /* Cells. */
@@ -346,8 +411,10 @@ static int build(struct builder *b)
                 int mid = node(b, "m%zu_%s", i, lab);
                 element(b, SSP_EL_CELL, w[idx], mid, 0, idx, 0.0, "r%zu_%s", i, lab);
                 element(b, SSP_EL_NMOS, mid, bl[idx], g, idx, 0.0, "bt%zu_%s", i, lab);
+                capacitor(b, w[idx], mid, p->c_cell, "cc%zu_%s", i, lab);
             } else {
                 element(b, SSP_EL_CELL, w[idx], bl[idx], 0, idx, 0.0, "r%zu_%s", i, lab);
+                capacitor(b, w[idx], bl[idx], p->c_cell, "cc%zu_%s", i, lab);
             }
         }
     }
@@ -361,6 +428,7 @@ static int build(struct builder *b)
         for (i = 0; i < n; i++) {
             snprintf(nm, sizeof nm, "rb%zu_%s", i, lab);
             resistor(b, bl[i * m + j], i + 1 < n ? bl[(i + 1) * m + j] : sn, rseg, nm);
+            capacitor(b, bl[i * m + j], 0, cseg, "cb%zu_%s", i, lab);
         }
         snprintf(nm, sizeof nm, "rs_%s", lab);
         resistor(b, sn, tin, p->r_sense, nm);
@@ -427,6 +495,7 @@ void ssp_circuit_destroy(ssp_circuit **cp)
     if (!cp || !*cp) return;
     c = *cp;
     free(c->el);
+    free(c->cap);
     free(c->names);
     free(c->out_node);
     free(c->iv);
@@ -441,6 +510,11 @@ size_t ssp_circuit_n_nodes(const ssp_circuit *c) { return c->n_nodes; }
 const char *ssp_circuit_node_name(const ssp_circuit *c, int k) { return c->names[k]; }
 int ssp_circuit_out_node(const ssp_circuit *c, size_t col) { return c->out_node[col]; }
 int ssp_circuit_is_nonlinear(const ssp_circuit *c) { return c->nonlinear; }
+const ssp_element *ssp_circuit_caps(const ssp_circuit *c, size_t *n)
+{
+    *n = c->n_cap;
+    return c->cap;
+}
 const ssp_cell_iv *ssp_circuit_cells(const ssp_circuit *c) { return c->iv; }
 unsigned long ssp_circuit_version(const ssp_circuit *c) { return c->version; }
 

@@ -97,12 +97,17 @@ typedef struct ssp_tia_params {
     double v_hi;   /* V, positive output rail */
     double v_knee; /* V, width δ of the smooth approach to each rail */
     double r_f;    /* Ω, feedback resistor */
+    double slew;   /* V/s, output slew-rate limit (transient netlists; the
+                      nodal step response is linear and reports a read that
+                      would exceed it) */
 } ssp_tia_params;
 
 /* ADC after each TIA (modelled in C, identical for every engine). */
 typedef struct ssp_adc_params {
     int bits;    /* resolution; codes are signed, −2^(bits−1) .. 2^(bits−1)−1 */
     double v_fs; /* V, full scale: inputs in [−v_fs, v_fs) map to the code range */
+    double t_sample; /* s after the DAC step at which the ADC samples the TIA
+                        output; 0: the settled (DC) output */
 } ssp_adc_params;
 
 /* Everything that defines a tile circuit except the per-cell I–V. */
@@ -116,6 +121,9 @@ typedef struct ssp_tile_params {
     double pitch_um;      /* µm, cell pitch (one wire segment) */
     double r_driver;      /* Ω, row driver output resistance */
     double r_sense;       /* Ω, sense-node resistance between bit line and TIA */
+    double c_wire_per_um; /* F/µm, word- and bit-line wire capacitance to ground
+                             (transient reads only; see ssp_circuit_caps) */
+    double c_cell;        /* F, capacitance across each cell (transient reads only) */
     ssp_dac_params dac;
     ssp_tia_params tia;
     ssp_adc_params adc;
@@ -128,6 +136,8 @@ void ssp_tile_params_default(ssp_tile_params *p);
 int ssp_tile_params_check(ssp_ctx *ctx, const ssp_tile_params *p);
 /* Wire segment resistance r_wire_per_um · pitch_um (Ω). */
 double ssp_tile_r_segment(const ssp_tile_params *p);
+/* Wire segment capacitance c_wire_per_um · pitch_um (F). */
+double ssp_tile_c_segment(const ssp_tile_params *p);
 /* Logical output columns: cols/2 (differential) or cols−1 (reference). */
 size_t ssp_tile_outputs(const ssp_tile_params *p);
 /* Label of physical column c ("7p", "7n", "3", "ref") into buf. */
@@ -144,7 +154,8 @@ enum ssp_el_kind {
     SSP_EL_CELL = 2, /* a (word side), b (bit side): I = cell_iv[index](V(a) − V(b)) */
     SSP_EL_NMOS = 3, /* a drain, b source, c gate: the square law above */
     SSP_EL_OPAMP = 4,/* a (+), b (−), c out: V(c) = rail(A·(V(a) − V(b))) */
-    SSP_EL_CCVS = 5  /* a out, b = 0: V(a) = value · I(element index), value in Ω */
+    SSP_EL_CCVS = 5, /* a out, b = 0: V(a) = value · I(element index), value in Ω */
+    SSP_EL_CAP = 6   /* a, b: capacitor of value F (only in ssp_circuit_caps) */
 };
 
 typedef struct ssp_element {
@@ -173,6 +184,18 @@ size_t ssp_circuit_n_nodes(const ssp_circuit *c);
 const char *ssp_circuit_node_name(const ssp_circuit *c, int k);
 /* Node of TIA output of physical column col. */
 int ssp_circuit_out_node(const ssp_circuit *c, size_t col);
+/* The capacitors of the tile, for transient reads only (a separate list, so
+ * every DC consumer of the element list stays as it is): each word- and
+ * bit-line segment's capacitance c_wire_per_um · pitch_um to ground at the
+ * segment's cell-side node (an L section per segment: segment k of a line
+ * ends at cell k), and c_cell across each memristor (word side to bit side,
+ * or to the access transistor's drain in 1T1R). Zero values are left out,
+ * so *n may be 0. Names: "cw3_c1n", "cb3_c1n", "cc3_c1n". */
+const ssp_element *ssp_circuit_caps(const ssp_circuit *c, size_t *n);
+/* The TIA's open-loop pole time constant A / (2π·GBW) (s), the state the
+ * transient consumers add to each op-amp: τ·dV(out)/dt = A·(V(+) − V(−)) −
+ * V(out), followed by the output rails (0 for the ideal TIA). */
+double ssp_tia_tau(const ssp_tia_params *t);
 /* Whether any element is nonlinear inside the rails (sinh cell, NMOS). */
 int ssp_circuit_is_nonlinear(const ssp_circuit *c);
 

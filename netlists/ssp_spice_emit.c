@@ -24,6 +24,12 @@ static const double SSP_EMIT_PIVREL = 1e-2;
 /* Resistance of the unity-gain pole stage (Ω); C follows from the pole. */
 static const double SSP_EMIT_POLE_R_OHM = 1e3;
 static const double SSP_EMIT_PI = 3.14159265358979323846;
+/* Rise time of a transient read's row step (s): against the TIA's
+ * closed-loop time constants (tens of ns) an ideal step to 1e-4 of them. */
+static const double SSP_EMIT_STEP_EDGE_S = 1e-12;
+/* The offset node's resistor to ground in transient netlists (Ω): large
+ * enough to draw nothing measurable from the offset source. */
+static const double SSP_EMIT_OFFSET_R_OHM = 1e12;
 
 enum { SSP_EMIT_EXPR_MAX = 512 };
 
@@ -108,7 +114,8 @@ static void emit_header(FILE *f, const ssp_circuit *c, const ssp_emit_opts *o)
     else
         fprintf(f, "* TIA: gain %g, GBW %g Hz (%s), offset %g V, rails %g..%g V "
                    "(knee %g V), Rf %g ohm\n",
-                p->tia.gain, p->tia.gbw_hz, o->tia_pole ? "pole included" : "pole omitted: DC read",
+                p->tia.gain, p->tia.gbw_hz,
+                o->v_step ? "transient read: pole, slew and rails" : o->tia_pole ? "pole included" : "pole omitted: DC read",
                 p->tia.vos, p->tia.v_lo, p->tia.v_hi, p->tia.v_knee, p->tia.r_f);
     fprintf(f, ".options klu\n");
     fprintf(f, ".options pivrel=%g\n", SSP_EMIT_PIVREL);
@@ -127,6 +134,33 @@ static void emit_header(FILE *f, const ssp_circuit *c, const ssp_emit_opts *o)
                    "min(max(e,%.17g),%.17g))/%.17g)}\n",
                 lo, hi, p->tia.v_knee, lo, hi, p->tia.v_knee);
     }
+}
+
+/* A finite-gain TIA of a transient read: gain, slew-limited pole, rails. */
+static void emit_opamp_transient(FILE *f, const ssp_circuit *c, const ssp_element *e)
+{
+    const ssp_tile_params *p = ssp_circuit_params(c);
+    const char *nout = ssp_circuit_node_name(c, e->c);
+    char vin[2 * SSP_NAME_MAX + 8];
+    double cp = ssp_tia_tau(&p->tia) / SSP_EMIT_POLE_R_OHM, imax = p->tia.slew * cp;
+    vdiff(c, e->a, e->b, vin, sizeof vin);
+    fprintf(f, "%s oa_%s 0 v = %.17g*%s\n", e->name, nout, p->tia.gain, vin);
+    fprintf(f, "bp_%s 0 op_%s i = max(min((v(oa_%s)-v(op_%s))/%.17g, %.17g), %.17g)\n", nout, nout, nout, nout,
+            SSP_EMIT_POLE_R_OHM, imax, -imax);
+    fprintf(f, "cp_%s op_%s 0 %.17g\n", nout, nout, cp);
+    fprintf(f, "bq_%s %s 0 v = ssp_rail(v(op_%s))\n", nout, nout, nout);
+    if (e->a) fprintf(f, "rg_%s %s 0 %.17g\n", nout, ssp_circuit_node_name(c, e->a), SSP_EMIT_OFFSET_R_OHM);
+}
+
+/* The transient-only part of a read netlist: capacitors, saves, .tran. */
+static void emit_transient_tail(FILE *f, const ssp_circuit *c, const ssp_emit_opts *o)
+{
+    size_t i, ncap;
+    const ssp_element *cap = ssp_circuit_caps(c, &ncap);
+    for (i = 0; i < ncap; i++)
+        fprintf(f, "%s %s %s %.17g\n", cap[i].name, ssp_circuit_node_name(c, cap[i].a),
+                ssp_circuit_node_name(c, cap[i].b), cap[i].value);
+    for (i = 0; i < o->n_save; i++) fprintf(f, ".save %s\n", o->save[i]);
 }
 
 int ssp_spice_emit(FILE *f, ssp_ctx *ctx, const ssp_circuit *c, const ssp_emit_opts *opts)
@@ -148,6 +182,11 @@ int ssp_spice_emit(FILE *f, ssp_ctx *ctx, const ssp_circuit *c, const ssp_emit_o
             fprintf(f, "%s %s %s %.17g\n", e->name, na, nb, e->value);
             break;
         case SSP_EL_VSRC:
+            if (o->v_step && e->index >= 0) {
+                fprintf(f, "%s %s %s pwl(0 0 %.17g %.17g)\n", e->name, na, nb, SSP_EMIT_STEP_EDGE_S,
+                        o->v_step[e->index]);
+                break;
+            }
             if (e->index < 0)
                 fprintf(f, "%s %s %s dc %.17g\n", e->name, na, nb, e->value);
             else if (o->v_in)
@@ -163,6 +202,10 @@ int ssp_spice_emit(FILE *f, ssp_ctx *ctx, const ssp_circuit *c, const ssp_emit_o
             emit_nmos(f, c, e);
             break;
         case SSP_EL_OPAMP: {
+            if (o->v_step) {
+                emit_opamp_transient(f, c, e);
+                break;
+            }
             const char *nout = ssp_circuit_node_name(c, e->c);
             char vin[2 * SSP_NAME_MAX + 8];
             vdiff(c, e->a, e->b, vin, sizeof vin);
@@ -186,11 +229,14 @@ int ssp_spice_emit(FILE *f, ssp_ctx *ctx, const ssp_circuit *c, const ssp_emit_o
             return ssp_error(ctx, SSP_EINVAL, "element %s: unknown kind %d", e->name, e->kind);
         }
     }
+    if (o->v_step) emit_transient_tail(f, c, o);
     for (i = 0; i < p->cols; i++) {
         ssp_spice_out_vector(c, i, name, sizeof name);
         fprintf(f, ".save %s\n", name);
     }
-    if (o->control) {
+    if (o->control && o->v_step) {
+        fprintf(f, ".control\nset numdgt=12\ntran %.17g %.17g 0 %.17g\n.endc\n", o->t_max, o->t_stop, o->t_max);
+    } else if (o->control) {
         fprintf(f, ".control\nset numdgt=12\nop\n");
         for (i = 0; i < p->cols; i++) {
             ssp_spice_out_vector(c, i, name, sizeof name);

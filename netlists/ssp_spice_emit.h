@@ -23,7 +23,20 @@
  * so its converged solution matches the nodal solver's to ~1e-9 and better;
  * linear reads are one exact solve either way. All read netlists raise
  * ngspice's pivot threshold (pivrel) so its KLU solve is as accurate as the
- * nodal one (measured: 1e-5 relative error at 64x64 with the default). */
+ * nodal one (measured: 1e-5 relative error at 64x64 with the default).
+ *
+ * A transient read netlist (v_step set; the circuit ssp_step.h solves
+ * linearly) adds to the DC netlist, element by element:
+ * - each row source as a step, `pwl(0 0 SSP_EMIT_STEP_EDGE_S V)`;
+ * - the capacitors of ssp_circuit_caps (wire segments, cells);
+ * - each finite-gain TIA as gain → pole → rails: a linear B-source
+ *   oa = A·(V(+) − V(−)), a current into the pole capacitor limited to
+ *   ±slew·C (so dV/dt <= tia.slew), and the output out = rail(V(pole));
+ *   its DC solution is the DC netlist's, rail(A·(V(+) − V(−)));
+ * - a 1 Tohm resistor from each TIA's offset node to ground (it changes
+ *   no voltage; it gives that node's row a diagonal, which keeps KLU's
+ *   fill from exploding: DESIGN.md);
+ * - with control, `.tran t_max t_stop 0 t_max` and the saved vectors. */
 #ifndef SSP_SPICE_EMIT_H
 #define SSP_SPICE_EMIT_H
 
@@ -47,6 +60,12 @@ typedef struct ssp_emit_opts {
     double reltol;           /* Newton tolerances written into nonlinear read netlists: */
     double abstol_a;         /* relative (-), current (A), voltage (V); */
     double vntol_v;          /* 0 selects SSP_EMIT_* defaults, < 0 writes none */
+    /* Transient read (see below): */
+    const double *v_step;    /* rows: each row source steps from 0 V to v_step[i] at t = 0; NULL: DC netlist */
+    double t_stop;           /* s, with v_step and control: the .tran's end */
+    double t_max;            /* s, with v_step and control: ngspice's largest time step */
+    const char *const *save; /* extra vectors to .save (e.g. "v(w0_c3n)", "i(vr0)"), n_save of them */
+    size_t n_save;
 } ssp_emit_opts;
 
 /* Write the netlist of c to f. opts NULL: external sources, read netlist. */
