@@ -579,3 +579,56 @@ done:
     free(osam);
     return rc;
 }
+
+int ssp_step_sample(ssp_step *s, const double *v_rows, double t_sample, double *frac, double *out0, size_t *steps)
+{
+    const ssp_tile_params *p = ssp_circuit_params(s->c);
+    size_t cols = p->cols, j, k, ns;
+    double *o0 = NULL, *oinf = NULL, *cur = NULL, tmin, tmax, h;
+    stepper st;
+    int rc;
+    if (!(t_sample > 0) || !isfinite(t_sample))
+        return ssp_error(s->ctx, SSP_EINVAL, "step response: sample time %g s must be > 0", t_sample);
+    rc = prepare_g(s);
+    if (rc) return rc;
+    tau_range(s, &tmin, &tmax);
+    o0 = malloc(cols * sizeof *o0);
+    oinf = malloc(cols * sizeof *oinf);
+    cur = malloc(cols * sizeof *cur);
+    if (!o0 || !oinf || !cur) {
+        rc = ssp_error(s->ctx, SSP_ENOMEM, "out of memory in the step response");
+        goto done;
+    }
+    rc = ssp_step_dc(s, NULL, o0, NULL);
+    if (!rc) rc = ssp_step_dc(s, v_rows, oinf, NULL);
+    if (rc) goto done;
+    if (!(tmin > 0) || !isfinite(tmin)) {
+        memcpy(cur, oinf, cols * sizeof *cur);
+        ns = 0;
+    } else {
+        ns = (size_t)ceil(t_sample / (tmin / SSP_STEP_PER_TAU));
+        if (ns > SSP_STEP_MAX_STEPS) {
+            rc = ssp_error(s->ctx, SSP_ECONVERGE, "step response: t_sample = %g s needs %zu steps of the smallest time "
+                           "constant %g s / %d (more than %d)", t_sample, ns, tmin, SSP_STEP_PER_TAU, SSP_STEP_MAX_STEPS);
+            goto done;
+        }
+        h = t_sample / (double)ns;
+        memcpy(s->vr, v_rows, p->rows * sizeof *s->vr);
+        st = (stepper){s, s->vr, h, 0, 0};
+        rc = begin(&st);
+        for (k = 1; k <= ns && !rc; k++) rc = advance(&st, k);
+        if (rc) goto done;
+        outputs(s, s->x, cur);
+    }
+    for (j = 0; j < cols; j++) {
+        double span = oinf[j] - o0[j];
+        frac[j] = fabs(span) > SSP_STEP_FLAT_V ? (cur[j] - o0[j]) / span : 1.0;
+    }
+    if (out0) memcpy(out0, o0, cols * sizeof *out0);
+    if (steps) *steps = ns;
+done:
+    free(o0);
+    free(oinf);
+    free(cur);
+    return rc;
+}

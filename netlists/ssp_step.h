@@ -85,6 +85,12 @@ typedef struct ssp_step_settling {
 int ssp_step_settle(ssp_step *s, const double *v_rows, double tol_v, double t_sample, ssp_step_settling *r,
                     double *frac);
 
+/* Only the sample: step the rows to v_rows and integrate to t_sample (> 0)
+ * with the step ssp_step_settle would take; frac (cols) as there, out0
+ * (cols, may be NULL) the outputs before the step (the TIAs' offsets),
+ * *steps (may be NULL) the steps taken. */
+int ssp_step_sample(ssp_step *s, const double *v_rows, double t_sample, double *frac, double *out0, size_t *steps);
+
 /* Matrix dimension (node voltages then branch currents). */
 size_t ssp_step_dim(const ssp_step *s);
 

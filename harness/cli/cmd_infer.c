@@ -10,6 +10,7 @@
 #include "ssp_config.h"
 #include "ssp_file.h"
 #include "ssp_plot.h"
+#include "ssp_report.h"
 #include "ssp_train.h"
 #include "ssp_xbar.h"
 
@@ -135,6 +136,11 @@ int ssp_cmd_infer(int argc, char **argv)
     if (rc) goto out;
     printf("%s: epoch %ld, test accuracy %.2f %%, test loss %.4f (hardware forward)\n", dir, ssp_train_epochs_done(t),
            100 * acc, loss);
+    {
+        ssp_read_figures rf;
+        ssp_train_read_figures(t, &rf);
+        ssp_report_read_figures(stdout, &rf);
+    }
     if (out) {
         rc = write_infer_outputs(ctx, out, &cfg, t);
         if (rc) goto out;

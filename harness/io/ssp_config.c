@@ -81,6 +81,11 @@ static const param params[] = {
     {"crossbar", "max_tiles", P_LONG, OFF(max_tiles), "", 1, 65536, NULL, "largest tile grid of one layer"},
     {"crossbar", "r_wire", P_DOUBLE, OFF(tile.r_wire_per_um), "", 0, 1e6, NULL, "word- and bit-line wire resistance (ohm per um of wire)"},
     {"crossbar", "pitch", P_DOUBLE, OFF(tile.pitch_um), "", 1e-3, 1e3, NULL, "cell pitch = one wire segment (um)"},
+    {"crossbar", "c_wire", P_DOUBLE, OFF(tile.c_wire_per_um), "F", 0, 1e-12, NULL,
+     "word- and bit-line wire capacitance to ground per um of wire (e.g. 0.2 fF: ITRS-class local copper, "
+     "as NVSim/NeuroSim's wire model computes it), transient reads only"},
+    {"crossbar", "c_cell", P_DOUBLE, OFF(tile.c_cell), "F", 0, 1e-12, NULL,
+     "capacitance across each cell (default 0.35 fF: parallel-plate estimate of a 100 nm HfO2 cell), transient reads only"},
     {"crossbar", "r_driver", P_DOUBLE, OFF(tile.r_driver), "ohm", 0, 1e6, NULL, "row driver output resistance"},
     {"crossbar", "r_sense", P_DOUBLE, OFF(tile.r_sense), "ohm", 0, 1e6, NULL, "bit line to TIA input resistance"},
     {"crossbar", "nmos_vto", P_DOUBLE, OFF(tile.nmos.vto), "V", 0, 5, NULL, "1T1R access NMOS threshold"},
@@ -93,6 +98,8 @@ static const param params[] = {
     {"dac", "v_read", P_DOUBLE, OFF(tile.dac.v_max), "V", 1e-3, 5, NULL,
      "DAC full scale: the largest activation reads at this voltage (range -v_read..v_read)"},
     {"dac", "r_out", P_DOUBLE, OFF(tile.dac.r_out), "ohm", 0, 1e6, NULL, "DAC output resistance"},
+    {"dac", "fom", P_DOUBLE, OFF(cost.dac_fom), "J", 0, 1e-9, NULL,
+     "row DAC energy per conversion step: a conversion costs fom * 2^bits (assumption; Saberi et al. TCAS-I 2011)"},
     {"tia", "ideal", P_BOOL, OFF(tile.tia.ideal), "", 0, 1, NULL, "ideal TIA (virtual ground, no offset, no rails)"},
     {"tia", "gain", P_DOUBLE, OFF(tile.tia.gain), "", 1, 1e9, NULL, "op-amp open-loop DC gain (V/V)"},
     {"tia", "gbw", P_DOUBLE, OFF(tile.tia.gbw_hz), "Hz", 1, 1e12, NULL, "op-amp gain-bandwidth (transient netlists)"},
@@ -100,8 +107,24 @@ static const param params[] = {
     {"tia", "v_rail", P_DOUBLE, OFF(tile.tia.v_hi), "V", 0.1, 20, NULL, "output rails at -v_rail..v_rail"},
     {"tia", "v_knee", P_DOUBLE, OFF(tile.tia.v_knee), "V", 1e-3, 1, NULL, "width of the smooth approach to a rail"},
     {"tia", "r_f", P_DOUBLE, OFF(tile.tia.r_f), "ohm", 1, 1e9, NULL, "feedback resistor"},
+    {"tia", "slew", P_DOUBLE, OFF(tile.tia.slew), "", 1, 1e15, NULL,
+     "output slew-rate limit (V/s; transient netlists; the nodal step response reports a read that would exceed it)"},
+    {"tia", "i_bias", P_DOUBLE, OFF(cost.tia_i_bias), "A", 0, 1, NULL,
+     "bias current of one TIA: its energy per read is i_bias * v_supply * read time"},
+    {"tia", "v_supply", P_DOUBLE, OFF(cost.tia_v_supply), "V", 0, 100, NULL, "supply voltage of the TIAs"},
     {"adc", "bits", P_LONG, OFF(adc_bits), "", 1, 24, NULL, "ADC resolution (signed codes)"},
     {"adc", "v_fs", P_DOUBLE, OFF(tile.adc.v_fs), "V", 1e-3, 20, NULL, "ADC full scale: -v_fs..v_fs"},
+    {"adc", "t_sample", P_DOUBLE, OFF(tile.adc.t_sample), "s", 0, 1e-3, NULL,
+     "time after the DAC step at which the ADC samples (0: settled reads); > 0: unsettled reads on the nodal engine"},
+    {"adc", "t_read", P_DOUBLE, OFF(cost.t_read), "s", 1e-12, 1, NULL,
+     "read time of the energy and latency figures when t_sample = 0 (settled reads)"},
+    {"adc", "t_conv", P_DOUBLE, OFF(cost.t_conv), "s", 0, 1, NULL, "ADC conversion time, added to every read's latency"},
+    {"adc", "energy_model", P_CHOICE, OFF(cost.adc_model), "", 0, 0, "walden|schreier",
+     "ADC energy per conversion: walden = fom_walden * 2^bits, schreier = 1/(2*10^((fom_schreier - SNDR)/10))"},
+    {"adc", "fom_walden", P_DOUBLE, OFF(cost.adc_fom_walden), "J", 0, 1e-9, NULL,
+     "Walden figure of merit, J per conversion step (Walden JSAC 1999; values: Murmann's ADC survey)"},
+    {"adc", "fom_schreier", P_DOUBLE, OFF(cost.adc_fom_schreier), "", 100, 250, NULL,
+     "Schreier figure of merit, dB (SNDR + 10 log10(BW/P); values: Murmann's ADC survey)"},
     {"program", "mode", P_CHOICE, OFF(prog_mode), "", 0, 0, "device|model|spice",
      "device: per device via the C model inverse; model: per-tile pulse schedules (crossbar size) on the C "
      "model, ngspice-calibrated energy; spice: every tile update in ngspice"},
@@ -160,6 +183,7 @@ void ssp_config_defaults(ssp_config *c)
     c->calibrate_vectors = 32;
     c->nodal_path = 0; /* SSP_NODAL_PATH_AUTO */
     ssp_tile_params_default(&c->tile);
+    ssp_readcost_params_default(&c->cost);
     /* 8 kΩ puts the column currents of a 128-row tile under MNIST activations
      * into the 8-bit ADC's range (measured: with 1 kΩ an ideal-trained MLP
      * lost 5 points of accuracy to ADC quantisation alone, with 8 kΩ none). */
@@ -416,6 +440,14 @@ int ssp_config_check(const ssp_config *c, ssp_ctx *ctx)
         rc = ssp_tile_params_check(ctx, &t);
         if (rc) return rc;
     }
+    if (c->tile.adc.t_sample > 0 && c->engine != SSP_ENGINE_NODAL)
+        return ssp_error(ctx, SSP_ECONFIG, "adc.t_sample = %g s samples unsettled reads of the tile circuit: it needs "
+                         "engine.forward = nodal (the %s engine reads settled outputs); siamspice read runs the "
+                         "transient in ngspice", c->tile.adc.t_sample, c->engine == SSP_ENGINE_IDEAL ? "ideal" : "spice");
+    if (c->tile.adc.t_sample > 0 && c->check_every > 0)
+        return ssp_error(ctx, SSP_ECONFIG, "adc.t_sample = %g s with engine.check_every = %ld: the spice checks compare "
+                         "settled reads; set check_every = 0 (siamspice read compares the transients)",
+                         c->tile.adc.t_sample, c->check_every);
     if (c->device_params[0] == '\0') return ssp_error(ctx, SSP_ECONFIG, "device.params: no parameter file given");
     {
         int methods[4], n = ssp_config_baselines(c, ctx, methods, 4);

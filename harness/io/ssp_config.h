@@ -17,6 +17,7 @@
 
 #include "ssp_circuit.h"
 #include "ssp_error.h"
+#include "ssp_readcost.h"
 
 enum { SSP_CONFIG_STR_MAX = 512, SSP_CONFIG_MAX_HIDDEN = 8 };
 
@@ -98,6 +99,7 @@ typedef struct ssp_config {
     long max_tiles;                     /* largest tile grid of one layer */
     long dac_bits, adc_bits;            /* converter resolutions */
     ssp_tile_params tile;               /* the rest of the tile description (rows/cols/bits from above) */
+    ssp_readcost_params cost;           /* read energy and latency models ([adc], [dac], [tia]) */
     /* [program]: how update steps program the devices */
     int prog_mode;                      /* enum ssp_prog_mode */
     int prog_strategy;                  /* enum ssp_pulse_strategy: 0 open, 1 verify */

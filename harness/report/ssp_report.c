@@ -50,6 +50,16 @@ GETTER(g_tb, m->t_backward)
 GETTER(g_tq, m->t_quantize)
 GETTER(g_tp, m->t_program)
 GETTER(g_te, m->t_eval)
+GETTER(g_r_e, m->read.energy)
+GETTER(g_r_arr, m->read.e_array)
+GETTER(g_r_dac, m->read.e_dac)
+GETTER(g_r_tia, m->read.e_tia)
+GETTER(g_r_adc, m->read.e_adc)
+GETTER(g_r_lat, m->read.latency)
+GETTER(g_r_mvms, m->read.mvms)
+GETTER(g_r_emvm, m->read.energy_per_mvm)
+GETTER(g_r_tmvm, m->read.latency_per_mvm)
+GETTER(g_r_tread, m->read.t_read)
 #undef GETTER
 
 static const column columns[] = {
@@ -87,6 +97,16 @@ static const column columns[] = {
     {"time_quantize_s", g_tq, 0},
     {"time_program_s", g_tp, 0},
     {"time_eval_s", g_te, 0},
+    {"read_energy_per_inference_J", g_r_e, 0},
+    {"read_array_J", g_r_arr, 0},
+    {"read_dac_J", g_r_dac, 0},
+    {"read_tia_J", g_r_tia, 0},
+    {"read_adc_J", g_r_adc, 0},
+    {"read_latency_per_inference_s", g_r_lat, 0},
+    {"mvms_per_inference", g_r_mvms, 0},
+    {"read_energy_per_mvm_J", g_r_emvm, 0},
+    {"read_latency_per_mvm_s", g_r_tmvm, 0},
+    {"read_time_s", g_r_tread, 0},
 };
 enum { NCOLS = sizeof columns / sizeof columns[0] };
 
@@ -140,6 +160,18 @@ int ssp_report_metrics_json(ssp_ctx *ctx, const char *path, const ssp_config *cf
     return rc;
 }
 
+void ssp_report_read_figures(FILE *f, const ssp_read_figures *r)
+{
+    double e = r->energy > 0 ? r->energy : 1;
+    fprintf(f, "read energy per inference: %.4g J (array %.3g J %.1f %%, DAC %.3g J %.1f %%, TIA %.3g J %.1f %%, "
+               "ADC %.3g J %.1f %%)\n",
+            r->energy, r->e_array, 100 * r->e_array / e, r->e_dac, 100 * r->e_dac / e, r->e_tia, 100 * r->e_tia / e,
+            r->e_adc, 100 * r->e_adc / e);
+    fprintf(f, "read latency per inference: %.4g s (%.4g MVMs of %.4g s: read window %.4g s + conversion)\n", r->latency,
+            r->mvms, r->latency_per_mvm, r->t_read);
+    fprintf(f, "per MVM: %.4g J\n", r->energy_per_mvm);
+}
+
 int ssp_report_text(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m, size_t n)
 {
     ssp_afile *af;
@@ -164,6 +196,7 @@ int ssp_report_text(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const
         fprintf(f, "\nfinal test accuracy (hardware forward): %.2f %%\n", 100 * l->test_acc);
         fprintf(f, "programming in the last epoch: %llu pulses, %.4g J, %.4g s (serial estimate)\n", l->hw.pulses,
                 ssp_hw_stats_energy(&l->hw), ssp_hw_stats_latency(&l->hw));
+        ssp_report_read_figures(f, &l->read);
     }
     return ssp_file_atomic_commit(&af, ctx);
 }

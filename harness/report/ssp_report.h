@@ -11,6 +11,7 @@
 #define SSP_REPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "ssp_config.h"
 #include "ssp_error.h"
@@ -19,6 +20,8 @@
 int ssp_report_metrics_csv(ssp_ctx *ctx, const char *path, const ssp_epoch_metrics *m, size_t n);
 int ssp_report_metrics_json(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m,
                             size_t n);
+/* The read energy and latency lines of report.txt (also printed by infer). */
+void ssp_report_read_figures(FILE *f, const ssp_read_figures *r);
 int ssp_report_text(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m, size_t n);
 
 #endif

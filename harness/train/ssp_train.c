@@ -14,6 +14,7 @@
 #include "ssp_hwprog.h"
 #include "ssp_idx.h"
 #include "ssp_spice.h"
+#include "ssp_readcost.h"
 #include "ssp_xbar.h"
 #include "ssp_net.h"
 #include "ssp_twin.h"
@@ -37,6 +38,9 @@ struct ssp_train {
     ssp_spice *spice;             /* ngspice session for the spice engine and checks (owned, may be NULL) */
     ssp_xbar *xbar;               /* circuit-engine forward (owned; NULL: ideal engine) */
     int xbar_stale;               /* devices changed since the tiles were last loaded */
+    ssp_readcost *rcost;          /* read energy and latency counter (owned) */
+    int count_reads;              /* hw_forward counts its MVMs into rcost */
+    ssp_read_figures read_last;   /* figures of the last evaluation */
     gsl_rng *rng;                 /* shuffling (owned) */
     size_t *order;                /* training permutation of this epoch (owned) */
     double *xb;                   /* batch inputs (owned) */
@@ -254,14 +258,47 @@ done:
  * devices' read conductances) or the configured circuit engine. */
 static int hw_forward(ssp_train *t, const double *x, size_t n)
 {
-    if (!t->xbar) return ssp_net_forward(t->net, t->ctx, x, n, ssp_hw_matmul_ideal, t->hw);
-    if (t->xbar_stale) {
-        int rc = ssp_xbar_sync(t->xbar);
-        if (rc) return rc;
-        t->xbar_stale = 0;
+    ssp_readcost_matmul_fn fn = ssp_hw_matmul_ideal;
+    void *payload = t->hw;
+    if (t->xbar) {
+        if (t->xbar_stale) {
+            int rc = ssp_xbar_sync(t->xbar);
+            if (rc) return rc;
+            t->xbar_stale = 0;
+        }
+        fn = ssp_xbar_matmul;
+        payload = t->xbar;
     }
-    return ssp_net_forward(t->net, t->ctx, x, n, ssp_xbar_matmul, t->xbar);
+    if (t->count_reads) {
+        ssp_readcost_wrap(t->rcost, fn, payload);
+        fn = ssp_readcost_matmul;
+        payload = t->rcost;
+    }
+    return ssp_net_forward(t->net, t->ctx, x, n, fn, payload);
 }
+
+/* The read figures of an evaluation of `images` inputs. */
+static void read_figures(ssp_train *t, size_t images)
+{
+    const ssp_readcost_totals *c = ssp_readcost_get(t->rcost);
+    ssp_read_figures *f = &t->read_last;
+    ssp_tile_params tile;
+    double n = images ? (double)images : 1.0;
+    ssp_config_tile(&t->cfg, &tile);
+    memset(f, 0, sizeof *f);
+    f->e_array = c->e_array / n;
+    f->e_dac = c->e_dac / n;
+    f->e_tia = c->e_tia / n;
+    f->e_adc = c->e_adc / n;
+    f->energy = f->e_array + f->e_dac + f->e_tia + f->e_adc;
+    f->latency = c->latency / n;
+    f->mvms = c->mvms / n;
+    f->energy_per_mvm = c->mvms > 0 ? (c->e_array + c->e_dac + c->e_tia + c->e_adc) / c->mvms : 0;
+    f->latency_per_mvm = c->mvms > 0 ? c->latency / c->mvms : 0;
+    f->t_read = ssp_readcost_t_read(&t->cfg.cost, &tile);
+}
+
+void ssp_train_read_figures(const ssp_train *t, ssp_read_figures *f) { *f = t->read_last; }
 
 /* OpenBLAS's worker threads spin in sched_yield between the small products
  * of a training step and take the second core from the circuit solves:
@@ -296,6 +333,11 @@ int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg)
     if (!rc) rc = build_state(t);
     if (!rc) rc = build_xbar(t);
     if (!rc) rc = build_prog(t);
+    if (!rc) {
+        ssp_tile_params tile;
+        ssp_config_tile(cfg, &tile);
+        rc = ssp_readcost_create(&t->rcost, ctx, t->hw, &tile, &cfg->cost);
+    }
     if (rc) goto fail;
     t->rng = gsl_rng_alloc(gsl_rng_mt19937);
     t->order = malloc(t->train->n * sizeof *t->order);
@@ -325,6 +367,7 @@ void ssp_train_destroy(ssp_train **pt)
     ssp_net_free(&t->net);
     ssp_twin_free(&t->twin);
     ssp_xbar_destroy(&t->xbar);
+    ssp_readcost_destroy(&t->rcost);
     ssp_hwprog_destroy(&t->prog);
     if (t->prog_target)
         for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++) free(t->prog_target[m]);
@@ -628,17 +671,22 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
         rc = hw_forward(t, t->train->x, n);
         if (rc) return rc;
     }
+    ssp_readcost_sync(t->rcost);
+    ssp_readcost_reset(t->rcost);
     for (size_t i = 0; i < d->n; i += SSP_EVAL_BATCH) {
         size_t n = d->n - i < SSP_EVAL_BATCH ? d->n - i : SSP_EVAL_BATCH, ok = 0;
         int rc;
         if (i == 0 && t->xbar) ssp_xbar_request_irdrop(t->xbar, n);
+        t->count_reads = 1;
         rc = hw_forward(t, d->x + i * d->dim, n);
+        t->count_reads = 0;
         if (rc) return rc;
         lsum += ssp_net_loss(t->net, d->y + i, &ok, 0) * (double)n;
         correct += ok;
     }
     *acc = (double)correct / (double)d->n;
     *loss = lsum / (double)d->n;
+    read_figures(t, d->n);
     return SSP_OK;
 }
 
@@ -670,6 +718,7 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
     rc = eval_set(t, t->test, &m->test_acc, &m->test_loss);
     if (rc) return rc;
     m->t_eval = now_s() - t0;
+    m->read = t->read_last;
     m->epoch = t->epochs_done + 1;
     m->lr = t->lr;
     m->train_loss = t->steps ? t->loss_sum / (double)t->steps : 0;

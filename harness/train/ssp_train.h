@@ -69,6 +69,17 @@
 #include "ssp_error.h"
 #include "ssp_hw.h"
 
+/* Energy and latency of an evaluation's forward passes on the crossbar
+ * (ssp_readcost.h): per inference (one test image) and per MVM. */
+typedef struct ssp_read_figures {
+    double e_array, e_dac, e_tia, e_adc; /* J per inference */
+    double energy;                        /* J per inference, the sum */
+    double latency;                       /* s per inference (its MVMs in series) */
+    double mvms;                          /* MVMs per inference */
+    double energy_per_mvm, latency_per_mvm; /* J, s */
+    double t_read;                        /* s, the read window (adc.t_sample or adc.t_read) */
+} ssp_read_figures;
+
 typedef struct ssp_epoch_metrics {
     long epoch;              /* 1-based */
     double lr;               /* learning rate used */
@@ -88,6 +99,7 @@ typedef struct ssp_epoch_metrics {
     double energy_ratio_vf;  /* programming energy / verify-first energy */
     double latency_ratio_vf; /* programming latency / verify-first latency */
     double t_forward, t_backward, t_quantize, t_program, t_eval; /* s of wall time per phase */
+    ssp_read_figures read;   /* energy and latency of the test evaluation's reads */
 } ssp_epoch_metrics;
 
 typedef struct ssp_train ssp_train;
@@ -111,6 +123,8 @@ const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n);
 
 /* Accuracy and loss of the hardware forward on the test set. */
 int ssp_train_evaluate(ssp_train *t, double *acc, double *loss);
+/* The read energy and latency of the last evaluation. */
+void ssp_train_read_figures(const ssp_train *t, ssp_read_figures *f);
 
 /* Save / restore everything needed to continue bit for bit (atomic write). */
 int ssp_train_checkpoint_save(ssp_train *t, const char *path);

@@ -63,6 +63,13 @@ int ssp_engine_run(ssp_engine *e, const double *v_in, size_t k, double *v_out, i
 #define SSP_ENGINE_REL_FLOOR_V 1e-12
 double ssp_engine_max_rel(const double *a, const double *b, size_t n, double floor_v);
 
+/* Unsettled reads (nodal engine, adc.t_sample > 0): each TIA output is
+ * sampled at t_sample after the DAC step as V(0) + f·(V(∞) − V(0)), f the
+ * output's settled fraction from the tile's step response (ssp_step.h),
+ * computed once per cell state. *frac: the cols fractions, or NULL when
+ * the engine reads settled outputs. */
+int ssp_engine_settled_fractions(ssp_engine *e, const double **frac);
+
 int ssp_engine_kind(const ssp_engine *e);
 const ssp_circuit *ssp_engine_circuit(const ssp_engine *e);
 /* The nodal solver of a nodal engine (NULL otherwise), for statistics. */
