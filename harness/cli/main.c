@@ -38,6 +38,7 @@ static int usage(FILE *to)
           "  infer       evaluate a run's checkpoint on the test set (siamspice infer --help)\n"
           "  netlist     write a crossbar tile (or with --run, a run's tiles) as ngspice netlists\n"
           "  validate    compare the ideal, nodal and spice engines on a tile, print a table\n"
+          "  read        the transient read of a tile (or of a run's tiles): settling, energy, waveforms\n"
           "  program     plan, simulate and export a programming-pulse schedule\n"
           "  plot        draw a run directory's plots (siamspice plot --help)\n"
           "  bench       run the built benchmarks, print their BENCH lines\n"
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
         status = has_option(argc, argv, "--run") || has_option(argc, argv, "--config")
                      ? ssp_cmd_validate_run(argc - 1, argv + 1)
                      : ssp_cmd_validate(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "read") == 0)
+        status = ssp_cmd_read(argc - 1, argv + 1);
     else if (strcmp(argv[1], "program") == 0)
         status = ssp_cmd_program(argc - 1, argv + 1);
     else if (strcmp(argv[1], "bench") == 0)

@@ -38,6 +38,11 @@ int ssp_cmd_program_checkpoints(int argc, char **argv);
 /* 1 when arg is a run directory holding a checkpoint, or a checkpoint file. */
 int ssp_cmd_program_is_checkpoint(const char *arg);
 
+/* siamspice read --rows N --cols M | --run RUN_DIR [--spice] [--out DIR]:
+ * the transient read of a tile on the nodal step response and in ngspice
+ * (cmd_read.c). */
+int ssp_cmd_read(int argc, char **argv);
+
 /* siamspice train (cmd_train.c). */
 int ssp_cmd_train(int argc, char **argv);
 /* siamspice plot RUN_DIR (cmd_plot.c). */

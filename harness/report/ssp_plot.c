@@ -372,6 +372,57 @@ static void waveform_title(const char *dir, char *buf, size_t n)
     fclose(in);
 }
 
+/* ---- the read transient and the sample-time sweep ---------------------- */
+
+/* read.csv (ssp_read.h): word line, bit line and TIA output against time
+ * in ns, ngspice's traces dashed when present, the ADC sample instant (and
+ * the settling time) as vertical lines from its '#' line. */
+static void script_read(FILE *f, const char *dir, int svg)
+{
+    char p[SSP_PLOT_PATH], line[256] = "";
+    double ts = 0, tset = 0, tread = 0;
+    int spice = 0;
+    FILE *in;
+    if (snprintf(p, sizeof p, "%s/read.csv", dir) < (int)sizeof p && (in = fopen(p, "r"))) {
+        if (fgets(line, sizeof line, in)) sscanf(line, "# t_sample_s=%lf t_settle_s=%lf t_read_s=%lf", &ts, &tset, &tread);
+        if (fgets(line, sizeof line, in)) spice = strstr(line, "spice") != NULL;
+        fclose(in);
+    }
+    script_common(f);
+    script_terminal(f, "read", svg, 1100, 1050);
+    fprintf(f, "set key outside right\nset lmargin at screen 0.09\nset rmargin at screen 0.74\n"
+               "set xlabel 'time after the DAC step (ns)'\nns(c) = column(c) * 1e9\n");
+    if (ts > 0) fprintf(f, "set arrow 1 from %.9g, graph 0 to %.9g, graph 1 nohead lw 2 lc rgb '#cc0000'\n", 1e9 * ts, 1e9 * ts);
+    if (tset > 0) fprintf(f, "set arrow 2 from %.9g, graph 0 to %.9g, graph 1 nohead dt 3 lc rgb '#555555'\n", 1e9 * tset, 1e9 * tset);
+    fprintf(f, "set multiplot layout 3,1 title \"Transient read of a tile (red: ADC sample at %.4g ns; dotted: settled to 1/2 LSB at %.4g ns)\"\n",
+            1e9 * ts, 1e9 * tset);
+    static const struct { const char *col, *sp, *label; } panels[] = {
+        {"v_wl_V", "v_wl_spice_V", "word line, far end (V)"},
+        {"v_bl_V", "v_bl_spice_V", "bit line at the TIA (V)"},
+        {"v_out_V", "v_out_spice_V", "TIA output (V)"},
+    };
+    for (int k = 0; k < 3; k++) {
+        fprintf(f, "set ylabel '%s'\nplot 'read.csv' using (ns('time_s')):'%s' with lines lw 2 title 'nodal step response'",
+                panels[k].label, panels[k].col);
+        if (spice) fprintf(f, ", \\\n  '' using (ns('time_s')):'%s' with lines lw 2 dt 2 title 'ngspice'", panels[k].sp);
+        fputc('\n', f);
+    }
+    fprintf(f, "unset multiplot\nunset arrow\nset datafile separator whitespace\n");
+}
+
+/* tsample_sweep.csv (siamspice infer --sweep-t-sample): accuracy against
+ * the ADC's sample time. */
+static void script_sweep(FILE *f, int svg)
+{
+    script_common(f);
+    script_terminal(f, "accuracy_tsample", svg, 1000, 600);
+    fprintf(f, "set datafile separator ','\nset key bottom right\nset logscale x\n"
+               "set xlabel 'ADC sample time after the DAC step, adc.t\\_sample (ns)'\nset ylabel 'test accuracy (%%)'\n"
+               "set title 'Accuracy against read time (unsettled reads, nodal engine)'\n"
+               "plot 'tsample_sweep.csv' using (column('t_sample_s')*1e9):(100*column('test_acc')) with linespoints lw 2 pt 7 title 'test accuracy'\n"
+               "unset logscale x\nset datafile separator whitespace\n");
+}
+
 /* ---- the script ------------------------------------------------------------ */
 
 /* What a run directory has to draw. */
@@ -384,6 +435,8 @@ typedef struct plot_inputs {
     char engine[32];                      /* the run's forward engine */
     int wave;                             /* waveform.csv */
     char wave_title[160];                 /* its first line */
+    int read;                             /* read.csv */
+    int sweep;                            /* tsample_sweep.csv */
 } plot_inputs;
 
 static void write_script(FILE *f, const char *dir, char names[][64], const plot_inputs *in)
@@ -448,6 +501,8 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
         for (size_t m = 0; m < in->nmat; m++)
             if (in->mat[m].finite > 0) script_heatmap(f, &in->mat[m], in->engine, svg);
         if (in->wave) script_waveform(f, in->wave_title, svg);
+        if (in->read) script_read(f, dir, svg);
+        if (in->sweep) script_sweep(f, svg);
     }
 }
 
@@ -469,15 +524,17 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
     in->hist = exists(dir, "conductance_hist.csv") && exists(dir, "levels.csv");
     in->wave = exists(dir, "waveform.csv");
     if (in->wave) waveform_title(dir, in->wave_title, sizeof in->wave_title);
+    in->read = exists(dir, "read.csv");
+    in->sweep = exists(dir, "tsample_sweep.csv");
     if (exists(dir, "irdrop.csv")) {
         snprintf(p, sizeof p, "%s/irdrop.csv", dir);
         if ((rc = scan_irdrop(ctx, p, in->mat, SSP_PLOT_MAX_MATRICES, &in->nmat))) goto done;
         run_engine(dir, in->engine, sizeof in->engine);
         for (size_t m = 0; m < in->nmat; m++) heat += in->mat[m].finite > 0;
     }
-    if (!in->metrics && !in->hist && !heat && !in->wave) {
+    if (!in->metrics && !in->hist && !heat && !in->wave && !in->read && !in->sweep) {
         rc = ssp_error(ctx, SSP_EINVAL, "%s has nothing to plot: no metrics.csv, conductance_hist.csv with levels.csv, "
-                                     "irdrop.csv with finite values, or waveform.csv", dir);
+                                     "irdrop.csv with finite values, waveform.csv, read.csv or tsample_sweep.csv", dir);
         goto done;
     }
     snprintf(p, sizeof p, "%s/plots.gp", dir);

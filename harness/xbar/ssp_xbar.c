@@ -601,6 +601,8 @@ const ssp_xbar_tile_check *ssp_xbar_validation(const ssp_xbar *x, size_t *n)
     return x->val;
 }
 
+const double *ssp_xbar_first_input(const ssp_xbar *x, size_t m) { return m < x->nmat ? x->ir[m].v0 : NULL; }
+
 int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f)
 {
     fprintf(f, "matrix,tile_row,tile_col,out,err\n");

@@ -110,6 +110,9 @@ int ssp_xbar_read_state(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin);
  * as CSV: header "matrix,tile_row,tile_col,out,err". */
 void ssp_xbar_request_irdrop(ssp_xbar *x, size_t vectors);
 int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f);
+/* The first input vector of matrix m's last IR-drop capture (n_in row
+ * voltages, V, before the DAC), or NULL before any capture. */
+const double *ssp_xbar_first_input(const ssp_xbar *x, size_t m);
 
 /* Write every tile of every matrix as a standalone ngspice netlist into dir
  * (created): m<m>_t<tr>_<tc>.cir with the present cells, DC row inputs from
