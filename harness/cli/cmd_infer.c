@@ -19,6 +19,7 @@ enum { MAX_SETS = 64, PATH_CAP = 4096 };
 static int usage(FILE *to)
 {
     fputs("usage: siamspice infer RUN_DIR [--set SECTION.KEY=VALUE]... [--out DIR]\n"
+          "       siamspice infer RUN_DIR --sweep-t-sample T1,T2,... [--set ...]... [--out DIR]\n"
           "\n"
           "Evaluate RUN_DIR/checkpoint.bin on the test set of RUN_DIR/config.ini with\n"
           "the hardware forward pass. --set changes parameters for this evaluation only\n"
@@ -28,6 +29,11 @@ static int usage(FILE *to)
           "  --out DIR   also write DIR/config.ini (this evaluation's parameters) and,\n"
           "              with engine.forward nodal or spice, DIR/irdrop.csv of the first\n"
           "              test batch and its heat maps DIR/irdrop_m<M>.png and .svg\n"
+          "  --sweep-t-sample T1,T2,...  evaluate once per ADC sample time (adc.t_sample,\n"
+          "              e.g. 20ns,50ns,100ns; 0 = settled) on the nodal engine and print\n"
+          "              accuracy, read energy and latency per inference for each; with\n"
+          "              --out also DIR/tsample_sweep.csv and DIR/accuracy_tsample.png/.svg\n"
+          "Prints the read energy per inference (array, DAC, TIA, ADC) and latency.\n"
           "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
           to);
     return to == stderr ? 2 : 0;
@@ -102,9 +108,57 @@ static int write_infer_outputs(ssp_ctx *ctx, const char *out, const ssp_config *
     return ssp_plot_run(ctx, out);
 }
 
+/* infer --sweep-t-sample: one evaluation per sample time. */
+static int sweep_t_sample(ssp_ctx *ctx, const char *dir, const char *list, const char **sets, int nsets,
+                          const char *out)
+{
+    char buf[1024], assign[96], p[PATH_CAP], *tok, *save = NULL;
+    ssp_afile *af = NULL;
+    FILE *csv = NULL;
+    int status = 0;
+    if (strlen(list) >= sizeof buf || nsets + 2 > MAX_SETS) {
+        ssp_error(ctx, SSP_EINVAL, "--sweep-t-sample: list too long");
+        return 2;
+    }
+    snprintf(buf, sizeof buf, "%s", list);
+    if (out) {
+        int rc = ssp_file_mkdirs(ctx, out);
+        snprintf(p, sizeof p, "%s/tsample_sweep.csv", out);
+        if (!rc) rc = ssp_file_atomic_open(&af, ctx, p);
+        if (rc) return 1;
+        csv = ssp_file_stream(af);
+        fprintf(csv, "t_sample_s,test_acc,test_loss,read_energy_per_inference_J,read_latency_per_inference_s\n");
+    }
+    sets[nsets] = "engine.forward=nodal";
+    sets[nsets + 1] = assign;
+    for (tok = strtok_r(buf, ",", &save); tok && !status; tok = strtok_r(NULL, ",", &save)) {
+        ssp_train *t = NULL;
+        ssp_config cfg;
+        ssp_read_figures rf;
+        double acc, loss;
+        snprintf(assign, sizeof assign, "adc.t_sample=%s", tok);
+        status = open_run(ctx, dir, sets, nsets + 2, OPEN_AS_RUN, &t, &cfg);
+        if (!status && ssp_train_evaluate(t, &acc, &loss)) status = 1;
+        if (!status) {
+            ssp_train_read_figures(t, &rf);
+            printf("adc.t_sample %10.4g ns: test accuracy %.2f %%, loss %.4f, read energy %.4g J and latency %.4g s "
+                   "per inference\n", 1e9 * cfg.tile.adc.t_sample, 100 * acc, loss, rf.energy, rf.latency);
+            fflush(stdout);
+            if (csv) fprintf(csv, "%.9g,%.6f,%.6f,%.9g,%.9g\n", cfg.tile.adc.t_sample, acc, loss, rf.energy, rf.latency);
+        }
+        ssp_train_destroy(&t);
+    }
+    if (af && !status) {
+        if (ssp_file_atomic_commit(&af, ctx) || ssp_plot_run(ctx, out)) status = 1;
+        else printf("wrote %s/tsample_sweep.csv and accuracy_tsample.png/.svg\n", out);
+    }
+    ssp_file_atomic_abort(&af);
+    return status;
+}
+
 int ssp_cmd_infer(int argc, char **argv)
 {
-    const char *dir = NULL, *out = NULL, *sets[MAX_SETS];
+    const char *dir = NULL, *out = NULL, *sweep = NULL, *sets[MAX_SETS];
     ssp_config cfg;
     int nsets = 0, rc, status = 1;
     ssp_ctx *ctx = NULL;
@@ -116,6 +170,8 @@ int ssp_cmd_infer(int argc, char **argv)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--out"))
             out = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--sweep-t-sample"))
+            sweep = argv[++i];
         else if (argv[i][0] != '-' && !dir)
             dir = argv[i];
         else {
@@ -129,6 +185,10 @@ int ssp_cmd_infer(int argc, char **argv)
         return 2;
     }
     if (ssp_ctx_create(&ctx)) return 1;
+    if (sweep) {
+        status = sweep_t_sample(ctx, dir, sweep, sets, nsets, out);
+        goto out;
+    }
     status = open_run(ctx, dir, sets, nsets, OPEN_AS_RUN, &t, &cfg);
     if (status) goto out;
     status = 1;

@@ -318,7 +318,7 @@ static void test_netlists__dac_quantises_and_clips(void)
 
 static void test_netlists__adc_codes_clip(void)
 {
-    ssp_adc_params a = {8, 1.0};
+    ssp_adc_params a = {8, 1.0, 0.0};
     double lsb = ssp_adc_lsb(&a);
     CU_ASSERT_DOUBLE_EQUAL(lsb, 1.0 / 128, 1e-18);
     CU_ASSERT_EQUAL(ssp_adc_code(&a, 0.0), 0);
