@@ -143,7 +143,6 @@ static int read_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int 
     cfg.engine = SSP_ENGINE_NODAL;
     cfg.check_every = 0;
     cfg.test_limit = 1;
-    cfg.train_limit = cfg.train_limit && cfg.train_limit < 64 ? cfg.train_limit : 64;
     {
         /* the sample time is the read's figure here; the forward pass that
          * finds the inputs reads settled */
