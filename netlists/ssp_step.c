@@ -485,6 +485,7 @@ int ssp_step_settle(ssp_step *s, const double *v_rows, double tol_v, double t_sa
 {
     const ssp_tile_params *p = ssp_circuit_params(s->c);
     size_t cols = p->cols, j, k, last = 0, k_sample = 0;
+    int moved = 0; /* some grid point, the first included, was out of the band */
     double *o0 = NULL, *oinf = NULL, *prev = NULL, *cur = NULL, *osam = NULL, h, lo, hi;
     double e_settle = 0, e_sample = 0;
     stepper st;
@@ -526,7 +527,10 @@ int ssp_step_settle(ssp_step *s, const double *v_rows, double tol_v, double t_sa
     lo = p->tia.v_lo + p->tia.v_knee;
     hi = p->tia.v_hi - p->tia.v_knee;
     for (j = 0; j < cols; j++) {
-        if (fabs(prev[j] - oinf[j]) > tol_v) last = 0, r->worst_col = j;
+        if (fabs(prev[j] - oinf[j]) > tol_v) {
+            moved = 1;
+            r->worst_col = j;
+        }
         if (!p->tia.ideal && (prev[j] < lo || prev[j] > hi)) r->rails = 1;
     }
     k_sample = t_sample > 0 ? (size_t)llround(t_sample / h) : 0;
@@ -551,7 +555,10 @@ int ssp_step_settle(ssp_step *s, const double *v_rows, double tol_v, double t_sa
             }
             if (!p->tia.ideal && (cur[j] < lo || cur[j] > hi)) r->rails = 1;
         }
-        if (out_of_band) last = k;
+        if (out_of_band) {
+            last = k;
+            moved = 1;
+        }
         if (k == last + 1) e_settle = st.e;
         if (k == k_sample) {
             memcpy(osam, cur, cols * sizeof *osam);
@@ -562,7 +569,7 @@ int ssp_step_settle(ssp_step *s, const double *v_rows, double tol_v, double t_sa
     }
     r->steps = k;
     /* the settling instant between the last out-of-band point and the next */
-    r->t_settle_s = last ? (double)(last + 1) * h : 0;
+    r->t_settle_s = moved ? (double)(last + 1) * h : 0;
     r->e_rows_j = k_sample ? e_sample : e_settle;
 finish:
     r->slews = !p->tia.ideal && r->slope_max > p->tia.slew;
