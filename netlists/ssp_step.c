@@ -639,3 +639,23 @@ done:
     free(cur);
     return rc;
 }
+
+int ssp_step_row_admittance(ssp_step *s, double *Y, double *i0)
+{
+    const ssp_tile_params *p = ssp_circuit_params(s->c);
+    size_t rows = p->rows, i, k;
+    int rc = prepare_g(s);
+    if (rc) return rc;
+    /* i0: all rows at 0 V */
+    rhs_b(s, NULL, 1.0, s->w);
+    if (!klu_solve(s->sym, s->numG, s->n, 1, s->w, &s->common)) return klu_fail(s, "klu_solve(G)");
+    for (i = 0; i < rows; i++) i0[i] = -s->w[s->src_row[i]];
+    /* column k of Y: row k at 1 V, the constant sources off (linearity) */
+    for (k = 0; k < rows; k++) {
+        memset(s->w, 0, (size_t)s->n * sizeof *s->w);
+        s->w[s->src_row[k]] = 1.0;
+        if (!klu_solve(s->sym, s->numG, s->n, 1, s->w, &s->common)) return klu_fail(s, "klu_solve(G)");
+        for (i = 0; i < rows; i++) Y[i * rows + k] = -s->w[s->src_row[i]];
+    }
+    return SSP_OK;
+}

@@ -91,6 +91,13 @@ int ssp_step_settle(ssp_step *s, const double *v_rows, double tol_v, double t_sa
  * *steps (may be NULL) the steps taken. */
 int ssp_step_sample(ssp_step *s, const double *v_rows, double t_sample, double *frac, double *out0, size_t *steps);
 
+/* The settled row currents as an affine map of the row voltages: the
+ * current each row source delivers is I = Y·v + i0 (A), Y rows x rows
+ * row-major (S), i0 rows (the TIAs' offsets through the array). One solve
+ * of G per row plus one: exact for the linear circuit; the rows' settled
+ * power is then v·(Y·v + i0). */
+int ssp_step_row_admittance(ssp_step *s, double *Y, double *i0);
+
 /* Matrix dimension (node voltages then branch currents). */
 size_t ssp_step_dim(const ssp_step *s);
 

@@ -60,6 +60,7 @@ GETTER(g_r_mvms, m->read.mvms)
 GETTER(g_r_emvm, m->read.energy_per_mvm)
 GETTER(g_r_tmvm, m->read.latency_per_mvm)
 GETTER(g_r_tread, m->read.t_read)
+GETTER(g_r_circ, m->read.array_from_circuit)
 #undef GETTER
 
 static const column columns[] = {
@@ -107,6 +108,7 @@ static const column columns[] = {
     {"read_energy_per_mvm_J", g_r_emvm, 0},
     {"read_latency_per_mvm_s", g_r_tmvm, 0},
     {"read_time_s", g_r_tread, 0},
+    {"read_array_from_circuit", g_r_circ, 1},
 };
 enum { NCOLS = sizeof columns / sizeof columns[0] };
 
@@ -167,6 +169,8 @@ void ssp_report_read_figures(FILE *f, const ssp_read_figures *r)
                "ADC %.3g J %.1f %%)\n",
             r->energy, r->e_array, 100 * r->e_array / e, r->e_dac, 100 * r->e_dac / e, r->e_tia, 100 * r->e_tia / e,
             r->e_adc, 100 * r->e_adc / e);
+    fprintf(f, "  array: %s\n", r->array_from_circuit ? "from the tiles' circuit (settled row admittance, IR drop included)"
+                                                        : "virtual-ground estimate (no tile circuit: ideal engine or nonlinear cells)");
     fprintf(f, "read latency per inference: %.4g s (%.4g MVMs of %.4g s: read window %.4g s + conversion)\n", r->latency,
             r->mvms, r->latency_per_mvm, r->t_read);
     fprintf(f, "per MVM: %.4g J\n", r->energy_per_mvm);

@@ -5,6 +5,7 @@
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,12 @@
 static const char SSP_CKPT_MAGIC[8] = {'S', 'S', 'P', 'C', 'K', 'P', 'T', '1'};
 /* The tile programmer's section of a checkpoint (after the devices). */
 static const unsigned SSP_CKPT_PROG_MAGIC = 0x50524731u; /* "PRG1" */
+/* The read figures of the finished epochs, the last section: the epochs'
+ * metrics themselves are stored without them (the layout checkpoints had
+ * before the figures existed), so older checkpoints load (their figures
+ * read as 0) and older readers stop before this section. */
+static const unsigned SSP_CKPT_READ_MAGIC = 0x52444631u; /* "RDF1" */
+#define SSP_CKPT_METRICS_BYTES offsetof(ssp_epoch_metrics, read)
 /* Batch size of test-set evaluation. */
 enum { SSP_EVAL_BATCH = 250 };
 /* Separate random streams derived from the run seed. */
@@ -287,6 +294,11 @@ static void read_figures(ssp_train *t, size_t images)
     ssp_config_tile(&t->cfg, &tile);
     memset(f, 0, sizeof *f);
     f->e_array = c->e_array / n;
+    if (t->xbar) {
+        double e;
+        f->array_from_circuit = ssp_xbar_array_energy(t->xbar, &e);
+        if (f->array_from_circuit) f->e_array = e / n;
+    }
     f->e_dac = c->e_dac / n;
     f->e_tia = c->e_tia / n;
     f->e_adc = c->e_adc / n;
@@ -673,6 +685,12 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
     }
     ssp_readcost_sync(t->rcost);
     ssp_readcost_reset(t->rcost);
+    if (t->xbar) {
+        ssp_tile_params tile;
+        ssp_config_tile(&t->cfg, &tile);
+        ssp_xbar_array_reset(t->xbar);
+        ssp_xbar_count_array(t->xbar, 1, ssp_readcost_t_read(&t->cfg.cost, &tile));
+    }
     for (size_t i = 0; i < d->n; i += SSP_EVAL_BATCH) {
         size_t n = d->n - i < SSP_EVAL_BATCH ? d->n - i : SSP_EVAL_BATCH, ok = 0;
         int rc;
@@ -680,12 +698,16 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
         t->count_reads = 1;
         rc = hw_forward(t, d->x + i * d->dim, n);
         t->count_reads = 0;
-        if (rc) return rc;
+        if (rc) {
+            if (t->xbar) ssp_xbar_count_array(t->xbar, 0, 0);
+            return rc;
+        }
         lsum += ssp_net_loss(t->net, d->y + i, &ok, 0) * (double)n;
         correct += ok;
     }
     *acc = (double)correct / (double)d->n;
     *loss = lsum / (double)d->n;
+    if (t->xbar) ssp_xbar_count_array(t->xbar, 0, 0);
     read_figures(t, d->n);
     return SSP_OK;
 }
@@ -822,11 +844,18 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     W(t->t_q);
     W(t->t_prog);
     W(t->nhist);
-    if (t->nhist) fwrite(t->hist, sizeof *t->hist, t->nhist, f);
+    for (size_t i = 0; i < t->nhist; i++) fwrite(&t->hist[i], SSP_CKPT_METRICS_BYTES, 1, f);
     fwrite(t->order, sizeof *t->order, ntrain, f);
     if (gsl_rng_fwrite(f, t->rng) != 0 || ssp_twin_write(t->twin, f) != SSP_OK ||
         ssp_hw_write_state(t->hw, f) != SSP_OK || write_prog_state(t, f) != SSP_OK ||
         ssp_xbar_write_state(t->xbar, f) != SSP_OK) {
+        ssp_file_atomic_abort(&af);
+        return ssp_error(t->ctx, SSP_EIO, "cannot write checkpoint %s", path);
+    }
+    fwrite(&SSP_CKPT_READ_MAGIC, sizeof SSP_CKPT_READ_MAGIC, 1, f);
+    W(t->nhist);
+    for (size_t i = 0; i < t->nhist; i++) W(t->hist[i].read);
+    if (ferror(f)) {
         ssp_file_atomic_abort(&af);
         return ssp_error(t->ctx, SSP_EIO, "cannot write checkpoint %s", path);
     }
@@ -860,7 +889,10 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
         ssp_epoch_metrics *h = realloc(t->hist, (nhist ? nhist : 1) * sizeof *h);
         ok = h != NULL;
         if (h) t->hist = h;
-        ok = ok && fread(t->hist, sizeof *t->hist, nhist, f) == nhist;
+        for (size_t i = 0; ok && i < nhist; i++) {
+            memset(&t->hist[i], 0, sizeof t->hist[i]);
+            ok = fread(&t->hist[i], SSP_CKPT_METRICS_BYTES, 1, f) == 1;
+        }
         t->nhist = ok ? nhist : 0;
     }
     ok = ok && fread(t->order, sizeof *t->order, ntrain, f) == ntrain && gsl_rng_fread(f, t->rng) == 0;
@@ -872,6 +904,17 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
     if (!rc) rc = ssp_hw_read_state(t->hw, t->ctx, f, path);
     if (!rc) rc = read_prog_state(t, f, path);
     if (!rc) rc = ssp_xbar_read_state(t->xbar, t->ctx, f, path);
+    if (!rc) {
+        unsigned rmagic = 0;
+        size_t n = 0;
+        /* absent in checkpoints written before the read figures */
+        if (fread(&rmagic, sizeof rmagic, 1, f) == 1) {
+            if (rmagic != SSP_CKPT_READ_MAGIC || !R(n) || n != t->nhist)
+                rc = ssp_error(t->ctx, SSP_EFORMAT, "%s: read-figures section damaged", path);
+            for (size_t i = 0; !rc && i < n; i++)
+                if (!R(t->hist[i].read)) rc = ssp_error(t->ctx, SSP_EFORMAT, "%s: read-figures section truncated", path);
+        }
+    }
     t->xbar_stale = 1;
     fclose(f);
     return rc;

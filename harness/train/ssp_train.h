@@ -78,6 +78,9 @@ typedef struct ssp_read_figures {
     double mvms;                          /* MVMs per inference */
     double energy_per_mvm, latency_per_mvm; /* J, s */
     double t_read;                        /* s, the read window (adc.t_sample or adc.t_read) */
+    int array_from_circuit;               /* 1: e_array from the tiles' settled row admittance
+                                             (nodal/spice engine, linear 1R tiles); 0: the
+                                             virtual-ground estimate (ideal engine, nonlinear tiles) */
 } ssp_read_figures;
 
 typedef struct ssp_epoch_metrics {

@@ -3,6 +3,7 @@
  * IR-drop capture. */
 #include "ssp_xbar.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "ssp_file.h"
 #include "ssp_nodal.h"
 #include "ssp_spice_emit.h"
+#include "ssp_step.h"
 
 /* Outputs whose ideal rms is below this fraction of the tile's strongest
  * output are reported as nan in the IR-drop map. */
@@ -55,6 +57,15 @@ struct ssp_xbar {
     size_t nval, cap_val;
     ssp_xbar_checks st;
     struct irdrop *ir;       /* nmat (owned) */
+    /* array energy from the circuit (ssp_xbar_count_array) */
+    int arr_on;              /* count while on */
+    int arr_unavailable;     /* a tile is not linear 1R: no circuit figure */
+    double arr_t_read;       /* s */
+    double arr_e;            /* J counted */
+    double **arr_Y, **arr_i0;/* per matrix: per tile rows x rows and rows (owned, on demand) */
+    unsigned long **arr_ver; /* per matrix: per tile the circuit version of Y (owned) */
+    double *arr_w;           /* workspace k x rows (owned) */
+    size_t cap_w;
 };
 
 static double now_s(void)
@@ -98,6 +109,15 @@ void ssp_xbar_destroy(ssp_xbar **xp)
     free(x->validate_due);
     free(x->val);
     free(x->ir);
+    for (size_t m = 0; m < x->nmat; m++) {
+        if (x->arr_Y) free(x->arr_Y[m]);
+        if (x->arr_i0) free(x->arr_i0[m]);
+        if (x->arr_ver) free(x->arr_ver[m]);
+    }
+    free(x->arr_Y);
+    free(x->arr_i0);
+    free(x->arr_ver);
+    free(x->arr_w);
     free(x);
     *xp = NULL;
 }
@@ -475,6 +495,80 @@ static int run_irdrop(ssp_xbar *x, size_t m, const double *v, size_t n)
     return SSP_OK;
 }
 
+/* Tile (tr, tc) of matrix m: its row admittance for the present cells. */
+static int tile_admittance(ssp_xbar *x, size_t m, size_t t, const ssp_circuit *c)
+{
+    const ssp_tile_params *p = &x->lp[m].tile;
+    size_t rows = p->rows;
+    ssp_step *st = NULL;
+    int rc;
+    if (x->arr_ver[m][t] == ssp_circuit_version(c)) return SSP_OK;
+    rc = ssp_step_create(&st, x->ctx, c);
+    if (!rc) rc = ssp_step_row_admittance(st, x->arr_Y[m] + t * rows * rows, x->arr_i0[m] + t * rows);
+    ssp_step_destroy(&st);
+    if (!rc) x->arr_ver[m][t] = ssp_circuit_version(c);
+    return rc;
+}
+
+/* The rows' energy of n reads of matrix m (inputs v, V), added to arr_e. */
+static int count_array(ssp_xbar *x, size_t m, const double *v, size_t n)
+{
+    const ssp_layer_params *p = &x->lp[m];
+    size_t rows = p->tile.rows, gr = x->ir[m].gr, gc = x->ir[m].gc, tiles = gr * gc, tr, tc, q, i;
+    double crow = (double)p->tile.cols * (ssp_tile_c_segment(&p->tile) + p->tile.c_cell), e = 0;
+    int rc;
+    if (!x->arr_Y) {
+        x->arr_Y = calloc(x->nmat, sizeof *x->arr_Y);
+        x->arr_i0 = calloc(x->nmat, sizeof *x->arr_i0);
+        x->arr_ver = calloc(x->nmat, sizeof *x->arr_ver);
+        if (!x->arr_Y || !x->arr_i0 || !x->arr_ver) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the array energy");
+    }
+    if (!x->arr_Y[m]) {
+        x->arr_Y[m] = malloc(tiles * rows * rows * sizeof **x->arr_Y);
+        x->arr_i0[m] = malloc(tiles * rows * sizeof **x->arr_i0);
+        x->arr_ver[m] = calloc(tiles, sizeof **x->arr_ver);
+        if (!x->arr_Y[m] || !x->arr_i0[m] || !x->arr_ver[m])
+            return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the array energy");
+    }
+    rc = tile_work(x, p, n);
+    if (!rc) rc = grow(x, &x->arr_w, &x->cap_w, n * rows);
+    if (rc) return rc;
+    for (tr = 0; tr < gr; tr++) {
+        tile_inputs(p, tr, v, n, x->tv);
+        for (i = 0; i < n * rows; i++) x->tv[i] = ssp_dac_voltage(&p->tile.dac, x->tv[i]);
+        for (tc = 0; tc < gc; tc++) {
+            size_t t = tr * gc + tc;
+            const double *Y = x->arr_Y[m] + t * rows * rows, *i0 = x->arr_i0[m] + t * rows;
+            rc = tile_admittance(x, m, t, ssp_engine_circuit(ssp_layer_engine(x->layer[m], tr, tc)));
+            if (rc) return rc;
+            /* W = V·Yᵀ: W[q][i] = Σ_k Y[i][k] v[q][k] */
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)rows, (int)rows, 1.0, x->tv, (int)rows, Y,
+                        (int)rows, 0.0, x->arr_w, (int)rows);
+            for (q = 0; q < n; q++)
+                for (i = 0; i < rows; i++) {
+                    double vi = x->tv[q * rows + i];
+                    e += vi * (x->arr_w[q * rows + i] + i0[i]) * x->arr_t_read + vi * vi * crow;
+                }
+        }
+    }
+    x->arr_e += e;
+    return SSP_OK;
+}
+
+void ssp_xbar_count_array(ssp_xbar *x, int on, double t_read)
+{
+    x->arr_on = on;
+    x->arr_t_read = t_read;
+}
+
+int ssp_xbar_array_energy(const ssp_xbar *x, double *joules)
+{
+    *joules = x->arr_unavailable ? 0 : x->arr_e;
+    return !x->arr_unavailable;
+}
+
+void ssp_xbar_array_reset(ssp_xbar *x) { x->arr_e = 0; }
+
 int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *z)
 {
     ssp_xbar *x = payload;
@@ -499,6 +593,17 @@ int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *
         return rc;
     }
     for (i = 0; i < ny; i++) z[i] = x->y[i] / x->v_read;
+    if (x->arr_on && !x->arr_unavailable) {
+        rc = count_array(x, m, x->v, n);
+        if (rc == SSP_EINVAL) {
+            /* a nonlinear tile (1T1R, sinh cells): no row admittance */
+            ssp_log(x->ctx, SSP_LOG_INFO, "array_energy", "matrix=%zu: %s; the array energy is the virtual-ground "
+                    "estimate", m, ssp_ctx_errmsg(x->ctx));
+            x->arr_unavailable = 1;
+        } else if (rc) {
+            return rc;
+        }
+    }
     if (x->check_due[m]) {
         x->check_due[m] = 0;
         rc = run_check(x, m, x->v, n);

@@ -136,6 +136,20 @@ int ssp_xbar_request_validate(ssp_xbar *x, size_t vectors);
 /* The figures captured so far (n of them), in matrix, tile order. */
 const ssp_xbar_tile_check *ssp_xbar_validation(const ssp_xbar *x, size_t *n);
 
+/* Array read energy from the circuit: while on, every product adds, per
+ * tile and vector, the energy its row sources deliver in a read of t_read
+ * seconds, v·(Y·v + i0)·t_read + Σ v_i²·C_row: Y and i0 the tile's settled
+ * row admittance and offset currents (ssp_step_row_admittance, exact for
+ * the linear tile: wires, IR drop, TIA gain and offsets; computed once per
+ * cell state), C_row a word line's capacitance (segments and cells, the
+ * charge the DAC puts on it). The settling transient itself is not in it
+ * (see README: the read path). Available for linear 1R tiles; otherwise
+ * ssp_xbar_array_energy reports it unavailable (logged once). */
+void ssp_xbar_count_array(ssp_xbar *x, int on, double t_read);
+/* Energy counted since the last reset (J); returns 0 when unavailable. */
+int ssp_xbar_array_energy(const ssp_xbar *x, double *joules);
+void ssp_xbar_array_reset(ssp_xbar *x);
+
 /* The layer of matrix m (for mapping reports and netlists). */
 ssp_layer *ssp_xbar_layer(ssp_xbar *x, size_t m);
 size_t ssp_xbar_nmat(const ssp_xbar *x);
