@@ -253,10 +253,46 @@ static void test_step__transient_netlist_adds_to_the_dc_netlist(void)
     ssp_circuit_destroy(&c);
 }
 
+/* The row admittance is the settled read's affine map of the row currents:
+ * v·(Y·v + i0) is the rows' power of the DC solve, for any v. */
+static void test_step__row_admittance_gives_the_settled_power(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    enum { R = 8, C = 6 };
+    ssp_tile_params p;
+    ssp_circuit *c = NULL;
+    ssp_step *s = NULL;
+    double g[R * C], Y[R * R], i0[R], v[R], pw, pa = 0;
+    tile(&p, R, C);
+    random_g(g, R * C, 8);
+    for (size_t i = 0; i < R; i++) v[i] = 0.02 * (double)(i % 3) + 0.01;
+    SSP_ASSERT_OK(ctx, ssp_circuit_create(&c, ctx, &p));
+    SSP_ASSERT_OK(ctx, ssp_circuit_set_conductances(c, ctx, g));
+    SSP_ASSERT_OK(ctx, ssp_step_create(&s, ctx, c));
+    SSP_ASSERT_OK(ctx, ssp_step_row_admittance(s, Y, i0));
+    SSP_ASSERT_OK(ctx, ssp_step_dc(s, v, NULL, &pw));
+    for (size_t i = 0; i < R; i++) {
+        double ii = i0[i];
+        for (size_t k = 0; k < R; k++) ii += Y[i * R + k] * v[k];
+        pa += v[i] * ii;
+        /* a row's self-admittance is at most its cells' sum (wires and driver in series) */
+        {
+            double gs = 0;
+            for (size_t j = 0; j < C; j++) gs += g[i * C + j];
+            CU_ASSERT(Y[i * R + i] > 0 && Y[i * R + i] <= gs * (1 + 1e-9));
+        }
+    }
+    CU_ASSERT(ssp_close_rel(pa, pw, 1e-9, 1e-18));
+    CU_ASSERT(pw > 0);
+    ssp_step_destroy(&s);
+    ssp_circuit_destroy(&c);
+}
+
 SSP_TEST_SUITE(step)
 {
     SSP_ADD_SUITE("step", NULL, NULL, SSP_TEST(test_step__caps_follow_segments_and_cells),
                   SSP_TEST(test_step__settles_to_the_dc_read), SSP_TEST(test_step__single_pole_matches_analytic),
                   SSP_TEST(test_step__flags_slew_and_rails), SSP_TEST(test_step__rejects_nonlinear_and_bad_arguments),
-                  SSP_TEST(test_step__transient_netlist_adds_to_the_dc_netlist));
+                  SSP_TEST(test_step__transient_netlist_adds_to_the_dc_netlist),
+                  SSP_TEST(test_step__row_admittance_gives_the_settled_power));
 }

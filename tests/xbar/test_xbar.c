@@ -83,6 +83,37 @@ static void test_xbar__nodal_without_parasitics_matches_ideal(void)
     ssp_train_destroy(&b);
 }
 
+/* The read figures of an evaluation: on the ideal engine the virtual-ground
+ * estimate, on the nodal engine without parasitics the circuit's own
+ * settled row power, which is then the same thing; MVMs and latency count
+ * the two layers of the MLP. */
+static void test_xbar__read_energy_from_the_circuit(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *a = NULL, *b = NULL;
+    ssp_epoch_metrics ma, mb;
+    tiny_config(&c, SSP_ENGINE_IDEAL);
+    no_parasitics(&c);
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
+    c.engine = SSP_ENGINE_NODAL;
+    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
+    CU_ASSERT_FALSE(ma.read.array_from_circuit);
+    CU_ASSERT_TRUE(mb.read.array_from_circuit);
+    CU_ASSERT(ma.read.e_array > 0);
+    /* the devices of the two runs agree to the 24-bit ADC's quantisation */
+    CU_ASSERT(ssp_close_rel(ma.read.e_array, mb.read.e_array, 1e-3, 0));
+    CU_ASSERT_DOUBLE_EQUAL(ma.read.mvms, 2.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(ma.read.latency, 2.0 * (c.cost.t_read + c.cost.t_conv), 1e-18);
+    CU_ASSERT(ssp_close_rel(ma.read.energy, ma.read.e_array + ma.read.e_dac + ma.read.e_tia + ma.read.e_adc, 1e-12, 0));
+    CU_ASSERT(ssp_close_rel(ma.read.energy_per_mvm * ma.read.mvms, ma.read.energy, 1e-12, 0));
+    CU_ASSERT_DOUBLE_EQUAL(ma.read.e_tia, mb.read.e_tia, 1e-24);
+    ssp_train_destroy(&a);
+    ssp_train_destroy(&b);
+}
+
 /* Default periphery and 2.5 ohm segments change what the network sees. */
 static void test_xbar__wires_and_converters_change_the_forward_pass(void)
 {
@@ -481,5 +512,6 @@ SSP_TEST_SUITE(xbar)
                   SSP_TEST(test_xbar__spice_checks_continue_after_resume),
                   SSP_TEST(test_xbar__calibration_undoes_the_output_gain_error),
                   SSP_TEST(test_xbar__irdrop_map_and_netlists),
-                  SSP_TEST(test_xbar__validation_covers_every_tile));
+                  SSP_TEST(test_xbar__validation_covers_every_tile),
+                  SSP_TEST(test_xbar__read_energy_from_the_circuit));
 }
