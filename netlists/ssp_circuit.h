@@ -39,13 +39,16 @@
  *   δ = the knee width. rail is exactly linear between lo+δ and hi−δ (a read
  *   inside the rails is a linear circuit) and saturates smoothly at lo and
  *   hi. The gain-bandwidth pole only matters for transients and is not part
- *   of the DC read circuit (see ssp_spice_emit.h).
+ *   of the DC read circuit: the transient consumers (ssp_step.h, the
+ *   transient read netlist of ssp_spice_emit.h) add it as a state of time
+ *   constant ssp_tia_tau, together with the capacitors of ssp_circuit_caps.
  * - ideal TIA (tia.ideal): a 0 V sense source vs_<c> at the input and a CCVS
  *   ho_<c> with V(out) = −Rf · I(vs_<c>): virtual ground, no offset, no rails. */
 
 /* netlists/ — the tile as a circuit: one description (this header) from which
- * the SPICE text (ssp_spice_emit.h) and the nodal matrix (ssp_nodal.h) are
- * both made. Uses devicemodels/ (a cell's I-V) and harness/core/. */
+ * the SPICE text (ssp_spice_emit.h), the nodal matrix (ssp_nodal.h) and the
+ * transient step response (ssp_step.h) are all made. Uses devicemodels/ (a
+ * cell's I-V) and harness/core/. */
 #ifndef SSP_CIRCUIT_H
 #define SSP_CIRCUIT_H
 
