@@ -124,7 +124,8 @@ done:
 }
 
 /* Every tile of a run: the first test image's layer inputs. */
-static int read_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int nsets, int spice_on, const char *out)
+static int read_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int nsets, int spice_on, const char *out,
+                    int *bad_input)
 {
     char p[READ_PATH_CAP];
     ssp_config cfg;
@@ -138,7 +139,10 @@ static int read_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int 
     snprintf(p, sizeof p, "%s/config.ini", dir);
     rc = ssp_config_load(&cfg, ctx, p);
     for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
-    if (rc) return rc;
+    if (rc) {
+        *bad_input = 1;
+        return rc;
+    }
     /* the tiles are the nodal engine's; settled reads for the network's own inputs */
     cfg.engine = SSP_ENGINE_NODAL;
     cfg.check_every = 0;
@@ -244,7 +248,7 @@ int ssp_cmd_read(int argc, char **argv)
     long rows = 0, cols = 0;
     unsigned long seed = 1;
     double input = 0.5;
-    int nsets = 0, spice_on = 0, rc;
+    int nsets = 0, spice_on = 0, rc, bad_input = 0;
     ssp_ctx *ctx = NULL;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout);
@@ -285,7 +289,7 @@ int ssp_cmd_read(int argc, char **argv)
     }
     if (ssp_ctx_create(&ctx)) return 1;
     if (run) {
-        rc = read_run(ctx, run, sets, nsets, spice_on, out);
+        rc = read_run(ctx, run, sets, nsets, spice_on, out, &bad_input);
     } else {
         ssp_config cfg;
         ssp_tile_params p;
@@ -299,5 +303,5 @@ int ssp_cmd_read(int argc, char **argv)
     }
     if (rc) fprintf(stderr, "siamspice read: %s\n", ssp_ctx_errmsg(ctx));
     ssp_ctx_destroy(&ctx);
-    return !rc ? 0 : (rc == SSP_ECONFIG || rc == SSP_EINVAL) ? 2 : 1;
+    return !rc ? 0 : (bad_input || rc == SSP_ECONFIG || rc == SSP_EINVAL) ? 2 : 1;
 }

@@ -186,6 +186,7 @@ static void test_cli__every_command_has_help(void)
         {"train", "--help", NULL},    {"infer", "--help", NULL},   {"netlist", "--help", NULL},
         {"netlist", "--run", "--help"}, {"validate", "--help", NULL}, {"program", "--help", NULL},
         {"plot", "--help", NULL},     {"bench", "--help", NULL},   {"device", "--help", NULL},
+        {"read", "--help", NULL},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         const char *a[4] = {cmds[i][0], cmds[i][1], cmds[i][2], NULL};
@@ -239,6 +240,11 @@ static void test_cli__every_command_rejects_bad_usage(void)
         {{"validate", "--rows", "4", "--cols", "4", "--vectors", "0", NULL}, "--vectors"},
         {{"validate", "--run", "/nonexistent/run", NULL}, "/nonexistent/run/config.ini"},
         {{"validate", "--config", "configs/default.ini", "--vectors", "0", NULL}, "--vectors"},
+        {{"read", NULL}, "give --rows and --cols"},
+        {{"read", "--rows", "4", "--cols", "3", NULL}, "cols = 3"},
+        {{"read", "--rows", "4", "--cols", "4", "--input", "2", NULL}, "--input"},
+        {{"read", "--run", "/nonexistent/run", NULL}, "/nonexistent/run/config.ini"},
+        {{"infer", "/nonexistent/run", "--sweep-t-sample", "10ns", NULL}, "/nonexistent/run/config.ini"},
         {{"program", NULL}, "need --params"},
         {{"program", "--params", "devicemodels/params/vteam32.ini", "--rows", "4", "--cols", "4", "--levels", "32",
           "--random-present", "1", "--random-moves", "2", "--bias", "v5", NULL}, "--bias"},
