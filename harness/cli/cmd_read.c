@@ -40,7 +40,7 @@ static int usage(FILE *to)
           "the rows deliver, and (with --spice) the largest nodal-vs-ngspice difference\n"
           "as a fraction of each output's settled change.\n"
           "  --rows/--cols   one random tile (cells 10..100 uS, rows at F x dac.v_read\n"
-          "                  times a uniform draw; --input F, default 0.5) of the\n"
+          "                  times a uniform draw; --input F, default 0.1) of the\n"
           "                  default circuit ([crossbar], [dac], [tia], [adc]; --set)\n"
           "  --run RUN_DIR   every tile of the checkpoint's network, each layer's DAC\n"
           "                  inputs of the first test image (a table; --spice on\n"
@@ -247,7 +247,7 @@ int ssp_cmd_read(int argc, char **argv)
     const char *run = NULL, *out = NULL, *sets[READ_MAX_SETS];
     long rows = 0, cols = 0;
     unsigned long seed = 1;
-    double input = 0.5;
+    double input = 0.1;
     int nsets = 0, spice_on = 0, rc, bad_input = 0;
     ssp_ctx *ctx = NULL;
     for (int i = 1; i < argc; i++)
