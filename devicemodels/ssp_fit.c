@@ -56,6 +56,9 @@
  * this many first-pass sigmas. */
 #define C2C_MIN_BAND 0.01
 #define C2C_BAND_SIGMAS 2.0
+/* Standard errors by which the lag-1 covariance of the residuals must be
+ * negative before it is read as read noise. */
+#define READ_SIGNIFICANCE 3.0
 /* Confidence level of the reported intervals. */
 #define CI_LEVEL 0.95
 /* Columns of J^T J dropped as linearly dependent (gsl_multifit_nlinear_covar). */
@@ -1158,24 +1161,26 @@ int ssp_fit_run(ssp_fit_result **out, ssp_ctx *ctx, const ssp_fit_data *d,
             set_state(&dv, d->g[row]);
             resx[d->n + i] = (dv.x - dv.p[K_x_lo]) / range_x;
         }
-        /* the model clamps the state at the window: residuals near a bound
-         * are truncated, so they are left out; two passes, the second with
-         * a band of C2C_BAND_SIGMAS of the first estimate */
+        /* the model clamps the state at the window: residuals whose
+         * prediction lies near a bound are truncated, so they are left out
+         * (selected on the prediction, which holds none of the pulse's own
+         * noise); two passes, the second with a band of C2C_BAND_SIGMAS of
+         * the first estimate */
         {
             double band = C2C_MIN_BAND, v = 0, vread = 0;
             for (int pass = 0; pass < 2; pass++) {
                 double sxx = 0, c1 = 0, cov1;
                 size_t nx = 0, n1 = 0, dof;
                 for (i = 0; i < nres; i++) {
-                    double xp = resx[i], xm = resx[d->n + i], e = xp - xm;
+                    double xp = resx[i], e = xp - resx[d->n + i];
                     size_t row = rows[i];
-                    if (!isfinite(e) || fmin(xp, xm) < band || fmax(xp, xm) > 1 - band) continue;
+                    if (!isfinite(e) || xp < band || xp > 1 - band) continue;
                     sxx += e * e;
                     nx++;
                     if (i > 0 && rows[i - 1] == (size_t)d->prev[row]) {
                         double e0 = resx[i - 1] - resx[d->n + i - 1];
-                        double a0 = resx[i - 1], b0 = resx[d->n + i - 1];
-                        if (isfinite(e0) && fmin(a0, b0) >= band && fmax(a0, b0) <= 1 - band)
+                        double a0 = resx[i - 1];
+                        if (isfinite(e0) && a0 >= band && a0 <= 1 - band)
                             c1 += e * e0, n1++;
                     }
                 }
@@ -1183,7 +1188,9 @@ int ssp_fit_run(ssp_fit_result **out, ssp_ctx *ctx, const ssp_fit_data *d,
                 dof = nx > bst->s.nfree ? nx - bst->s.nfree : 1;
                 v = sxx / (double)dof;
                 cov1 = n1 ? c1 / (double)n1 : 0;
-                vread = cov1 < 0 ? -cov1 : 0;
+                /* read noise only when the lag-1 covariance is negative
+                 * beyond READ_SIGNIFICANCE of its standard error v/sqrt(n1) */
+                vread = n1 && -cov1 > READ_SIGNIFICANCE * v / sqrt((double)n1) ? -cov1 : 0;
                 band = fmax(C2C_MIN_BAND, C2C_BAND_SIGMAS * sqrt(v));
             }
             var.c2c_range = sqrt(fmax(v - 2 * vread, 0));

@@ -160,8 +160,8 @@ static void report(const ssp_fit_data *d, const ssp_fit_result *r, const double 
     double sum_c = 0, sum_s = 0, sum_step = 0;
     printf("# siamspice fit: %s to %s (%zu rows, %zu devices, %zu cycles, %zu pulse responses)\n",
            ssp_device_model_kind(r->model), d->origin, d->n, d->ndev, r->ncycles, r->nres);
-    printf("# starts: %zu tried, %zu converged; kept %s%s(%zu iterations)\n", r->starts_tried,
-           r->starts_converged, r->option, r->option[0] ? " " : "", r->iterations);
+    printf("# starts: %zu tried, %zu converged; kept the best%s%s (%zu iterations)\n",
+           r->starts_tried, r->starts_converged, r->option[0] ? ", " : "", r->option, r->iterations);
     printf("# rms one-pulse error %.4g %% of the range (%.4g S)\n", r->rms, r->range);
     printf("%-10s %12s %12s %12s  %-6s %s\n", "parameter", "value", "ci95_lo", "ci95_hi", "unit",
            "note");
@@ -256,7 +256,7 @@ static int write_curve(ssp_ctx *ctx, const char *dir, const ssp_fit_data *d,
         return ssp_error(ctx, SSP_EINVAL, "plot directory name too long");
     if ((rc = ssp_file_atomic_open(&af, ctx, path))) return rc;
     f = ssp_file_stream(af);
-    fprintf(f, "# %s fitted to %s\n", ssp_device_model_kind(r->model), d->origin);
+    fprintf(f, "# siamspice fit: %s fitted to %s\n", ssp_device_model_kind(r->model), d->origin);
     fprintf(f, "index,device,cycle,pulse,amplitude_V,g_meas_S,g_fit_S,g_spice_S\n");
     /* devices one after another, each in measurement order */
     {
