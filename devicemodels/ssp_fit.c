@@ -1134,6 +1134,7 @@ int ssp_fit_run(ssp_fit_result **out, ssp_ctx *ctx, const ssp_fit_data *d,
                 /* between-device variance less the mean estimation variance
                  * of one device's factor (a random-effects estimate) */
                 sd = gsl_stats_sd(v, 1, d->ndev);
+                r->d2d_se[q] = sqrt(wvar[q] / (double)ndfit);
                 sd = sqrt(fmax(sd * sd - wvar[q] / (double)ndfit, 0));
                 (q == 0 ? &var.d2d_gmin : q == 1 ? &var.d2d_gmax : &var.d2d_rate)[0] = sd;
             }

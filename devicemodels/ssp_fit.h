@@ -147,6 +147,8 @@ typedef struct ssp_fit_result {
     double c2c_range;          /* cycle-to-cycle sigma per pulse, fraction of the window */
     double read_noise;         /* relative sigma of a read */
     double d2d_gmin, d2d_gmax, d2d_rate; /* lognormal sigmas; 0 with one device */
+    double d2d_se[3];          /* rms standard error of one device's log factor (Gmin,
+                                * Gmax, rate): a spread below it is not resolved */
     double *dev_factor;        /* ndev x 3: s_gmin, s_gmax, rate factor of each device */
     double nl_ltp, nl_ltd;     /* NeuroSim nonlinearity labels of the fitted curves */
     double n_ltp, n_ltd;       /* pulses of the SET / RESET pulse across 99 % of the range */

@@ -179,6 +179,10 @@ static void report(const ssp_fit_data *d, const ssp_fit_result *r, const double 
            "d2d_gmin %.3g %%, d2d_gmax %.3g %%, d2d_rate %.3g %%\n",
            100 * r->c2c_range, 100 * r->read_noise, 100 * r->d2d_gmin, 100 * r->d2d_gmax,
            100 * r->d2d_rate);
+    if (d->ndev > 1)
+        printf("# device-to-device: one device's factor is known to %.2g %% (Gmin), %.2g %% (Gmax), "
+               "%.2g %% (rate); a spread below that is not resolved by these data\n",
+               100 * r->d2d_se[0], 100 * r->d2d_se[1], 100 * r->d2d_se[2]);
     printf("# nonlinearity (NeuroSim label of the fitted curve, pulses to 99 %% of the range): "
            "LTP %+.3g over %.4g pulses, LTD %+.3g over %.4g pulses; asymmetry |LTP|-|LTD| %+.3g\n",
            r->nl_ltp, r->n_ltp, r->nl_ltd, r->n_ltd, fabs(r->nl_ltp) - fabs(r->nl_ltd));

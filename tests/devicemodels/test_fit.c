@@ -29,6 +29,10 @@ static const double TOL_C2C = 0.15;
 /* The Ag:a-Si curve of the refit against the file's: largest deviation as
  * a share of the range. */
 static const double AGSI_CURVE_TOL = 0.02;
+/* Device-to-device sigmas from 8 devices: a sample standard deviation of 8
+ * draws has a relative standard error of 1/sqrt(14) = 27 %; accepted within
+ * about two of them. */
+static const double D2D_LO = 0.5, D2D_HI = 1.6;
 /* Yakopcic: replay rms (% of range) allowed. */
 static const double YAK_REPLAY_RMS = 3.0;
 
@@ -293,6 +297,25 @@ static void test_fit__yakopcic_recovers_its_rates_and_curve(void)
     ssp_fit_result_free(&r);
 }
 
+static void test_fit__device_to_device_spread_is_estimated(void)
+{
+    ssp_fit_result *r = NULL;
+    char truth[2048];
+    snprintf(truth, sizeof truth, "%sd2d_gmin = 10 %%\nd2d_gmax = 10 %%\nd2d_rate = 10 %%\n", pl_truth);
+    fit_truth(truth, "pulselevel", 8, 80, 0.2, 1e-9, &r, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT(r->d2d_gmin > D2D_LO * 0.1 && r->d2d_gmin < D2D_HI * 0.1);
+    CU_ASSERT(r->d2d_gmax > D2D_LO * 0.1 && r->d2d_gmax < D2D_HI * 0.1);
+    CU_ASSERT(r->d2d_rate > D2D_LO * 0.1 && r->d2d_rate < D2D_HI * 0.1);
+    CU_ASSERT(r->d2d_se[1] < 0.05); /* Gmax of one device is well pinned */
+    if (!(r->d2d_rate > D2D_LO * 0.1 && r->d2d_rate < D2D_HI * 0.1 && r->d2d_gmin > D2D_LO * 0.1 &&
+          r->d2d_gmin < D2D_HI * 0.1 && r->d2d_gmax > D2D_LO * 0.1 && r->d2d_gmax < D2D_HI * 0.1))
+        fprintf(stderr, "\n  d2d %g %g %g\n", r->d2d_gmin, r->d2d_gmax, r->d2d_rate);
+    /* every device has its own factors; the nominal file carries the sigmas */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->ini, "d2d_gmax = "));
+    ssp_fit_result_free(&r);
+}
+
 /* Data from neurosim_agsi.ini (its 3.5 % noise lowered to 0.5 % so that
  * 120 pulses per direction pin the curve), two devices: the refit's curve
  * from Gmin (97 SET, then 100 RESET pulses) follows the file's. */
@@ -346,5 +369,6 @@ SSP_TEST_SUITE(fit)
                   SSP_TEST(test_fit__vteam_recovers_its_parameters),
                   SSP_TEST(test_fit__biolek_recovers_its_parameters),
                   SSP_TEST(test_fit__yakopcic_recovers_its_rates_and_curve),
+                  SSP_TEST(test_fit__device_to_device_spread_is_estimated),
                   SSP_TEST(test_fit__agsi_refit_reproduces_its_curve));
 }
