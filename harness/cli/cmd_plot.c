@@ -22,6 +22,8 @@ int ssp_cmd_plot(int argc, char **argv)
              "                         M in %, nan blank (irdrop.csv: nodal or spice runs)\n"
              "  waveform               one cell's programming transient: line voltages,\n"
              "                         current, state (waveform.csv: program --waveform)\n"
+             "  fit_curve              measured and fitted conductance per pulse\n"
+             "                         (fit_curve.csv: fit --plot)\n"
              "The script is left in RUN_DIR/plots.gp, gnuplot's messages in RUN_DIR/plots.log.\n"
              "Exit status: 0 done, 1 gnuplot failed, 2 bad usage, no such directory, nothing\n"
              "to plot or a malformed input file.");

@@ -35,6 +35,7 @@ static int usage(FILE *to)
           "commands:\n"
           "  train       train a crossbar network in situ (siamspice train --help)\n"
           "  device      print a device model's pulse response, C and ngspice (siamspice device --help)\n"
+          "  fit         fit a compact model to measured pulse data (siamspice fit --help)\n"
           "  infer       evaluate a run's checkpoint on the test set (siamspice infer --help)\n"
           "  netlist     write a crossbar tile (or with --run, a run's tiles) as ngspice netlists\n"
           "  validate    compare the ideal, nodal and spice engines on a tile, print a table\n"
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
         status = ssp_cmd_plot(argc - 1, argv + 1);
     else if (strcmp(argv[1], "device") == 0)
         status = ssp_cmd_device(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "fit") == 0)
+        status = ssp_cmd_fit(argc - 1, argv + 1);
     else if (strcmp(argv[1], "infer") == 0)
         status = ssp_cmd_infer(argc - 1, argv + 1);
     else if (strcmp(argv[1], "netlist") == 0)

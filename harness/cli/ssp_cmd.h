@@ -17,6 +17,12 @@
  * (cmd_device.c) */
 int ssp_cmd_device(int argc, char **argv);
 
+/* siamspice fit --model KIND --data FILE.csv [--out params.ini] [--plot DIR] [--spice] ...
+ * siamspice fit --generate PARAMS.ini [--devices N] [--cycles N] [--pulses N] [--out data.csv]
+ * Fit a compact model to measured pulse data (report, parameter file,
+ * ngspice replay, plot), or write synthetic data to try it. (cmd_fit.c) */
+int ssp_cmd_fit(int argc, char **argv);
+
 /* siamspice netlist --rows N --cols M [--cell 1r|1t1r] [--scheme diff|ref]
  *                   [--rwire OHM_PER_UM --pitch UM] [--ideal-tia]
  *                   [--seed S] [--out FILE]

@@ -350,14 +350,14 @@ static void script_waveform(FILE *f, const char *what, int svg)
     fprintf(f, "unset multiplot\n");
 }
 
-/* What follows ": " on the first line of waveform.csv (its '#' line naming
+/* What follows ": " on the first line of a CSV file (its # line naming
  * the cell and the transient). */
-static void waveform_title(const char *dir, char *buf, size_t n)
+static void first_line_title(const char *dir, const char *file, const char *dflt, char *buf, size_t n)
 {
     char p[SSP_PLOT_PATH], line[256] = "";
     FILE *in;
-    snprintf(buf, n, "one cell");
-    if (snprintf(p, sizeof p, "%s/waveform.csv", dir) >= (int)sizeof p || !(in = fopen(p, "r"))) return;
+    snprintf(buf, n, "%s", dflt);
+    if (snprintf(p, sizeof p, "%s/%s", dir, file) >= (int)sizeof p || !(in = fopen(p, "r"))) return;
     if (fgets(line, sizeof line, in) && line[0] == '#') {
         const char *s = line + 1 + strspn(line + 1, " ");
         size_t k = 0;
@@ -423,6 +423,31 @@ static void script_sweep(FILE *f, int svg)
                "unset logscale x\nset datafile separator whitespace\n");
 }
 
+/* ---- a fitted device model (siamspice fit) ----------------------------------- */
+
+/* Measured against fitted conductance per pulse (fit_curve.csv: index,
+ * device, cycle, pulse, amplitude_V, g_meas_S, g_fit_S, g_spice_S; nan where
+ * ngspice did not replay the row). */
+static void script_fit(FILE *f, const char *title, int svg)
+{
+    char what[160];
+    /* '_' would be a subscript in gnuplot's enhanced text */
+    snprintf(what, sizeof what, "%s", title);
+    for (char *c = what; *c; c++)
+        if (*c == '_') *c = '-';
+    script_common(f);
+    script_terminal(f, "fit_curve", svg, 1100, 600);
+    fprintf(f, "set key outside right\nset xlabel 'pulse number (devices one after another)'\n"
+               "set ylabel 'conductance at the read voltage (S)'\nset format y '%%.1s %%cS'\n");
+    fprintf(f, "set title \"Measured and fitted pulse response: %s\\n"
+               "{/*0.85 fitted: each cycle replayed noise-free from the measured conductance before it}\"\n",
+            what);
+    fprintf(f, "plot 'fit_curve.csv' using 'index':'g_meas_S' with points pt 7 ps 0.4 lc rgb '#888888' title 'measured', \\\n"
+               "  '' using 'index':'g_fit_S' with lines lw 2 lc rgb '#1f77b4' title 'fitted (C model)', \\\n"
+               "  '' using 'index':(s = column('g_spice_S'), s - s == 0 ? s : 1/0) with lines lw 1 dt 2 lc rgb '#d62728' "
+               "title 'fitted (ngspice replay)'\n");
+}
+
 /* ---- the script ------------------------------------------------------------ */
 
 /* What a run directory has to draw. */
@@ -437,6 +462,8 @@ typedef struct plot_inputs {
     char wave_title[160];                 /* its first line */
     int read;                             /* read.csv */
     int sweep;                            /* tsample_sweep.csv */
+    int fit;                              /* fit_curve.csv */
+    char fit_title[160];                  /* its first line */
 } plot_inputs;
 
 static void write_script(FILE *f, const char *dir, char names[][64], const plot_inputs *in)
@@ -503,6 +530,7 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
         if (in->wave) script_waveform(f, in->wave_title, svg);
         if (in->read) script_read(f, dir, svg);
         if (in->sweep) script_sweep(f, svg);
+        if (in->fit) script_fit(f, in->fit_title, svg);
     }
 }
 
@@ -523,18 +551,20 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
     in->nb = in->metrics ? find_baselines(dir, names, SSP_PLOT_MAX_BASELINES) : 0;
     in->hist = exists(dir, "conductance_hist.csv") && exists(dir, "levels.csv");
     in->wave = exists(dir, "waveform.csv");
-    if (in->wave) waveform_title(dir, in->wave_title, sizeof in->wave_title);
     in->read = exists(dir, "read.csv");
     in->sweep = exists(dir, "tsample_sweep.csv");
+    if (in->wave) first_line_title(dir, "waveform.csv", "one cell", in->wave_title, sizeof in->wave_title);
+    in->fit = exists(dir, "fit_curve.csv");
+    if (in->fit) first_line_title(dir, "fit_curve.csv", "a device", in->fit_title, sizeof in->fit_title);
     if (exists(dir, "irdrop.csv")) {
         snprintf(p, sizeof p, "%s/irdrop.csv", dir);
         if ((rc = scan_irdrop(ctx, p, in->mat, SSP_PLOT_MAX_MATRICES, &in->nmat))) goto done;
         run_engine(dir, in->engine, sizeof in->engine);
         for (size_t m = 0; m < in->nmat; m++) heat += in->mat[m].finite > 0;
     }
-    if (!in->metrics && !in->hist && !heat && !in->wave && !in->read && !in->sweep) {
+    if (!in->metrics && !in->hist && !heat && !in->wave && !in->read && !in->sweep && !in->fit) {
         rc = ssp_error(ctx, SSP_EINVAL, "%s has nothing to plot: no metrics.csv, conductance_hist.csv with levels.csv, "
-                                     "irdrop.csv with finite values, waveform.csv, read.csv or tsample_sweep.csv", dir);
+                                     "irdrop.csv with finite values, waveform.csv, read.csv, tsample_sweep.csv or fit_curve.csv", dir);
         goto done;
     }
     snprintf(p, sizeof p, "%s/plots.gp", dir);

@@ -7,7 +7,8 @@
  * (metrics.csv), the conductance histogram per layer (conductance_hist.csv,
  * levels.csv), one IR-drop heat map per matrix (irdrop.csv, the matrices
  * with finite values; the engine named in config.ini) and the programming
- * waveform of one cell (waveform.csv). It writes plots.gp there and runs
+ * waveform of one cell (waveform.csv) and a fitted device's measured against
+ * fitted pulse response (fit_curve.csv, from `siamspice fit --plot`). It writes plots.gp there and runs
  * gnuplot on it, its messages into plots.log. Errors: SSP_EINVAL when dir is
  * not a directory or holds nothing to plot, SSP_EFORMAT for a malformed
  * irdrop.csv (file and line named), SSP_EIO when gnuplot is missing or

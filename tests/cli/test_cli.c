@@ -187,6 +187,7 @@ static void test_cli__every_command_has_help(void)
         {"netlist", "--run", "--help"}, {"validate", "--help", NULL}, {"program", "--help", NULL},
         {"plot", "--help", NULL},     {"bench", "--help", NULL},   {"device", "--help", NULL},
         {"read", "--help", NULL},
+        {"fit", "--help", NULL},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         const char *a[4] = {cmds[i][0], cmds[i][1], cmds[i][2], NULL};
@@ -262,6 +263,13 @@ static void test_cli__every_command_rejects_bad_usage(void)
         {{"device", NULL}, "--params is required"},
         {{"device", "--params", "/nonexistent/dev.ini", NULL}, "/nonexistent/dev.ini"},
         {{"device", "--params", "devicemodels/params/vteam32.ini", "--pulses", "x", NULL}, "--pulses x"},
+        {{"fit", NULL}, "--model is required"},
+        {{"fit", "--model", "pulselevel", "--data", "/nonexistent/d.csv", NULL}, "/nonexistent/d.csv"},
+        {{"fit", "--model", "pulselevel", "--data", "devicemodels/params/vteam32.ini", NULL},
+         "devicemodels/params/vteam32.ini:1: unknown column"},
+        {{"fit", "--model", "pulselevel", "--data", "x.csv", "--starts", "-1", NULL}, "--starts -1"},
+        {{"fit", "--generate", "devicemodels/params/vteam32.ini", "--model", "vteam", NULL}, "takes no --model"},
+        {{"fit", "--generate", "/nonexistent/dev.ini", NULL}, "/nonexistent/dev.ini"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run_cli_split(&R, cases[i].args);
@@ -271,6 +279,47 @@ static void test_cli__every_command_rejects_bad_usage(void)
         if (R.status != 2 || !strstr(R.err, cases[i].culprit))
             fprintf(stderr, "\n  case %zu (%s %s): status %d, stderr:\n%s\n", i, cases[i].args[0],
                     cases[i].args[1] ? cases[i].args[1] : "", R.status, R.err);
+    }
+}
+
+static int file_starts_with(const char *dir, const char *name, const void *magic, size_t n);
+
+/* siamspice fit end to end: generated data of the Ag:a-Si device fitted
+ * back with the ngspice replay and the plot; the parameter file it writes
+ * loads in `siamspice device`; a malformed data row is exit 2 naming it. */
+static void test_cli__fit_generates_fits_replays_and_writes_a_loadable_file(void)
+{
+    char dir[] = "/tmp/ssp_cli_fit_XXXXXX", csv[256], ini[256], plot[256], bad[256];
+    FILE *f;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(csv, sizeof csv, "%s/agsi.csv", dir);
+    snprintf(ini, sizeof ini, "%s/fitted.ini", dir);
+    snprintf(plot, sizeof plot, "%s/plot", dir);
+    snprintf(bad, sizeof bad, "%s/bad.csv", dir);
+    run_cli(&R, "fit", "--generate", "devicemodels/params/neurosim_agsi.ini", "--devices", "1", "--cycles", "1",
+            "--pulses", "100", "--out", csv, NULL);
+    CU_ASSERT_EQUAL_FATAL(R.status, 0);
+    run_cli(&R, "fit", "--model", "pulselevel", "--data", csv, "--read-voltage", "0.5", "--edge", "10n", "--spice",
+            "--plot", plot, "--out", ini, NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "rms_replay_spice_%"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "nl_ltp"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "# parameter file: "));
+    if (R.status) fprintf(stderr, "\n  fit: %s\n", R.out);
+    CU_ASSERT(file_starts_with(plot, "fit_curve.png", "\x89PNG", 4));
+    run_cli(&R, "device", "--params", ini, "--pulses", "3", NULL);
+    CU_ASSERT_EQUAL(R.status, 0);
+    f = fopen(bad, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("device,cycle,pulse,amplitude_V,width_s,g_S\nd1,1,1,3.2,3e-4,1e-9\nd1,1,3,3.2,3e-4,2e-9\n", f);
+    fclose(f);
+    run_cli(&R, "fit", "--model", "pulselevel", "--data", bad, NULL);
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "bad.csv:3: pulse 3 follows pulse 1"));
+    {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        CU_ASSERT_EQUAL(system(cmd), 0);
     }
 }
 
@@ -402,7 +451,7 @@ static void test_cli__program_waveform_writes_csv_and_png(void)
 static void test_cli__man_page_renders_and_covers_every_command(void)
 {
     static const char *const must[] = {".SS train", ".SS infer", ".SS netlist", "netlist \\-\\-run", ".SS validate", "validate \\-\\-run",
-                                       ".SS program", ".SS plot", ".SS bench", ".SS device", ".SS \\-\\-version",
+                                       ".SS program", ".SS plot", ".SS bench", ".SS device", ".SS fit", ".SS \\-\\-version",
                                        "\\-\\-waveform", "irdrop.csv", ".SS [engine]", ".SS [crossbar]", ".SS [dac]",
                                        ".SS [tia]", ".SS [adc]", ".SS [run]", ".SS [data]", ".SS [network]",
                                        ".SS [train]", ".SS [device]", ".SH EXIT STATUS"};
@@ -625,6 +674,7 @@ SSP_TEST_SUITE(cli)
                   SSP_TEST(test_cli__bad_usage_exits_2),
                   SSP_TEST(test_cli__every_command_has_help),
                   SSP_TEST(test_cli__every_command_rejects_bad_usage),
+                  SSP_TEST(test_cli__fit_generates_fits_replays_and_writes_a_loadable_file),
                   SSP_TEST(test_cli__plot_draws_the_irdrop_heat_map),
                   SSP_TEST(test_cli__program_waveform_writes_csv_and_png),
                   SSP_TEST(test_cli__man_page_renders_and_covers_every_command),
