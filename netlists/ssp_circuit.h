@@ -40,6 +40,10 @@
  *   inside the rails is a linear circuit) and saturates smoothly at lo and
  *   hi. The gain-bandwidth pole only matters for transients and is not part
  *   of the DC read circuit (see ssp_spice_emit.h).
+ * - the offset vos_<c> and the 1T1R gate supplies vg<i> are constant
+ *   voltage sources whose node only feeds sensing inputs (no current); the
+ *   SPICE emitter writes such reference sources in the exactly equivalent
+ *   Norton form (ssp_spice_emit.h), the nodal solver eliminates them.
  * - ideal TIA (tia.ideal): a 0 V sense source vs_<c> at the input and a CCVS
  *   ho_<c> with V(out) = −Rf · I(vs_<c>): virtual ground, no offset, no rails. */
 

@@ -23,7 +23,17 @@
  * so its converged solution matches the nodal solver's to ~1e-9 and better;
  * linear reads are one exact solve either way. All read netlists raise
  * ngspice's pivot threshold (pivrel) so its KLU solve is as accurate as the
- * nodal one (measured: 1e-5 relative error at 64x64 with the default). */
+ * nodal one (measured: 1e-5 relative error at 64x64 with the default).
+ *
+ * Reference sources (a constant voltage source from a node to ground whose
+ * node feeds only sensing inputs: the TIA offset vos_<c> at the op-amp's +
+ * input, the 1T1R gate supply vg<i>) are written in Norton form, `i<name>`
+ * (value·G into the node) and `r<name>` (1/G to ground), G = 2^20 S: the
+ * same element equation V = value, exactly, since the node carries no other
+ * current. A voltage source there leaves the node's matrix row with only its
+ * branch current (a structurally zero diagonal), and ngspice's KLU ordering
+ * of that matrix costs 6x the fill and 12x the time of the bare crossbar at
+ * 128x128 (README, "ngspice at macro scale"). */
 #ifndef SSP_SPICE_EMIT_H
 #define SSP_SPICE_EMIT_H
 
