@@ -199,24 +199,32 @@ static double *rb_f64s(struct rbuf *b, uint64_t count)
 
 /* ---- jobs on the wire ----------------------------------------------- */
 
-static void encode_job(struct wbuf *b, const ssp_job *j)
+static int is_stream(int kind) { return kind == SSP_JOB_STREAM || kind == SSP_JOB_OPS; }
+
+/* send_netlist 0: the worker holds the circuit; its text is left off. */
+static void encode_job(struct wbuf *b, const ssp_job *j, int send_netlist)
 {
     size_t i;
     wb_u64(b, SSP_POOL_MAGIC);
     wb_u64(b, (uint64_t)j->kind);
-    wb_str(b, j->netlist);
+    wb_str(b, send_netlist ? j->netlist : NULL);
     wb_f64(b, j->tstep);
     wb_f64(b, j->tstop);
     wb_f64(b, j->tmax);
     wb_u64(b, (uint64_t)j->uic);
-    wb_u64(b, j->kind == SSP_JOB_STREAM ? j->nsrc : 0);
-    if (j->kind == SSP_JOB_STREAM) {
+    wb_u64(b, is_stream(j->kind) ? j->nsrc : 0);
+    if (is_stream(j->kind)) {
         for (i = 0; i < j->nsrc; i++) wb_str(b, j->src_names[i]);
         wb_u64(b, j->k);
         wb_put(b, j->inputs, j->k * j->nsrc * sizeof(double));
     }
     wb_u64(b, j->nout);
     for (i = 0; i < j->nout; i++) wb_str(b, j->out_names[i]);
+    wb_u64(b, j->circuit);
+    wb_u64(b, j->base);
+    wb_u64(b, j->state);
+    wb_u64(b, j->commands ? j->ncommands : 0);
+    for (i = 0; j->commands && i < j->ncommands; i++) wb_str(b, j->commands[i]);
 }
 
 static void free_names(char **v, size_t n)
@@ -226,11 +234,17 @@ static void free_names(char **v, size_t n)
     free(v);
 }
 
+/* The circuit a worker keeps loaded between jobs (circuit 0: none). */
+struct held {
+    uint64_t circuit, state;
+};
+
 /* Worker side: decode, run, encode the result. */
-static void run_job(ssp_spice *s, ssp_ctx *ctx, struct rbuf *in, struct wbuf *out)
+static void run_job(ssp_spice *s, ssp_ctx *ctx, struct held *h, struct rbuf *in, struct wbuf *out)
 {
-    uint64_t kind, nsrc, k = 0, nout, i;
-    char *netlist = NULL, **src = NULL, **outn = NULL;
+    uint64_t kind, nsrc, k = 0, nout, i, circuit = 0, base = 0, state = 0, ncmd = 0;
+    int out_reused = 0;
+    char *netlist = NULL, **src = NULL, **outn = NULL, **cmd = NULL;
     double tstep, tstop, tmax, *inputs = NULL, *values = NULL;
     size_t nrows = 0;
     int uic, rc = SSP_OK;
@@ -260,11 +274,35 @@ static void run_job(ssp_spice *s, ssp_ctx *ctx, struct rbuf *in, struct wbuf *ou
         if (!outn) in->bad = 1;
         for (i = 0; !in->bad && i < nout; i++) outn[i] = rb_str(in);
     }
+    circuit = rb_u64(in);
+    base = rb_u64(in);
+    state = rb_u64(in);
+    ncmd = rb_u64(in);
+    if (!in->bad && ncmd > SSP_POOL_ARRAY_MAX / sizeof *cmd) in->bad = 1;
+    if (!in->bad && ncmd) {
+        cmd = calloc((size_t)ncmd, sizeof *cmd);
+        if (!cmd) in->bad = 1;
+        for (i = 0; !in->bad && i < ncmd; i++) cmd[i] = rb_str(in);
+    }
     if (in->bad) {
         rc = ssp_error(ctx, SSP_EWORKER, "worker received a malformed job");
         goto reply;
     }
-    rc = ssp_spice_load_text(s, netlist);
+    if (circuit && h->circuit == circuit && (h->state == state || h->state == base)) {
+        for (i = 0; !rc && h->state != state && i < ncmd; i++) rc = ssp_spice_command(s, cmd[i]);
+        h->state = state;
+        out_reused = 1;
+    } else if (!netlist[0]) {
+        rc = ssp_error(ctx, SSP_ESTATE, "worker does not hold circuit %llu and got no netlist",
+                       (unsigned long long)circuit);
+    } else {
+        h->circuit = 0;
+        rc = ssp_spice_load_text(s, netlist);
+        if (!rc) {
+            h->circuit = circuit;
+            h->state = state;
+        }
+    }
     if (rc) goto reply;
     if (kind == SSP_JOB_OP) {
         rc = ssp_spice_op(s);
@@ -290,24 +328,36 @@ static void run_job(ssp_spice *s, ssp_ctx *ctx, struct rbuf *in, struct wbuf *ou
             for (r = 0; !rc && r < nrows; r++) values[r * nout + i] = v[r];
             free(v);
         }
-    } else if (kind == SSP_JOB_STREAM) {
+    } else if (is_stream((int)kind) && nsrc) {
         nrows = (size_t)k;
         values = malloc(nrows * (size_t)nout * sizeof *values);
         if (!values) rc = ssp_error(ctx, SSP_ENOMEM, "worker out of memory");
-        else
+        else if (kind == SSP_JOB_STREAM)
             rc = ssp_spice_stream(s, (const char *const *)src, (size_t)nsrc, inputs, (size_t)k,
                                   (const char *const *)outn, (size_t)nout, values);
+        else
+            rc = ssp_spice_stream_ops(s, (const char *const *)src, (size_t)nsrc, inputs, (size_t)k,
+                                      (const char *const *)outn, (size_t)nout, values);
     } else {
-        rc = ssp_error(ctx, SSP_EINVAL, "unknown job kind %llu", (unsigned long long)kind);
+        rc = ssp_error(ctx, SSP_EINVAL, "unknown job kind %llu (or a stream without sources)",
+                       (unsigned long long)kind);
     }
-    ssp_spice_unload(s);
+    if (rc || !circuit) {
+        ssp_spice_unload(s);
+        h->circuit = 0;
+    } else {
+        rc = ssp_spice_command(s, "destroy all"); /* the plots; the circuit stays */
+        if (rc) h->circuit = 0;
+    }
 reply:
     wb_u64(out, (uint64_t)(int64_t)rc);
     wb_str(out, rc ? ssp_ctx_errmsg(ctx) : "");
     wb_u64(out, rc ? 0 : nrows);
     wb_u64(out, rc ? 0 : nout);
     if (!rc) wb_put(out, values, nrows * (size_t)nout * sizeof *values);
+    wb_u64(out, (uint64_t)out_reused);
     free(netlist);
+    free_names(cmd, (size_t)ncmd);
     free_names(src, (size_t)nsrc);
     free_names(outn, (size_t)nout);
     free(inputs);
@@ -318,6 +368,7 @@ int ssp_pool_worker_serve(int fd)
 {
     ssp_ctx *ctx = NULL;
     ssp_spice *s = NULL;
+    struct held h = {0, 0};
     int rc = ssp_ctx_create(&ctx);
     if (rc) return rc;
     rc = ssp_spice_create(&s, ctx, NULL);
@@ -326,10 +377,11 @@ int ssp_pool_worker_serve(int fd)
         struct wbuf out = {0};
         if (recv_frame(fd, &in)) break; /* EOF: the parent is done */
         if (s)
-            run_job(s, ctx, &in, &out);
+            run_job(s, ctx, &h, &in, &out);
         else { /* report the load failure for every job */
             wb_u64(&out, (uint64_t)(int64_t)rc);
             wb_str(&out, ssp_ctx_errmsg(ctx));
+            wb_u64(&out, 0);
             wb_u64(&out, 0);
             wb_u64(&out, 0);
         }
@@ -351,6 +403,7 @@ struct worker {
     pid_t pid;     /* process id, 0 when not running */
     int fd;        /* parent's end of the socket pair, -1 when closed */
     long job;      /* job being run, or -1 when idle */
+    unsigned long circuit, state; /* the circuit it holds (0: none), as its last job left it */
 };
 
 struct ssp_pool {
@@ -359,6 +412,7 @@ struct ssp_pool {
     int n;                    /* number of workers */
     struct worker *w;         /* n workers (owned) */
     int restarts;             /* workers replaced so far */
+    unsigned long reuses, loads; /* jobs that reused a held circuit / parsed their netlist */
     ssp_pool_hook_fn hook;    /* dispatch hook (tests) */
     void *hook_payload;
 };
@@ -400,6 +454,7 @@ static int worker_start(ssp_pool *p, int i)
     p->w[i].pid = pid;
     p->w[i].fd = sv[0];
     p->w[i].job = -1;
+    p->w[i].circuit = 0;
     return SSP_OK;
 }
 
@@ -478,6 +533,8 @@ void ssp_pool_destroy(ssp_pool **pp)
 int ssp_pool_size(const ssp_pool *p) { return p->n; }
 pid_t ssp_pool_worker_pid(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->w[i].pid : 0; }
 int ssp_pool_restarts(const ssp_pool *p) { return p->restarts; }
+unsigned long ssp_pool_reuses(const ssp_pool *p) { return p->reuses; }
+unsigned long ssp_pool_loads(const ssp_pool *p) { return p->loads; }
 
 void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload)
 {
@@ -485,7 +542,7 @@ void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload)
     p->hook_payload = payload;
 }
 
-static int decode_result(struct rbuf *b, ssp_job_result *r)
+static int decode_result(struct rbuf *b, ssp_job_result *r, int *reused)
 {
     uint64_t count;
     r->status = (int)(int64_t)rb_u64(b);
@@ -498,6 +555,7 @@ static int decode_result(struct rbuf *b, ssp_job_result *r)
         r->values = rb_f64s(b, count);
         if (!r->values) return -1;
     }
+    *reused = (int)rb_u64(b);
     return b->bad ? -1 : 0;
 }
 
@@ -517,37 +575,52 @@ static void describe_exit(pid_t pid, char *buf, size_t n)
         snprintf(buf, n, "vanished");
 }
 
+/* Whether worker w may run job j (its affinity). */
+static int may_run(const ssp_pool *p, const ssp_job *j, int w)
+{
+    return j->affinity == 0 || (int)((j->affinity - 1) % (unsigned long)p->n) == w;
+}
+
 int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result *results)
 {
-    size_t *queue = NULL, qhead = 0, qtail = 0, done = 0, i;
+    size_t done = 0, i;
     int *tries = NULL, rc = SSP_OK;
+    unsigned char *pending = NULL; /* job i waits for a worker */
     struct pollfd *pfd = NULL;
 
     for (i = 0; i < njobs; i++) memset(&results[i], 0, sizeof results[i]);
     if (njobs == 0) return SSP_OK;
-    queue = malloc((njobs * SSP_POOL_TRIES + 1) * sizeof *queue);
+    pending = malloc(njobs);
     tries = calloc(njobs, sizeof *tries);
     pfd = calloc((size_t)p->n, sizeof *pfd);
-    if (!queue || !tries || !pfd) {
+    if (!pending || !tries || !pfd) {
         rc = ssp_error(p->ctx, SSP_ENOMEM, "out of memory running %zu jobs", njobs);
         goto out;
     }
-    for (i = 0; i < njobs; i++) queue[qtail++] = i;
+    memset(pending, 1, njobs);
 
     while (done < njobs) {
         int w, npoll = 0;
-        /* dispatch to idle workers */
-        for (w = 0; w < p->n && qhead < qtail; w++) {
+        /* dispatch to idle workers: the first waiting job each may run */
+        for (w = 0; w < p->n; w++) {
             struct wbuf b = {0};
+            const ssp_job *jb;
             size_t j;
+            int holds;
             if (p->w[w].job >= 0) continue;
+            for (j = 0; j < njobs && !(pending[j] && may_run(p, &jobs[j], w)); j++) {
+            }
+            if (j == njobs) continue;
             if (p->w[w].pid == 0) {
                 rc = worker_start(p, w);
                 if (rc) goto out;
             }
-            j = queue[qhead++];
+            jb = &jobs[j];
+            pending[j] = 0;
             tries[j]++;
-            encode_job(&b, &jobs[j]);
+            holds = jb->circuit && p->w[w].circuit == jb->circuit &&
+                    (p->w[w].state == jb->base || p->w[w].state == jb->state);
+            encode_job(&b, jb, !holds);
             p->w[w].job = (long)j;
             if (send_frame(p->w[w].fd, &b) != 0 && b.oom) {
                 free(b.p);
@@ -573,11 +646,17 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
         for (w = 0; w < p->n; w++) {
             struct rbuf b;
             size_t j;
+            int reused = 0;
             if (pfd[w].fd < 0 || !(pfd[w].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             j = (size_t)p->w[w].job;
-            if (recv_frame(p->w[w].fd, &b) == 0 && decode_result(&b, &results[j]) == 0) {
+            if (recv_frame(p->w[w].fd, &b) == 0 && decode_result(&b, &results[j], &reused) == 0) {
                 free(b.p);
                 p->w[w].job = -1;
+                /* what the worker holds now (it unloads after a failure) */
+                p->w[w].circuit = results[j].status == SSP_OK ? jobs[j].circuit : 0;
+                p->w[w].state = jobs[j].state;
+                if (reused) p->reuses++;
+                else p->loads++;
                 done++;
                 continue;
             }
@@ -591,12 +670,13 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
                 describe_exit(pid, how, sizeof how);
                 p->w[w].pid = 0;
                 p->w[w].job = -1;
+                p->w[w].circuit = 0;
                 p->restarts++;
                 ssp_log(p->ctx, SSP_LOG_WARN, "worker_died",
                         "worker = %d, pid = %ld, how = %s, job = %zu, try = %d", w, (long)pid, how,
                         j, tries[j]);
                 if (tries[j] < SSP_POOL_TRIES) {
-                    queue[qtail++] = j;
+                    pending[j] = 1;
                 } else {
                     char msg[256];
                     snprintf(msg, sizeof msg, "job %zu failed: its worker died %d times (last: pid %ld %s)",
@@ -618,7 +698,7 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
         }
     }
 out:
-    free(queue);
+    free(pending);
     free(tries);
     free(pfd);
     return rc;
