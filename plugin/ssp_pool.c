@@ -413,6 +413,7 @@ struct ssp_pool {
     struct worker *w;         /* n workers (owned) */
     int restarts;             /* workers replaced so far */
     unsigned long reuses, loads; /* jobs that reused a held circuit / parsed their netlist */
+    unsigned long keys;       /* circuit keys handed out */
     ssp_pool_hook_fn hook;    /* dispatch hook (tests) */
     void *hook_payload;
 };
@@ -534,6 +535,7 @@ int ssp_pool_size(const ssp_pool *p) { return p->n; }
 pid_t ssp_pool_worker_pid(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->w[i].pid : 0; }
 int ssp_pool_restarts(const ssp_pool *p) { return p->restarts; }
 unsigned long ssp_pool_reuses(const ssp_pool *p) { return p->reuses; }
+unsigned long ssp_pool_new_key(ssp_pool *p) { return ++p->keys; }
 unsigned long ssp_pool_loads(const ssp_pool *p) { return p->loads; }
 
 void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload)

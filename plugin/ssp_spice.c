@@ -133,6 +133,8 @@ struct ssp_spice {
     int dead;              /* ControlledExit seen: image must be reloaded */
     int reloads;           /* number of reloads done */
     int circuit_loaded;    /* a circuit is in memory */
+    unsigned long load_serial; /* identifies the loaded circuit; 0 when none */
+    unsigned long loads;   /* circuits loaded so far (the next serial) */
     int loading;           /* a netlist is being parsed (syntax markers apply) */
     char *out;             /* captured output of the current call (owned) */
     size_t out_len;        /* bytes used in out */
@@ -616,6 +618,7 @@ int ssp_spice_unload(ssp_spice *s)
     raw_command(s, "destroy all");
     if (s->circuit_loaded) raw_command(s, "remcirc");
     s->circuit_loaded = 0;
+    s->load_serial = 0;
     return SSP_OK;
 }
 
@@ -673,7 +676,13 @@ int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n)
         memcpy(s->errmsg, msg, sizeof msg);
         return ssp_error(s->ctx, rc, "%s", s->errmsg);
     }
+    s->load_serial = ++s->loads;
     return SSP_OK;
+}
+
+unsigned long ssp_spice_load_serial(const ssp_spice *s)
+{
+    return s->dl && !s->dead && s->circuit_loaded ? s->load_serial : 0;
 }
 
 int ssp_spice_load_text(ssp_spice *s, const char *text)

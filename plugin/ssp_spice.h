@@ -51,6 +51,12 @@ int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n);
 /* The same from one newline-separated text. */
 int ssp_spice_load_text(ssp_spice *s, const char *text);
 
+/* Identifies the circuit now loaded (a new value per successful load; 0
+ * when none, after unload or a fatal error): a caller that loaded a circuit
+ * knows it is still there, to reuse it with `alter`, while the serial is the
+ * one it saw after loading. */
+unsigned long ssp_spice_load_serial(const ssp_spice *s);
+
 /* Run one command; fails with SSP_ETOOLONG past SSP_SPICE_CMD_MAX characters,
  * and with the matching code when ngspice prints an error. */
 int ssp_spice_command(ssp_spice *s, const char *cmd);
