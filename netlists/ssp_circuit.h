@@ -59,7 +59,7 @@
 #include "ssp_error.h"
 
 /* Largest tile side supported (rows, physical columns). */
-#define SSP_TILE_MAX 256
+#define SSP_TILE_MAX 1024
 /* Longest node or element name, including the NUL. */
 #define SSP_NAME_MAX 24
 
