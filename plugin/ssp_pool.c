@@ -34,7 +34,10 @@ enum {
     SSP_POOL_MAX_WORKERS = 256,
     SSP_POOL_TRIES = 2,           /* a job runs at most this many times */
     SSP_POOL_NAME_MAX = 4096,     /* longest string accepted on the wire */
-    SSP_POOL_MSG_MAX = 1 << 16    /* longest error message accepted */
+    SSP_POOL_MSG_MAX = 1 << 16,   /* longest error message accepted */
+    /* Circuits one worker keeps loaded (the oldest goes first): a layer's
+     * tiles beyond the worker count share workers; ~80 MB each at 128x128. */
+    SSP_POOL_HELD_MAX = 8
 };
 /* Largest array accepted on the wire (doubles): guards against garbage. */
 static const uint64_t SSP_POOL_ARRAY_MAX = (uint64_t)1 << 32;
@@ -201,7 +204,8 @@ static double *rb_f64s(struct rbuf *b, uint64_t count)
 
 static int is_stream(int kind) { return kind == SSP_JOB_STREAM || kind == SSP_JOB_OPS; }
 
-/* send_netlist 0: the worker holds the circuit; its text is left off. */
+/* send_netlist 0: the worker holds the circuit; its text is left off (this
+ * transport always sends it: a worker's held circuits are its own affair). */
 static void encode_job(struct wbuf *b, const ssp_job *j, int send_netlist)
 {
     size_t i;
@@ -234,16 +238,62 @@ static void free_names(char **v, size_t n)
     free(v);
 }
 
-/* The circuit a worker keeps loaded between jobs (circuit 0: none). */
+/* The circuits a worker keeps loaded between jobs, newest first, as
+ * ngspice numbers them (entry i is `setcirc i + 1`). */
 struct held {
-    uint64_t circuit, state;
+    uint64_t circuit[SSP_POOL_HELD_MAX], state[SSP_POOL_HELD_MAX];
+    int n;   /* entries used */
+    int cur; /* entry ngspice has current, -1 unknown */
 };
+
+static int held_find(const struct held *h, uint64_t circuit)
+{
+    for (int i = 0; circuit && i < h->n; i++)
+        if (h->circuit[i] == circuit) return i;
+    return -1;
+}
+
+static int held_select(ssp_spice *s, struct held *h, int i)
+{
+    int rc = h->cur == i ? SSP_OK : ssp_spice_select(s, i + 1);
+    h->cur = rc ? -1 : i;
+    return rc;
+}
+
+/* Remove entry i from ngspice and the list. */
+static void held_drop(ssp_spice *s, struct held *h, int i)
+{
+    if (i < 0 || i >= h->n) return;
+    if (held_select(s, h, i) == SSP_OK) ssp_spice_unload(s);
+    memmove(&h->circuit[i], &h->circuit[i + 1], (size_t)(h->n - i - 1) * sizeof h->circuit[0]);
+    memmove(&h->state[i], &h->state[i + 1], (size_t)(h->n - i - 1) * sizeof h->state[0]);
+    h->n--;
+    h->cur = -1;
+}
+
+/* Parse netlist as the newest circuit, evicting the oldest beyond the
+ * limit. */
+static int held_load(ssp_spice *s, struct held *h, const char *netlist, uint64_t circuit, uint64_t state)
+{
+    int rc;
+    while (h->n >= SSP_POOL_HELD_MAX) held_drop(s, h, h->n - 1);
+    rc = ssp_spice_load_another(s, netlist);
+    h->cur = -1;
+    if (rc) return rc; /* a circuit that did not parse is removed again */
+    memmove(&h->circuit[1], &h->circuit[0], (size_t)h->n * sizeof h->circuit[0]);
+    memmove(&h->state[1], &h->state[0], (size_t)h->n * sizeof h->state[0]);
+    h->circuit[0] = circuit;
+    h->state[0] = state;
+    h->n++;
+    h->cur = 0;
+    return SSP_OK;
+}
 
 /* Worker side: decode, run, encode the result. */
 static void run_job(ssp_spice *s, ssp_ctx *ctx, struct held *h, struct rbuf *in, struct wbuf *out)
 {
     uint64_t kind, nsrc, k = 0, nout, i, circuit = 0, base = 0, state = 0, ncmd = 0;
-    int out_reused = 0;
+    int out_reused = 0, pos = -1;
     char *netlist = NULL, **src = NULL, **outn = NULL, **cmd = NULL;
     double tstep, tstop, tmax, *inputs = NULL, *values = NULL;
     size_t nrows = 0;
@@ -288,22 +338,24 @@ static void run_job(ssp_spice *s, ssp_ctx *ctx, struct held *h, struct rbuf *in,
         rc = ssp_error(ctx, SSP_EWORKER, "worker received a malformed job");
         goto reply;
     }
-    if (circuit && h->circuit == circuit && (h->state == state || h->state == base)) {
-        for (i = 0; !rc && h->state != state && i < ncmd; i++) rc = ssp_spice_command(s, cmd[i]);
-        h->state = state;
+    pos = held_find(h, circuit);
+    if (pos >= 0 && (h->state[pos] == state || h->state[pos] == base)) {
+        rc = held_select(s, h, pos);
+        for (i = 0; !rc && h->state[pos] != state && i < ncmd; i++) rc = ssp_spice_command(s, cmd[i]);
+        h->state[pos] = state;
         out_reused = 1;
     } else if (!netlist[0]) {
         rc = ssp_error(ctx, SSP_ESTATE, "worker does not hold circuit %llu and got no netlist",
                        (unsigned long long)circuit);
     } else {
-        h->circuit = 0;
-        rc = ssp_spice_load_text(s, netlist);
-        if (!rc) {
-            h->circuit = circuit;
-            h->state = state;
-        }
+        if (pos >= 0) held_drop(s, h, pos); /* an older state of it */
+        rc = held_load(s, h, netlist, circuit, state);
+        pos = 0;
     }
-    if (rc) goto reply;
+    if (rc) {
+        if (pos >= 0 && pos < h->n && h->circuit[pos] == circuit) held_drop(s, h, pos);
+        goto reply;
+    }
     if (kind == SSP_JOB_OP) {
         rc = ssp_spice_op(s);
         nrows = 1;
@@ -343,11 +395,10 @@ static void run_job(ssp_spice *s, ssp_ctx *ctx, struct held *h, struct rbuf *in,
                        (unsigned long long)kind);
     }
     if (rc || !circuit) {
-        ssp_spice_unload(s);
-        h->circuit = 0;
+        held_drop(s, h, pos); /* a failed or one-off circuit goes */
     } else {
         rc = ssp_spice_command(s, "destroy all"); /* the plots; the circuit stays */
-        if (rc) h->circuit = 0;
+        if (rc) held_drop(s, h, pos);
     }
 reply:
     wb_u64(out, (uint64_t)(int64_t)rc);
@@ -368,9 +419,11 @@ int ssp_pool_worker_serve(int fd)
 {
     ssp_ctx *ctx = NULL;
     ssp_spice *s = NULL;
-    struct held h = {0, 0};
+    struct held h;
     int rc = ssp_ctx_create(&ctx);
     if (rc) return rc;
+    memset(&h, 0, sizeof h);
+    h.cur = -1;
     rc = ssp_spice_create(&s, ctx, NULL);
     for (;;) {
         struct rbuf in;
@@ -403,7 +456,6 @@ struct worker {
     pid_t pid;     /* process id, 0 when not running */
     int fd;        /* parent's end of the socket pair, -1 when closed */
     long job;      /* job being run, or -1 when idle */
-    unsigned long circuit, state; /* the circuit it holds (0: none), as its last job left it */
 };
 
 struct ssp_pool {
@@ -455,7 +507,6 @@ static int worker_start(ssp_pool *p, int i)
     p->w[i].pid = pid;
     p->w[i].fd = sv[0];
     p->w[i].job = -1;
-    p->w[i].circuit = 0;
     return SSP_OK;
 }
 
@@ -608,7 +659,6 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
             struct wbuf b = {0};
             const ssp_job *jb;
             size_t j;
-            int holds;
             if (p->w[w].job >= 0) continue;
             for (j = 0; j < njobs && !(pending[j] && may_run(p, &jobs[j], w)); j++) {
             }
@@ -620,9 +670,7 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
             jb = &jobs[j];
             pending[j] = 0;
             tries[j]++;
-            holds = jb->circuit && p->w[w].circuit == jb->circuit &&
-                    (p->w[w].state == jb->base || p->w[w].state == jb->state);
-            encode_job(&b, jb, !holds);
+            encode_job(&b, jb, 1);
             p->w[w].job = (long)j;
             if (send_frame(p->w[w].fd, &b) != 0 && b.oom) {
                 free(b.p);
@@ -654,9 +702,6 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
             if (recv_frame(p->w[w].fd, &b) == 0 && decode_result(&b, &results[j], &reused) == 0) {
                 free(b.p);
                 p->w[w].job = -1;
-                /* what the worker holds now (it unloads after a failure) */
-                p->w[w].circuit = results[j].status == SSP_OK ? jobs[j].circuit : 0;
-                p->w[w].state = jobs[j].state;
                 if (reused) p->reuses++;
                 else p->loads++;
                 done++;
@@ -672,7 +717,6 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
                 describe_exit(pid, how, sizeof how);
                 p->w[w].pid = 0;
                 p->w[w].job = -1;
-                p->w[w].circuit = 0;
                 p->restarts++;
                 ssp_log(p->ctx, SSP_LOG_WARN, "worker_died",
                         "worker = %d, pid = %ld, how = %s, job = %zu, try = %d", w, (long)pid, how,

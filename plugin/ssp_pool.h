@@ -16,9 +16,9 @@
  * holds version `state` already it runs the analysis as is. Any other worker
  * (a replacement after a death, a different circuit) parses `netlist`, which
  * must therefore always describe version `state` itself. A job with circuit
- * 0 loads, runs and unloads, as before. A transport may omit the netlist
- * text on the wire when it knows the worker holds the circuit (this one
- * does: it remembers what each worker holds). */
+ * 0 loads, runs and unloads, as before. A worker holds up to 8 circuits
+ * (the oldest is removed first), so a layer with more tiles than workers
+ * still keeps every tile loaded on small pools. */
 #ifndef SSP_POOL_H
 #define SSP_POOL_H
 

@@ -412,11 +412,11 @@ static void test_engines__spice_pool_equals_one_worker(void)
         CU_ASSERT_EQUAL(memcmp(o[0], o[2], sizeof o[0]), 0);
     }
     CU_ASSERT_EQUAL(ssp_pool_restarts(pool[1]), 1);
-    /* one circuit held per worker: tiles 0 and 2 share worker 0 and reload,
-     * tile 1 keeps its circuit on worker 1 in batch 2 (killed in batch 3);
-     * on one worker every batch reloads */
-    CU_ASSERT_EQUAL(ssp_pool_reuses(pool[1]), 1);
-    CU_ASSERT_EQUAL(ssp_pool_reuses(pool[0]), 0);
+    /* each worker holds all its tiles' circuits: batches 2 and 3 reuse
+     * them, except the killed job's tile in batch 3 */
+    CU_ASSERT_EQUAL(ssp_pool_reuses(pool[0]), 2 * POOL_TILES);
+    CU_ASSERT_EQUAL(ssp_pool_reuses(pool[1]), 2 * POOL_TILES - 1);
+    CU_ASSERT_EQUAL(ssp_pool_loads(pool[1]), POOL_TILES + 1);
     for (m = 0; m < 3; m++)
         for (t = 0; t < POOL_TILES; t++) ssp_engine_destroy(&e[m][t]);
     ssp_pool_destroy(&pool[0]);
