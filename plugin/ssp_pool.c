@@ -456,6 +456,7 @@ struct worker {
     pid_t pid;     /* process id, 0 when not running */
     int fd;        /* parent's end of the socket pair, -1 when closed */
     long job;      /* job being run, or -1 when idle */
+    unsigned long jobs; /* jobs this worker slot answered so far */
 };
 
 struct ssp_pool {
@@ -587,6 +588,7 @@ pid_t ssp_pool_worker_pid(const ssp_pool *p, int i) { return (i >= 0 && i < p->n
 int ssp_pool_restarts(const ssp_pool *p) { return p->restarts; }
 unsigned long ssp_pool_reuses(const ssp_pool *p) { return p->reuses; }
 unsigned long ssp_pool_new_key(ssp_pool *p) { return ++p->keys; }
+unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->w[i].jobs : 0; }
 unsigned long ssp_pool_loads(const ssp_pool *p) { return p->loads; }
 
 void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload)
@@ -702,6 +704,7 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
             if (recv_frame(p->w[w].fd, &b) == 0 && decode_result(&b, &results[j], &reused) == 0) {
                 free(b.p);
                 p->w[w].job = -1;
+                p->w[w].jobs++;
                 if (reused) p->reuses++;
                 else p->loads++;
                 done++;

@@ -84,6 +84,8 @@ int ssp_pool_size(const ssp_pool *p);
 pid_t ssp_pool_worker_pid(const ssp_pool *p, int worker);
 /* Number of workers that died and were replaced so far. */
 int ssp_pool_restarts(const ssp_pool *p);
+/* Jobs worker slot i has answered so far (replacements included). */
+unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i);
 /* A circuit key no other caller of this pool has (1, 2, ...). */
 unsigned long ssp_pool_new_key(ssp_pool *p);
 /* Jobs so far whose worker reused a loaded circuit / parsed the netlist. */

@@ -364,6 +364,7 @@ const ssp_twin *ssp_train_twin(const ssp_train *t) { return t->twin; }
 const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t) { return &t->ep_hw; }
 ssp_hwprog *ssp_train_prog(ssp_train *t) { return t->prog; }
 ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
+ssp_pool *ssp_train_pool(ssp_train *t) { return t->pool; }
 
 const ssp_config *ssp_train_config(const ssp_train *t) { return &t->cfg; }
 
