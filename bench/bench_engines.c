@@ -9,14 +9,18 @@
  *   ideal_ms, nodal_ms, spice_ms   per vector (wall), spice streamed through
  *                                  the engine on its loaded circuit (the
  *                                  first batch parses it: spice_load_ms)
- *   check_ms                       a fresh spice engine's first batch of 4
- *                                  vectors, parse included (wall): a check
+ *   check4_ms                      a fresh spice engine's first batch of 4
+ *                                  vectors, parse included (user CPU): a check
+ *                                  (0 where fewer vectors are streamed)
  *   nodal_factor_ms                the nodal engine's factorization (wall)
  *   spice_load_ms                  parsing the tile netlist (user CPU)
  *   spice_op_ms                    one `op` of the tile as emitted (user CPU)
  *   rnet_op_ms                     one `op` of the same tile with each bit
  *                                  line sensed by its resistor to ground, no
  *                                  TIA (user CPU), the issue's reference
+ *   old_op_ms                      the same op in the formulation emitted
+ *                                  before (offset and gate supplies as
+ *                                  voltage sources), up to 128x128; 0 above
  *   rss_mb                         peak resident memory of this process so
  *                                  far (ngspice runs in it)
  *   nodal_vs_spice_max_rel         over every spice output of the size
@@ -40,13 +44,16 @@ static const size_t SIZES[NSIZES] = {64, 128, 256, 512, 1024};
 /* Vectors streamed through ngspice per size (0: operating point only):
  * a refactorization costs ~0.15 s of user CPU at 128x128 and grows about
  * as n^3, so fewer vectors keep the bench near ten minutes. */
-static const size_t SPICE_VECTORS[NSIZES] = {50, 8, 4, 2, 0};
+static const size_t SPICE_VECTORS[NSIZES] = {50, 8, 4, 1, 0};
+/* Largest size whose old-formulation op is timed (256x256 took 294.6 s). */
+static const size_t OLD_OP_MAX = 128;
 static const double G_LO_S = 10e-6, G_HI_S = 100e-6; /* cell conductance range (S) */
 static const double V_HI_V = 0.2;                    /* input range top (V) */
 static const double FLOOR_V = 1e-12; /* outputs below this compared absolutely (V) */
 
 struct result {
-    double ideal_ms, nodal_ms, spice_ms, check_ms, factor_ms, load_ms, op_ms, rnet_op_ms, rss_mb, max_rel;
+    double ideal_ms, nodal_ms, spice_ms, check_ms, factor_ms, load_ms, op_ms, rnet_op_ms, old_op_ms, rss_mb,
+        max_rel;
     size_t spice_vectors;
 };
 
@@ -98,6 +105,41 @@ static char *bare_network(const char *text)
             o += sprintf(o, ".save v(tin_");
             memcpy(o, line + 12, len - 12);
             o += len - 12;
+        } else {
+            memcpy(o, line, len);
+            o += len;
+        }
+        line += len;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* The same tile in the formulation emitted before: each reference source
+ * (TIA offset, 1T1R gate supply) as a voltage source, whose node's row has
+ * a structurally zero diagonal. The Norton pair "i<n> 0 <node> dc <v*G>" +
+ * "r<n> <node> 0 <1/G>" becomes "<n> <node> 0 dc <v>". */
+static char *old_formulation(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(n + 1), *o = out;
+    const char *line = text;
+    double cur = 0;
+    if (!out) return NULL;
+    while (*line) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) + 1 : strlen(line);
+        char buf[256], name[64], a[64], b[64], dc[8];
+        if ((starts(line, "ivos_") || starts(line, "ivg")) && len < sizeof buf) {
+            memcpy(buf, line, len);
+            buf[len] = '\0';
+            sscanf(buf, "%63s %63s %63s %7s %lf", name, a, b, dc, &cur); /* the current, i = v*G */
+        } else if ((starts(line, "rvos_") || starts(line, "rvg")) && len < sizeof buf) {
+            double r = 0;
+            memcpy(buf, line, len);
+            buf[len] = '\0';
+            if (sscanf(buf, "%63s %63s %63s %lf", name, a, b, &r) == 4)
+                o += sprintf(o, "%s %s 0 dc %.17g\n", name + 1, a, cur * r);
         } else {
             memcpy(o, line, len);
             o += len;
@@ -168,6 +210,11 @@ static int run_size(ssp_ctx *ctx, ssp_spice *spice, size_t si, struct result *r)
     if (!rc) rc = ssp_spice_emit_text(&text, ctx, ssp_engine_circuit(e[1]), &o);
     if (!rc && !(bare = bare_network(text))) rc = SSP_ENOMEM;
     if (!rc) rc = time_op(spice, bare, NULL, &r->rnet_op_ms);
+    if (!rc && n <= OLD_OP_MAX) {
+        char *old = old_formulation(text);
+        rc = old ? time_op(spice, old, NULL, &r->old_op_ms) : SSP_ENOMEM;
+        free(old);
+    }
     if (!rc) rc = time_op(spice, text, &r->load_ms, &r->op_ms);
     for (i = 0; !rc && i < n; i++) {
         double y;
@@ -184,9 +231,10 @@ static int run_size(ssp_ctx *ctx, ssp_spice *spice, size_t si, struct result *r)
     if (!rc && ks) {
         /* the engine: the first batch (a check of CHECK_VECTORS vectors)
          * parses the circuit, the second reuses it (sources only) */
-        t0 = now_ms();
-        rc = ssp_engine_run(e[2], v, CHECK_VECTORS, out[2], NULL);
-        r->check_ms = now_ms() - t0;
+        size_t k1 = ks < CHECK_VECTORS ? ks : CHECK_VECTORS;
+        t0 = user_ms();
+        rc = ssp_engine_run(e[2], v, k1, out[2], NULL);
+        r->check_ms = k1 == CHECK_VECTORS ? user_ms() - t0 : 0;
         t0 = now_ms();
         if (!rc) rc = ssp_engine_run(e[2], v, ks, out[2], NULL);
         r->spice_ms = (now_ms() - t0) / (double)ks;
@@ -234,10 +282,11 @@ int main(int argc, char **argv)
         rc = run_size(ctx, spice, (size_t)s, &r[s]);
         if (!rc)
             printf("size=%zu ideal_ms=%.4f nodal_ms=%.4f spice_ms=%.1f spice_vectors=%zu check4_ms=%.0f spice_load_ms=%.0f "
-                   "spice_op_ms=%.0f rnet_op_ms=%.0f op_over_rnet=%.2f nodal_factor_ms=%.1f rss_mb=%.0f "
-                   "nodal_vs_spice_max_rel=%.2e\n",
+                   "spice_op_ms=%.0f rnet_op_ms=%.0f op_over_rnet=%.2f old_op_ms=%.0f nodal_factor_ms=%.1f "
+                   "rss_mb=%.0f nodal_vs_spice_max_rel=%.2e\n",
                    SIZES[s], r[s].ideal_ms, r[s].nodal_ms, r[s].spice_ms, r[s].spice_vectors, r[s].check_ms, r[s].load_ms,
-                   r[s].op_ms, r[s].rnet_op_ms, r[s].op_ms / r[s].rnet_op_ms, r[s].factor_ms, r[s].rss_mb,
+                   r[s].op_ms, r[s].rnet_op_ms, r[s].op_ms / r[s].rnet_op_ms, r[s].old_op_ms, r[s].factor_ms,
+                   r[s].rss_mb,
                    r[s].max_rel);
     }
     if (rc) {
@@ -247,9 +296,9 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("BENCH engines size=128 ideal_ms_per_vec=%.4f nodal_ms_per_vec=%.4f spice_ms_per_vec=%.1f "
-           "check4_ms=%.0f spice_op_ms=%.0f rnet_op_ms=%.0f nodal_factor_ms=%.1f peak_rss_mb=%.0f "
+           "check4_ms=%.0f spice_op_ms=%.0f rnet_op_ms=%.0f old_op_ms=%.0f nodal_factor_ms=%.1f peak_rss_mb=%.0f "
            "nodal_vs_spice_max_rel=%.2e",
-           r[1].ideal_ms, r[1].nodal_ms, r[1].spice_ms, r[1].check_ms, r[1].op_ms, r[1].rnet_op_ms, r[1].factor_ms,
+           r[1].ideal_ms, r[1].nodal_ms, r[1].spice_ms, r[1].check_ms, r[1].op_ms, r[1].rnet_op_ms, r[1].old_op_ms, r[1].factor_ms,
            r[1].rss_mb, r[1].max_rel);
     for (s = 0; s < (int)nsizes; s++)
         printf(" size%zu_spice_ms_per_vec=%.1f size%zu_spice_op_ms=%.0f size%zu_rnet_op_ms=%.0f "
