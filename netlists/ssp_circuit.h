@@ -42,6 +42,10 @@
  *   of the DC read circuit: the transient consumers (ssp_step.h, the
  *   transient read netlist of ssp_spice_emit.h) add it as a state of time
  *   constant ssp_tia_tau, together with the capacitors of ssp_circuit_caps.
+ * - the offset vos_<c> and the 1T1R gate supplies vg<i> are constant
+ *   voltage sources whose node only feeds sensing inputs (no current); the
+ *   SPICE emitter writes such reference sources in the exactly equivalent
+ *   Norton form (ssp_spice_emit.h), the nodal solver eliminates them.
  * - ideal TIA (tia.ideal): a 0 V sense source vs_<c> at the input and a CCVS
  *   ho_<c> with V(out) = −Rf · I(vs_<c>): virtual ground, no offset, no rails. */
 
@@ -58,7 +62,7 @@
 #include "ssp_error.h"
 
 /* Largest tile side supported (rows, physical columns). */
-#define SSP_TILE_MAX 256
+#define SSP_TILE_MAX 1024
 /* Longest node or element name, including the NUL. */
 #define SSP_NAME_MAX 24
 

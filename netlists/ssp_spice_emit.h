@@ -33,10 +33,20 @@
  *   oa = A·(V(+) − V(−)), a current into the pole capacitor limited to
  *   ±slew·C (so dV/dt <= tia.slew), and the output out = rail(V(pole));
  *   its DC solution is the DC netlist's, rail(A·(V(+) − V(−)));
- * - a 1 Tohm resistor from each TIA's offset node to ground (it changes
- *   no voltage; it gives that node's row a diagonal, which keeps KLU's
- *   fill from exploding: DESIGN.md);
- * - with control, `.tran t_max t_stop 0 t_max` and the saved vectors. */
+ * - a 1 Tohm resistor from each TIA's offset node to ground (redundant
+ *   since the offset is written in Norton form, below; it changes no
+ *   voltage);
+ * - with control, `.tran t_max t_stop 0 t_max` and the saved vectors.
+ *
+ * Reference sources (a constant voltage source from a node to ground whose
+ * node feeds only sensing inputs: the TIA offset vos_<c> at the op-amp's +
+ * input, the 1T1R gate supply vg<i>) are written in Norton form, `i<name>`
+ * (value·G into the node) and `r<name>` (1/G to ground), G = 2^20 S: the
+ * same element equation V = value, exactly, since the node carries no other
+ * current. A voltage source there leaves the node's matrix row with only its
+ * branch current (a structurally zero diagonal), and ngspice's KLU ordering
+ * of that matrix costs 6x the fill and 12x the time of the bare crossbar at
+ * 128x128 (README, "ngspice at macro scale"). */
 #ifndef SSP_SPICE_EMIT_H
 #define SSP_SPICE_EMIT_H
 

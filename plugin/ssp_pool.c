@@ -34,7 +34,10 @@ enum {
     SSP_POOL_MAX_WORKERS = 256,
     SSP_POOL_TRIES = 2,           /* a job runs at most this many times */
     SSP_POOL_NAME_MAX = 4096,     /* longest string accepted on the wire */
-    SSP_POOL_MSG_MAX = 1 << 16    /* longest error message accepted */
+    SSP_POOL_MSG_MAX = 1 << 16,   /* longest error message accepted */
+    /* Circuits one worker keeps loaded (the oldest goes first): a layer's
+     * tiles beyond the worker count share workers; ~80 MB each at 128x128. */
+    SSP_POOL_HELD_MAX = 8
 };
 /* Largest array accepted on the wire (doubles): guards against garbage. */
 static const uint64_t SSP_POOL_ARRAY_MAX = (uint64_t)1 << 32;
@@ -199,24 +202,33 @@ static double *rb_f64s(struct rbuf *b, uint64_t count)
 
 /* ---- jobs on the wire ----------------------------------------------- */
 
-static void encode_job(struct wbuf *b, const ssp_job *j)
+static int is_stream(int kind) { return kind == SSP_JOB_STREAM || kind == SSP_JOB_OPS; }
+
+/* send_netlist 0: the worker holds the circuit; its text is left off (this
+ * transport always sends it: a worker's held circuits are its own affair). */
+static void encode_job(struct wbuf *b, const ssp_job *j, int send_netlist)
 {
     size_t i;
     wb_u64(b, SSP_POOL_MAGIC);
     wb_u64(b, (uint64_t)j->kind);
-    wb_str(b, j->netlist);
+    wb_str(b, send_netlist ? j->netlist : NULL);
     wb_f64(b, j->tstep);
     wb_f64(b, j->tstop);
     wb_f64(b, j->tmax);
     wb_u64(b, (uint64_t)j->uic);
-    wb_u64(b, j->kind == SSP_JOB_STREAM ? j->nsrc : 0);
-    if (j->kind == SSP_JOB_STREAM) {
+    wb_u64(b, is_stream(j->kind) ? j->nsrc : 0);
+    if (is_stream(j->kind)) {
         for (i = 0; i < j->nsrc; i++) wb_str(b, j->src_names[i]);
         wb_u64(b, j->k);
         wb_put(b, j->inputs, j->k * j->nsrc * sizeof(double));
     }
     wb_u64(b, j->nout);
     for (i = 0; i < j->nout; i++) wb_str(b, j->out_names[i]);
+    wb_u64(b, j->circuit);
+    wb_u64(b, j->base);
+    wb_u64(b, j->state);
+    wb_u64(b, j->commands ? j->ncommands : 0);
+    for (i = 0; j->commands && i < j->ncommands; i++) wb_str(b, j->commands[i]);
 }
 
 static void free_names(char **v, size_t n)
@@ -226,11 +238,63 @@ static void free_names(char **v, size_t n)
     free(v);
 }
 
-/* Worker side: decode, run, encode the result. */
-static void run_job(ssp_spice *s, ssp_ctx *ctx, struct rbuf *in, struct wbuf *out)
+/* The circuits a worker keeps loaded between jobs, newest first, as
+ * ngspice numbers them (entry i is `setcirc i + 1`). */
+struct held {
+    uint64_t circuit[SSP_POOL_HELD_MAX], state[SSP_POOL_HELD_MAX];
+    int n;   /* entries used */
+    int cur; /* entry ngspice has current, -1 unknown */
+};
+
+static int held_find(const struct held *h, uint64_t circuit)
 {
-    uint64_t kind, nsrc, k = 0, nout, i;
-    char *netlist = NULL, **src = NULL, **outn = NULL;
+    for (int i = 0; circuit && i < h->n; i++)
+        if (h->circuit[i] == circuit) return i;
+    return -1;
+}
+
+static int held_select(ssp_spice *s, struct held *h, int i)
+{
+    int rc = h->cur == i ? SSP_OK : ssp_spice_select(s, i + 1);
+    h->cur = rc ? -1 : i;
+    return rc;
+}
+
+/* Remove entry i from ngspice and the list. */
+static void held_drop(ssp_spice *s, struct held *h, int i)
+{
+    if (i < 0 || i >= h->n) return;
+    if (held_select(s, h, i) == SSP_OK) ssp_spice_unload(s);
+    memmove(&h->circuit[i], &h->circuit[i + 1], (size_t)(h->n - i - 1) * sizeof h->circuit[0]);
+    memmove(&h->state[i], &h->state[i + 1], (size_t)(h->n - i - 1) * sizeof h->state[0]);
+    h->n--;
+    h->cur = -1;
+}
+
+/* Parse netlist as the newest circuit, evicting the oldest beyond the
+ * limit. */
+static int held_load(ssp_spice *s, struct held *h, const char *netlist, uint64_t circuit, uint64_t state)
+{
+    int rc;
+    while (h->n >= SSP_POOL_HELD_MAX) held_drop(s, h, h->n - 1);
+    rc = ssp_spice_load_another(s, netlist);
+    h->cur = -1;
+    if (rc) return rc; /* a circuit that did not parse is removed again */
+    memmove(&h->circuit[1], &h->circuit[0], (size_t)h->n * sizeof h->circuit[0]);
+    memmove(&h->state[1], &h->state[0], (size_t)h->n * sizeof h->state[0]);
+    h->circuit[0] = circuit;
+    h->state[0] = state;
+    h->n++;
+    h->cur = 0;
+    return SSP_OK;
+}
+
+/* Worker side: decode, run, encode the result. */
+static void run_job(ssp_spice *s, ssp_ctx *ctx, struct held *h, struct rbuf *in, struct wbuf *out)
+{
+    uint64_t kind, nsrc, k = 0, nout, i, circuit = 0, base = 0, state = 0, ncmd = 0;
+    int out_reused = 0, pos = -1;
+    char *netlist = NULL, **src = NULL, **outn = NULL, **cmd = NULL;
     double tstep, tstop, tmax, *inputs = NULL, *values = NULL;
     size_t nrows = 0;
     int uic, rc = SSP_OK;
@@ -260,12 +324,38 @@ static void run_job(ssp_spice *s, ssp_ctx *ctx, struct rbuf *in, struct wbuf *ou
         if (!outn) in->bad = 1;
         for (i = 0; !in->bad && i < nout; i++) outn[i] = rb_str(in);
     }
+    circuit = rb_u64(in);
+    base = rb_u64(in);
+    state = rb_u64(in);
+    ncmd = rb_u64(in);
+    if (!in->bad && ncmd > SSP_POOL_ARRAY_MAX / sizeof *cmd) in->bad = 1;
+    if (!in->bad && ncmd) {
+        cmd = calloc((size_t)ncmd, sizeof *cmd);
+        if (!cmd) in->bad = 1;
+        for (i = 0; !in->bad && i < ncmd; i++) cmd[i] = rb_str(in);
+    }
     if (in->bad) {
         rc = ssp_error(ctx, SSP_EWORKER, "worker received a malformed job");
         goto reply;
     }
-    rc = ssp_spice_load_text(s, netlist);
-    if (rc) goto reply;
+    pos = held_find(h, circuit);
+    if (pos >= 0 && (h->state[pos] == state || h->state[pos] == base)) {
+        rc = held_select(s, h, pos);
+        for (i = 0; !rc && h->state[pos] != state && i < ncmd; i++) rc = ssp_spice_command(s, cmd[i]);
+        h->state[pos] = state;
+        out_reused = 1;
+    } else if (!netlist[0]) {
+        rc = ssp_error(ctx, SSP_ESTATE, "worker does not hold circuit %llu and got no netlist",
+                       (unsigned long long)circuit);
+    } else {
+        if (pos >= 0) held_drop(s, h, pos); /* an older state of it */
+        rc = held_load(s, h, netlist, circuit, state);
+        pos = 0;
+    }
+    if (rc) {
+        if (pos >= 0 && pos < h->n && h->circuit[pos] == circuit) held_drop(s, h, pos);
+        goto reply;
+    }
     if (kind == SSP_JOB_OP) {
         rc = ssp_spice_op(s);
         nrows = 1;
@@ -290,24 +380,35 @@ static void run_job(ssp_spice *s, ssp_ctx *ctx, struct rbuf *in, struct wbuf *ou
             for (r = 0; !rc && r < nrows; r++) values[r * nout + i] = v[r];
             free(v);
         }
-    } else if (kind == SSP_JOB_STREAM) {
+    } else if (is_stream((int)kind) && nsrc) {
         nrows = (size_t)k;
         values = malloc(nrows * (size_t)nout * sizeof *values);
         if (!values) rc = ssp_error(ctx, SSP_ENOMEM, "worker out of memory");
-        else
+        else if (kind == SSP_JOB_STREAM)
             rc = ssp_spice_stream(s, (const char *const *)src, (size_t)nsrc, inputs, (size_t)k,
                                   (const char *const *)outn, (size_t)nout, values);
+        else
+            rc = ssp_spice_stream_ops(s, (const char *const *)src, (size_t)nsrc, inputs, (size_t)k,
+                                      (const char *const *)outn, (size_t)nout, values);
     } else {
-        rc = ssp_error(ctx, SSP_EINVAL, "unknown job kind %llu", (unsigned long long)kind);
+        rc = ssp_error(ctx, SSP_EINVAL, "unknown job kind %llu (or a stream without sources)",
+                       (unsigned long long)kind);
     }
-    ssp_spice_unload(s);
+    if (rc || !circuit) {
+        held_drop(s, h, pos); /* a failed or one-off circuit goes */
+    } else {
+        rc = ssp_spice_command(s, "destroy all"); /* the plots; the circuit stays */
+        if (rc) held_drop(s, h, pos);
+    }
 reply:
     wb_u64(out, (uint64_t)(int64_t)rc);
     wb_str(out, rc ? ssp_ctx_errmsg(ctx) : "");
     wb_u64(out, rc ? 0 : nrows);
     wb_u64(out, rc ? 0 : nout);
     if (!rc) wb_put(out, values, nrows * (size_t)nout * sizeof *values);
+    wb_u64(out, (uint64_t)out_reused);
     free(netlist);
+    free_names(cmd, (size_t)ncmd);
     free_names(src, (size_t)nsrc);
     free_names(outn, (size_t)nout);
     free(inputs);
@@ -318,18 +419,22 @@ int ssp_pool_worker_serve(int fd)
 {
     ssp_ctx *ctx = NULL;
     ssp_spice *s = NULL;
+    struct held h;
     int rc = ssp_ctx_create(&ctx);
     if (rc) return rc;
+    memset(&h, 0, sizeof h);
+    h.cur = -1;
     rc = ssp_spice_create(&s, ctx, NULL);
     for (;;) {
         struct rbuf in;
         struct wbuf out = {0};
         if (recv_frame(fd, &in)) break; /* EOF: the parent is done */
         if (s)
-            run_job(s, ctx, &in, &out);
+            run_job(s, ctx, &h, &in, &out);
         else { /* report the load failure for every job */
             wb_u64(&out, (uint64_t)(int64_t)rc);
             wb_str(&out, ssp_ctx_errmsg(ctx));
+            wb_u64(&out, 0);
             wb_u64(&out, 0);
             wb_u64(&out, 0);
         }
@@ -351,6 +456,7 @@ struct worker {
     pid_t pid;     /* process id, 0 when not running */
     int fd;        /* parent's end of the socket pair, -1 when closed */
     long job;      /* job being run, or -1 when idle */
+    unsigned long jobs; /* jobs this worker slot answered so far */
 };
 
 struct ssp_pool {
@@ -359,6 +465,8 @@ struct ssp_pool {
     int n;                    /* number of workers */
     struct worker *w;         /* n workers (owned) */
     int restarts;             /* workers replaced so far */
+    unsigned long reuses, loads; /* jobs that reused a held circuit / parsed their netlist */
+    unsigned long keys;       /* circuit keys handed out */
     ssp_pool_hook_fn hook;    /* dispatch hook (tests) */
     void *hook_payload;
 };
@@ -478,6 +586,10 @@ void ssp_pool_destroy(ssp_pool **pp)
 int ssp_pool_size(const ssp_pool *p) { return p->n; }
 pid_t ssp_pool_worker_pid(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->w[i].pid : 0; }
 int ssp_pool_restarts(const ssp_pool *p) { return p->restarts; }
+unsigned long ssp_pool_reuses(const ssp_pool *p) { return p->reuses; }
+unsigned long ssp_pool_new_key(ssp_pool *p) { return ++p->keys; }
+unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->w[i].jobs : 0; }
+unsigned long ssp_pool_loads(const ssp_pool *p) { return p->loads; }
 
 void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload)
 {
@@ -485,7 +597,7 @@ void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload)
     p->hook_payload = payload;
 }
 
-static int decode_result(struct rbuf *b, ssp_job_result *r)
+static int decode_result(struct rbuf *b, ssp_job_result *r, int *reused)
 {
     uint64_t count;
     r->status = (int)(int64_t)rb_u64(b);
@@ -498,6 +610,7 @@ static int decode_result(struct rbuf *b, ssp_job_result *r)
         r->values = rb_f64s(b, count);
         if (!r->values) return -1;
     }
+    *reused = (int)rb_u64(b);
     return b->bad ? -1 : 0;
 }
 
@@ -517,37 +630,49 @@ static void describe_exit(pid_t pid, char *buf, size_t n)
         snprintf(buf, n, "vanished");
 }
 
+/* Whether worker w may run job j (its affinity). */
+static int may_run(const ssp_pool *p, const ssp_job *j, int w)
+{
+    return j->affinity == 0 || (int)((j->affinity - 1) % (unsigned long)p->n) == w;
+}
+
 int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result *results)
 {
-    size_t *queue = NULL, qhead = 0, qtail = 0, done = 0, i;
+    size_t done = 0, i;
     int *tries = NULL, rc = SSP_OK;
+    unsigned char *pending = NULL; /* job i waits for a worker */
     struct pollfd *pfd = NULL;
 
     for (i = 0; i < njobs; i++) memset(&results[i], 0, sizeof results[i]);
     if (njobs == 0) return SSP_OK;
-    queue = malloc((njobs * SSP_POOL_TRIES + 1) * sizeof *queue);
+    pending = malloc(njobs);
     tries = calloc(njobs, sizeof *tries);
     pfd = calloc((size_t)p->n, sizeof *pfd);
-    if (!queue || !tries || !pfd) {
+    if (!pending || !tries || !pfd) {
         rc = ssp_error(p->ctx, SSP_ENOMEM, "out of memory running %zu jobs", njobs);
         goto out;
     }
-    for (i = 0; i < njobs; i++) queue[qtail++] = i;
+    memset(pending, 1, njobs);
 
     while (done < njobs) {
         int w, npoll = 0;
-        /* dispatch to idle workers */
-        for (w = 0; w < p->n && qhead < qtail; w++) {
+        /* dispatch to idle workers: the first waiting job each may run */
+        for (w = 0; w < p->n; w++) {
             struct wbuf b = {0};
+            const ssp_job *jb;
             size_t j;
             if (p->w[w].job >= 0) continue;
+            for (j = 0; j < njobs && !(pending[j] && may_run(p, &jobs[j], w)); j++) {
+            }
+            if (j == njobs) continue;
             if (p->w[w].pid == 0) {
                 rc = worker_start(p, w);
                 if (rc) goto out;
             }
-            j = queue[qhead++];
+            jb = &jobs[j];
+            pending[j] = 0;
             tries[j]++;
-            encode_job(&b, &jobs[j]);
+            encode_job(&b, jb, 1);
             p->w[w].job = (long)j;
             if (send_frame(p->w[w].fd, &b) != 0 && b.oom) {
                 free(b.p);
@@ -573,11 +698,15 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
         for (w = 0; w < p->n; w++) {
             struct rbuf b;
             size_t j;
+            int reused = 0;
             if (pfd[w].fd < 0 || !(pfd[w].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             j = (size_t)p->w[w].job;
-            if (recv_frame(p->w[w].fd, &b) == 0 && decode_result(&b, &results[j]) == 0) {
+            if (recv_frame(p->w[w].fd, &b) == 0 && decode_result(&b, &results[j], &reused) == 0) {
                 free(b.p);
                 p->w[w].job = -1;
+                p->w[w].jobs++;
+                if (reused) p->reuses++;
+                else p->loads++;
                 done++;
                 continue;
             }
@@ -596,7 +725,7 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
                         "worker = %d, pid = %ld, how = %s, job = %zu, try = %d", w, (long)pid, how,
                         j, tries[j]);
                 if (tries[j] < SSP_POOL_TRIES) {
-                    queue[qtail++] = j;
+                    pending[j] = 1;
                 } else {
                     char msg[256];
                     snprintf(msg, sizeof msg, "job %zu failed: its worker died %d times (last: pid %ld %s)",
@@ -618,7 +747,7 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
         }
     }
 out:
-    free(queue);
+    free(pending);
     free(tries);
     free(pfd);
     return rc;

@@ -5,7 +5,20 @@
  * program (fork + exec: a fresh process with its own ngspice image), fed jobs
  * over a socket pair. A worker that dies is reported, replaced, and its job
  * retried once; a second death fails that job with SSP_EWORKER. Results come
- * back in job order regardless of which worker ran them. */
+ * back in job order regardless of which worker ran them.
+ *
+ * Loaded circuits are reused (a circuit handle per worker): a job with a
+ * nonzero `circuit` key leaves its circuit loaded in the worker that ran it,
+ * at cell-state version `state`. A later job with the same key runs on the
+ * same worker (`affinity` pins it) and, if that worker holds the circuit at
+ * version `base`, applies `commands` (ngspice commands, typically `alter` of
+ * the cells that changed) to it instead of parsing `netlist` again; if it
+ * holds version `state` already it runs the analysis as is. Any other worker
+ * (a replacement after a death, a different circuit) parses `netlist`, which
+ * must therefore always describe version `state` itself. A job with circuit
+ * 0 loads, runs and unloads, as before. A worker holds up to 8 circuits
+ * (the oldest is removed first), so a layer with more tiles than workers
+ * still keeps every tile loaded on small pools. */
 #ifndef SSP_POOL_H
 #define SSP_POOL_H
 
@@ -17,7 +30,8 @@
 enum ssp_job_kind {
     SSP_JOB_OP = 0,     /* operating point; each output's value */
     SSP_JOB_TRAN = 1,   /* transient; every time point of each output */
-    SSP_JOB_STREAM = 2  /* K input vectors streamed through one transient */
+    SSP_JOB_STREAM = 2, /* K input vectors streamed through one transient */
+    SSP_JOB_OPS = 3     /* K input vectors, each an operating point (sources altered) */
 };
 
 /* One simulation. All pointers are borrowed for the duration of the run. */
@@ -32,6 +46,11 @@ typedef struct ssp_job {
     size_t k;                     /* stream: number of vectors */
     const char *const *out_names; /* vectors to return ("v(x)", "i(vs)", "time") */
     size_t nout;                  /* number of vectors */
+    unsigned long circuit;        /* reuse key (0: none; see above) */
+    unsigned long base, state;    /* version commands apply to / version after them */
+    const char *const *commands;  /* ngspice commands taking base to state (may be NULL) */
+    size_t ncommands;             /* number of commands */
+    unsigned long affinity;       /* 0: any worker; a >= 1: only worker (a - 1) % size */
 } ssp_job;
 
 /* What a job produced. Free with ssp_job_result_free. */
@@ -65,6 +84,13 @@ int ssp_pool_size(const ssp_pool *p);
 pid_t ssp_pool_worker_pid(const ssp_pool *p, int worker);
 /* Number of workers that died and were replaced so far. */
 int ssp_pool_restarts(const ssp_pool *p);
+/* Jobs worker slot i has answered so far (replacements included). */
+unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i);
+/* A circuit key no other caller of this pool has (1, 2, ...). */
+unsigned long ssp_pool_new_key(ssp_pool *p);
+/* Jobs so far whose worker reused a loaded circuit / parsed the netlist. */
+unsigned long ssp_pool_reuses(const ssp_pool *p);
+unsigned long ssp_pool_loads(const ssp_pool *p);
 void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload);
 
 /* The worker side: serve jobs from fd until EOF. Used by siamspice-worker. */

@@ -132,7 +132,10 @@ struct ssp_spice {
     int has_klu;           /* library was compiled with KLU */
     int dead;              /* ControlledExit seen: image must be reloaded */
     int reloads;           /* number of reloads done */
-    int circuit_loaded;    /* a circuit is in memory */
+    int circuit_loaded;    /* a circuit is in memory (the current one) */
+    int ncircuits;         /* circuits in memory (ssp_spice_load_another keeps several) */
+    unsigned long load_serial; /* identifies the loaded circuit; 0 when none */
+    unsigned long loads;   /* circuits loaded so far (the next serial) */
     int loading;           /* a netlist is being parsed (syntax markers apply) */
     char *out;             /* captured output of the current call (owned) */
     size_t out_len;        /* bytes used in out */
@@ -451,6 +454,7 @@ static int library_open(ssp_spice *s)
     capture_reset(s);
     s->dead = 0;
     s->circuit_loaded = 0;
+    s->ncircuits = 0;
     ngspice_call_init(s);
     if (s->dead) return set_failure(s, SSP_ELIBRARY, "ngspice exited during initialisation");
     capture_reset(s);
@@ -542,6 +546,7 @@ static int check_call(ssp_spice *s, const char *what)
 {
     if (s->dead) {
         s->circuit_loaded = 0;
+        s->ncircuits = 0;
         return set_failure(s, SSP_EFATAL, "%s: ngspice fatal error%s%s; the library will be reloaded",
                            what, s->scan_line[0] ? ": " : "", s->scan_line);
     }
@@ -614,8 +619,13 @@ int ssp_spice_unload(ssp_spice *s)
     if (!s->dl || s->dead) return SSP_OK;
     capture_reset(s);
     raw_command(s, "destroy all");
-    if (s->circuit_loaded) raw_command(s, "remcirc");
-    s->circuit_loaded = 0;
+    if (s->circuit_loaded) {
+        raw_command(s, "remcirc");
+        s->ncircuits--;
+    }
+    /* ngspice makes another circuit current, if there is one */
+    s->circuit_loaded = s->ncircuits > 0;
+    s->load_serial = 0;
     return SSP_OK;
 }
 
@@ -635,7 +645,7 @@ static int is_end_line(const char *line)
     return strncasecmp(line, ".end", 4) == 0 && (line[4] == '\0' || isspace((unsigned char)line[4]));
 }
 
-int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n)
+static int load_lines(ssp_spice *s, const char *const *lines, size_t n, int keep)
 {
     char **arr;
     size_t i, m = 0;
@@ -645,7 +655,7 @@ int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n)
     if (n == 0) return set_failure(s, SSP_EINVAL, "empty netlist");
     rc = ensure_alive(s);
     if (rc) return rc;
-    ssp_spice_unload(s);
+    if (!keep) ssp_spice_unload(s);
     need_klu = s->has_klu;
     for (i = 0; i < n; i++) {
         if (has_klu_option(lines[i])) need_klu = 0;
@@ -664,7 +674,10 @@ int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n)
     ngspice_call_circ(s, arr);
     s->loading = 0;
     free(arr);
-    if (!s->dead) s->circuit_loaded = 1;
+    if (!s->dead) {
+        s->circuit_loaded = 1;
+        s->ncircuits++;
+    }
     rc = check_call(s, "loading netlist");
     if (rc) {
         char msg[SSP_SPICE_ERRMSG_MAX];
@@ -673,10 +686,33 @@ int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n)
         memcpy(s->errmsg, msg, sizeof msg);
         return ssp_error(s->ctx, rc, "%s", s->errmsg);
     }
+    s->load_serial = ++s->loads;
     return SSP_OK;
 }
 
-int ssp_spice_load_text(ssp_spice *s, const char *text)
+int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n) { return load_lines(s, lines, n, 0); }
+
+int ssp_spice_circuits(const ssp_spice *s) { return s->dl && !s->dead ? s->ncircuits : 0; }
+
+int ssp_spice_select(ssp_spice *s, int index)
+{
+    char cmd[32];
+    int rc;
+    if (index < 1 || index > ssp_spice_circuits(s))
+        return set_failure(s, SSP_EINVAL, "setcirc %d: %d circuits loaded", index, ssp_spice_circuits(s));
+    snprintf(cmd, sizeof cmd, "setcirc %d", index);
+    rc = ssp_spice_command(s, cmd);
+    s->load_serial = 0; /* the caller knows which circuit this is */
+    if (!rc) s->circuit_loaded = 1;
+    return rc;
+}
+
+unsigned long ssp_spice_load_serial(const ssp_spice *s)
+{
+    return s->dl && !s->dead && s->circuit_loaded ? s->load_serial : 0;
+}
+
+static int load_text(ssp_spice *s, const char *text, int keep)
 {
     char *copy = strdup(text), *p, *save = NULL;
     const char **lines = NULL;
@@ -699,11 +735,14 @@ int ssp_spice_load_text(ssp_spice *s, const char *text)
         }
         lines[n++] = p;
     }
-    rc = ssp_spice_load(s, lines, n);
+    rc = load_lines(s, lines, n, keep);
     free(lines);
     free(copy);
     return rc;
 }
+
+int ssp_spice_load_text(ssp_spice *s, const char *text) { return load_text(s, text, 0); }
+int ssp_spice_load_another(ssp_spice *s, const char *text) { return load_text(s, text, 1); }
 
 static int need_circuit(ssp_spice *s, const char *what)
 {

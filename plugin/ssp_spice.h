@@ -51,6 +51,21 @@ int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n);
 /* The same from one newline-separated text. */
 int ssp_spice_load_text(ssp_spice *s, const char *text);
 
+/* Several circuits in memory at once (a worker holding its tiles):
+ * load_another parses text as one more circuit, leaving the others loaded,
+ * and makes it current; select makes circuit `index` current, in ngspice's
+ * numbering (1 = the newest loaded, 2 the one before, ...); ssp_spice_unload
+ * removes the current one only. circuits: how many are in memory. */
+int ssp_spice_load_another(ssp_spice *s, const char *text);
+int ssp_spice_select(ssp_spice *s, int index);
+int ssp_spice_circuits(const ssp_spice *s);
+
+/* Identifies the circuit now loaded (a new value per successful load; 0
+ * when none, after unload or a fatal error): a caller that loaded a circuit
+ * knows it is still there, to reuse it with `alter`, while the serial is the
+ * one it saw after loading. */
+unsigned long ssp_spice_load_serial(const ssp_spice *s);
+
 /* Run one command; fails with SSP_ETOOLONG past SSP_SPICE_CMD_MAX characters,
  * and with the matching code when ngspice prints an error. */
 int ssp_spice_command(ssp_spice *s, const char *cmd);

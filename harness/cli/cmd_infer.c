@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ssp_cmd.h"
+#include "ssp_pool.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
 #include "ssp_plot.h"
@@ -365,6 +366,12 @@ int ssp_cmd_validate_run(int argc, char **argv)
            "ideal_vs_spice = %.3e of v_fs (wires, TIA gain and offset: what the nodal engine models)\n"
            "nodal %.3f s, spice %.3f s in all\n",
            max_ns, max_fs, tol, max_is, nodal_s, spice_s);
+    if (ssp_train_pool(t)) {
+        ssp_pool *pool = ssp_train_pool(t);
+        printf("spice tiles on %d ngspice workers (engine.workers), jobs per worker:", ssp_pool_size(pool));
+        for (int w = 0; w < ssp_pool_size(pool); w++) printf(" %lu", ssp_pool_worker_jobs(pool, w));
+        printf("; worker restarts %d\n", ssp_pool_restarts(pool));
+    }
     if (n == 0) {
         ssp_error(ctx, SSP_ESTATE, "no tile was validated");
         goto done;

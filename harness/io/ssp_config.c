@@ -67,6 +67,8 @@ static const param params[] = {
     {"engine", "check_every", P_LONG, OFF(check_every), "", 0, 1000000, NULL,
      "nodal engine: repeat a sample of forward passes on the spice engine every N steps (0: never)"},
     {"engine", "check_vectors", P_LONG, OFF(check_vectors), "", 1, 1000, NULL, "vectors per spice check"},
+    {"engine", "workers", P_LONG, OFF(workers), "", 0, 256, NULL,
+     "ngspice worker processes solving the spice tiles in parallel (0: one per core)"},
     {"engine", "nodal_path", P_CHOICE, OFF(nodal_path), "", 0, 0, "auto|reference",
      "nodal engine: fast path where it is exact (auto) or always the MNA/KLU reference"},
     {"engine", "check_tol", P_DOUBLE, OFF(check_tol), "", 0, 1, NULL,

@@ -90,6 +90,7 @@ typedef struct ssp_config {
     int engine;                         /* enum ssp_engine_kind */
     long check_every;                   /* nodal engine: spice check every N steps (0: never) */
     long check_vectors;                 /* vectors per spice check */
+    long workers;                       /* ngspice worker processes (0: one per core) */
     double check_tol;                   /* largest relative deviation nodal vs spice allowed */
     long calibrate_every;               /* circuit engines: output gain calibration every N steps (0: never) */
     long calibrate_vectors;             /* vectors per calibration */

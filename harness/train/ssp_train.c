@@ -8,12 +8,14 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "ssp_device.h"
 #include "ssp_file.h"
 #include "ssp_hwprog.h"
 #include "ssp_idx.h"
+#include "ssp_pool.h"
 #include "ssp_spice.h"
 #include "ssp_readcost.h"
 #include "ssp_xbar.h"
@@ -44,6 +46,7 @@ struct ssp_train {
     ssp_hw *hw;                   /* owned */
     ssp_spice *spice;             /* ngspice session for the spice engine and checks (owned, may be NULL) */
     ssp_xbar *xbar;               /* circuit-engine forward (owned; NULL: ideal engine) */
+    ssp_pool *pool;               /* ngspice workers for the spice tiles (owned, may be NULL) */
     int xbar_stale;               /* devices changed since the tiles were last loaded */
     ssp_readcost *rcost;          /* read energy and latency counter (owned) */
     int count_reads;              /* hw_forward counts its MVMs into rcost */
@@ -207,6 +210,12 @@ static int build_xbar(ssp_train *t)
     ssp_config_tile(c, &tile);
     rc = ssp_xbar_create(&t->xbar, t->ctx, t->hw, &tile, (size_t)c->max_tiles, c->engine, t->spice);
     if (!rc) rc = ssp_xbar_set_nodal_path(t->xbar, c->nodal_path);
+    if (!rc && t->spice) {
+        /* the spice tiles (engine, checks, validation) on worker processes */
+        long n = c->workers > 0 ? c->workers : sysconf(_SC_NPROCESSORS_ONLN);
+        rc = ssp_pool_create(&t->pool, t->ctx, (int)(n > 0 ? n : 1), NULL);
+        if (!rc) ssp_xbar_set_pool(t->xbar, t->pool);
+    }
     if (rc) ssp_error_prefix(t->ctx, "crossbar: ");
     return rc;
 }
@@ -380,6 +389,7 @@ void ssp_train_destroy(ssp_train **pt)
     ssp_twin_free(&t->twin);
     ssp_xbar_destroy(&t->xbar);
     ssp_readcost_destroy(&t->rcost);
+    ssp_pool_destroy(&t->pool);
     ssp_hwprog_destroy(&t->prog);
     if (t->prog_target)
         for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++) free(t->prog_target[m]);
@@ -409,6 +419,7 @@ const ssp_twin *ssp_train_twin(const ssp_train *t) { return t->twin; }
 const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t) { return &t->ep_hw; }
 ssp_hwprog *ssp_train_prog(ssp_train *t) { return t->prog; }
 ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
+ssp_pool *ssp_train_pool(ssp_train *t) { return t->pool; }
 
 const ssp_config *ssp_train_config(const ssp_train *t) { return &t->cfg; }
 

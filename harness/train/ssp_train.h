@@ -143,6 +143,9 @@ const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t);
 /* The circuit-engine layers (NULL with the ideal engine), e.g. for the
  * IR-drop map captured at the last evaluation and for tile netlists. */
 struct ssp_xbar *ssp_train_xbar(ssp_train *t);
+/* The ngspice worker pool the spice tiles run on (NULL without a circuit
+ * engine that needs ngspice); engine.workers workers. */
+struct ssp_pool *ssp_train_pool(ssp_train *t);
 /* The tile programmer (NULL with program.mode = device); with
  * program.export other than none it holds each tile's last programming of
  * the epoch in progress or just ended (ssp_hwprog_recorded). */

@@ -13,7 +13,12 @@
  *          nonlinear cells. The fast engine for training.
  *   spice  the same circuit emitted as an ngspice netlist with `external`
  *          row sources and streamed through ssp_spice_stream, one time point
- *          per vector. The ground truth.
+ *          per vector. The ground truth. The loaded circuit is kept: a new
+ *          batch changes only the sources, a state change `alter`s the
+ *          changed cells (linear cells; any other change re-parses the
+ *          netlist). On a worker pool (ssp_engine_set_pool) the tiles of one
+ *          ssp_engine_run_many call are solved in parallel, each tile pinned
+ *          to a worker that keeps its circuit loaded.
  *
  * In every engine the DAC quantisation of the inputs and the ADC are the C
  * models of ssp_circuit.h, applied identically. An engine that fails
@@ -25,6 +30,7 @@
 
 #include "ssp_circuit.h"
 #include "ssp_error.h"
+#include "ssp_pool.h"
 #include "ssp_spice.h"
 
 #ifndef SSP_ENGINE_KIND_DEFINED
@@ -57,6 +63,26 @@ int ssp_engine_set_conductances(ssp_engine *e, const double *g);
  * NULL) receive the TIA outputs and their ADC codes. */
 int ssp_engine_run(ssp_engine *e, const double *v_in, size_t k, double *v_out, int *codes);
 
+/* Run n engines, engine i on its own k inputs v_in[i] (k x rows) into
+ * v_out[i] and codes[i] (codes may be NULL, or any codes[i]). Spice engines
+ * on a pool are solved in parallel as one pool run, one job per engine; the
+ * others run in turn. Results are those of ssp_engine_run on each, bit for
+ * bit whatever the number of workers. */
+int ssp_engine_run_many(ssp_engine *const *e, size_t n, const double *const *v_in, size_t k,
+                        double *const *v_out, int *const *codes);
+/* Solve a spice engine's runs on pool workers (borrowed; NULL: in the
+ * session) with job affinity `affinity` (ssp_job; 0: any worker; tiles
+ * spread with 1 + tile index keep their circuits on their workers). No-op
+ * for the other engines. */
+void ssp_engine_set_pool(ssp_engine *e, ssp_pool *pool, unsigned long affinity);
+ssp_pool *ssp_engine_pool(const ssp_engine *e);
+/* How a spice engine's batches found their circuit. */
+typedef struct ssp_engine_spice_stats {
+    unsigned long loads;  /* batches that parsed the netlist */
+    unsigned long reuses; /* batches on the held circuit (sources only, or alters) */
+    unsigned long alters; /* alter commands sent, in total */
+} ssp_engine_spice_stats;
+void ssp_engine_get_spice_stats(const ssp_engine *e, ssp_engine_spice_stats *st);
 /* Engine agreement: the largest |a − b| / max(|a|, |b|, floor_v) over n
  * outputs (V); outputs below floor_v are compared absolutely. The floor the
  * validate command and the crossbar validation use: */

@@ -15,7 +15,10 @@ struct ssp_layer {
     double *g;           /* rows x cols conductances of one tile (owned) */
     ssp_cell_iv *iv;     /* rows x cols cells of one tile (owned) */
     double *xv, *vo;     /* one tile's inputs / outputs for a batch (owned) */
-    int *codes;          /* one tile's ADC codes for a batch (owned) */
+    int *codes;          /* every tile's ADC codes for a batch (owned) */
+    const double **tin;  /* per tile: its inputs within xv (owned array) */
+    double **tout;       /* per tile: its outputs within vo (owned array) */
+    int **tcodes;        /* per tile: its codes within codes (owned array) */
     double *gain;        /* gr x gc x outs digital output gains, 1 until set (owned) */
     size_t cap_k;        /* batch the workspaces hold */
 };
@@ -82,6 +85,9 @@ void ssp_layer_destroy(ssp_layer **lp)
     free(l->xv);
     free(l->vo);
     free(l->codes);
+    free(l->tin);
+    free(l->tout);
+    free(l->tcodes);
     free(l->gain);
     free(l);
     *lp = NULL;
@@ -196,34 +202,58 @@ size_t ssp_layer_outputs_per_tile(const ssp_layer *l) { return l->outs; }
 double *ssp_layer_gains(ssp_layer *l) { return l->gain; }
 const ssp_layer_params *ssp_layer_params_of(const ssp_layer *l) { return &l->p; }
 
+void ssp_layer_set_pool(ssp_layer *l, ssp_pool *pool)
+{
+    for (size_t t = 0; t < l->gr * l->gc; t++) ssp_engine_set_pool(l->eng[t], pool, pool ? 1 + t : 0);
+}
+
 int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double *y_analog)
 {
     const ssp_tile_params *t = &l->p.tile;
     double lsb = ssp_adc_lsb(&t->adc), unit = -1.0 / (t->tia.r_f * scale(&l->p));
-    size_t tr, tc, q, r, o;
+    size_t tr, tc, q, r, o, nt = l->gr * l->gc;
     int rc;
     if (k > l->cap_k) {
-        double *nx = realloc(l->xv, k * t->rows * sizeof *nx);
+        /* every tile's inputs and outputs at once: the tiles run together */
+        double *nx = realloc(l->xv, l->gr * k * t->rows * sizeof *nx);
         if (nx) l->xv = nx;
-        double *nv = realloc(l->vo, k * t->cols * sizeof *nv);
+        double *nv = realloc(l->vo, nt * k * t->cols * sizeof *nv);
         if (nv) l->vo = nv;
-        int *nc = realloc(l->codes, k * t->cols * sizeof *nc);
+        int *nc = realloc(l->codes, nt * k * t->cols * sizeof *nc);
         if (nc) l->codes = nc;
-        if (!nx || !nv || !nc) return ssp_error(l->ctx, SSP_ENOMEM, "out of memory for %zu vectors", k);
+        const double **ni = realloc(l->tin, nt * sizeof *ni);
+        if (ni) l->tin = ni;
+        double **no = realloc(l->tout, nt * sizeof *no);
+        if (no) l->tout = no;
+        int **ncd = realloc(l->tcodes, nt * sizeof *ncd);
+        if (ncd) l->tcodes = ncd;
+        if (!nx || !nv || !nc || !ni || !no || !ncd)
+            return ssp_error(l->ctx, SSP_ENOMEM, "out of memory for %zu vectors", k);
         l->cap_k = k;
     }
     memset(y, 0, k * l->p.n_out * sizeof *y);
     if (y_analog) memset(y_analog, 0, k * l->p.n_out * sizeof *y_analog);
     for (tr = 0; tr < l->gr; tr++) {
+        double *xv = l->xv + tr * k * t->rows;
         for (q = 0; q < k; q++)
             for (r = 0; r < t->rows; r++) {
                 size_t i = tr * t->rows + r;
-                l->xv[q * t->rows + r] = i < l->p.n_in ? x[q * l->p.n_in + i] : 0.0;
+                xv[q * t->rows + r] = i < l->p.n_in ? x[q * l->p.n_in + i] : 0.0;
             }
         for (tc = 0; tc < l->gc; tc++) {
-            rc = ssp_engine_run(l->eng[tr * l->gc + tc], l->xv, k, l->vo, l->codes);
-            if (rc) return rc;
-            const double *gain = l->gain + (tr * l->gc + tc) * l->outs;
+            size_t ti = tr * l->gc + tc;
+            l->tin[ti] = xv;
+            l->tout[ti] = l->vo + ti * k * t->cols;
+            l->tcodes[ti] = l->codes + ti * k * t->cols;
+        }
+    }
+    rc = ssp_engine_run_many(l->eng, nt, l->tin, k, l->tout, l->tcodes);
+    if (rc) return rc;
+    for (tr = 0; tr < l->gr; tr++) {
+        for (tc = 0; tc < l->gc; tc++) {
+            size_t ti = tr * l->gc + tc;
+            const double *gain = l->gain + ti * l->outs, *vo = l->tout[ti];
+            const int *codes = l->tcodes[ti];
             for (q = 0; q < k; q++)
                 for (o = 0; o < l->outs; o++) {
                     size_t j = tc * l->outs + o, cp, cm;
@@ -231,10 +261,10 @@ int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double
                     cp = t->scheme == SSP_COLS_DIFF ? 2 * o : o;
                     cm = t->scheme == SSP_COLS_DIFF ? 2 * o + 1 : t->cols - 1;
                     y[q * l->p.n_out + j] +=
-                        gain[o] * unit * lsb * (double)(l->codes[q * t->cols + cp] - l->codes[q * t->cols + cm]);
+                        gain[o] * unit * lsb * (double)(codes[q * t->cols + cp] - codes[q * t->cols + cm]);
                     if (y_analog)
                         y_analog[q * l->p.n_out + j] +=
-                            gain[o] * unit * (l->vo[q * t->cols + cp] - l->vo[q * t->cols + cm]);
+                            gain[o] * unit * (vo[q * t->cols + cp] - vo[q * t->cols + cm]);
                 }
         }
     }

@@ -56,6 +56,10 @@ const ssp_layer_params *ssp_layer_params_of(const ssp_layer *l);
  * before the sum over tile rows: gr x gc x outs, [(tr*gc + tc)*outs + o],
  * all 1 at create (set by a calibration, ssp_xbar). */
 double *ssp_layer_gains(ssp_layer *l);
+/* Solve the tiles' spice engines on pool workers (borrowed; NULL: in the
+ * session), tile t pinned to worker t % size; the forward pass then runs
+ * every tile of the grid at once. */
+void ssp_layer_set_pool(ssp_layer *l, ssp_pool *pool);
 /* y (k x n_out) ≈ x·W from the ADC codes (digital sum over tile rows);
  * y_analog (may be NULL) the same from the TIA voltages before the ADCs. */
 int ssp_layer_forward(ssp_layer *l, const double *x, size_t k, double *y, double *y_analog);

@@ -32,6 +32,7 @@ struct ssp_xbar {
     ssp_ctx *ctx;            /* borrowed */
     ssp_hw *hw;              /* borrowed */
     ssp_spice *spice;        /* borrowed, may be NULL */
+    ssp_pool *pool;          /* borrowed, may be NULL: spice tiles solved on its workers */
     size_t nmat;
     int engine;
     double v_read;           /* V: a normalised input of 1 */
@@ -236,6 +237,7 @@ static int twin_layer(ssp_xbar *x, size_t m, ssp_layer **slot, int engine)
         p.engine = engine;
         rc = ssp_layer_create(slot, x->ctx, &p, x->spice);
         if (rc) return rc;
+        ssp_layer_set_pool(*slot, x->pool);
     }
     cells_of(x, m);
     return ssp_layer_set_cells(*slot, x->plus, x->minus);
@@ -278,7 +280,8 @@ static int run_check(ssp_xbar *x, size_t m, const double *v, size_t n)
     double vfs = p->tile.adc.v_fs, dev = 0, t0;
     int rc;
     if (x->engine != SSP_ENGINE_NODAL) return SSP_OK; /* spice is its own reference */
-    if (!x->spice) return ssp_error(x->ctx, SSP_ESTATE, "spice check requested without an ngspice session");
+    if (!x->spice && !x->pool)
+        return ssp_error(x->ctx, SSP_ESTATE, "spice check requested without an ngspice session");
     rc = twin_layer(x, m, &x->checker[m], SSP_ENGINE_SPICE);
     if (!rc) rc = tile_work(x, p, k);
     if (rc) return rc;
@@ -315,60 +318,102 @@ static int run_check(ssp_xbar *x, size_t m, const double *v, size_t n)
     return SSP_OK;
 }
 
+/* Every tile of matrix m on the nodal, spice and ideal engines. The spice
+ * tiles are solved together (in parallel on the pool's workers, if any):
+ * each tile's spice_s is its share of that run's wall time. */
 static int run_validate(ssp_xbar *x, size_t m, const double *v, size_t n)
 {
     const ssp_layer_params *p = &x->lp[m];
     size_t k = n < x->validate_vectors ? n : x->validate_vectors, gr = x->ir[m].gr, gc = x->ir[m].gc;
-    size_t cols = p->tile.cols, tr, tc, i;
-    double *ys = NULL;
+    size_t cols = p->tile.cols, rows = p->tile.rows, nt = gr * gc, tr, tc, t, i;
+    double *tv = NULL, *ys = NULL, spice_s = 0, t0;
+    const double **vin = NULL;
+    double **vout = NULL;
+    ssp_engine **eng = NULL;
     int rc;
-    if (!x->spice) return ssp_error(x->ctx, SSP_ESTATE, "engine validation needs an ngspice session");
+    if (!x->spice && !x->pool) return ssp_error(x->ctx, SSP_ESTATE, "engine validation needs an ngspice session");
     rc = twin_layer(x, m, &x->checker[m], SSP_ENGINE_SPICE);
     if (!rc) rc = twin_layer(x, m, &x->ideal[m], SSP_ENGINE_IDEAL);
     if (!rc) rc = tile_work(x, p, k);
     if (rc) return rc;
-    if (x->nval + gr * gc > x->cap_val) {
-        size_t cap = x->nval + gr * gc;
+    if (x->nval + nt > x->cap_val) {
+        size_t cap = x->nval + nt;
         ssp_xbar_tile_check *nv = realloc(x->val, cap * sizeof *nv);
         if (!nv) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the validation table");
         x->val = nv;
         x->cap_val = cap;
     }
-    ys = malloc(k * cols * sizeof *ys);
-    if (!ys) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the validation table");
-    for (tr = 0; tr < gr && !rc; tr++) {
-        tile_inputs(p, tr, v, k, x->tv);
-        for (tc = 0; tc < gc && !rc; tc++) {
-            ssp_xbar_tile_check *c = &x->val[x->nval];
-            double t0 = now_s(), dfs = 0, dis = 0;
-            rc = ssp_engine_run(ssp_layer_engine(x->layer[m], tr, tc), x->tv, k, x->to, NULL);
-            c->nodal_s = now_s() - t0;
-            t0 = now_s();
-            if (!rc) rc = ssp_engine_run(ssp_layer_engine(x->checker[m], tr, tc), x->tv, k, ys, NULL);
-            c->spice_s = now_s() - t0;
-            if (!rc) rc = ssp_engine_run(ssp_layer_engine(x->ideal[m], tr, tc), x->tv, k, x->ti, NULL);
-            if (rc) {
-                ssp_error_prefix(x->ctx, "validating matrix %zu tile (%zu,%zu): ", m, tr, tc);
-                break;
-            }
-            c->matrix = m;
-            c->tile_row = tr;
-            c->tile_col = tc;
-            c->rows = p->tile.rows;
-            c->cols = cols;
-            c->vectors = k;
-            c->nodal_vs_spice = ssp_engine_max_rel(x->to, ys, k * cols, SSP_ENGINE_REL_FLOOR_V);
-            for (i = 0; i < k * cols; i++) {
-                if (fabs(x->to[i] - ys[i]) > dfs) dfs = fabs(x->to[i] - ys[i]);
-                if (fabs(x->ti[i] - ys[i]) > dis) dis = fabs(x->ti[i] - ys[i]);
-            }
-            c->nodal_vs_spice_fs = dfs / p->tile.adc.v_fs;
-            c->ideal_vs_spice_fs = dis / p->tile.adc.v_fs;
-            x->nval++;
+    tv = malloc(gr * k * rows * sizeof *tv);
+    ys = malloc(nt * k * cols * sizeof *ys);
+    vin = malloc(nt * sizeof *vin);
+    vout = malloc(nt * sizeof *vout);
+    eng = malloc(nt * sizeof *eng);
+    if (!tv || !ys || !vin || !vout || !eng) {
+        rc = ssp_error(x->ctx, SSP_ENOMEM, "out of memory for the validation table");
+        goto done;
+    }
+    for (tr = 0; tr < gr; tr++) {
+        tile_inputs(p, tr, v, k, tv + tr * k * rows);
+        for (tc = 0; tc < gc; tc++) {
+            t = tr * gc + tc;
+            vin[t] = tv + tr * k * rows;
+            vout[t] = ys + t * k * cols;
+            eng[t] = ssp_layer_engine(x->checker[m], tr, tc);
         }
     }
+    t0 = now_s();
+    rc = ssp_engine_run_many(eng, nt, vin, k, vout, NULL);
+    spice_s = now_s() - t0;
+    if (rc) {
+        ssp_error_prefix(x->ctx, "validating matrix %zu on the spice engine: ", m);
+        goto done;
+    }
+    for (t = 0; t < nt && !rc; t++) {
+        ssp_xbar_tile_check *c = &x->val[x->nval];
+        const double *y = vout[t];
+        double dfs = 0, dis = 0;
+        tr = t / gc;
+        tc = t % gc;
+        t0 = now_s();
+        rc = ssp_engine_run(ssp_layer_engine(x->layer[m], tr, tc), vin[t], k, x->to, NULL);
+        c->nodal_s = now_s() - t0;
+        c->spice_s = spice_s / (double)nt;
+        if (!rc) rc = ssp_engine_run(ssp_layer_engine(x->ideal[m], tr, tc), vin[t], k, x->ti, NULL);
+        if (rc) {
+            ssp_error_prefix(x->ctx, "validating matrix %zu tile (%zu,%zu): ", m, tr, tc);
+            break;
+        }
+        c->matrix = m;
+        c->tile_row = tr;
+        c->tile_col = tc;
+        c->rows = rows;
+        c->cols = cols;
+        c->vectors = k;
+        c->nodal_vs_spice = ssp_engine_max_rel(x->to, y, k * cols, SSP_ENGINE_REL_FLOOR_V);
+        for (i = 0; i < k * cols; i++) {
+            if (fabs(x->to[i] - y[i]) > dfs) dfs = fabs(x->to[i] - y[i]);
+            if (fabs(x->ti[i] - y[i]) > dis) dis = fabs(x->ti[i] - y[i]);
+        }
+        c->nodal_vs_spice_fs = dfs / p->tile.adc.v_fs;
+        c->ideal_vs_spice_fs = dis / p->tile.adc.v_fs;
+        x->nval++;
+    }
+done:
+    free(tv);
     free(ys);
+    free(vin);
+    free(vout);
+    free(eng);
     return rc;
+}
+
+void ssp_xbar_set_pool(ssp_xbar *x, ssp_pool *pool)
+{
+    x->pool = pool;
+    for (size_t m = 0; m < x->nmat; m++) {
+        if (x->layer[m]) ssp_layer_set_pool(x->layer[m], pool);
+        if (x->checker && x->checker[m]) ssp_layer_set_pool(x->checker[m], pool);
+    }
 }
 
 /* Tile (tr, tc) of matrix m on its engine (TIA outputs into x->to, ADC

@@ -74,6 +74,11 @@ int ssp_xbar_sync(ssp_xbar *x);
  * Call ssp_xbar_sync() after the devices changed. */
 int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *z);
 
+/* Solve the spice tiles (the spice engine's layers, the checks', the
+ * validation's) on the workers of pool (borrowed, must outlive x; NULL:
+ * in the ngspice session): each tile keeps its circuit loaded on its
+ * worker, the tiles of one layer run in parallel. */
+void ssp_xbar_set_pool(ssp_xbar *x, ssp_pool *pool);
 /* Check the next product of every matrix against spice (see above). */
 void ssp_xbar_request_check(ssp_xbar *x, size_t vectors, double tol);
 const ssp_xbar_checks *ssp_xbar_check_stats(const ssp_xbar *x);

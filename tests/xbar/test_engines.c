@@ -5,6 +5,7 @@
  * circuit has no parasitics and an ideal TIA. Random tiles use fixed seeds.
  * Under valgrind (SSP_UNDER_VALGRIND) the largest tiles are left out. */
 #include <gsl/gsl_rng.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,6 +288,176 @@ static void test_engines__layer_mapping_report(void)
     ssp_layer_destroy(&l);
 }
 
+/* A random 16x16 tile for the reuse and pool tests. */
+static void reuse_tile(ssp_tile_params *p)
+{
+    ssp_tile_params_default(p);
+    p->rows = 16;
+    p->cols = 16;
+}
+
+static void random_inputs(double *v, size_t n, gsl_rng *r)
+{
+    for (size_t i = 0; i < n; i++) v[i] = 0.2 * gsl_rng_uniform(r);
+}
+
+/* Batches on a spice engine reuse the loaded circuit: new inputs change
+ * the sources only, a state change alters the changed cells; the outputs
+ * equal a freshly loaded circuit's bit for bit and the nodal engine's. */
+static void test_engines__spice_reuses_loaded_circuit(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_engine *sp = NULL, *fresh = NULL, *nod = NULL;
+    ssp_engine_spice_stats st;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    ssp_cell_iv iv[256];
+    double v[VECS * 16], o1[VECS * 16], o2[VECS * 16], on[VECS * 16];
+    reuse_tile(&p);
+    gsl_rng_set(r, 14);
+    random_cells(iv, 256, 0, r);
+    SSP_ASSERT_OK(ctx, ssp_engine_create(&sp, ctx, SSP_ENGINE_SPICE, &p, g_spice));
+    SSP_ASSERT_OK(ctx, ssp_engine_create(&nod, ctx, SSP_ENGINE_NODAL, &p, NULL));
+    SSP_ASSERT_OK(ctx, ssp_engine_set_cells(sp, iv));
+    random_inputs(v, VECS * 16, r);
+    SSP_ASSERT_OK(ctx, ssp_engine_run(sp, v, VECS, o1, NULL));
+    random_inputs(v, VECS * 16, r); /* new inputs: sources only */
+    SSP_ASSERT_OK(ctx, ssp_engine_run(sp, v, VECS, o1, NULL));
+    for (size_t i = 0; i < 256; i += 37) iv[i].g = 10e-6 + 90e-6 * gsl_rng_uniform(r);
+    SSP_ASSERT_OK(ctx, ssp_engine_set_cells(sp, iv)); /* 7 cells changed: alters */
+    SSP_ASSERT_OK(ctx, ssp_engine_run(sp, v, VECS, o1, NULL));
+    ssp_engine_get_spice_stats(sp, &st);
+    CU_ASSERT_EQUAL(st.loads, 1);
+    CU_ASSERT_EQUAL(st.reuses, 2);
+    CU_ASSERT_EQUAL(st.alters, 7);
+    /* a fresh engine parses the netlist of the same state */
+    SSP_ASSERT_OK(ctx, ssp_engine_create(&fresh, ctx, SSP_ENGINE_SPICE, &p, g_spice));
+    SSP_ASSERT_OK(ctx, ssp_engine_set_cells(fresh, iv));
+    SSP_ASSERT_OK(ctx, ssp_engine_run(fresh, v, VECS, o2, NULL));
+    CU_ASSERT_EQUAL(memcmp(o1, o2, sizeof o1), 0);
+    SSP_ASSERT_OK(ctx, ssp_engine_set_cells(nod, iv));
+    SSP_ASSERT_OK(ctx, ssp_engine_run(nod, v, VECS, on, NULL));
+    CU_ASSERT(ssp_engine_max_rel(on, o1, VECS * 16, TOL_FLOOR_V) <= TOL_LINEAR_REL);
+    /* the fresh engine's load replaced sp's circuit in the shared session:
+     * sp notices and parses again */
+    SSP_ASSERT_OK(ctx, ssp_engine_run(sp, v, VECS, o2, NULL));
+    ssp_engine_get_spice_stats(sp, &st);
+    CU_ASSERT_EQUAL(st.loads, 2);
+    CU_ASSERT_EQUAL(memcmp(o1, o2, sizeof o1), 0);
+    ssp_engine_destroy(&sp);
+    ssp_engine_destroy(&fresh);
+    ssp_engine_destroy(&nod);
+    gsl_rng_free(r);
+}
+
+enum { POOL_TILES = 3 };
+
+struct kill_once {
+    int armed; /* kill the worker of the next job dispatched */
+    size_t job;
+};
+
+static void kill_hook(size_t job, int worker, pid_t pid, void *payload)
+{
+    struct kill_once *k = payload;
+    (void)worker;
+    if (k->armed && job == k->job) {
+        k->armed = 0;
+        kill(pid, SIGKILL);
+    }
+}
+
+/* Tiles solved on pools of 1 and 2 workers (and the session) give the same
+ * outputs bit for bit, over batches with state changes; a killed worker's
+ * tile is retried on its replacement. */
+static void test_engines__spice_pool_equals_one_worker(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_pool *pool[2] = {NULL, NULL};
+    ssp_engine *e[3][POOL_TILES];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    ssp_cell_iv iv[POOL_TILES][256];
+    double v[POOL_TILES][VECS * 16], o[3][POOL_TILES][VECS * 16];
+    const double *vin[POOL_TILES];
+    double *vout[POOL_TILES];
+    struct kill_once ko = {0, 0};
+    size_t t, m, b;
+    reuse_tile(&p);
+    gsl_rng_set(r, 15);
+    SSP_ASSERT_OK(ctx, ssp_pool_create(&pool[0], ctx, 1, NULL));
+    SSP_ASSERT_OK(ctx, ssp_pool_create(&pool[1], ctx, 2, NULL));
+    ssp_pool_set_hook(pool[1], kill_hook, &ko);
+    for (t = 0; t < POOL_TILES; t++) random_cells(iv[t], 256, 0, r);
+    for (m = 0; m < 3; m++)
+        for (t = 0; t < POOL_TILES; t++) {
+            SSP_ASSERT_OK(ctx, ssp_engine_create(&e[m][t], ctx, SSP_ENGINE_SPICE, &p, g_spice));
+            if (m < 2) ssp_engine_set_pool(e[m][t], pool[m], 1 + t);
+        }
+    for (b = 0; b < 3; b++) {
+        for (t = 0; t < POOL_TILES; t++) {
+            random_inputs(v[t], VECS * 16, r);
+            if (b > 0) iv[t][(b * 31 + t) % 256].g = 10e-6 + 90e-6 * gsl_rng_uniform(r);
+            vin[t] = v[t];
+        }
+        if (b == 2) ko = (struct kill_once){1, 1};
+        for (m = 0; m < 3; m++) {
+            for (t = 0; t < POOL_TILES; t++) {
+                SSP_ASSERT_OK(ctx, ssp_engine_set_cells(e[m][t], iv[t]));
+                vout[t] = o[m][t];
+            }
+            SSP_ASSERT_OK(ctx, ssp_engine_run_many(e[m], POOL_TILES, vin, VECS, vout, NULL));
+        }
+        CU_ASSERT_EQUAL(memcmp(o[0], o[1], sizeof o[0]), 0);
+        CU_ASSERT_EQUAL(memcmp(o[0], o[2], sizeof o[0]), 0);
+    }
+    CU_ASSERT_EQUAL(ssp_pool_restarts(pool[1]), 1);
+    /* each worker holds all its tiles' circuits: batches 2 and 3 reuse
+     * them, except the killed job's tile in batch 3 */
+    CU_ASSERT_EQUAL(ssp_pool_reuses(pool[0]), 2 * POOL_TILES);
+    CU_ASSERT_EQUAL(ssp_pool_reuses(pool[1]), 2 * POOL_TILES - 1);
+    CU_ASSERT_EQUAL(ssp_pool_loads(pool[1]), POOL_TILES + 1);
+    for (m = 0; m < 3; m++)
+        for (t = 0; t < POOL_TILES; t++) ssp_engine_destroy(&e[m][t]);
+    ssp_pool_destroy(&pool[0]);
+    ssp_pool_destroy(&pool[1]);
+    gsl_rng_free(r);
+}
+
+/* A tile whose worker dies on both tries fails with SSP_EWORKER, named. */
+static void kill_always(size_t job, int worker, pid_t pid, void *payload)
+{
+    (void)job;
+    (void)worker;
+    (void)payload;
+    kill(pid, SIGKILL);
+}
+
+static void test_engines__spice_pool_worker_dying_twice_fails(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_pool *pool = NULL;
+    ssp_engine *e = NULL;
+    ssp_cell_iv iv[256];
+    double v[16], o[16];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    reuse_tile(&p);
+    gsl_rng_set(r, 16);
+    random_cells(iv, 256, 0, r);
+    random_inputs(v, 16, r);
+    SSP_ASSERT_OK(ctx, ssp_pool_create(&pool, ctx, 1, NULL));
+    ssp_pool_set_hook(pool, kill_always, NULL);
+    SSP_ASSERT_OK(ctx, ssp_engine_create(&e, ctx, SSP_ENGINE_SPICE, &p, g_spice));
+    ssp_engine_set_pool(e, pool, 1);
+    SSP_ASSERT_OK(ctx, ssp_engine_set_cells(e, iv));
+    CU_ASSERT_EQUAL(ssp_engine_run(e, v, 1, o, NULL), SSP_EWORKER);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "died 2 times"));
+    ssp_engine_destroy(&e);
+    ssp_pool_destroy(&pool);
+    gsl_rng_free(r);
+}
+
 static void test_engines__layer_too_large_is_rejected(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
@@ -316,5 +487,8 @@ SSP_TEST_SUITE(engines)
                   SSP_TEST(test_engines__bad_requests_are_rejected),
                   SSP_TEST(test_engines__layer_split_2x2_equals_unsplit),
                   SSP_TEST(test_engines__layer_mapping_report),
-                  SSP_TEST(test_engines__layer_too_large_is_rejected));
+                  SSP_TEST(test_engines__layer_too_large_is_rejected),
+                  SSP_TEST(test_engines__spice_reuses_loaded_circuit),
+                  SSP_TEST(test_engines__spice_pool_equals_one_worker),
+                  SSP_TEST(test_engines__spice_pool_worker_dying_twice_fails));
 }
