@@ -88,6 +88,18 @@ typedef struct ssp_pulse_params {
                           * when the C model says a voltage it sees then
                           * (x (1 + SSP_PULSE_FREEZE_MARGIN)) moves it, else
                           * its exact read-state I-V at its present state */
+    int reference;       /* C-model executor: 1 the reference path (every
+                          * driven cell integrated, the wire solve's cells at
+                          * their secant conductance re-evaluated each sweep);
+                          * 0 (default) the fast path: a cell whose voltage
+                          * lies in its model's dead band is not integrated
+                          * (ssp_device_pulse_inert: exactly the same state,
+                          * no noise drawn), and a tile of linear-I-V cells is
+                          * wire-solved with each cell's conductance and each
+                          * line's tridiagonal factors computed once per solve
+                          * (the same iteration, to rounding: test_pulses
+                          * checks equal schedules and states within 1e-9 of
+                          * the state range) */
 } ssp_pulse_params;
 
 /* Voltage margin of the "this cell cannot move this round" probe. */
