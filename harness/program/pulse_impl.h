@@ -64,6 +64,9 @@ struct ssp_pulse {
      * (cpc, rdc; row-major) */
     double *gfix, *cpr, *rdr, *cpc, *rdc;
     double *gT, *uT, *wT, *dpf; /* column-major g, word- and bit-line nodes; line-solve scratch */
+    unsigned char *rchg, *cchg; /* lines whose conductances changed since the last solve (scratch) */
+    int fix_valid;              /* gfix, gT and the factors hold the last solve's tile */
+    int lin_now;                /* the last pulse_cell_voltages took the linear path (gfix: its g) */
 };
 
 /* The voltage across every cell of dev when word line i is driven at vr[i]
