@@ -104,6 +104,11 @@ struct ssp_device_ops {
      * SSP_DEVICE_NTHRESH; returns how many. Pulse waveforms get a corner at
      * each crossing so both integrators step exactly onto the kink. */
     size_t (*thresholds)(const double *p, double *v);
+    /* Optional (NULL: none): the closed voltage interval [*lo, *hi] around
+     * 0 V on which rate() is exactly 0 for every state (a threshold model's
+     * dead band). Lets ssp_device_pulse_inert() skip an integration that
+     * cannot change the state. */
+    void (*dead_band)(const double *p, double *lo, double *hi);
     const char *spice_current; /* I(V, x): V = v(p,n), x = limited v(x) */
     const char *spice_rate;    /* dx/dt, same convention */
 };

@@ -889,6 +889,17 @@ int ssp_device_pulse(ssp_device *dev, ssp_device_work *w, gsl_rng *rng, double a
     return SSP_OK;
 }
 
+int ssp_device_pulse_inert(const ssp_device *dev, double amplitude)
+{
+    double lo, hi;
+    if (dev->stuck != SSP_DEVICE_FREE || dev->p[K_kr] == 0) return 1;
+    if (!dev->model->ops->dead_band || !isfinite(amplitude)) return 0;
+    dev->model->ops->dead_band(dev->p, &lo, &hi);
+    /* the trapezoid's voltages run from 0 to the amplitude: inside the band
+     * when 0 and the amplitude are */
+    return lo <= 0 && hi >= 0 && amplitude >= lo && amplitude <= hi;
+}
+
 int ssp_device_read_disturb(ssp_device *dev, ssp_device_work *w, long n)
 {
     const ssp_device_model *m = dev->model;

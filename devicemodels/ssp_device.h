@@ -144,6 +144,12 @@ int ssp_device_evolve(ssp_device *dev, ssp_device_work *w, ssp_device_wave_fn wa
  * pulse moved the state. Stuck devices do not move. */
 int ssp_device_pulse(ssp_device *dev, ssp_device_work *w, gsl_rng *rng, double amplitude,
                      double width);
+/* 1 when a pulse of this amplitude (any width) provably leaves the device
+ * where it is: it is stuck (rate factor 0), or every voltage between 0 and
+ * the amplitude lies inside the model's dead band, where its state equation
+ * is exactly 0. ssp_device_pulse() would then return the same state and draw
+ * no noise, so a caller may skip it. 0: the pulse may move it. */
+int ssp_device_pulse_inert(const ssp_device *dev, double amplitude);
 /* The corners of one pulse starting at t0 as a piecewise-linear waveform:
  * 0 V, up to amplitude in the model's edge time, flat for width, down again,
  * with an extra corner wherever an edge crosses one of the model's switching

@@ -132,6 +132,14 @@ static size_t vteam_thresholds(const double *p, double *v)
     return 2;
 }
 
+/* VTEAM_DWDT is 0 for v_on < V < v_off (and at the thresholds themselves,
+ * where the power's base is 0). */
+static void vteam_dead_band(const double *p, double *lo, double *hi)
+{
+    *lo = SX_P(v_on);
+    *hi = SX_P(v_off);
+}
+
 /* ---- as SPICE -------------------------------------------------------------- */
 #include "device_expr_spice.h"
 
@@ -149,6 +157,7 @@ const struct ssp_device_ops ssp_device_ops_vteam = {
     .cell_iv = vteam_cell_iv,
     .pulses = NULL,
     .thresholds = vteam_thresholds,
+    .dead_band = vteam_dead_band,
     .spice_current = SX_STR(VTEAM_CURRENT(v(p, n), SX_LIMIT(v(x)))),
     .spice_rate = SX_STR(VTEAM_RATE(v(p, n), SX_LIMIT(v(x)))),
 };

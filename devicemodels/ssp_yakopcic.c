@@ -113,6 +113,13 @@ static size_t yak_thresholds(const double *p, double *v)
     return 2;
 }
 
+/* YAK_G is 0 for -vn <= V <= vp, so the rate is too. */
+static void yak_dead_band(const double *p, double *lo, double *hi)
+{
+    *lo = -SX_P(vn);
+    *hi = SX_P(vp);
+}
+
 /* ---- as SPICE -------------------------------------------------------------- */
 #include "device_expr_spice.h"
 
@@ -130,6 +137,7 @@ const struct ssp_device_ops ssp_device_ops_yakopcic = {
     .cell_iv = yak_cell_iv,
     .pulses = NULL,
     .thresholds = yak_thresholds,
+    .dead_band = yak_dead_band,
     .spice_current = SX_STR(YAK_CURRENT(v(p, n), SX_LIMIT(v(x)))),
     .spice_rate = SX_STR(YAK_RATE(v(p, n), SX_LIMIT(v(x)))),
 };

@@ -109,6 +109,16 @@ double pulse_energy_analytic(const ssp_device *dev, double v, double w, double e
     return flat + ramp * e;
 }
 
+double pulse_energy_fixed(const ssp_device *dev, double v, double w, double e)
+{
+    double flat = v * ssp_device_current(dev, v) * w, ramp = 0;
+    for (int k = 0; k < 5; k++) {
+        double u = v * (double)k / 4.0;
+        ramp += SIMPSON5[k] * u * ssp_device_current(dev, u);
+    }
+    return flat + 2 * ramp * e;
+}
+
 /* ---- PWL corners ------------------------------------------------------------------ */
 
 static int cmp_corner(const void *a, const void *b)

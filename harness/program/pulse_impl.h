@@ -58,6 +58,15 @@ struct ssp_pulse {
     double *vcell;               /* per cell: voltage across it from the wire solve (scratch) */
     double *vprev, *icell;       /* per cell: its word-line and bit-line node voltages (scratch) */
     double *vline;               /* 5 max(rows, cols): one line's solve (scratch) */
+    /* fast wire solve of a linear-I-V tile, per cell (rows * cols, scratch):
+     * its conductance, and the Thomas factors of its word line (cpr: the
+     * upper multiplier, rdr: 1 / pivot; column-major) and of its bit line
+     * (cpc, rdc; row-major) */
+    double *gfix, *cpr, *rdr, *cpc, *rdc;
+    double *gT, *uT, *wT, *dpf; /* column-major g, word- and bit-line nodes; line-solve scratch */
+    unsigned char *rchg, *cchg; /* lines whose conductances changed since the last solve (scratch) */
+    int fix_valid;              /* gfix, gT and the factors hold the last solve's tile */
+    int lin_now;                /* the last pulse_cell_voltages took the linear path (gfix: its g) */
 };
 
 /* The voltage across every cell of dev when word line i is driven at vr[i]
@@ -68,6 +77,11 @@ struct ssp_pulse {
  * (Gauss-Seidel, cells at their secant conductance) at the present states
  * into pp->vcell. SSP_ECONVERGE if it does not settle. */
 int pulse_cell_voltages(ssp_pulse *pp, const ssp_device *dev, const double *vr, const double *vc);
+
+/* The same energy for a device whose state did not change (x0 = x1 =
+ * dev->x): each I(V, x) evaluated once. Equal to pulse_energy_analytic to
+ * rounding. */
+double pulse_energy_fixed(const ssp_device *dev, double v, double w, double e);
 
 /* A PWL time point: time, the group it belongs to (-1: lines idle) and the
  * trapezoid's shape value 0..1 there. */

@@ -225,6 +225,7 @@ void ssp_hwprog_totals_add(ssp_hwprog_totals *tot, const ssp_pulse_result *r)
     s->energy_half_j += r->energy_half_j;
     s->energy_wire_j += r->energy_wire_j;
     s->energy_read_j += r->energy_read_j;
+    s->energy_driver_j += r->energy_driver_j;
     s->energy_analytic_j += r->energy_analytic_j;
     s->energy_sel_analytic_j += r->energy_sel_analytic_j;
     s->energy_half_analytic_j += r->energy_half_analytic_j;

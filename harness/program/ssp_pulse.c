@@ -55,6 +55,7 @@ void ssp_pulse_params_default(ssp_pulse_params *p, const ssp_device_model *m)
     p->t_verify = ssp_device_model_read_width(m);
     p->t_settle = DEFAULT_SETTLE_S;
     p->tmax_frac = DEFAULT_TMAX_FRAC;
+    p->c_line_cell = SSP_PULSE_C_LINE_CELL;
 }
 
 /* ---- schedules -------------------------------------------------------------- */
@@ -113,6 +114,8 @@ int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
                          p->t_verify, p->t_settle);
     if (!(p->r_wire >= 0) || !isfinite(p->r_wire))
         return ssp_error(ctx, SSP_EINVAL, "wire resistance %g ohm per segment must be >= 0", p->r_wire);
+    if (!(p->c_line_cell >= 0) || !isfinite(p->c_line_cell))
+        return ssp_error(ctx, SSP_EINVAL, "line capacitance %g F per cell must be >= 0", p->c_line_cell);
     if (!(p->tmax_frac > 0 && p->tmax_frac <= 1))
         return ssp_error(ctx, SSP_EINVAL, "tmax_frac %g must be in (0, 1]", p->tmax_frac);
     if (!(p->amp_step >= 0 && p->amp_step * (double)p->verify_max <= AMP_STEP_MAX))
@@ -145,8 +148,20 @@ int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
     pp->icell = malloc(nc * sizeof *pp->icell);
     pp->vline = malloc(5 * (rows > cols ? rows : cols) * sizeof *pp->vline);
     pp->vprev = malloc(nc * sizeof *pp->vprev);
+    pp->gfix = malloc(nc * sizeof *pp->gfix);
+    pp->cpr = malloc(nc * sizeof *pp->cpr);
+    pp->rdr = malloc(nc * sizeof *pp->rdr);
+    pp->cpc = malloc(nc * sizeof *pp->cpc);
+    pp->rdc = malloc(nc * sizeof *pp->rdc);
+    pp->gT = malloc(nc * sizeof *pp->gT);
+    pp->uT = malloc(nc * sizeof *pp->uT);
+    pp->wT = malloc(nc * sizeof *pp->wT);
+    pp->dpf = malloc(nc * sizeof *pp->dpf);
+    pp->rchg = malloc(rows);
+    pp->cchg = malloc(cols);
     if (!pp->dir || !pp->nfull || !pp->wfrac || !pp->rsel || !pp->csel || !pp->vcell || !pp->icell || !pp->vline ||
-        !pp->vprev) {
+        !pp->vprev || !pp->gfix || !pp->cpr || !pp->rdr || !pp->cpc || !pp->rdc ||
+        !pp->gT || !pp->uT || !pp->wT || !pp->dpf || !pp->rchg || !pp->cchg) {
         ssp_pulse_destroy(&pp);
         return ssp_error(ctx, SSP_ENOMEM, "out of memory for a %zu x %zu programmer", rows, cols);
     }
@@ -173,6 +188,17 @@ void ssp_pulse_destroy(ssp_pulse **pp)
     free((*pp)->icell);
     free((*pp)->vline);
     free((*pp)->vprev);
+    free((*pp)->gfix);
+    free((*pp)->cpr);
+    free((*pp)->rdr);
+    free((*pp)->cpc);
+    free((*pp)->rdc);
+    free((*pp)->gT);
+    free((*pp)->uT);
+    free((*pp)->wT);
+    free((*pp)->dpf);
+    free((*pp)->rchg);
+    free((*pp)->cchg);
     free(*pp);
     *pp = NULL;
 }
@@ -323,6 +349,18 @@ static int run_model(ssp_pulse *pp, ssp_device *dev, gsl_rng *rng, ssp_pulse_res
             double drive = vr[c / pp->cols] - vc[c % pp->cols], x0 = dev[c].x, e;
             /* a cell between two lines at the same drive stays idle */
             if (drive == 0) continue;
+            if (!pp->p.reference && ssp_device_pulse_inert(&dev[c], pp->vcell[c])) {
+                /* exactly what the integration would give: no move, no noise;
+                 * a linear cell's V I t in closed form (Simpson is exact on
+                 * the edges' V^2 g: g V^2 e / 3 each) */
+                e = pp->lin_now ? pp->gfix[c] * drive * drive * (g->width + 2.0 * pp->p.edge / 3.0)
+                                : pulse_energy_fixed(&dev[c], drive, g->width, pp->p.edge);
+                if (selmark[c])
+                    res->energy_sel_analytic_j += e;
+                else
+                    res->energy_half_analytic_j += e;
+                continue;
+            }
             if ((rc = ssp_device_pulse(&dev[c], pp->work, rng, pp->vcell[c], g->width))) return rc;
             /* the analytic sum is taken at the drive voltage, as on the
              * ngspice path: the calibration maps it to what the circuit
@@ -361,17 +399,156 @@ static void solve_line(size_t n, double r, double drv, const double *g, const do
     for (size_t k = n - 1; k-- > 0;) x[k] = dp[k] - cp[k] * x[k + 1];
 }
 
+/* The Thomas factors of nl lines of n nodes each, all at once (as
+ * solve_line: driver one segment of conductance inv before node 0, node k of
+ * line l tied through g[k * nl + l]): cp the upper multiplier, rd 1 / the
+ * pivot, same layout. Node-major, so the inner loop runs over independent
+ * lines. */
+static void factor_lines(size_t n, size_t nl, double inv, const double *g, double *cp, double *rd)
+{
+    for (size_t k = 0; k < n; k++) {
+        double dg = k + 1 < n ? 2 * inv : inv;
+        const double *cpp = k ? cp + (k - 1) * nl : NULL;
+        for (size_t l = 0; l < nl; l++) {
+            double den = dg + g[k * nl + l] - (k ? inv * -cpp[l] : 0), r = 1.0 / den;
+            rd[k * nl + l] = r;
+            cp[k * nl + l] = k + 1 < n ? -(inv * r) : 0;
+        }
+    }
+}
+
+/* Line l alone of the nl lines of factor_lines (the same arithmetic). */
+static void factor_one(size_t n, size_t nl, size_t l, double inv, const double *g, double *cp, double *rd)
+{
+    for (size_t k = 0; k < n; k++) {
+        double dg = k + 1 < n ? 2 * inv : inv;
+        double den = dg + g[k * nl + l] - (k ? inv * -cp[(k - 1) * nl + l] : 0), r = 1.0 / den;
+        rd[k * nl + l] = r;
+        cp[k * nl + l] = k + 1 < n ? -(inv * r) : 0;
+    }
+}
+
+/* nl lines solved with their factors (node-major layout as factor_lines):
+ * x[k nl + l] tied through g to other[k nl + l], line l driven at drv[l];
+ * dp: n nl scratch. */
+static void solve_lines(size_t n, size_t nl, double inv, const double *drv, const double *g, const double *cp,
+                        const double *rd, const double *other, double *x, double *dp)
+{
+    for (size_t l = 0; l < nl; l++) dp[l] = (g[l] * other[l] + drv[l] * inv) * rd[l];
+    for (size_t k = 1; k < n; k++) {
+        const double *gk = g + k * nl, *ok = other + k * nl, *rk = rd + k * nl, *pk = dp + (k - 1) * nl;
+        double *dk = dp + k * nl;
+        for (size_t l = 0; l < nl; l++) dk[l] = (gk[l] * ok[l] + inv * pk[l]) * rk[l];
+    }
+    for (size_t l = 0; l < nl; l++) x[(n - 1) * nl + l] = dp[(n - 1) * nl + l];
+    for (size_t k = n - 1; k-- > 0;) {
+        const double *ck = cp + k * nl, *dk = dp + k * nl, *xn = x + (k + 1) * nl;
+        double *xk = x + k * nl;
+        for (size_t l = 0; l < nl; l++) xk[l] = dk[l] - ck[l] * xn[l];
+    }
+}
+
+/* Side of the blocks a transpose moves at a time (doubles): a block of
+ * either matrix stays in L1. */
+enum { TRANSPOSE_BLOCK = 16 };
+
+/* b (cols x rows) = a (rows x cols) transposed, block by block. */
+static void transpose(size_t rows, size_t cols, const double *a, double *b)
+{
+    for (size_t i0 = 0; i0 < rows; i0 += TRANSPOSE_BLOCK)
+        for (size_t j0 = 0; j0 < cols; j0 += TRANSPOSE_BLOCK) {
+            size_t i1 = i0 + TRANSPOSE_BLOCK < rows ? i0 + TRANSPOSE_BLOCK : rows;
+            size_t j1 = j0 + TRANSPOSE_BLOCK < cols ? j0 + TRANSPOSE_BLOCK : cols;
+            for (size_t i = i0; i < i1; i++)
+                for (size_t j = j0; j < j1; j++) b[j * rows + i] = a[i * cols + j];
+        }
+}
+
+/* The fast wire solve of a tile whose cells are all linear (I = g V at their
+ * present state): the same line-by-line Gauss-Seidel as the reference (every
+ * word line with the bit lines held, then every bit line), with every
+ * cell's g and every line's factors computed once per solve and the lines
+ * of a sweep solved side by side (word lines in a column-major copy).
+ * Returns 1 (done, *rc set) or 0 when a cell is not linear (the reference
+ * path takes over). */
+static int cell_voltages_linear(ssp_pulse *pp, const ssp_device *dev, const double *vr, const double *vc,
+                                double vmax, int *rc)
+{
+    size_t R = pp->rows, C = pp->cols, nc = R * C;
+    double inv = 1.0 / pp->p.r_wire, *v = pp->vcell, *u = pp->vprev, *w = pp->icell;
+    double *g = pp->gfix, *gT = pp->gT, *uT = pp->uT, *wT = pp->wT, *dp = pp->dpf;
+    size_t nr = 0, ncl = 0;
+    /* the factors of the previous solve stay for the lines whose cells all
+     * kept their conductance (between the pulses of a round, most) */
+    memset(pp->rchg, 0, R);
+    memset(pp->cchg, 0, C);
+    for (size_t c = 0; c < nc; c++) {
+        ssp_cell_iv iv;
+        ssp_device_cell_iv(&dev[c], &iv);
+        if (iv.kind != SSP_IV_LINEAR) {
+            pp->fix_valid = 0;
+            return 0;
+        }
+        if (!pp->fix_valid || iv.g != g[c]) {
+            g[c] = iv.g;
+            gT[(c % C) * R + c / C] = iv.g;
+            nr += !pp->rchg[c / C];
+            ncl += !pp->cchg[c % C];
+            pp->rchg[c / C] = pp->cchg[c % C] = 1;
+        }
+    }
+    /* word lines: node j of line i at [j R + i]; bit lines: node i of line j at [i C + j] */
+    if (!pp->fix_valid || 2 * nr > R)
+        factor_lines(C, R, inv, gT, pp->cpr, pp->rdr);
+    else
+        for (size_t i = 0; i < R; i++)
+            if (pp->rchg[i]) factor_one(C, R, i, inv, gT, pp->cpr, pp->rdr);
+    if (!pp->fix_valid || 2 * ncl > C)
+        factor_lines(R, C, inv, g, pp->cpc, pp->rdc);
+    else
+        for (size_t j = 0; j < C; j++)
+            if (pp->cchg[j]) factor_one(R, C, j, inv, g, pp->cpc, pp->rdc);
+    pp->fix_valid = 1;
+    pp->lin_now = 1;
+    for (size_t j = 0; j < C; j++)
+        for (size_t i = 0; i < R; i++) wT[j * R + i] = vc[j];
+    for (int sweep = 0; sweep < WIRE_SOLVE_MAX_SWEEPS; sweep++) {
+        double change = 0;
+        solve_lines(C, R, inv, vr, gT, pp->cpr, pp->rdr, wT, uT, dp);
+        transpose(C, R, uT, u);
+        solve_lines(R, C, inv, vc, g, pp->cpc, pp->rdc, u, w, dp);
+        transpose(R, C, w, wT);
+        for (size_t c = 0; c < nc; c++) {
+            double nv = u[c] - w[c], d = fabs(nv - v[c]);
+            if (d > change) change = d;
+            v[c] = nv;
+        }
+        if (change <= WIRE_SOLVE_REL_TOL * vmax) {
+            *rc = SSP_OK;
+            return 1;
+        }
+    }
+    *rc = ssp_error(pp->ctx, SSP_ECONVERGE, "wire IR-drop solve of a %zu x %zu tile did not settle in %d sweeps "
+                    "(r_wire %g ohm per segment)", R, C, WIRE_SOLVE_MAX_SWEEPS, pp->p.r_wire);
+    return 1;
+}
+
 int pulse_cell_voltages(ssp_pulse *pp, const ssp_device *dev, const double *vr, const double *vc)
 {
     size_t R = pp->rows, C = pp->cols, nc = R * C, L = R > C ? R : C;
     double r = pp->p.r_wire, *v = pp->vcell, *u = pp->vprev, *w = pp->icell, vmax = 0, vsmall;
     double *g = pp->vline, *oth = pp->vline + L, *x = pp->vline + 2 * L, *cp = pp->vline + 3 * L,
            *dp = pp->vline + 4 * L;
+    pp->lin_now = 0;
     for (size_t c = 0; c < nc; c++) v[c] = vr[c / C] - vc[c % C];
     if (r == 0) return SSP_OK;
     for (size_t i = 0; i < R; i++) vmax = fmax(vmax, fabs(vr[i]));
     for (size_t j = 0; j < C; j++) vmax = fmax(vmax, fabs(vc[j]));
     if (vmax == 0) return SSP_OK;
+    if (!pp->p.reference) {
+        int rc;
+        if (cell_voltages_linear(pp, dev, vr, vc, vmax, &rc)) return rc;
+    }
     vsmall = WIRE_SOLVE_REL_TOL * vmax;
     for (size_t c = 0; c < nc; c++) {
         u[c] = vr[c / C]; /* word-line node of the cell */
@@ -457,6 +634,20 @@ static int plan_cell(ssp_pulse *pp, size_t c, int L, double g, double amp_scale)
     return SSP_OK;
 }
 
+/* The line drivers' energy of the round's pulses: every line charged from
+ * 0 V to its level once per pulse, C_line V^2 drawn from its supply. */
+static void driver_energy(const ssp_pulse *pp, double *vr, double *vc, ssp_pulse_result *res)
+{
+    double crow = pp->p.c_line_cell * (double)pp->cols, ccol = pp->p.c_line_cell * (double)pp->rows;
+    for (size_t gi = 0; gi < pp->ngrp; gi++) {
+        double e = 0;
+        pulse_line_voltages(pp, &pp->grp[gi], vr, vc);
+        for (size_t i = 0; i < pp->rows; i++) e += crow * vr[i] * vr[i];
+        for (size_t j = 0; j < pp->cols; j++) e += ccol * vc[j] * vc[j];
+        res->energy_driver_j += e;
+    }
+}
+
 /* Record the round's events into sched at absolute time t_abs. */
 static int record(ssp_pulse *pp, ssp_pulse_schedule *sched, int tile, const int *target,
                   double t_abs)
@@ -493,6 +684,7 @@ static int read_lines(ssp_pulse *pp, int tile, int order, const unsigned char *m
                       ssp_pulse_result *res)
 {
     size_t nlines = order == SSP_PULSE_BY_ROW ? pp->rows : pp->cols;
+    size_t nper = order == SSP_PULSE_BY_ROW ? pp->cols : pp->rows; /* cells along a read line */
     double vread = ssp_device_model_read_voltage(pp->m);
     int rc;
     for (size_t L = 0; L < nlines; L++) {
@@ -512,6 +704,7 @@ static int read_lines(ssp_pulse *pp, int tile, int order, const unsigned char *m
         *t_abs += pp->p.t_verify;
         res->latency_s += pp->p.t_verify;
         res->verify_reads++;
+        res->energy_driver_j += pp->p.c_line_cell * (double)nper * vread * vread;
     }
     for (size_t c = 0; c < pp->rows * pp->cols; c++) {
         size_t L = order == SSP_PULSE_BY_ROW ? c / pp->cols : c % pp->cols;
@@ -623,6 +816,7 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
         if ((rc = plan_round(pp, phase_last, amp_scale))) goto done;
         res->rounds++;
         res->groups += pp->ngrp;
+        driver_energy(pp, vr, vc, res);
         for (size_t gi = 0; gi < pp->ngrp; gi++) res->pulses += pp->grp[gi].n;
         if (pp->ngrp) phase_last = pp->grp[pp->ngrp - 1].phase;
         if (sched) {
@@ -737,6 +931,7 @@ int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,
         if ((rc = pulse_cell_voltages(pp, dev, vr, vc))) goto done;
         for (size_t c = 0; c < R * C; c++) {
             if (vr[c / C] - vc[c % C] == 0) continue;
+            if (!pp->p.reference && ssp_device_pulse_inert(&dev[c], pp->vcell[c])) continue;
             if ((rc = ssp_device_pulse(&dev[c], pp->work, rng, pp->vcell[c], e->width))) goto done;
         }
         k = end;

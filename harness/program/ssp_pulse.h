@@ -83,12 +83,32 @@ typedef struct ssp_pulse_params {
     double t_settle;     /* s, line settling before every pulse */
     double r_wire;       /* ohm per word-/bit-line segment (0: ideal wires) */
     double tmax_frac;    /* largest ngspice step as a fraction of width */
+    double c_line_cell;  /* F, line capacitance per cell it crosses (model
+                          * default SSP_PULSE_C_LINE_CELL): prices the line
+                          * drivers, energy_driver_j; not in the netlists */
     int dynamic_all;     /* 1: every cell a full dynamic subcircuit in every
                           * round; 0 (default): a cell is dynamic in a round
                           * when the C model says a voltage it sees then
                           * (x (1 + SSP_PULSE_FREEZE_MARGIN)) moves it, else
                           * its exact read-state I-V at its present state */
+    int reference;       /* C-model executor: 1 the reference path (every
+                          * driven cell integrated, the wire solve's cells at
+                          * their secant conductance re-evaluated each sweep);
+                          * 0 (default) the fast path: a cell whose voltage
+                          * lies in its model's dead band is not integrated
+                          * (ssp_device_pulse_inert: exactly the same state,
+                          * no noise drawn), and a tile of linear-I-V cells is
+                          * wire-solved with each cell's conductance and each
+                          * line's tridiagonal factors computed once per solve
+                          * (the same iteration, to rounding: test_pulses
+                          * checks equal schedules and states within 1e-9 of
+                          * the state range) */
 } ssp_pulse_params;
+
+/* Default line capacitance per cell, F: the ~10 fF per cell the default
+ * settling time assumes (ssp_pulse.c). An assumption of this model, not a
+ * measured figure; the ngspice tiles carry no capacitance. */
+#define SSP_PULSE_C_LINE_CELL 10e-15
 
 /* Voltage margin of the "this cell cannot move this round" probe. */
 #define SSP_PULSE_FREEZE_MARGIN 0.1
@@ -143,6 +163,10 @@ typedef struct ssp_pulse_result {
     double energy_half_j;    /* J, in half-selected (and V/3-biased) cells */
     double energy_wire_j;    /* J, in wire resistance */
     double energy_read_j;    /* J, verify reads (Vr^2 G t per cell of a read line) */
+    double energy_driver_j;  /* J, line drivers charging the lines: per pulse and
+                              * per verify read, C_line V^2 of every line driven
+                              * away from 0 V (C_line = c_line_cell x its cells);
+                              * NOT part of energy_j */
     double energy_analytic_j; /* J, sum of V I(V, x) t over every biased cell, from states */
     double energy_sel_analytic_j;  /* J, the selected part of it */
     double energy_half_analytic_j; /* J, the half-selected part of it */

@@ -74,6 +74,7 @@ struct ssp_train {
     long prog_updates;            /* update steps programmed through tiles, whole run */
     long prog_checks;             /* program checks run, whole run */
     double prog_check_max;        /* largest check deviation, fraction of the state range */
+    ssp_pulse_result ep_prog;     /* the epoch's tile programmings, figures added (not in checkpoints) */
 };
 
 static double now_s(void)
@@ -189,6 +190,7 @@ static void epoch_reset(ssp_train *t)
     memset(&t->ep_hw, 0, sizeof t->ep_hw);
     memset(&t->ep_cl, 0, sizeof t->ep_cl);
     memset(&t->ep_vf, 0, sizeof t->ep_vf);
+    memset(&t->ep_prog, 0, sizeof t->ep_prog);
     t->t_fwd = t->t_bwd = t->t_q = t->t_prog = 0;
 }
 
@@ -418,6 +420,7 @@ const ssp_hw *ssp_train_hw(const ssp_train *t) { return t->hw; }
 const ssp_twin *ssp_train_twin(const ssp_train *t) { return t->twin; }
 const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t) { return &t->ep_hw; }
 ssp_hwprog *ssp_train_prog(ssp_train *t) { return t->prog; }
+const ssp_pulse_result *ssp_train_epoch_prog(const ssp_train *t) { return &t->ep_prog; }
 ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
 ssp_pool *ssp_train_pool(ssp_train *t) { return t->pool; }
 
@@ -551,6 +554,11 @@ static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
         return rc;
     }
     t->prog_updates++;
+    {
+        ssp_hwprog_totals ep = {0, t->ep_prog};
+        ssp_hwprog_totals_add(&ep, &tot.sum);
+        t->ep_prog = ep.sum;
+    }
     st->weight_writes = n;
     st->device_writes = targets;
     st->pulses = tot.sum.pulses;

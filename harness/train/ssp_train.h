@@ -150,6 +150,11 @@ struct ssp_pool *ssp_train_pool(ssp_train *t);
  * program.export other than none it holds each tile's last programming of
  * the epoch in progress or just ended (ssp_hwprog_recorded). */
 struct ssp_hwprog *ssp_train_prog(ssp_train *t);
+/* program.mode = model | spice: the figures of every tile programming of
+ * the epoch in progress, added (energy split, pulses, reads, latency; the
+ * C model's priced by the calibration). Reset at each epoch's end; not in
+ * checkpoints, so after a mid-epoch --resume it covers the steps since. */
+const struct ssp_pulse_result *ssp_train_epoch_prog(const ssp_train *t);
 /* The resolved configuration the run uses. */
 const ssp_config *ssp_train_config(const ssp_train *t);
 

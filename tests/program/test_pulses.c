@@ -808,6 +808,133 @@ static void test_pulses__program_command(void)
     }
 }
 
+/* ---- the C model's fast path against its reference ---------------------------- */
+
+/* Fast vs reference C-model path: states, as a fraction of the state range
+ * (rounding of the wire solve, whose iteration stops at 1e-9 of the drive),
+ * and energies, relative. */
+static const double FAST_STATE_TOL = 1e-9;
+static const double FAST_ENERGY_REL_TOL = 1e-9;
+
+static void fast_vs_reference(const char *ini, int yak, int strategy, int bias)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_pulse_schedule *sr = NULL, *sf = NULL;
+    ssp_pulse_result rr, rf;
+    gsl_rng *g1 = NULL, *g2 = NULL;
+    ssp_device *start;
+    fx f;
+    size_t n = 24, nc = n * n;
+    CU_ASSERT_EQUAL_FATAL(fx_open(&f, ini, n, n, yak ? 16 : 32, 21, 40, 2), 0);
+    if (yak) fx_yakopcic(&f);
+    f.p.r_wire = 2.5;
+    f.p.strategy = strategy;
+    f.p.bias = bias;
+    start = malloc(nc * sizeof *start);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(start);
+    memcpy(start, f.dev, nc * sizeof *start);
+    SSP_ASSERT_OK(ctx, ssp_device_rng_alloc(&g1, ctx, 9));
+    SSP_ASSERT_OK(ctx, ssp_device_rng_alloc(&g2, ctx, 9));
+    SSP_ASSERT_OK(ctx, ssp_pulse_schedule_alloc(&sr, ctx, n, n));
+    SSP_ASSERT_OK(ctx, ssp_pulse_schedule_alloc(&sf, ctx, n, n));
+    f.p.reference = 1;
+    SSP_ASSERT_OK(ctx, fx_program(&f, NULL, g1, sr, &rr));
+    memcpy(start, f.dev, nc * sizeof *start); /* reference's end states */
+    fx_close(&f);
+    CU_ASSERT_EQUAL_FATAL(fx_open(&f, ini, n, n, yak ? 16 : 32, 21, 40, 2), 0);
+    if (yak) fx_yakopcic(&f);
+    f.p.r_wire = 2.5;
+    f.p.strategy = strategy;
+    f.p.bias = bias;
+    f.p.reference = 0;
+    SSP_ASSERT_OK(ctx, fx_program(&f, NULL, g2, sf, &rf));
+    CU_ASSERT(rr.pulses > 0);
+    CU_ASSERT_EQUAL(rf.pulses, rr.pulses);
+    CU_ASSERT_EQUAL(rf.groups, rr.groups);
+    CU_ASSERT_EQUAL(rf.rounds, rr.rounds);
+    CU_ASSERT_EQUAL(rf.verify_reads, rr.verify_reads);
+    CU_ASSERT_EQUAL(rf.in_band, rr.in_band);
+    CU_ASSERT_EQUAL(rf.missed, rr.missed);
+    CU_ASSERT(same_events(sr, sf));
+    for (size_t c = 0; c < nc; c++) CU_ASSERT(fabs(f.dev[c].x - start[c].x) <= FAST_STATE_TOL);
+    CU_ASSERT(fabs(rf.energy_sel_analytic_j - rr.energy_sel_analytic_j) <= FAST_ENERGY_REL_TOL * rr.energy_sel_analytic_j);
+    CU_ASSERT(fabs(rf.energy_half_analytic_j - rr.energy_half_analytic_j) <= FAST_ENERGY_REL_TOL * rr.energy_half_analytic_j);
+    CU_ASSERT_DOUBLE_EQUAL(rf.energy_driver_j, rr.energy_driver_j, FAST_ENERGY_REL_TOL * rr.energy_driver_j);
+    /* the noise streams were drawn alike: the next numbers agree */
+    CU_ASSERT_EQUAL(gsl_rng_get(g1), gsl_rng_get(g2));
+    ssp_pulse_schedule_free(&sr);
+    ssp_pulse_schedule_free(&sf);
+    ssp_device_rng_free(&g1);
+    ssp_device_rng_free(&g2);
+    free(start);
+    fx_close(&f);
+}
+
+static void test_pulses__fast_path_matches_reference_vteam(void)
+{
+    fast_vs_reference("devicemodels/params/vteam32.ini", 0, SSP_PULSE_OPEN, SSP_PULSE_V2);
+    fast_vs_reference("devicemodels/params/vteam32.ini", 0, SSP_PULSE_OPEN, SSP_PULSE_V3);
+    fast_vs_reference("devicemodels/params/vteam32.ini", 0, SSP_PULSE_VERIFY, SSP_PULSE_V2);
+    fast_vs_reference("devicemodels/params/vteam32.ini", 0, SSP_PULSE_VERIFY, SSP_PULSE_V3);
+}
+
+/* sinh I-V: the wire solve stays on the reference path, the dead band not */
+static void test_pulses__fast_path_matches_reference_yakopcic(void)
+{
+    fast_vs_reference("devicemodels/params/yakopcic.ini", 1, SSP_PULSE_VERIFY, SSP_PULSE_V3);
+}
+
+static void test_pulses__pulse_inert_only_in_the_dead_band(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_device_model *m = NULL, *b = NULL;
+    char path[PATH_CAP];
+    ssp_device d, e;
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&m, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&b, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/biolek.ini")));
+    ssp_device_init(&d, m, 0.5);
+    CU_ASSERT_TRUE(ssp_device_pulse_inert(&d, 0.5));   /* V/2 of 1 V: below the 0.6 V threshold */
+    CU_ASSERT_TRUE(ssp_device_pulse_inert(&d, -1.0 / 3)); /* V/3 */
+    CU_ASSERT_FALSE(ssp_device_pulse_inert(&d, 0.7));
+    CU_ASSERT_FALSE(ssp_device_pulse_inert(&d, -1.0));
+    /* inert means the integration does not move it */
+    {
+        ssp_device_work *w = NULL;
+        SSP_ASSERT_OK(ctx, ssp_device_work_alloc(&w, ctx));
+        e = d;
+        SSP_ASSERT_OK(ctx, ssp_device_pulse(&e, w, NULL, 0.5, 50e-9));
+        CU_ASSERT_EQUAL(e.x, d.x);
+        SSP_ASSERT_OK(ctx, ssp_device_pulse(&e, w, NULL, 0.7, 50e-9));
+        CU_ASSERT(e.x != d.x);
+        ssp_device_work_free(&w);
+    }
+    ssp_device_stick(&d, SSP_DEVICE_STUCK_ON);
+    CU_ASSERT_TRUE(ssp_device_pulse_inert(&d, -1.0));
+    ssp_device_init(&d, b, 0.5);
+    CU_ASSERT_FALSE(ssp_device_pulse_inert(&d, 0.1)); /* linear drift: no dead band */
+    ssp_device_model_free(&m);
+    ssp_device_model_free(&b);
+}
+
+/* Line drivers: every line charged to its level once per pulse. */
+static void test_pulses__driver_energy_counts_every_line(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_pulse_result r;
+    fx f;
+    double a, per;
+    CU_ASSERT_EQUAL_FATAL(fx_open(&f, "devicemodels/params/vteam32.ini", 4, 6, 32, 3, 1, 2), 0);
+    f.p.strategy = SSP_PULSE_OPEN;
+    f.p.bias = SSP_PULSE_V2;
+    SSP_ASSERT_OK(ctx, fx_program(&f, NULL, NULL, NULL, &r));
+    CU_ASSERT_FATAL(r.groups > 0);
+    a = f.p.set_amp; /* |set| = |reset| for vteam32 */
+    /* selected row at a, 3 rows at a/2 (6 cells each); 5 columns at a/2 (4 cells each) */
+    per = f.p.c_line_cell * (6 * (a * a + 3 * a * a / 4) + 4 * 5 * a * a / 4);
+    CU_ASSERT_DOUBLE_EQUAL(r.energy_driver_j, per * (double)r.groups, 1e-12 * per * (double)r.groups);
+    fx_close(&f);
+}
+
 SSP_TEST_SUITE(pulses)
 {
     SSP_ADD_SUITE("pulses", NULL, NULL,
@@ -832,5 +959,9 @@ SSP_TEST_SUITE(pulses)
                   SSP_TEST(test_pulses__target_outside_range_is_an_error),
                   SSP_TEST(test_pulses__stuck_cell_reported_unreachable),
                   SSP_TEST(test_pulses__bad_parameters_rejected),
-                  SSP_TEST(test_pulses__program_command));
+                  SSP_TEST(test_pulses__program_command),
+                  SSP_TEST(test_pulses__fast_path_matches_reference_vteam),
+                  SSP_TEST(test_pulses__fast_path_matches_reference_yakopcic),
+                  SSP_TEST(test_pulses__pulse_inert_only_in_the_dead_band),
+                  SSP_TEST(test_pulses__driver_energy_counts_every_line));
 }
