@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ssp_ckpt.h"
 #include "ssp_device.h"
 #include "ssp_file.h"
 #include "ssp_hwprog.h"
@@ -18,7 +19,6 @@
 #include "ssp_net.h"
 #include "ssp_twin.h"
 
-static const char SSP_CKPT_MAGIC[8] = {'S', 'S', 'P', 'C', 'K', 'P', 'T', '1'};
 /* The tile programmer's section of a checkpoint (after the devices). */
 static const unsigned SSP_CKPT_PROG_MAGIC = 0x50524731u; /* "PRG1" */
 /* Batch size of test-set evaluation. */
@@ -706,6 +706,16 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
 
 /* ---- checkpoints ------------------------------------------------------ */
 
+/* A checkpoint is an ssp_ckpt container (format version, per-section
+ * CRC-32); its sections, in the order format 1 had them back to back: */
+static const char CKPT_TRAIN[] = "train";       /* identity, progress, metrics, data order, shuffling rng */
+static const char CKPT_TWIN[] = "twin";         /* ssp_twin_write */
+static const char CKPT_DEVICES[] = "devices";   /* ssp_hw_write_state */
+static const char CKPT_PROGRAM[] = "program";   /* write_prog_state */
+static const char CKPT_CROSSBAR[] = "crossbar"; /* ssp_xbar_write_state */
+/* Most epochs a checkpoint can hold (run.epochs' upper bound). */
+enum { SSP_CKPT_MAX_EPOCHS = 1000 };
+
 #define W(x) fwrite(&(x), sizeof(x), 1, f)
 #define R(x) (fread(&(x), sizeof(x), 1, f) == 1)
 
@@ -741,19 +751,17 @@ static int read_prog_state(ssp_train *t, FILE *f, const char *path)
     ok = magic == SSP_CKPT_PROG_MAGIC && R(cal.sel_ratio) && R(cal.half_ratio) && R(cal.wire_ratio) && R(cal.fitted) &&
          R(t->prog_updates) && R(t->prog_checks) && R(t->prog_check_max);
     if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: tile-programmer section truncated", path);
+    if (!isfinite(cal.sel_ratio) || !isfinite(cal.half_ratio) || !isfinite(cal.wire_ratio) || t->prog_updates < 0 ||
+        t->prog_checks < 0 || !isfinite(t->prog_check_max))
+        return ssp_error(t->ctx, SSP_EFORMAT, "%s: tile-programmer section holds values out of range", path);
     if (t->prog) *ssp_hwprog_cal(t->prog) = cal;
     return SSP_OK;
 }
 
-int ssp_train_checkpoint_save(ssp_train *t, const char *path)
+/* The training loop's own section. */
+static int write_train_state(const ssp_train *t, FILE *f)
 {
-    ssp_afile *af;
-    FILE *f;
-    int rc = ssp_file_atomic_open(&af, t->ctx, path);
     size_t ntrain = t->train->n;
-    if (rc) return rc;
-    f = ssp_file_stream(af);
-    fwrite(SSP_CKPT_MAGIC, 1, sizeof SSP_CKPT_MAGIC, f);
     W(t->cfg.seed);
     W(ntrain);
     W(t->nweights);
@@ -775,55 +783,121 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     W(t->nhist);
     if (t->nhist) fwrite(t->hist, sizeof *t->hist, t->nhist, f);
     fwrite(t->order, sizeof *t->order, ntrain, f);
-    if (gsl_rng_fwrite(f, t->rng) != 0 || ssp_twin_write(t->twin, f) != SSP_OK ||
-        ssp_hw_write_state(t->hw, f) != SSP_OK || write_prog_state(t, f) != SSP_OK ||
-        ssp_xbar_write_state(t->xbar, f) != SSP_OK) {
-        ssp_file_atomic_abort(&af);
-        return ssp_error(t->ctx, SSP_EIO, "cannot write checkpoint %s", path);
+    if (gsl_rng_fwrite(f, t->rng) != 0) return SSP_EIO;
+    return ferror(f) ? SSP_EIO : SSP_OK;
+}
+
+/* Which checkpoints this run may continue from: same seed, data size and
+ * network size. */
+static int check_identity(ssp_train *t, const char *path, long seed, size_t ntrain, size_t nweights)
+{
+    if (seed != t->cfg.seed || ntrain != t->train->n || nweights != t->nweights)
+        return ssp_error(t->ctx, SSP_EFORMAT,
+                         "%s was written by a different run (seed %ld, %zu images, %zu weights; this run: seed %ld, %zu, %zu)",
+                         path, seed, ntrain, nweights, t->cfg.seed, t->train->n, t->nweights);
+    return SSP_OK;
+}
+
+static int read_train_state(ssp_train *t, FILE *f, const char *path)
+{
+    long seed;
+    size_t ntrain, nweights, nhist;
+    int ok, rc;
+    ok = R(seed) && R(ntrain) && R(nweights);
+    if (ok && (rc = check_identity(t, path, seed, ntrain, nweights))) return rc;
+    ok = ok && R(t->epochs_done) && R(t->pos) && R(t->lr) && R(t->loss_sum) && R(t->correct) && R(t->seen) &&
+         R(t->steps) && R(t->updates) && R(t->ep_hw) && R(t->ep_cl) && R(t->ep_vf) && R(t->t_fwd) && R(t->t_bwd) && R(t->t_q) &&
+         R(t->t_prog) && R(nhist);
+    if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated (training state)", path);
+    /* values any section reader below or the loop would index with */
+    if (t->epochs_done < 0 || t->epochs_done > SSP_CKPT_MAX_EPOCHS || nhist != (size_t)t->epochs_done ||
+        t->pos > ntrain || t->steps < 0 || t->updates < 0 || !isfinite(t->lr) || t->lr < 0)
+        return ssp_error(t->ctx, SSP_EFORMAT,
+                         "%s: training state out of range (epochs done %ld, %zu epochs of metrics, position %zu of %zu, "
+                         "step %ld)", path, t->epochs_done, nhist, t->pos, ntrain, t->steps);
+    if (nhist) {
+        ssp_epoch_metrics *h = realloc(t->hist, nhist * sizeof *h);
+        if (!h) return ssp_error(t->ctx, SSP_ENOMEM, "out of memory reading %s", path);
+        t->hist = h;
     }
-    return ssp_file_atomic_commit(&af, t->ctx);
+    ok = fread(t->hist, sizeof *t->hist, nhist, f) == nhist;
+    t->nhist = ok ? nhist : 0;
+    ok = ok && fread(t->order, sizeof *t->order, ntrain, f) == ntrain && gsl_rng_fread(f, t->rng) == 0;
+    if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated (training state)", path);
+    for (size_t i = 0; i < ntrain; i++)
+        if (t->order[i] >= ntrain)
+            return ssp_error(t->ctx, SSP_EFORMAT, "%s: data order names image %zu of %zu", path, t->order[i], ntrain);
+    return SSP_OK;
+}
+
+int ssp_train_checkpoint_save(ssp_train *t, const char *path)
+{
+    ssp_ckpt_writer *w = NULL;
+    FILE *f;
+    int rc = ssp_ckpt_writer_create(&w, t->ctx);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_TRAIN, &f))) rc = write_train_state(t, f);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_TWIN, &f))) rc = ssp_twin_write(t->twin, f);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_DEVICES, &f))) rc = ssp_hw_write_state(t->hw, f);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_PROGRAM, &f))) rc = write_prog_state(t, f);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_CROSSBAR, &f))) rc = ssp_xbar_write_state(t->xbar, f);
+    if (rc == SSP_EIO) rc = ssp_error(t->ctx, SSP_ENOMEM, "checkpoint %s: out of memory gathering its sections", path);
+    if (!rc) rc = ssp_ckpt_writer_commit(w, path);
+    ssp_ckpt_writer_destroy(&w);
+    return rc;
+}
+
+/* Section tag through its reader; the reader's message is prefixed with the
+ * section when the container is verified (format 2). */
+static int read_section(ssp_train *t, ssp_ckpt *c, const char *tag, int which)
+{
+    const char *path = ssp_ckpt_origin(c);
+    FILE *f;
+    int rc = ssp_ckpt_open(c, t->ctx, tag, &f);
+    if (rc) return rc;
+    switch (which) {
+    case 0: rc = read_train_state(t, f, path); break;
+    case 1: rc = ssp_twin_read(t->twin, t->ctx, f, path); break;
+    case 2: rc = ssp_hw_read_state(t->hw, t->ctx, f, path); break;
+    case 3: rc = read_prog_state(t, f, path); break;
+    default: rc = ssp_xbar_read_state(t->xbar, t->ctx, f, path); break;
+    }
+    if (rc) {
+        ssp_ckpt_close(c, NULL, &f);
+        return rc;
+    }
+    return ssp_ckpt_close(c, t->ctx, &f);
+}
+
+int ssp_train_checkpoint_read(ssp_train *t, const unsigned char *data, size_t len, const char *origin)
+{
+    static const char *const tags[] = {CKPT_TRAIN, CKPT_TWIN, CKPT_DEVICES, CKPT_PROGRAM, CKPT_CROSSBAR};
+    ssp_ckpt *c = NULL;
+    int rc = ssp_ckpt_parse(&c, t->ctx, data, len, origin);
+    if (rc) return rc;
+    if (ssp_ckpt_format(c) == 1)
+        ssp_log(t->ctx, SSP_LOG_WARN, "checkpoint", "file = %s, format = 1, note = no checksums: read unverified; "
+                "the next checkpoint written is format %d", ssp_ckpt_origin(c), SSP_CKPT_FORMAT);
+    for (int k = 0; k < 5 && !rc; k++) rc = read_section(t, c, tags[k], k);
+    if (!rc && ssp_ckpt_format(c) == 1) {
+        /* format 1 ends with the crossbar section: nothing may follow */
+        FILE *f;
+        rc = ssp_ckpt_open(c, t->ctx, CKPT_CROSSBAR, &f);
+        if (!rc && fgetc(f) != EOF)
+            rc = ssp_error(t->ctx, SSP_EFORMAT, "%s: bytes after the last checkpoint section", ssp_ckpt_origin(c));
+        ssp_ckpt_close(c, NULL, &f);
+    }
+    t->xbar_stale = 1;
+    ssp_ckpt_free(&c);
+    return rc;
 }
 
 int ssp_train_checkpoint_load(ssp_train *t, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    char magic[sizeof SSP_CKPT_MAGIC];
-    long seed;
-    size_t ntrain, nweights, nhist;
-    int ok, rc = SSP_OK;
-    if (!f) return ssp_error(t->ctx, SSP_EIO, "cannot open checkpoint %s", path);
-    ok = fread(magic, 1, sizeof magic, f) == sizeof magic && memcmp(magic, SSP_CKPT_MAGIC, sizeof magic) == 0;
-    if (!ok) {
-        fclose(f);
-        return ssp_error(t->ctx, SSP_EFORMAT, "%s is not a siamspice checkpoint", path);
-    }
-    ok = R(seed) && R(ntrain) && R(nweights);
-    if (ok && (seed != t->cfg.seed || ntrain != t->train->n || nweights != t->nweights)) {
-        fclose(f);
-        return ssp_error(t->ctx, SSP_EFORMAT,
-                         "%s was written by a different run (seed %ld, %zu images, %zu weights; this run: seed %ld, %zu, %zu)",
-                         path, seed, ntrain, nweights, t->cfg.seed, t->train->n, t->nweights);
-    }
-    ok = ok && R(t->epochs_done) && R(t->pos) && R(t->lr) && R(t->loss_sum) && R(t->correct) && R(t->seen) &&
-         R(t->steps) && R(t->updates) && R(t->ep_hw) && R(t->ep_cl) && R(t->ep_vf) && R(t->t_fwd) && R(t->t_bwd) && R(t->t_q) &&
-         R(t->t_prog) && R(nhist);
-    if (ok) {
-        ssp_epoch_metrics *h = realloc(t->hist, (nhist ? nhist : 1) * sizeof *h);
-        ok = h != NULL;
-        if (h) t->hist = h;
-        ok = ok && fread(t->hist, sizeof *t->hist, nhist, f) == nhist;
-        t->nhist = ok ? nhist : 0;
-    }
-    ok = ok && fread(t->order, sizeof *t->order, ntrain, f) == ntrain && gsl_rng_fread(f, t->rng) == 0;
-    if (!ok) {
-        fclose(f);
-        return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated", path);
-    }
-    rc = ssp_twin_read(t->twin, t->ctx, f, path);
-    if (!rc) rc = ssp_hw_read_state(t->hw, t->ctx, f, path);
-    if (!rc) rc = read_prog_state(t, f, path);
-    if (!rc) rc = ssp_xbar_read_state(t->xbar, t->ctx, f, path);
-    t->xbar_stale = 1;
-    fclose(f);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc = ssp_file_read_all(t->ctx, path, &data, &len);
+    if (rc) return ssp_error(t->ctx, SSP_EIO, "cannot open checkpoint %s", path);
+    rc = ssp_train_checkpoint_read(t, data, len, path);
+    free(data);
     return rc;
 }
