@@ -21,6 +21,8 @@
 
 /* The tile programmer's section of a checkpoint (after the devices). */
 static const unsigned SSP_CKPT_PROG_MAGIC = 0x50524731u; /* "PRG1" */
+/* Outputs of the networks: the ten classes of MNIST and Fashion-MNIST. */
+enum { SSP_NET_CLASSES = 10 };
 /* Batch size of test-set evaluation. */
 enum { SSP_EVAL_BATCH = 250 };
 /* Separate random streams derived from the run seed. */
@@ -69,23 +71,106 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The recorded CRC-32 of name in a "name=hex,name=hex" list; 1 if found. */
+static int crc_lookup(const char *list, const char *name, uint32_t *crc)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        while (*p == ',' || *p == ' ') p++;
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            char *end;
+            unsigned long v = strtoul(p + n + 1, &end, 16);
+            if (end == p + n + 1 || v > 0xffffffffUL) return 0;
+            *crc = (uint32_t)v;
+            return 1;
+        }
+        p = strchr(p, ',');
+        if (!p) break;
+    }
+    return 0;
+}
+
+/* A data file against the run's record (data.crc32): the same bytes, or an
+ * error saying what to do; a file not yet recorded is added to the record
+ * (t->cfg, written to the run's config.ini). */
+static int check_data_crc(ssp_train *t, const char *path, const char *name, uint32_t crc)
+{
+    char *list = t->cfg.data_crc32;
+    uint32_t want;
+    size_t used = strlen(list);
+    if (crc_lookup(list, name, &want)) {
+        if (want == crc) return SSP_OK;
+        return ssp_error(t->ctx, SSP_ECONFIG,
+                         "%s: CRC-32 %08x, but the run recorded %08x for %s (data.crc32): not the data this run "
+                         "read; point data.dir at that data with --set data.dir=DIR, or accept this data with "
+                         "--set data.crc32=", path, crc, want, name);
+    }
+    if (used + strlen(name) + 12 < sizeof t->cfg.data_crc32)
+        snprintf(list + used, sizeof t->cfg.data_crc32 - used, "%s%s=%08x", used ? "," : "", name, crc);
+    return SSP_OK;
+}
+
 static int load_data(ssp_train *t)
 {
     const ssp_config *c = &t->cfg;
-    char img[SSP_CONFIG_STR_MAX * 2], lab[SSP_CONFIG_STR_MAX * 2];
+    char img[SSP_CONFIG_STR_MAX * 2], lab[SSP_CONFIG_STR_MAX * 2], nimg[64], nlab[64];
     int fashion = strcmp(c->dataset, "fashion") == 0, rc;
     const char *sub = fashion ? "fashion-mnist" : "mnist", *ext = fashion ? ".gz" : "";
-    snprintf(img, sizeof img, "%s/%s/train-images-idx3-ubyte%s", c->data_dir, sub, ext);
-    snprintf(lab, sizeof lab, "%s/%s/train-labels-idx1-ubyte%s", c->data_dir, sub, ext);
-    rc = ssp_dataset_load(&t->train, t->ctx, img, lab, (size_t)c->train_limit);
-    if (rc) return rc;
-    snprintf(img, sizeof img, "%s/%s/t10k-images-idx3-ubyte%s", c->data_dir, sub, ext);
-    snprintf(lab, sizeof lab, "%s/%s/t10k-labels-idx1-ubyte%s", c->data_dir, sub, ext);
-    rc = ssp_dataset_load(&t->test, t->ctx, img, lab, (size_t)c->test_limit);
-    if (rc) return rc;
+    for (int test = 0; test < 2; test++) {
+        const char *stem = test ? "t10k" : "train";
+        ssp_dataset **d = test ? &t->test : &t->train;
+        snprintf(nimg, sizeof nimg, "%s/%s-images-idx3-ubyte%s", sub, stem, ext);
+        snprintf(nlab, sizeof nlab, "%s/%s-labels-idx1-ubyte%s", sub, stem, ext);
+        snprintf(img, sizeof img, "%s/%s", c->data_dir, nimg);
+        snprintf(lab, sizeof lab, "%s/%s", c->data_dir, nlab);
+        rc = ssp_dataset_load(d, t->ctx, img, lab, (size_t)(test ? c->test_limit : c->train_limit));
+        if (rc == SSP_EIO) {
+            char why[2 * SSP_CONFIG_STR_MAX + 128];
+            snprintf(why, sizeof why, "%s", ssp_ctx_errmsg(t->ctx));
+            return ssp_error(t->ctx, SSP_EIO, "%s (data.dir = %s; data moved? point data.dir at the directory "
+                             "holding %s/ with --set data.dir=DIR)", why, c->data_dir, sub);
+        }
+        if (rc) return rc;
+        if ((*d)->nclasses > SSP_NET_CLASSES)
+            return ssp_error(t->ctx, SSP_EFORMAT, "%s: label %d: the network has %d classes", lab,
+                             (*d)->nclasses - 1, SSP_NET_CLASSES);
+        if ((rc = check_data_crc(t, img, nimg, (*d)->images_crc32))) return rc;
+        if ((rc = check_data_crc(t, lab, nlab, (*d)->labels_crc32))) return rc;
+    }
     rc = ssp_dataset_prepare(t->train, t->ctx, (size_t)c->train_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
     if (!rc) rc = ssp_dataset_prepare(t->test, t->ctx, (size_t)c->test_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
     return rc;
+}
+
+/* The device parameter file: its model, and its bytes against the run's
+ * record (device.crc32), which a first run fills in. */
+static int load_device(ssp_train *t)
+{
+    ssp_config *c = &t->cfg;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    uint32_t crc;
+    int rc = ssp_file_read_all(t->ctx, c->device_params, &data, &len);
+    if (rc == SSP_EIO) {
+        char why[2 * SSP_CONFIG_STR_MAX + 128];
+        snprintf(why, sizeof why, "%s", ssp_ctx_errmsg(t->ctx));
+        return ssp_error(t->ctx, SSP_EIO, "device.params: %s (moved? point at the file with --set device.params=FILE)",
+                         why);
+    }
+    if (rc) return rc;
+    crc = ssp_file_crc32(data, len);
+    free(data);
+    if (c->device_crc32[0]) {
+        char *end;
+        unsigned long want = strtoul(c->device_crc32, &end, 16);
+        if (*end != '\0' || end == c->device_crc32 || want != crc)
+            return ssp_error(t->ctx, SSP_ECONFIG,
+                             "%s: CRC-32 %08x, but the run recorded %s (device.crc32): not the device file this run "
+                             "read; point at that file with --set device.params=FILE, or accept this one with "
+                             "--set device.crc32=", c->device_params, crc, c->device_crc32);
+    } else
+        snprintf(c->device_crc32, sizeof c->device_crc32, "%08x", crc);
+    return ssp_device_model_load(&t->model, t->ctx, c->device_params);
 }
 
 static int build_net(ssp_train *t)
@@ -93,9 +178,9 @@ static int build_net(ssp_train *t)
     const ssp_config *c = &t->cfg;
     size_t B = (size_t)c->batch > SSP_EVAL_BATCH ? (size_t)c->batch : SSP_EVAL_BATCH;
     if (c->net == SSP_NET_MLP)
-        return ssp_net_mlp_alloc(&t->net, t->ctx, t->train->dim, c->hidden, (size_t)c->nhidden, 10, c->act_clip, B);
+        return ssp_net_mlp_alloc(&t->net, t->ctx, t->train->dim, c->hidden, (size_t)c->nhidden, SSP_NET_CLASSES, c->act_clip, B);
     return ssp_net_cnn_alloc(&t->net, t->ctx, 1, t->train->rows, t->train->cols, (size_t)c->conv1, (size_t)c->conv2,
-                             (size_t)c->kernel, (size_t)c->fc, 10, c->act_clip, B);
+                             (size_t)c->kernel, (size_t)c->fc, SSP_NET_CLASSES, c->act_clip, B);
 }
 
 static int build_state(ssp_train *t)
@@ -291,7 +376,7 @@ int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg)
     t->cfg = *cfg;
     t->lr = cfg->lr;
     rc = load_data(t);
-    if (!rc) rc = ssp_device_model_load(&t->model, ctx, cfg->device_params);
+    if (!rc) rc = load_device(t);
     if (!rc) rc = build_net(t);
     if (!rc) rc = build_state(t);
     if (!rc) rc = build_xbar(t);
