@@ -157,17 +157,6 @@ static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int 
     int rc, status = 1;
     rc = ssp_file_mkdirs(ctx, dir);
     if (rc) goto fail;
-    if (!resume) {
-        ssp_afile *af;
-        in_dir(p, dir, "config.ini");
-        rc = ssp_file_atomic_open(&af, ctx, p);
-        if (!rc) {
-            fprintf(ssp_file_stream(af), "; resolved configuration of this run (every parameter)\n");
-            ssp_config_write(cfg, ssp_file_stream(af));
-            rc = ssp_file_atomic_commit(&af, ctx);
-        }
-        if (rc) goto fail;
-    }
     fprintf(stderr, "siamspice train: method %s, %s, device %s, run directory %s\n", ssp_method_name(cfg->method),
             cfg->dataset, cfg->device_params, dir);
     if (sink->file) fprintf(sink->file, "info run: method = %s, dir = %s\n", ssp_method_name(cfg->method), dir);
@@ -175,6 +164,20 @@ static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int 
     if (rc) {
         status = (rc == SSP_ECONFIG || rc == SSP_EIO || rc == SSP_EFORMAT) ? 2 : 1;
         goto fail;
+    }
+    if (!resume) {
+        /* the trainer's config: absolute paths, and the CRC-32 of every
+         * file it read (data.crc32, device.crc32), checked on every later
+         * read of the run */
+        ssp_afile *af;
+        in_dir(p, dir, "config.ini");
+        rc = ssp_file_atomic_open(&af, ctx, p);
+        if (!rc) {
+            fprintf(ssp_file_stream(af), "; resolved configuration of this run (every parameter)\n");
+            ssp_config_write(ssp_train_config(t), ssp_file_stream(af));
+            rc = ssp_file_atomic_commit(&af, ctx);
+        }
+        if (rc) goto fail;
     }
     in_dir(p, dir, "checkpoint.bin");
     if (resume && access(p, R_OK) == 0) {
@@ -279,6 +282,7 @@ int ssp_cmd_train(int argc, char **argv)
     rc = ssp_config_load(&cfg, ctx, resume ? p : config);
     for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
     if (!rc) rc = ssp_config_check(&cfg, ctx);
+    if (!rc) rc = ssp_config_resolve_paths(&cfg, ctx);
     nb = rc ? 0 : ssp_config_baselines(&cfg, ctx, methods, 4);
     if (rc || nb < 0) {
         fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));

@@ -1,5 +1,7 @@
 /* ssp_file.c — atomic writes (temp file + fsync + rename) and whole-file
- * reads through zlib, which reads plain files as they are. No printing. */
+ * reads through zlib, which reads plain files as they are. No printing.
+ * The fault seam (ssp_file_fault_hook) is a weak no-op here: production
+ * builds never fail a write on purpose. */
 #include "ssp_file.h"
 
 #include <errno.h>
@@ -10,7 +12,8 @@
 #include <zlib.h>
 
 struct ssp_afile {
-    FILE *fp;     /* stream on the temporary file */
+    FILE *fp;     /* stream on the temporary file (the fault seam's, in tests) */
+    int fd;       /* its descriptor, for fsync */
     char *path;   /* final path (owned) */
     char *tmp;    /* temporary path (owned) */
 };
@@ -30,6 +33,15 @@ int ssp_file_atomic_open(ssp_afile **out, ssp_ctx *ctx, const char *path)
     }
     snprintf(f->tmp, n, "%s.tmp.%ld", path, (long)getpid());
     f->fp = fopen(f->tmp, "wb");
+    if (f->fp) {
+        int e;
+        f->fd = fileno(f->fp);
+        if ((e = ssp_file_fault_hook(SSP_FILE_STAGE_OPEN, path, &f->fp)) != 0) {
+            errno = e;
+            fclose(f->fp);
+            f->fp = NULL;
+        }
+    }
     if (!f->fp) {
         int e = errno;
         ssp_file_atomic_abort(&f);
@@ -57,21 +69,37 @@ void ssp_file_atomic_abort(ssp_afile **f)
     *f = NULL;
 }
 
+__attribute__((weak)) int ssp_file_fault_hook(int stage, const char *path, FILE **fp)
+{
+    (void)stage;
+    (void)path;
+    (void)fp;
+    return 0;
+}
+
+/* A stage that failed: its errno, or EIO when the system gave none. */
+static int failed(int e) { return e ? e : EIO; }
+
 int ssp_file_atomic_commit(ssp_afile **fp, ssp_ctx *ctx)
 {
     ssp_afile *f = *fp;
-    int bad = ferror(f->fp) || fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0;
-    int e = errno;
-    if (fclose(f->fp) != 0 && !bad) {
-        bad = 1;
-        e = errno;
+    int e = 0;
+    if (ferror(f->fp)) {
+        /* an earlier write failed and its errno is long gone: clear the
+         * flag and flush what is buffered again to learn the reason */
+        clearerr(f->fp);
+        errno = 0;
+        e = fflush(f->fp) != 0 ? failed(errno) : EIO;
     }
+    if (!e && fflush(f->fp) != 0) e = failed(errno);
+    if (!e && (e = ssp_file_fault_hook(SSP_FILE_STAGE_SYNC, f->path, NULL)) == 0 && fsync(f->fd) != 0)
+        e = failed(errno);
+    errno = 0;
+    if (fclose(f->fp) != 0 && !e) e = failed(errno);
     f->fp = NULL;
-    if (!bad && rename(f->tmp, f->path) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
+    if (!e && (e = ssp_file_fault_hook(SSP_FILE_STAGE_RENAME, f->path, NULL)) == 0 && rename(f->tmp, f->path) != 0)
+        e = failed(errno);
+    if (e) {
         int rc = ssp_error(ctx, SSP_EIO, "cannot write %s: %s", f->path, strerror(e));
         ssp_file_atomic_abort(fp);
         return rc;
@@ -86,10 +114,7 @@ int ssp_file_write_all(ssp_ctx *ctx, const char *path, const void *data, size_t 
     ssp_afile *f;
     int rc = ssp_file_atomic_open(&f, ctx, path);
     if (rc) return rc;
-    if (len && fwrite(data, 1, len, f->fp) != len) {
-        ssp_file_atomic_abort(&f);
-        return ssp_error(ctx, SSP_EIO, "cannot write %s: short write", path);
-    }
+    if (len) fwrite(data, 1, len, f->fp); /* a short write sets the error flag: commit reports it */
     return ssp_file_atomic_commit(&f, ctx);
 }
 
@@ -159,4 +184,17 @@ int ssp_file_mkdirs(ssp_ctx *ctx, const char *path)
     }
     free(p);
     return SSP_OK;
+}
+
+uint32_t ssp_file_crc32(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (len) { /* zlib's length is a uInt */
+        uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        crc = crc32(crc, p, n);
+        p += n;
+        len -= n;
+    }
+    return (uint32_t)crc;
 }

@@ -3,12 +3,19 @@
  * Every file siamspice produces goes through ssp_file_atomic_open/commit:
  * data is written to "<path>.tmp.<pid>", flushed, fsync'ed and renamed over
  * the target, so a crash never leaves a half-written file and never destroys
- * the previous version. Reads of gzip-compressed files are transparent. */
+ * the previous version. Reads of gzip-compressed files are transparent.
+ *
+ * A failed write at any point (open, any write of the stream, flush, fsync,
+ * close, rename) leaves the previous file as it was, removes the temporary
+ * file and reports the file and the system's reason ("No space left on
+ * device"). The test runner proves it at each of those points through the
+ * fault seam at the end of this header. */
 #ifndef SSP_FILE_H
 #define SSP_FILE_H
 
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ssp_error.h"
 
@@ -35,5 +42,20 @@ int ssp_file_read_all(ssp_ctx *ctx, const char *path, unsigned char **data, size
 
 /* mkdir -p */
 int ssp_file_mkdirs(ssp_ctx *ctx, const char *path);
+
+/* CRC-32 of len bytes (zlib's crc32, the checksum of PNG and gzip). */
+uint32_t ssp_file_crc32(const void *data, size_t len);
+
+/* ---- fault seam (tests only) ------------------------------------------
+ * Every atomic write calls ssp_file_fault_hook at its stages. The
+ * library's definition is weak and does nothing; the test runner links a
+ * strong one (tests/core/fault_shim.c) that makes a chosen stage or write
+ * fail with ENOSPC or EIO, SQLite-style. At SSP_FILE_STAGE_OPEN the hook
+ * may replace *fp by a stream of its own over the temporary file (writes
+ * of the caller then go through it; closing it must close the original);
+ * at the other stages fp is NULL. A nonzero return is the errno the stage
+ * fails with. */
+enum ssp_file_stage { SSP_FILE_STAGE_OPEN = 0, SSP_FILE_STAGE_SYNC = 1, SSP_FILE_STAGE_RENAME = 2 };
+int ssp_file_fault_hook(int stage, const char *path, FILE **fp);
 
 #endif

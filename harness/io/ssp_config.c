@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "ssp_pulse.h"
 #include "ssp_units.h"
@@ -34,6 +35,9 @@ static const param params[] = {
      "baselines run after the main method on the same data and devices: closed_loop,sgd,exsitu (empty: none)"},
     {"data", "dataset", P_STR, OFF(dataset), "", 0, 0, NULL, "mnist or fashion"},
     {"data", "dir", P_STR, OFF(data_dir), "", 0, 0, NULL, "directory with mnist/ and fashion-mnist/"},
+    {"data", "crc32", P_STR, OFF(data_crc32), "", 0, 0, NULL,
+     "CRC-32 of each data file the run read, file=hex, comma-separated (written by train; checked on every "
+     "later read of the run; empty: not checked)"},
     {"data", "train_limit", P_LONG, OFF(train_limit), "", 0, 60000, NULL, "first N training images (0: all)"},
     {"data", "test_limit", P_LONG, OFF(test_limit), "", 0, 10000, NULL, "first N test images (0: all)"},
     {"data", "downsample", P_LONG, OFF(downsample), "", 1, 2, NULL, "1: 28x28, 2: 14x14 (2x2 mean)"},
@@ -59,6 +63,9 @@ static const param params[] = {
     {"train", "compensate", P_BOOL, OFF(compensate), "", 0, 1, NULL, "keep the quantization error in the twin"},
     {"train", "init_scale", P_DOUBLE, OFF(init_scale), "", 1e-3, 10, NULL, "Glorot-uniform init scale"},
     {"device", "params", P_STR, OFF(device_params), "", 0, 0, NULL, "device parameter file"},
+    {"device", "crc32", P_STR, OFF(device_crc32), "", 0, 0, NULL,
+     "CRC-32 of the device parameter file (written by train; checked on every later read of the run; empty: "
+     "not checked)"},
     {"device", "levels", P_LONG, OFF(levels), "", 2, 1024, NULL, "conductance levels per device"},
     {"device", "level_tolerance", P_DOUBLE, OFF(level_tolerance), "", 0.01, 0.5, NULL,
      "band half-width, fraction of the level spacing"},
@@ -423,6 +430,36 @@ int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment)
     if (set_value(c, p, eq + 1, why, sizeof why))
         return ssp_error(ctx, SSP_ECONFIG, "override %s.%s: %s", sec, key, why);
     return SSP_OK;
+}
+
+/* path made absolute in place (a buffer of SSP_CONFIG_STR_MAX). */
+static int absolute(char *path, ssp_ctx *ctx, const char *key)
+{
+    char cwd[SSP_CONFIG_STR_MAX], *real;
+    if (path[0] == '\0' || path[0] == '/') return SSP_OK;
+    real = realpath(path, NULL);
+    if (real) {
+        int fits = strlen(real) < SSP_CONFIG_STR_MAX;
+        if (fits) snprintf(path, SSP_CONFIG_STR_MAX, "%s", real);
+        free(real);
+        if (fits) return SSP_OK;
+    } else if (getcwd(cwd, sizeof cwd) && strlen(cwd) + 1 + strlen(path) < SSP_CONFIG_STR_MAX) {
+        /* not there (yet): the reader will name it */
+        size_t nc = strlen(cwd), np = strlen(path);
+        memmove(path + nc + 1, path, np + 1);
+        memcpy(path, cwd, nc);
+        path[nc] = '/';
+        return SSP_OK;
+    }
+    return ssp_error(ctx, SSP_ECONFIG, "%s: '%s' as an absolute path is longer than %d characters", key, path,
+                     SSP_CONFIG_STR_MAX - 1);
+}
+
+int ssp_config_resolve_paths(ssp_config *c, ssp_ctx *ctx)
+{
+    int rc = absolute(c->data_dir, ctx, "data.dir");
+    if (!rc) rc = absolute(c->device_params, ctx, "device.params");
+    return rc;
 }
 
 int ssp_config_check(const ssp_config *c, ssp_ctx *ctx)

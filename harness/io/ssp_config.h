@@ -57,6 +57,8 @@ typedef struct ssp_config {
     /* [data] */
     char dataset[SSP_CONFIG_STR_MAX];   /* "mnist" or "fashion" */
     char data_dir[SSP_CONFIG_STR_MAX];  /* directory holding mnist/ and fashion-mnist/ */
+    char data_crc32[SSP_CONFIG_STR_MAX]; /* "mnist/train-images-idx3-ubyte=1a2b3c4d,...": CRC-32 of each data
+                                          * file read (filled by the trainer; "" = nothing checked yet) */
     long train_limit;                   /* use the first N training images (0: all) */
     long test_limit;                    /* use the first N test images (0: all) */
     long downsample;                    /* 1: 28x28; 2: 14x14 (2x2 average) */
@@ -83,6 +85,7 @@ typedef struct ssp_config {
     double init_scale;                  /* weight init: uniform +-init_scale*sqrt(6/(fan_in+fan_out)) */
     /* [device] */
     char device_params[SSP_CONFIG_STR_MAX]; /* device parameter file */
+    char device_crc32[SSP_CONFIG_STR_MAX];  /* CRC-32 of that file, 8 hex digits (filled by the trainer; "" = unchecked) */
     long levels;                        /* conductance levels per device */
     double level_tolerance;             /* band half-width as a fraction of the level spacing */
     long verify_max;                    /* write-verify: most pulses per write */
@@ -123,6 +126,10 @@ void ssp_config_defaults(ssp_config *c);
 int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path);
 /* Apply one "section.key=value" override. */
 int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment);
+/* Make the paths a run reads (data.dir, device.params) absolute, against
+ * the working directory, so that the run's config.ini means the same files
+ * from anywhere. */
+int ssp_config_resolve_paths(ssp_config *c, ssp_ctx *ctx);
 /* Cross-field checks (after all loading and overrides). */
 int ssp_config_check(const ssp_config *c, ssp_ctx *ctx);
 /* Write every parameter as INI, with units and descriptions as comments. */

@@ -19,13 +19,24 @@ static uint32_t be32(const unsigned char *p)
 int ssp_idx_load(ssp_idx **out, ssp_ctx *ctx, const char *path, int expect_ndim)
 {
     unsigned char *buf = NULL;
-    size_t len = 0, header, need, i;
+    size_t len = 0;
+    int rc;
+    *out = NULL;
+    rc = ssp_file_read_all(ctx, path, &buf, &len);
+    if (rc) return rc;
+    rc = ssp_idx_parse(out, ctx, buf, len, path, expect_ndim);
+    free(buf);
+    return rc;
+}
+
+int ssp_idx_parse(ssp_idx **out, ssp_ctx *ctx, const unsigned char *buf, size_t len, const char *path,
+                  int expect_ndim)
+{
+    size_t header, need, i;
     ssp_idx *x = NULL;
     int ndim, rc;
 
     *out = NULL;
-    rc = ssp_file_read_all(ctx, path, &buf, &len);
-    if (rc) return rc;
     if (len < 4) {
         rc = ssp_error(ctx, SSP_EFORMAT, "%s: truncated IDX file (%zu bytes, no header)", path, len);
         goto fail;
@@ -94,11 +105,10 @@ int ssp_idx_load(ssp_idx **out, ssp_ctx *ctx, const char *path, int expect_ndim)
         goto fail;
     }
     memcpy(x->data, buf + header, x->count * x->item_size);
-    free(buf);
+    x->crc32 = ssp_file_crc32(buf, len);
     *out = x;
     return SSP_OK;
 fail:
-    free(buf);
     ssp_idx_free(&x);
     return rc;
 }
@@ -134,6 +144,8 @@ int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const 
         goto done;
     }
     d->n = limit && limit < im->count ? limit : im->count;
+    d->images_crc32 = im->crc32;
+    d->labels_crc32 = lb->crc32;
     d->rows = im->dims[1];
     d->cols = im->dims[2];
     d->dim = im->item_size;

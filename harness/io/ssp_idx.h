@@ -22,10 +22,15 @@ typedef struct ssp_idx {
     size_t count;                     /* dims[0] */
     size_t item_size;                 /* bytes per item: product of dims[1..] */
     unsigned char *data;              /* count * item_size bytes (owned) */
+    uint32_t crc32;                   /* CRC-32 of the file's (decompressed) bytes */
 } ssp_idx;
 
 /* Load path; expect_ndim > 0 also requires that many dimensions. */
 int ssp_idx_load(ssp_idx **out, ssp_ctx *ctx, const char *path, int expect_ndim);
+/* The same from len bytes in memory (decompressed); origin names them in
+ * messages. ssp_idx_load reads the file and calls this. */
+int ssp_idx_parse(ssp_idx **out, ssp_ctx *ctx, const unsigned char *buf, size_t len, const char *origin,
+                  int expect_ndim);
 void ssp_idx_free(ssp_idx **x);
 
 /* Images with their labels, pixels scaled to [0, 1]. */
@@ -36,6 +41,7 @@ typedef struct ssp_dataset {
     int nclasses;      /* 1 + largest label */
     double *x;         /* n x dim pixels in [0, 1], row-major (owned) */
     unsigned char *y;  /* n labels (owned) */
+    uint32_t images_crc32, labels_crc32; /* CRC-32 of the two files (ssp_idx.crc32) */
 } ssp_dataset;
 
 /* Load an image file (3 dimensions) and a label file (1 dimension) whose

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "ssp_ckpt.h"
 #include "ssp_device.h"
 #include "ssp_file.h"
 #include "ssp_hwprog.h"
@@ -22,15 +23,13 @@
 #include "ssp_net.h"
 #include "ssp_twin.h"
 
-static const char SSP_CKPT_MAGIC[8] = {'S', 'S', 'P', 'C', 'K', 'P', 'T', '1'};
 /* The tile programmer's section of a checkpoint (after the devices). */
 static const unsigned SSP_CKPT_PROG_MAGIC = 0x50524731u; /* "PRG1" */
-/* The read figures of the finished epochs, the last section: the epochs'
- * metrics themselves are stored without them (the layout checkpoints had
- * before the figures existed), so older checkpoints load (their figures
- * read as 0) and older readers stop before this section. */
-static const unsigned SSP_CKPT_READ_MAGIC = 0x52444631u; /* "RDF1" */
+/* Format 1 stored each epoch's metrics without the read figures (the
+ * layout before them): that many bytes per epoch. */
 #define SSP_CKPT_METRICS_BYTES offsetof(ssp_epoch_metrics, read)
+/* Outputs of the networks: the ten classes of MNIST and Fashion-MNIST. */
+enum { SSP_NET_CLASSES = 10 };
 /* Batch size of test-set evaluation. */
 enum { SSP_EVAL_BATCH = 250 };
 /* Separate random streams derived from the run seed. */
@@ -48,6 +47,7 @@ struct ssp_train {
     ssp_xbar *xbar;               /* circuit-engine forward (owned; NULL: ideal engine) */
     ssp_pool *pool;               /* ngspice workers for the spice tiles (owned, may be NULL) */
     int xbar_stale;               /* devices changed since the tiles were last loaded */
+    int ckpt_format_read;         /* format of the checkpoint being read (ssp_ckpt_format) */
     ssp_readcost *rcost;          /* read energy and latency counter (owned) */
     int count_reads;              /* hw_forward counts its MVMs into rcost */
     ssp_read_figures read_last;   /* figures of the last evaluation */
@@ -84,23 +84,106 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The recorded CRC-32 of name in a "name=hex,name=hex" list; 1 if found. */
+static int crc_lookup(const char *list, const char *name, uint32_t *crc)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        while (*p == ',' || *p == ' ') p++;
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            char *end;
+            unsigned long v = strtoul(p + n + 1, &end, 16);
+            if (end == p + n + 1 || v > 0xffffffffUL) return 0;
+            *crc = (uint32_t)v;
+            return 1;
+        }
+        p = strchr(p, ',');
+        if (!p) break;
+    }
+    return 0;
+}
+
+/* A data file against the run's record (data.crc32): the same bytes, or an
+ * error saying what to do; a file not yet recorded is added to the record
+ * (t->cfg, written to the run's config.ini). */
+static int check_data_crc(ssp_train *t, const char *path, const char *name, uint32_t crc)
+{
+    char *list = t->cfg.data_crc32;
+    uint32_t want;
+    size_t used = strlen(list);
+    if (crc_lookup(list, name, &want)) {
+        if (want == crc) return SSP_OK;
+        return ssp_error(t->ctx, SSP_ECONFIG,
+                         "%s: CRC-32 %08x, but the run recorded %08x for %s (data.crc32): not the data this run "
+                         "read; point data.dir at that data with --set data.dir=DIR, or accept this data with "
+                         "--set data.crc32=", path, crc, want, name);
+    }
+    if (used + strlen(name) + 12 < sizeof t->cfg.data_crc32)
+        snprintf(list + used, sizeof t->cfg.data_crc32 - used, "%s%s=%08x", used ? "," : "", name, crc);
+    return SSP_OK;
+}
+
 static int load_data(ssp_train *t)
 {
     const ssp_config *c = &t->cfg;
-    char img[SSP_CONFIG_STR_MAX * 2], lab[SSP_CONFIG_STR_MAX * 2];
+    char img[SSP_CONFIG_STR_MAX * 2], lab[SSP_CONFIG_STR_MAX * 2], nimg[64], nlab[64];
     int fashion = strcmp(c->dataset, "fashion") == 0, rc;
     const char *sub = fashion ? "fashion-mnist" : "mnist", *ext = fashion ? ".gz" : "";
-    snprintf(img, sizeof img, "%s/%s/train-images-idx3-ubyte%s", c->data_dir, sub, ext);
-    snprintf(lab, sizeof lab, "%s/%s/train-labels-idx1-ubyte%s", c->data_dir, sub, ext);
-    rc = ssp_dataset_load(&t->train, t->ctx, img, lab, (size_t)c->train_limit);
-    if (rc) return rc;
-    snprintf(img, sizeof img, "%s/%s/t10k-images-idx3-ubyte%s", c->data_dir, sub, ext);
-    snprintf(lab, sizeof lab, "%s/%s/t10k-labels-idx1-ubyte%s", c->data_dir, sub, ext);
-    rc = ssp_dataset_load(&t->test, t->ctx, img, lab, (size_t)c->test_limit);
-    if (rc) return rc;
+    for (int test = 0; test < 2; test++) {
+        const char *stem = test ? "t10k" : "train";
+        ssp_dataset **d = test ? &t->test : &t->train;
+        snprintf(nimg, sizeof nimg, "%s/%s-images-idx3-ubyte%s", sub, stem, ext);
+        snprintf(nlab, sizeof nlab, "%s/%s-labels-idx1-ubyte%s", sub, stem, ext);
+        snprintf(img, sizeof img, "%s/%s", c->data_dir, nimg);
+        snprintf(lab, sizeof lab, "%s/%s", c->data_dir, nlab);
+        rc = ssp_dataset_load(d, t->ctx, img, lab, (size_t)(test ? c->test_limit : c->train_limit));
+        if (rc == SSP_EIO) {
+            char why[2 * SSP_CONFIG_STR_MAX + 128];
+            snprintf(why, sizeof why, "%s", ssp_ctx_errmsg(t->ctx));
+            return ssp_error(t->ctx, SSP_EIO, "%s (data.dir = %s; data moved? point data.dir at the directory "
+                             "holding %s/ with --set data.dir=DIR)", why, c->data_dir, sub);
+        }
+        if (rc) return rc;
+        if ((*d)->nclasses > SSP_NET_CLASSES)
+            return ssp_error(t->ctx, SSP_EFORMAT, "%s: label %d: the network has %d classes", lab,
+                             (*d)->nclasses - 1, SSP_NET_CLASSES);
+        if ((rc = check_data_crc(t, img, nimg, (*d)->images_crc32))) return rc;
+        if ((rc = check_data_crc(t, lab, nlab, (*d)->labels_crc32))) return rc;
+    }
     rc = ssp_dataset_prepare(t->train, t->ctx, (size_t)c->train_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
     if (!rc) rc = ssp_dataset_prepare(t->test, t->ctx, (size_t)c->test_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
     return rc;
+}
+
+/* The device parameter file: its model, and its bytes against the run's
+ * record (device.crc32), which a first run fills in. */
+static int load_device(ssp_train *t)
+{
+    ssp_config *c = &t->cfg;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    uint32_t crc;
+    int rc = ssp_file_read_all(t->ctx, c->device_params, &data, &len);
+    if (rc == SSP_EIO) {
+        char why[2 * SSP_CONFIG_STR_MAX + 128];
+        snprintf(why, sizeof why, "%s", ssp_ctx_errmsg(t->ctx));
+        return ssp_error(t->ctx, SSP_EIO, "device.params: %s (moved? point at the file with --set device.params=FILE)",
+                         why);
+    }
+    if (rc) return rc;
+    crc = ssp_file_crc32(data, len);
+    free(data);
+    if (c->device_crc32[0]) {
+        char *end;
+        unsigned long want = strtoul(c->device_crc32, &end, 16);
+        if (*end != '\0' || end == c->device_crc32 || want != crc)
+            return ssp_error(t->ctx, SSP_ECONFIG,
+                             "%s: CRC-32 %08x, but the run recorded %s (device.crc32): not the device file this run "
+                             "read; point at that file with --set device.params=FILE, or accept this one with "
+                             "--set device.crc32=", c->device_params, crc, c->device_crc32);
+    } else
+        snprintf(c->device_crc32, sizeof c->device_crc32, "%08x", crc);
+    return ssp_device_model_load(&t->model, t->ctx, c->device_params);
 }
 
 static int build_net(ssp_train *t)
@@ -108,9 +191,9 @@ static int build_net(ssp_train *t)
     const ssp_config *c = &t->cfg;
     size_t B = (size_t)c->batch > SSP_EVAL_BATCH ? (size_t)c->batch : SSP_EVAL_BATCH;
     if (c->net == SSP_NET_MLP)
-        return ssp_net_mlp_alloc(&t->net, t->ctx, t->train->dim, c->hidden, (size_t)c->nhidden, 10, c->act_clip, B);
+        return ssp_net_mlp_alloc(&t->net, t->ctx, t->train->dim, c->hidden, (size_t)c->nhidden, SSP_NET_CLASSES, c->act_clip, B);
     return ssp_net_cnn_alloc(&t->net, t->ctx, 1, t->train->rows, t->train->cols, (size_t)c->conv1, (size_t)c->conv2,
-                             (size_t)c->kernel, (size_t)c->fc, 10, c->act_clip, B);
+                             (size_t)c->kernel, (size_t)c->fc, SSP_NET_CLASSES, c->act_clip, B);
 }
 
 static int build_state(ssp_train *t)
@@ -351,7 +434,7 @@ int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg)
     t->cfg = *cfg;
     t->lr = cfg->lr;
     rc = load_data(t);
-    if (!rc) rc = ssp_device_model_load(&t->model, ctx, cfg->device_params);
+    if (!rc) rc = load_device(t);
     if (!rc) rc = build_net(t);
     if (!rc) rc = build_state(t);
     if (!rc) rc = build_xbar(t);
@@ -796,6 +879,16 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
 
 /* ---- checkpoints ------------------------------------------------------ */
 
+/* A checkpoint is an ssp_ckpt container (format version, per-section
+ * CRC-32); its sections, in the order format 1 had them back to back: */
+static const char CKPT_TRAIN[] = "train";       /* identity, progress, metrics, data order, shuffling rng */
+static const char CKPT_TWIN[] = "twin";         /* ssp_twin_write */
+static const char CKPT_DEVICES[] = "devices";   /* ssp_hw_write_state */
+static const char CKPT_PROGRAM[] = "program";   /* write_prog_state */
+static const char CKPT_CROSSBAR[] = "crossbar"; /* ssp_xbar_write_state */
+/* Most epochs a checkpoint can hold (run.epochs' upper bound). */
+enum { SSP_CKPT_MAX_EPOCHS = 1000 };
+
 #define W(x) fwrite(&(x), sizeof(x), 1, f)
 #define R(x) (fread(&(x), sizeof(x), 1, f) == 1)
 
@@ -831,19 +924,17 @@ static int read_prog_state(ssp_train *t, FILE *f, const char *path)
     ok = magic == SSP_CKPT_PROG_MAGIC && R(cal.sel_ratio) && R(cal.half_ratio) && R(cal.wire_ratio) && R(cal.fitted) &&
          R(t->prog_updates) && R(t->prog_checks) && R(t->prog_check_max);
     if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: tile-programmer section truncated", path);
+    if (!isfinite(cal.sel_ratio) || !isfinite(cal.half_ratio) || !isfinite(cal.wire_ratio) || t->prog_updates < 0 ||
+        t->prog_checks < 0 || !isfinite(t->prog_check_max))
+        return ssp_error(t->ctx, SSP_EFORMAT, "%s: tile-programmer section holds values out of range", path);
     if (t->prog) *ssp_hwprog_cal(t->prog) = cal;
     return SSP_OK;
 }
 
-int ssp_train_checkpoint_save(ssp_train *t, const char *path)
+/* The training loop's own section. */
+static int write_train_state(const ssp_train *t, FILE *f)
 {
-    ssp_afile *af;
-    FILE *f;
-    int rc = ssp_file_atomic_open(&af, t->ctx, path);
     size_t ntrain = t->train->n;
-    if (rc) return rc;
-    f = ssp_file_stream(af);
-    fwrite(SSP_CKPT_MAGIC, 1, sizeof SSP_CKPT_MAGIC, f);
     W(t->cfg.seed);
     W(ntrain);
     W(t->nweights);
@@ -863,78 +954,132 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     W(t->t_q);
     W(t->t_prog);
     W(t->nhist);
-    for (size_t i = 0; i < t->nhist; i++) fwrite(&t->hist[i], SSP_CKPT_METRICS_BYTES, 1, f);
+    if (t->nhist) fwrite(t->hist, sizeof *t->hist, t->nhist, f);
     fwrite(t->order, sizeof *t->order, ntrain, f);
-    if (gsl_rng_fwrite(f, t->rng) != 0 || ssp_twin_write(t->twin, f) != SSP_OK ||
-        ssp_hw_write_state(t->hw, f) != SSP_OK || write_prog_state(t, f) != SSP_OK ||
-        ssp_xbar_write_state(t->xbar, f) != SSP_OK) {
-        ssp_file_atomic_abort(&af);
-        return ssp_error(t->ctx, SSP_EIO, "cannot write checkpoint %s", path);
-    }
-    fwrite(&SSP_CKPT_READ_MAGIC, sizeof SSP_CKPT_READ_MAGIC, 1, f);
-    W(t->nhist);
-    for (size_t i = 0; i < t->nhist; i++) W(t->hist[i].read);
-    if (ferror(f)) {
-        ssp_file_atomic_abort(&af);
-        return ssp_error(t->ctx, SSP_EIO, "cannot write checkpoint %s", path);
-    }
-    return ssp_file_atomic_commit(&af, t->ctx);
+    if (gsl_rng_fwrite(f, t->rng) != 0) return SSP_EIO;
+    return ferror(f) ? SSP_EIO : SSP_OK;
 }
 
-int ssp_train_checkpoint_load(ssp_train *t, const char *path)
+/* Which checkpoints this run may continue from: same seed, data size and
+ * network size. */
+static int check_identity(ssp_train *t, const char *path, long seed, size_t ntrain, size_t nweights)
 {
-    FILE *f = fopen(path, "rb");
-    char magic[sizeof SSP_CKPT_MAGIC];
-    long seed;
-    size_t ntrain, nweights, nhist;
-    int ok, rc = SSP_OK;
-    if (!f) return ssp_error(t->ctx, SSP_EIO, "cannot open checkpoint %s", path);
-    ok = fread(magic, 1, sizeof magic, f) == sizeof magic && memcmp(magic, SSP_CKPT_MAGIC, sizeof magic) == 0;
-    if (!ok) {
-        fclose(f);
-        return ssp_error(t->ctx, SSP_EFORMAT, "%s is not a siamspice checkpoint", path);
-    }
-    ok = R(seed) && R(ntrain) && R(nweights);
-    if (ok && (seed != t->cfg.seed || ntrain != t->train->n || nweights != t->nweights)) {
-        fclose(f);
+    if (seed != t->cfg.seed || ntrain != t->train->n || nweights != t->nweights)
         return ssp_error(t->ctx, SSP_EFORMAT,
                          "%s was written by a different run (seed %ld, %zu images, %zu weights; this run: seed %ld, %zu, %zu)",
                          path, seed, ntrain, nweights, t->cfg.seed, t->train->n, t->nweights);
-    }
+    return SSP_OK;
+}
+
+static int read_train_state(ssp_train *t, FILE *f, const char *path)
+{
+    long seed;
+    size_t ntrain, nweights, nhist;
+    int ok, rc;
+    ok = R(seed) && R(ntrain) && R(nweights);
+    if (ok && (rc = check_identity(t, path, seed, ntrain, nweights))) return rc;
     ok = ok && R(t->epochs_done) && R(t->pos) && R(t->lr) && R(t->loss_sum) && R(t->correct) && R(t->seen) &&
          R(t->steps) && R(t->updates) && R(t->ep_hw) && R(t->ep_cl) && R(t->ep_vf) && R(t->t_fwd) && R(t->t_bwd) && R(t->t_q) &&
          R(t->t_prog) && R(nhist);
-    if (ok) {
-        ssp_epoch_metrics *h = realloc(t->hist, (nhist ? nhist : 1) * sizeof *h);
-        ok = h != NULL;
-        if (h) t->hist = h;
+    if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated (training state)", path);
+    /* values any section reader below or the loop would index with */
+    if (t->epochs_done < 0 || t->epochs_done > SSP_CKPT_MAX_EPOCHS || nhist != (size_t)t->epochs_done ||
+        t->pos > ntrain || t->steps < 0 || t->updates < 0 || !isfinite(t->lr) || t->lr < 0)
+        return ssp_error(t->ctx, SSP_EFORMAT,
+                         "%s: training state out of range (epochs done %ld, %zu epochs of metrics, position %zu of %zu, "
+                         "step %ld)", path, t->epochs_done, nhist, t->pos, ntrain, t->steps);
+    if (nhist) {
+        ssp_epoch_metrics *h = realloc(t->hist, nhist * sizeof *h);
+        if (!h) return ssp_error(t->ctx, SSP_ENOMEM, "out of memory reading %s", path);
+        t->hist = h;
+    }
+    if (t->ckpt_format_read == 1) { /* epochs' metrics without the read figures */
+        ok = 1;
         for (size_t i = 0; ok && i < nhist; i++) {
             memset(&t->hist[i], 0, sizeof t->hist[i]);
             ok = fread(&t->hist[i], SSP_CKPT_METRICS_BYTES, 1, f) == 1;
         }
-        t->nhist = ok ? nhist : 0;
+    } else {
+        ok = fread(t->hist, sizeof *t->hist, nhist, f) == nhist;
     }
+    t->nhist = ok ? nhist : 0;
     ok = ok && fread(t->order, sizeof *t->order, ntrain, f) == ntrain && gsl_rng_fread(f, t->rng) == 0;
-    if (!ok) {
-        fclose(f);
-        return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated", path);
+    if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated (training state)", path);
+    for (size_t i = 0; i < ntrain; i++)
+        if (t->order[i] >= ntrain)
+            return ssp_error(t->ctx, SSP_EFORMAT, "%s: data order names image %zu of %zu", path, t->order[i], ntrain);
+    return SSP_OK;
+}
+
+int ssp_train_checkpoint_save(ssp_train *t, const char *path)
+{
+    ssp_ckpt_writer *w = NULL;
+    FILE *f;
+    int rc = ssp_ckpt_writer_create(&w, t->ctx);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_TRAIN, &f))) rc = write_train_state(t, f);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_TWIN, &f))) rc = ssp_twin_write(t->twin, f);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_DEVICES, &f))) rc = ssp_hw_write_state(t->hw, f);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_PROGRAM, &f))) rc = write_prog_state(t, f);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_CROSSBAR, &f))) rc = ssp_xbar_write_state(t->xbar, f);
+    if (rc == SSP_EIO) rc = ssp_error(t->ctx, SSP_ENOMEM, "checkpoint %s: out of memory gathering its sections", path);
+    if (!rc) rc = ssp_ckpt_writer_commit(w, path);
+    ssp_ckpt_writer_destroy(&w);
+    return rc;
+}
+
+/* Section tag through its reader; the reader's message is prefixed with the
+ * section when the container is verified (format 2). */
+static int read_section(ssp_train *t, ssp_ckpt *c, const char *tag, int which)
+{
+    const char *path = ssp_ckpt_origin(c);
+    FILE *f;
+    int rc = ssp_ckpt_open(c, t->ctx, tag, &f);
+    if (rc) return rc;
+    switch (which) {
+    case 0: rc = read_train_state(t, f, path); break;
+    case 1: rc = ssp_twin_read(t->twin, t->ctx, f, path); break;
+    case 2: rc = ssp_hw_read_state(t->hw, t->ctx, f, path); break;
+    case 3: rc = read_prog_state(t, f, path); break;
+    default: rc = ssp_xbar_read_state(t->xbar, t->ctx, f, path); break;
     }
-    rc = ssp_twin_read(t->twin, t->ctx, f, path);
-    if (!rc) rc = ssp_hw_read_state(t->hw, t->ctx, f, path);
-    if (!rc) rc = read_prog_state(t, f, path);
-    if (!rc) rc = ssp_xbar_read_state(t->xbar, t->ctx, f, path);
-    if (!rc) {
-        unsigned rmagic = 0;
-        size_t n = 0;
-        /* absent in checkpoints written before the read figures */
-        if (fread(&rmagic, sizeof rmagic, 1, f) == 1) {
-            if (rmagic != SSP_CKPT_READ_MAGIC || !R(n) || n != t->nhist)
-                rc = ssp_error(t->ctx, SSP_EFORMAT, "%s: read-figures section damaged", path);
-            for (size_t i = 0; !rc && i < n; i++)
-                if (!R(t->hist[i].read)) rc = ssp_error(t->ctx, SSP_EFORMAT, "%s: read-figures section truncated", path);
-        }
+    if (rc) {
+        ssp_ckpt_close(c, NULL, &f);
+        return rc;
+    }
+    return ssp_ckpt_close(c, t->ctx, &f);
+}
+
+int ssp_train_checkpoint_read(ssp_train *t, const unsigned char *data, size_t len, const char *origin)
+{
+    static const char *const tags[] = {CKPT_TRAIN, CKPT_TWIN, CKPT_DEVICES, CKPT_PROGRAM, CKPT_CROSSBAR};
+    ssp_ckpt *c = NULL;
+    int rc = ssp_ckpt_parse(&c, t->ctx, data, len, origin);
+    if (rc) return rc;
+    if (ssp_ckpt_format(c) == 1)
+        ssp_log(t->ctx, SSP_LOG_WARN, "checkpoint", "file = %s, format = 1, note = no checksums: read unverified; "
+                "the next checkpoint written is format %d", ssp_ckpt_origin(c), SSP_CKPT_FORMAT);
+    t->ckpt_format_read = ssp_ckpt_format(c);
+    for (int k = 0; k < 5 && !rc; k++) rc = read_section(t, c, tags[k], k);
+    if (!rc && ssp_ckpt_format(c) == 1) {
+        /* format 1 ends with the crossbar section: nothing may follow */
+        FILE *f;
+        rc = ssp_ckpt_open(c, t->ctx, CKPT_CROSSBAR, &f);
+        if (!rc && fgetc(f) != EOF)
+            rc = ssp_error(t->ctx, SSP_EFORMAT, "%s: bytes after the last checkpoint section", ssp_ckpt_origin(c));
+        ssp_ckpt_close(c, NULL, &f);
     }
     t->xbar_stale = 1;
-    fclose(f);
+    ssp_ckpt_free(&c);
+    return rc;
+}
+
+int ssp_train_checkpoint_load(ssp_train *t, const char *path)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc = ssp_file_read_all(t->ctx, path, &data, &len);
+    if (rc) return ssp_error(t->ctx, SSP_EIO, "cannot open checkpoint %s", path);
+    rc = ssp_train_checkpoint_read(t, data, len, path);
+    free(data);
     return rc;
 }

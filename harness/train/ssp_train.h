@@ -129,9 +129,16 @@ int ssp_train_evaluate(ssp_train *t, double *acc, double *loss);
 /* The read energy and latency of the last evaluation. */
 void ssp_train_read_figures(const ssp_train *t, ssp_read_figures *f);
 
-/* Save / restore everything needed to continue bit for bit (atomic write). */
+/* Save / restore everything needed to continue bit for bit (atomic write).
+ * The file is an ssp_ckpt container (ssp_ckpt.h): format version 2, one
+ * section per part (train, twin, devices, program, crossbar), each with its
+ * CRC-32; loading refuses any damaged, truncated or extended file with
+ * SSP_EFORMAT naming the file and the section, and reads format 1 (no
+ * checksums) with a warning. */
 int ssp_train_checkpoint_save(ssp_train *t, const char *path);
 int ssp_train_checkpoint_load(ssp_train *t, const char *path);
+/* The same from len bytes in memory; origin names them in messages. */
+int ssp_train_checkpoint_read(ssp_train *t, const unsigned char *data, size_t len, const char *origin);
 
 /* The parts, for reports and exports. */
 const ssp_hw *ssp_train_hw(const ssp_train *t);

@@ -178,5 +178,15 @@ int ssp_twin_read(ssp_twin *t, ssp_ctx *ctx, FILE *f, const char *origin)
              fread(t->vel[m], sizeof **t->vel, t->size[m], f) == t->size[m] &&
              fread(t->q[m], sizeof **t->q, t->size[m], f) == t->size[m];
     if (!ok) return ssp_error(ctx, SSP_EFORMAT, "%s: twin section truncated or from another network", origin);
+    if (t->pending < 0) return ssp_error(ctx, SSP_EFORMAT, "%s: twin section: %ld pending batches", origin, t->pending);
+    for (size_t m = 0; m < nmat; m++)
+        for (size_t i = 0; i < t->size[m]; i++) {
+            /* a level is an index of the device tables: nothing outside +-(L-1) */
+            if (t->q[m][i] <= -t->levels || t->q[m][i] >= t->levels)
+                return ssp_error(ctx, SSP_EFORMAT, "%s: twin section: matrix %zu weight %zu at level %d (levels %d)",
+                                 origin, m, i, t->q[m][i], t->levels);
+            if (!isfinite(t->w[m][i]) || !isfinite(t->acc[m][i]) || !isfinite(t->vel[m][i]))
+                return ssp_error(ctx, SSP_EFORMAT, "%s: twin section: matrix %zu weight %zu not finite", origin, m, i);
+        }
     return SSP_OK;
 }

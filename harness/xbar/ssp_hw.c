@@ -434,6 +434,16 @@ int ssp_hw_write_state(const ssp_hw *hw, FILE *f)
     return ferror(f) ? SSP_EIO : SSP_OK;
 }
 
+/* A device read from a checkpoint: finite state and parameters, a known
+ * stuck kind. */
+static int device_sane(const ssp_device *d)
+{
+    if (!isfinite(d->x) || d->stuck < SSP_DEVICE_FREE || d->stuck > SSP_DEVICE_STUCK_OFF) return 0;
+    for (size_t k = 0; k < sizeof d->p / sizeof d->p[0]; k++)
+        if (!isfinite(d->p[k])) return 0;
+    return 1;
+}
+
 int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin)
 {
     unsigned magic = 0;
@@ -448,6 +458,9 @@ int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin)
             ok = fread(d->p, sizeof d->p, 1, f) == 1 && fread(&d->x, sizeof d->x, 1, f) == 1 &&
                  fread(&d->stuck, sizeof d->stuck, 1, f) == 1;
             d->model = hw->model;
+            if (ok && !device_sane(d))
+                return ssp_error(ctx, SSP_EFORMAT, "%s: device section: matrix %zu device %zu holds values out of range "
+                                 "(state %g, stuck %d)", origin, m, i, d->x, d->stuck);
         }
         for (size_t i = 0; ok && i < n / 2; i++) refresh_weight(hw, m, i);
     }

@@ -721,6 +721,8 @@ int ssp_xbar_read_state(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin)
         for (i = 0; i < n; i++) {
             if (fread(&g, sizeof g, 1, f) != 1)
                 return ssp_error(ctx, SSP_EFORMAT, "%s: crossbar section truncated", origin);
+            if (!isfinite(g))
+                return ssp_error(ctx, SSP_EFORMAT, "%s: crossbar section: gain %zu of matrix %zu not finite", origin, i, m);
             if (keep) ssp_layer_gains(x->layer[m])[i] = g;
         }
     }
