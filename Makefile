@@ -6,6 +6,7 @@
 #   make data       fetch MNIST and Fashion-MNIST into data/
 #   make asan       the tests under AddressSanitizer + UBSan
 #   make memcheck   the tests under valgrind (fails on errors or definite leaks)
+#   make fuzz       every parser's libFuzzer harness, FUZZ_SECONDS each (ASan + UBSan)
 #   make bench-NAME run bench/bench_NAME.c; its last line is "BENCH NAME ..."
 #   make clean / distclean
 #
@@ -57,7 +58,7 @@ LIB_SRC  := $(filter-out $(MAINS),$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC  := $(filter-out $(MAINS),$(wildcard $(CLI_DIR)/*.c))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
-TEST_SRC := $(wildcard tests/*.c tests/*/*.c)
+TEST_SRC := $(filter-out tests/fuzz/%,$(wildcard tests/*.c tests/*/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC:= $(wildcard bench/bench_*.c)
 BENCHES  := $(patsubst bench/bench_%.c,%,$(BENCH_SRC))
@@ -68,7 +69,7 @@ CLI      := $(BUILD)/siamspice
 WORKER   := $(BUILD)/siamspice-worker
 RUNNER   := $(BUILD)/tests/run_tests
 
-.PHONY: all deps run test check layout data asan memcheck bench clean distclean install uninstall \
+.PHONY: all deps run test check layout data asan memcheck fuzz bench clean distclean install uninstall \
         $(addprefix bench-,$(BENCHES))
 
 all: $(LIBA) $(LIBSO) $(CLI) $(WORKER)
@@ -145,6 +146,41 @@ asan: deps data
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    build-asan/tests/run_tests $(SUITE)
 
+# Fuzzing: libFuzzer (clang) under ASan + UBSan, the library rebuilt with
+# clang into build-fuzz/. Every tests/fuzz/fuzz_<name>.c is a harness
+# (LLVMFuzzerTestOneInput over one parser's buffer entry point) and is
+# picked up by that name alone: a new input format (a sweep grid, a fit CSV)
+# adds tests/fuzz/fuzz_<name>.c and seeds in tests/fuzz/corpus/<name>/, and
+# nothing here changes. Each harness first replays tests/fuzz/regress/<name>/
+# (every crash ever found, kept as a regression input) and its seeds, then
+# fuzzes for FUZZ_SECONDS seconds; new inputs go to build-fuzz/corpus/<name>/,
+# a crash to build-fuzz/crash-<name>-* and fails the target.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS      := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBA)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$<)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(LIBA) $(PKG_LIBS)
+
+fuzz: deps data
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT=-O1 \
+	    CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" $(FUZZERS:%=build-fuzz/fuzz/fuzz_%)
+	$(Q)for f in $(FUZZERS); do \
+	    mkdir -p build-fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
+	    regress=; [ -d tests/fuzz/regress/$$f ] && regress=tests/fuzz/regress/$$f; \
+	    printf '  FUZZ    %s for %s s\n' $$f $(FUZZ_SECONDS); \
+	    ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    build-fuzz/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2560 \
+	        -print_final_stats=1 -artifact_prefix=build-fuzz/crash-$$f- \
+	        build-fuzz/corpus/$$f tests/fuzz/corpus/$$f $$regress > build-fuzz/fuzz-$$f.log 2>&1 \
+	        || { tail -60 build-fuzz/fuzz-$$f.log; echo "fuzz: $$f failed (log build-fuzz/fuzz-$$f.log)"; exit 1; }; \
+	    grep -h '^stat::number_of_executed_units\|^stat::peak_rss_mb' build-fuzz/fuzz-$$f.log | tr '\n' ' '; \
+	    grep -ho 'cov: [0-9]*' build-fuzz/fuzz-$$f.log | tail -1; \
+	done
+
 memcheck: deps data $(RUNNER) $(WORKER) $(CLI)
 	$(Q)SSP_UNDER_VALGRIND=1 valgrind --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
@@ -180,7 +216,7 @@ uninstall:
 	       $(DESTDIR)$(PREFIX)/share/siamspice
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 distclean: clean
 	rm -rf data runs

@@ -1,10 +1,14 @@
 /* ssp_file.c — atomic writes (temp file + fsync + rename) and whole-file
  * reads through zlib, which reads plain files as they are. No printing.
- * The fault seam (ssp_file_fault_hook) is a weak no-op here: production
- * builds never fail a write on purpose. */
+ * An output file is a cookie stream over the temporary file's descriptor,
+ * so the first failed write's errno is kept for the report. The fault seam
+ * (ssp_file_fault_hook) is a weak no-op here: production builds never fail
+ * a write on purpose. */
+#define _GNU_SOURCE /* fopencookie */
 #include "ssp_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,19 +16,58 @@
 #include <zlib.h>
 
 struct ssp_afile {
-    FILE *fp;     /* stream on the temporary file (the fault seam's, in tests) */
-    int fd;       /* its descriptor, for fsync */
+    FILE *fp;     /* stream on the temporary file: a cookie stream over fd */
+    int fd;       /* the temporary file (-1: not open) */
+    int err;      /* errno of the first failed write (0: none) */
     char *path;   /* final path (owned) */
     char *tmp;    /* temporary path (owned) */
 };
 
+/* The stream's writes: straight to the descriptor, keeping the first
+ * failure's errno (a writer that ignores fprintf's result still gets the
+ * reason, "No space left on device", reported at commit). */
+static ssize_t afile_write(void *cookie, const char *buf, size_t size)
+{
+    ssp_afile *f = cookie;
+    size_t done = 0;
+    int e = ssp_file_fault_hook(SSP_FILE_STAGE_WRITE, f->path);
+    if (e) {
+        if (!f->err) f->err = e;
+        errno = e;
+        return -1;
+    }
+    while (done < size) {
+        ssize_t w = write(f->fd, buf + done, size - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (!f->err) f->err = w < 0 ? errno : ENOSPC;
+            errno = f->err;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)size;
+}
+
+static int afile_close(void *cookie)
+{
+    (void)cookie; /* the descriptor is closed by commit or abort, after fsync */
+    return 0;
+}
+
+/* A stage that failed: its errno, or EIO when the system gave none. */
+static int failed(int e) { return e ? e : EIO; }
+
 int ssp_file_atomic_open(ssp_afile **out, ssp_ctx *ctx, const char *path)
 {
+    static const cookie_io_functions_t io = {NULL, afile_write, NULL, afile_close};
     ssp_afile *f;
     size_t n = strlen(path) + 32;
+    int e;
     *out = NULL;
     f = calloc(1, sizeof *f);
     if (!f) return ssp_error(ctx, SSP_ENOMEM, "out of memory opening %s", path);
+    f->fd = -1;
     f->path = strdup(path);
     f->tmp = malloc(n);
     if (!f->path || !f->tmp) {
@@ -32,18 +75,13 @@ int ssp_file_atomic_open(ssp_afile **out, ssp_ctx *ctx, const char *path)
         return ssp_error(ctx, SSP_ENOMEM, "out of memory opening %s", path);
     }
     snprintf(f->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    f->fp = fopen(f->tmp, "wb");
-    if (f->fp) {
-        int e;
-        f->fd = fileno(f->fp);
-        if ((e = ssp_file_fault_hook(SSP_FILE_STAGE_OPEN, path, &f->fp)) != 0) {
-            errno = e;
-            fclose(f->fp);
-            f->fp = NULL;
-        }
+    e = ssp_file_fault_hook(SSP_FILE_STAGE_OPEN, path);
+    if (!e) {
+        f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (f->fd < 0) e = failed(errno);
     }
-    if (!f->fp) {
-        int e = errno;
+    if (!e && !(f->fp = fopencookie(f, "w", io))) e = failed(errno);
+    if (e) {
         ssp_file_atomic_abort(&f);
         return ssp_error(ctx, SSP_EIO, "cannot write %s: %s", path, strerror(e));
     }
@@ -64,44 +102,38 @@ void ssp_file_atomic_abort(ssp_afile **f)
 {
     if (!f || !*f) return;
     if ((*f)->fp) fclose((*f)->fp);
-    if ((*f)->tmp) remove((*f)->tmp);
+    if ((*f)->fd >= 0) {
+        close((*f)->fd);
+        remove((*f)->tmp);
+    }
     afile_free(*f);
     *f = NULL;
 }
 
-__attribute__((weak)) int ssp_file_fault_hook(int stage, const char *path, FILE **fp)
+__attribute__((weak)) int ssp_file_fault_hook(int stage, const char *path)
 {
     (void)stage;
     (void)path;
-    (void)fp;
     return 0;
 }
-
-/* A stage that failed: its errno, or EIO when the system gave none. */
-static int failed(int e) { return e ? e : EIO; }
 
 int ssp_file_atomic_commit(ssp_afile **fp, ssp_ctx *ctx)
 {
     ssp_afile *f = *fp;
     int e = 0;
-    if (ferror(f->fp)) {
-        /* an earlier write failed and its errno is long gone: clear the
-         * flag and flush what is buffered again to learn the reason */
-        clearerr(f->fp);
-        errno = 0;
-        e = fflush(f->fp) != 0 ? failed(errno) : EIO;
-    }
-    if (!e && fflush(f->fp) != 0) e = failed(errno);
-    if (!e && (e = ssp_file_fault_hook(SSP_FILE_STAGE_SYNC, f->path, NULL)) == 0 && fsync(f->fd) != 0)
-        e = failed(errno);
-    errno = 0;
-    if (fclose(f->fp) != 0 && !e) e = failed(errno);
+    if (ferror(f->fp) || fflush(f->fp) != 0) e = failed(f->err);
+    if (!e && (e = ssp_file_fault_hook(SSP_FILE_STAGE_SYNC, f->path)) == 0 && fsync(f->fd) != 0) e = failed(errno);
+    fclose(f->fp); /* flushed above; its close does nothing more */
     f->fp = NULL;
-    if (!e && (e = ssp_file_fault_hook(SSP_FILE_STAGE_RENAME, f->path, NULL)) == 0 && rename(f->tmp, f->path) != 0)
+    if (close(f->fd) != 0 && !e) e = failed(errno);
+    f->fd = -1;
+    if (!e && (e = ssp_file_fault_hook(SSP_FILE_STAGE_RENAME, f->path)) == 0 && rename(f->tmp, f->path) != 0)
         e = failed(errno);
     if (e) {
         int rc = ssp_error(ctx, SSP_EIO, "cannot write %s: %s", f->path, strerror(e));
-        ssp_file_atomic_abort(fp);
+        remove(f->tmp);
+        afile_free(f);
+        *fp = NULL;
         return rc;
     }
     afile_free(f);

@@ -47,15 +47,18 @@ int ssp_file_mkdirs(ssp_ctx *ctx, const char *path);
 uint32_t ssp_file_crc32(const void *data, size_t len);
 
 /* ---- fault seam (tests only) ------------------------------------------
- * Every atomic write calls ssp_file_fault_hook at its stages. The
- * library's definition is weak and does nothing; the test runner links a
- * strong one (tests/core/fault_shim.c) that makes a chosen stage or write
- * fail with ENOSPC or EIO, SQLite-style. At SSP_FILE_STAGE_OPEN the hook
- * may replace *fp by a stream of its own over the temporary file (writes
- * of the caller then go through it; closing it must close the original);
- * at the other stages fp is NULL. A nonzero return is the errno the stage
- * fails with. */
-enum ssp_file_stage { SSP_FILE_STAGE_OPEN = 0, SSP_FILE_STAGE_SYNC = 1, SSP_FILE_STAGE_RENAME = 2 };
-int ssp_file_fault_hook(int stage, const char *path, FILE **fp);
+ * Every atomic write calls ssp_file_fault_hook before each of its system
+ * calls: the open of the temporary file, every write(2) of its stream, the
+ * fsync and the rename. The library's definition is weak and does nothing;
+ * the test runner links a strong one (tests/core/fault_shim.c) that makes a
+ * chosen call fail, SQLite-style. A nonzero return is the errno that call
+ * fails with (ENOSPC, EIO). */
+enum ssp_file_stage {
+    SSP_FILE_STAGE_OPEN = 0,
+    SSP_FILE_STAGE_WRITE = 1,
+    SSP_FILE_STAGE_SYNC = 2,
+    SSP_FILE_STAGE_RENAME = 3
+};
+int ssp_file_fault_hook(int stage, const char *path);
 
 #endif

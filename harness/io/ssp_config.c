@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "ssp_file.h"
 #include "ssp_pulse.h"
 #include "ssp_units.h"
 
@@ -399,18 +400,31 @@ static int on_entry(void *user, const char *section, const char *key, const char
     return 1;
 }
 
-int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path)
+int ssp_config_parse(ssp_config *c, ssp_ctx *ctx, const char *text, size_t len, const char *path)
 {
     struct load_state st = {c, ctx, path, SSP_OK};
-    int r = ini_parse(path, on_entry, &st);
+    int r;
+    if (memchr(text, '\0', len)) return ssp_error(ctx, SSP_ECONFIG, "%s: contains a NUL byte; not a config file", path);
+    r = ini_parse_string(text, on_entry, &st);
     if (st.rc) {
         ssp_error_prefix(ctx, "%s:%d: ", path, r);
         return st.rc;
     }
-    if (r == -1) return ssp_error(ctx, SSP_EIO, "cannot open config %s", path);
     if (r == -2) return ssp_error(ctx, SSP_ENOMEM, "out of memory reading %s", path);
-    if (r > 0) return ssp_error(ctx, SSP_ECONFIG, "%s:%d: syntax error", path, r);
+    if (r != 0) return ssp_error(ctx, SSP_ECONFIG, "%s:%d: syntax error", path, r);
     return SSP_OK;
+}
+
+int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path)
+{
+    unsigned char *text = NULL;
+    size_t len = 0;
+    int rc = ssp_file_read_all(ctx, path, &text, &len);
+    if (rc == SSP_EIO) return ssp_error(ctx, SSP_EIO, "cannot open config %s", path);
+    if (rc) return rc;
+    rc = ssp_config_parse(c, ctx, (const char *)text, len, path);
+    free(text);
+    return rc;
 }
 
 int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment)

@@ -124,6 +124,10 @@ void ssp_config_tile(const ssp_config *c, ssp_tile_params *tile);
 void ssp_config_defaults(ssp_config *c);
 /* Load an INI file over the defaults. */
 int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path);
+/* The same from len bytes of INI text (NUL-terminated at text[len]; a NUL
+ * inside is refused); origin names it in messages. ssp_config_load reads
+ * the file and calls this. */
+int ssp_config_parse(ssp_config *c, ssp_ctx *ctx, const char *text, size_t len, const char *origin);
 /* Apply one "section.key=value" override. */
 int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment);
 /* Make the paths a run reads (data.dir, device.params) absolute, against

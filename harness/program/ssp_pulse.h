@@ -273,6 +273,8 @@ int ssp_pulse_export_json(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char 
  * left 0 except rows/cols taken from the largest indices + 1). */
 int ssp_pulse_read_csv(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path);
 int ssp_pulse_read_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path);
+/* The same from len bytes of JSON in memory; origin names them in messages. */
+int ssp_pulse_parse_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *data, size_t len, const char *origin);
 /* One file per line driver in dir: wl<i>.pwl and bl<j>.pwl, each a SPICE
  * source line "Vwl<i> wl<i> 0 PWL(...)" (any SPICE .includes it), plus
  * tile.cir: the tile with the devices' subcircuit and present states

@@ -192,6 +192,16 @@ int ssp_pulse_read_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path
 {
     unsigned char *data = NULL;
     size_t len;
+    int rc;
+    *out = NULL;
+    if ((rc = ssp_file_read_all(ctx, path, &data, &len))) return rc;
+    rc = ssp_pulse_parse_json(out, ctx, (const char *)data, len, path);
+    free(data);
+    return rc;
+}
+
+int ssp_pulse_parse_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *data, size_t len, const char *path)
+{
     json_error_t err;
     json_t *root = NULL, *evs, *v;
     ssp_pulse_schedule *s = NULL;
@@ -200,8 +210,7 @@ int ssp_pulse_read_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path
     double edge = 0, latency = 0;
     int rc;
     *out = NULL;
-    if ((rc = ssp_file_read_all(ctx, path, &data, &len))) return rc;
-    if (!(root = json_loadb((const char *)data, len, 0, &err))) {
+    if (!(root = json_loadb(data, len, 0, &err))) {
         rc = ssp_error(ctx, SSP_EFORMAT, "%s: line %d: %s", path, err.line, err.text);
         goto done;
     }
@@ -243,7 +252,6 @@ int ssp_pulse_read_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path
 done:
     ssp_pulse_schedule_free(&s);
     json_decref(root);
-    free(data);
     return rc;
 }
 
