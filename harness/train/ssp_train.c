@@ -3,6 +3,7 @@
 #include "ssp_train.h"
 
 #include <gsl/gsl_randist.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -644,6 +645,8 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
 
 int ssp_train_evaluate(ssp_train *t, double *acc, double *loss) { return eval_set(t, t->test, acc, loss); }
 
+size_t ssp_train_test_size(const ssp_train *t) { return t->test->n; }
+
 int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
 {
     double t0 = now_s();
@@ -784,7 +787,15 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     return ssp_file_atomic_commit(&af, t->ctx);
 }
 
-int ssp_train_checkpoint_load(ssp_train *t, const char *path)
+/* Read a checkpoint. for_resume: the whole state, so that training goes on
+ * bit for bit; else (the reading commands) only what an evaluation needs:
+ * the training permutation is skipped, so the training set read now may
+ * differ from the run's. The identity check, one for both uses: the header's
+ * seed and weight count (and, to resume, the training image count), the
+ * matrix shapes of the twin and device sections, the level index of every
+ * weight within device.levels, and every device's own parameters against
+ * those the current device model and seed give (ssp_hw_read_state). */
+static int checkpoint_load(ssp_train *t, const char *path, int for_resume)
 {
     FILE *f = fopen(path, "rb");
     char magic[sizeof SSP_CKPT_MAGIC];
@@ -798,8 +809,12 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
         return ssp_error(t->ctx, SSP_EFORMAT, "%s is not a siamspice checkpoint", path);
     }
     ok = R(seed) && R(ntrain) && R(nweights);
-    if (ok && (seed != t->cfg.seed || ntrain != t->train->n || nweights != t->nweights)) {
+    if (ok && (seed != t->cfg.seed || nweights != t->nweights || (for_resume && ntrain != t->train->n))) {
         fclose(f);
+        if (seed == t->cfg.seed && nweights == t->nweights)
+            return ssp_error(t->ctx, SSP_EFORMAT,
+                             "%s was trained on %zu images, this run reads %zu (data.train_limit): a resumed run "
+                             "must read the training set it was trained on", path, ntrain, t->train->n);
         return ssp_error(t->ctx, SSP_EFORMAT,
                          "%s was written by a different run (seed %ld, %zu images, %zu weights; this run: seed %ld, %zu, %zu)",
                          path, seed, ntrain, nweights, t->cfg.seed, t->train->n, t->nweights);
@@ -814,7 +829,12 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
         ok = ok && fread(t->hist, sizeof *t->hist, nhist, f) == nhist;
         t->nhist = ok ? nhist : 0;
     }
-    ok = ok && fread(t->order, sizeof *t->order, ntrain, f) == ntrain && gsl_rng_fread(f, t->rng) == 0;
+    if (for_resume)
+        ok = ok && fread(t->order, sizeof *t->order, ntrain, f) == ntrain;
+    else /* a short file fails at the next read */
+        ok = ok && ntrain <= (size_t)LONG_MAX / sizeof *t->order &&
+             fseek(f, (long)(ntrain * sizeof *t->order), SEEK_CUR) == 0;
+    ok = ok && gsl_rng_fread(f, t->rng) == 0;
     if (!ok) {
         fclose(f);
         return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated", path);
@@ -827,3 +847,7 @@ int ssp_train_checkpoint_load(ssp_train *t, const char *path)
     fclose(f);
     return rc;
 }
+
+int ssp_train_checkpoint_load(ssp_train *t, const char *path) { return checkpoint_load(t, path, 1); }
+
+int ssp_train_checkpoint_read(ssp_train *t, const char *path) { return checkpoint_load(t, path, 0); }

@@ -109,12 +109,21 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m);
 /* All finished epochs' metrics. */
 const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n);
 
-/* Accuracy and loss of the hardware forward on the test set. */
+/* Accuracy and loss of the hardware forward on the test set, and the
+ * number of test images it reads. */
+size_t ssp_train_test_size(const ssp_train *t);
 int ssp_train_evaluate(ssp_train *t, double *acc, double *loss);
 
-/* Save / restore everything needed to continue bit for bit (atomic write). */
+/* Save / restore everything needed to continue bit for bit (atomic write).
+ * Loading refuses a checkpoint of another run (SSP_EFORMAT, naming what
+ * differs): another seed, network shape, device model or parameters, level
+ * count beyond the stored levels, tile grid, or (to resume) training set. */
 int ssp_train_checkpoint_save(ssp_train *t, const char *path);
 int ssp_train_checkpoint_load(ssp_train *t, const char *path);
+/* Load a checkpoint to evaluate or export it, not to train on: the same
+ * identity check except the training set, which the reading commands may
+ * read differently (its permutation is skipped). */
+int ssp_train_checkpoint_read(ssp_train *t, const char *path);
 
 /* The parts, for reports and exports. */
 const ssp_hw *ssp_train_hw(const ssp_train *t);

@@ -178,5 +178,12 @@ int ssp_twin_read(ssp_twin *t, ssp_ctx *ctx, FILE *f, const char *origin)
              fread(t->vel[m], sizeof **t->vel, t->size[m], f) == t->size[m] &&
              fread(t->q[m], sizeof **t->q, t->size[m], f) == t->size[m];
     if (!ok) return ssp_error(ctx, SSP_EFORMAT, "%s: twin section truncated or from another network", origin);
+    /* every written level must exist on this configuration's devices */
+    for (size_t m = 0; m < nmat; m++)
+        for (size_t i = 0; i < t->size[m]; i++)
+            if (t->q[m][i] <= -t->levels || t->q[m][i] >= t->levels)
+                return ssp_error(ctx, SSP_EFORMAT, "%s: matrix %zu weight %zu sits on level %d, outside the %d "
+                                 "levels of device.levels: the checkpoint was trained with more levels", origin, m,
+                                 i, t->q[m][i], t->levels);
     return SSP_OK;
 }
