@@ -120,6 +120,7 @@ struct stream {
 struct ssp_spice {
     ssp_ctx *ctx;          /* error/log context (borrowed) */
     char *libpath;         /* path handed to dlopen (owned) */
+    int from_env;          /* libpath came from SSP_NGSPICE */
     void *dl;              /* dlopen handle, NULL when unloaded */
     int ident;             /* ngspice's library id */
     ng_init_fn init;
@@ -407,6 +408,7 @@ SSP_NOINLINE static const char *ngspice_call_curplot(ssp_spice *s);
 /* ---- loading the library -------------------------------------------- */
 
 static int set_failure(ssp_spice *s, int code, const char *fmt, ...) SSP_PRINTF(3, 4);
+static void library_close(ssp_spice *s);
 
 static int set_failure(ssp_spice *s, int code, const char *fmt, ...)
 {
@@ -424,33 +426,61 @@ static void parse_version(ssp_spice *s)
     s->has_klu = s->out && strstr(s->out, "KLU") != NULL;
 }
 
+/* How the library path was chosen, for messages: "SSP_NGSPICE=" when it
+ * came from the environment, else "". */
+static const char *libpath_origin(const ssp_spice *s) { return s->from_env ? "SSP_NGSPICE=" : ""; }
+
+/* The entry points a session needs, in the order they are resolved. */
+static const char *const NG_SYMBOLS[] = {"ngSpice_Init", "ngSpice_Init_Sync", "ngSpice_Command",
+                                         "ngSpice_Circ", "ngGet_Vec_Info", "ngSpice_CurPlot"};
+enum { NG_NSYMBOLS = sizeof NG_SYMBOLS / sizeof NG_SYMBOLS[0] };
+
+/* The first entry point dl lacks, or NULL when it has them all. */
+static const char *missing_symbol(void *dl, void *sym[NG_NSYMBOLS])
+{
+    for (size_t i = 0; i < NG_NSYMBOLS; i++) {
+        void *p = dlsym(dl, NG_SYMBOLS[i]);
+        if (sym) sym[i] = p;
+        if (!p) return NG_SYMBOLS[i];
+    }
+    return NULL;
+}
+
+/* Open the library and resolve every entry point before anything is
+ * called; on any failure the session is left unloaded (s->dl NULL, no entry
+ * point set), which every clean-up path accepts. */
 static int library_open(ssp_spice *s)
 {
-    void *probe;
+    void *probe, *sym[NG_NSYMBOLS];
+    const char *missing;
     /* One image per process: a second session would share ngspice's globals. */
     probe = dlopen(s->libpath, RTLD_NOW | RTLD_NOLOAD);
     if (probe) {
+        missing = missing_symbol(probe, NULL);
         dlclose(probe);
+        if (missing)
+            return set_failure(s, SSP_ELIBRARY, "%s%s: not an ngspice shared library (missing %s)",
+                               libpath_origin(s), s->libpath, missing);
         return set_failure(s, SSP_ESTATE,
                            "%s is already loaded in this process; ngspice keeps global state, "
                            "so use one session per process (see ssp_pool.h)",
                            s->libpath);
     }
     s->dl = dlopen(s->libpath, RTLD_NOW | RTLD_LOCAL);
-    if (!s->dl) return set_failure(s, SSP_ELIBRARY, "cannot load %s: %s", s->libpath, dlerror());
-#define SSP_SYM(field, type, name)                                                            \
-    do {                                                                                      \
-        *(void **)(&s->field) = dlsym(s->dl, name);                                           \
-        if (!s->field)                                                                        \
-            return set_failure(s, SSP_ELIBRARY, "%s has no symbol %s", s->libpath, name);     \
-    } while (0)
-    SSP_SYM(init, ng_init_fn, "ngSpice_Init");
-    SSP_SYM(init_sync, ng_init_sync_fn, "ngSpice_Init_Sync");
-    SSP_SYM(command, ng_command_fn, "ngSpice_Command");
-    SSP_SYM(circ, ng_circ_fn, "ngSpice_Circ");
-    SSP_SYM(vecinfo, ng_vecinfo_fn, "ngGet_Vec_Info");
-    SSP_SYM(curplot, ng_curplot_fn, "ngSpice_CurPlot");
-#undef SSP_SYM
+    if (!s->dl) return set_failure(s, SSP_ELIBRARY, "%scannot load %s: %s", s->from_env ? "SSP_NGSPICE: " : "",
+                                   s->libpath, dlerror());
+    missing = missing_symbol(s->dl, sym);
+    if (missing) {
+        library_close(s);
+        return set_failure(s, SSP_ELIBRARY, "%s%s: not an ngspice shared library (missing %s)", libpath_origin(s),
+                           s->libpath, missing);
+    }
+    *(void **)(&s->init) = sym[0];
+    *(void **)(&s->init_sync) = sym[1];
+    *(void **)(&s->command) = sym[2];
+    *(void **)(&s->circ) = sym[3];
+    *(void **)(&s->vecinfo) = sym[4];
+    *(void **)(&s->curplot) = sym[5];
     capture_reset(s);
     s->dead = 0;
     s->circuit_loaded = 0;
@@ -469,6 +499,12 @@ static void library_close(ssp_spice *s)
 {
     if (s->dl) dlclose(s->dl);
     s->dl = NULL;
+    s->init = NULL;
+    s->init_sync = NULL;
+    s->command = NULL;
+    s->circ = NULL;
+    s->vecinfo = NULL;
+    s->curplot = NULL;
 }
 
 /* Reload a dead image before the next call. */
@@ -500,6 +536,7 @@ int ssp_spice_create(ssp_spice **out, ssp_ctx *ctx, const char *library)
     s = calloc(1, sizeof *s);
     if (!s) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating an ngspice session");
     s->ctx = ctx;
+    s->from_env = !library && env && *env;
     s->libpath = strdup(library ? library : (env && *env ? env : SSP_NGSPICE_SO));
     s->out = malloc(SSP_SPICE_OUTPUT_MAX);
     s->out_cap = SSP_SPICE_OUTPUT_MAX;
@@ -525,7 +562,7 @@ void ssp_spice_destroy(ssp_spice **sp)
     ssp_spice *s;
     if (!sp || !*sp) return;
     s = *sp;
-    if (s->dl && !s->dead) ssp_spice_unload(s);
+    if (s->dl && !s->dead && s->command) ssp_spice_unload(s);
     library_close(s);
     free(s->libpath);
     free(s->out);
@@ -616,7 +653,7 @@ int ssp_spice_command(ssp_spice *s, const char *cmd)
 
 int ssp_spice_unload(ssp_spice *s)
 {
-    if (!s->dl || s->dead) return SSP_OK;
+    if (!s->dl || s->dead || !s->command) return SSP_OK;
     capture_reset(s);
     raw_command(s, "destroy all");
     if (s->circuit_loaded) {

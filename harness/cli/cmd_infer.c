@@ -16,6 +16,9 @@
 #include "ssp_xbar.h"
 
 enum { MAX_SETS = 64, PATH_CAP = 4096 };
+/* Training images validate reads at least (the network's set-up wants a
+ * training set; the tile comparison does not use it). */
+enum { VALIDATE_TRAIN_IMAGES = 64 };
 
 static int usage(FILE *to)
 {
@@ -47,11 +50,71 @@ enum {
     OPEN_VALIDATE = 2  /* the nodal engine, with an ngspice session for the comparison */
 };
 
+/* What a reading command honours of the --set overrides. */
+typedef struct honour {
+    const char *cmd;           /* "infer", "validate --run", "netlist --run" */
+    unsigned classes;          /* mask of 1 << enum ssp_key_class */
+    const char *const *keys;   /* further keys honoured (NULL-terminated, may be NULL) */
+    const char *const *own;    /* keys the command sets itself, from an option (NULL-terminated pairs key, option) */
+} honour;
+
+#define CLS(c) (1u << (c))
+
+static const char *const INFER_OWN[] = {NULL};
+static const honour INFER = {"infer", CLS(SSP_KEY_DATA) | CLS(SSP_KEY_ENGINE) | CLS(SSP_KEY_CIRCUIT) |
+                                          CLS(SSP_KEY_CONVERTER), NULL, INFER_OWN};
+static const char *const VALIDATE_KEYS[] = {"engine.check_tol", "engine.nodal_path", NULL};
+static const char *const VALIDATE_OWN[] = {"data.test_limit", "--vectors", NULL};
+static const honour VALIDATE = {"validate --run", CLS(SSP_KEY_DATA) | CLS(SSP_KEY_CIRCUIT) | CLS(SSP_KEY_CONVERTER),
+                                VALIDATE_KEYS, VALIDATE_OWN};
+static const char *const NETLIST_OWN[] = {"data.test_limit", "the first test image", NULL};
+static const honour NETLIST = {"netlist --run", CLS(SSP_KEY_DATA) | CLS(SSP_KEY_CIRCUIT) | CLS(SSP_KEY_CONVERTER),
+                               NULL, NETLIST_OWN};
+
+static int key_is(const char *set, const char *key)
+{
+    size_t n = strlen(key);
+    return strncmp(set, key, n) == 0 && set[n] == '=';
+}
+
+/* Refuse, naming the key, every override the command cannot honour on a
+ * checkpoint: one that changes what the checkpoint's state means (the
+ * identity keys), one the command does not use, one it sets itself, and a
+ * circuit or converter key where the forward engine stays ideal (it has no
+ * circuit). engine_after: the engine the command will read through. */
+static int check_sets(ssp_ctx *ctx, const honour *h, const char *const *sets, int nsets, int engine_after)
+{
+    for (int i = 0; i < nsets; i++) {
+        int cls = ssp_config_key_class(sets[i]), ok;
+        size_t kl = strcspn(sets[i], "=");
+        if (cls < 0) continue; /* unknown keys: ssp_config_set names them */
+        for (const char *const *o = h->own; o && *o; o += 2)
+            if (key_is(sets[i], o[0]))
+                return ssp_error(ctx, SSP_ECONFIG, "--set %s: %s sets %s itself (from %s)", sets[i], h->cmd, o[0],
+                                 o[1]);
+        if (cls == SSP_KEY_IDENTITY)
+            return ssp_error(ctx, SSP_ECONFIG, "--set %s: %.*s describes the trained network, its devices or its "
+                             "tiles; a checkpoint cannot be read under another value (train a new run with it)",
+                             sets[i], (int)kl, sets[i]);
+        ok = (h->classes & CLS(cls)) != 0;
+        for (const char *const *k = h->keys; !ok && k && *k; k++) ok = key_is(sets[i], *k);
+        if (!ok)
+            return ssp_error(ctx, SSP_ECONFIG, "--set %s: %s does not use %.*s (a %s key): it would have no effect",
+                             sets[i], h->cmd, (int)kl, sets[i], ssp_config_key_class_name(cls));
+        if ((cls == SSP_KEY_CIRCUIT || cls == SSP_KEY_CONVERTER) && engine_after == SSP_ENGINE_IDEAL)
+            return ssp_error(ctx, SSP_ECONFIG, "--set %s: the ideal engine has no circuit, so %.*s would have no "
+                             "effect; add --set engine.forward=nodal", sets[i], (int)kl, sets[i]);
+    }
+    return SSP_OK;
+}
+
 /* Open a run's config (with the --set changes) and, with ckpt_dir, its
  * checkpoint; config_path: a config file instead (the network's initial
- * state). cfg_out (may be NULL): the configuration used. Returns the exit status (0 ok); the message is in ctx. */
+ * state). h: what the command honours of sets on a checkpoint. cfg_out (may
+ * be NULL): the configuration used. Returns the exit status (0 ok); the
+ * message is in ctx. */
 static int open_state(ssp_ctx *ctx, const char *ckpt_dir, const char *config_path, const char *const *sets,
-                      int nsets, int how, ssp_train **t, ssp_config *cfg_out)
+                      int nsets, int how, const honour *h, long test_limit, ssp_train **t, ssp_config *cfg_out)
 {
     char p[PATH_CAP];
     ssp_config cfg;
@@ -70,19 +133,28 @@ static int open_state(ssp_ctx *ctx, const char *ckpt_dir, const char *config_pat
         /* no periodic checks; validate keeps a session open for its own */
         cfg.check_every = how == OPEN_VALIDATE ? 1000000 : 0;
     }
+    if (!rc && ckpt_dir) rc = check_sets(ctx, h, sets, nsets, cfg.engine);
+    if (!rc && test_limit > 0) cfg.test_limit = test_limit;
+    if (!rc && how == OPEN_VALIDATE) {
+        /* the training set is read by the network's set-up; an evaluation
+         * on a calibrated circuit engine fits its gains on the first
+         * calibrate_vectors images, so those are kept */
+        long keep = cfg.calibrate_vectors > VALIDATE_TRAIN_IMAGES ? cfg.calibrate_vectors : VALIDATE_TRAIN_IMAGES;
+        if (cfg.train_limit == 0 || cfg.train_limit > keep) cfg.train_limit = keep;
+    }
     if (!rc) rc = ssp_train_create(t, ctx, &cfg);
     if (!rc && ckpt_dir) {
         snprintf(p, sizeof p, "%s/checkpoint.bin", ckpt_dir);
-        rc = ssp_train_checkpoint_load(*t, p);
+        rc = ssp_train_checkpoint_load_to_read(*t, p);
     }
     if (cfg_out) *cfg_out = cfg;
     return rc ? (rc == SSP_ENOMEM ? 1 : 2) : 0;
 }
 
-static int open_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int nsets, int how, ssp_train **t,
-                    ssp_config *cfg_out)
+static int open_run(ssp_ctx *ctx, const char *dir, const char *const *sets, int nsets, int how, const honour *h,
+                    long test_limit, ssp_train **t, ssp_config *cfg_out)
 {
-    return open_state(ctx, dir, NULL, sets, nsets, how, t, cfg_out);
+    return open_state(ctx, dir, NULL, sets, nsets, how, h, test_limit, t, cfg_out);
 }
 
 /* infer --out: the evaluation's config and, on a circuit engine, its
@@ -138,7 +210,7 @@ static int sweep_t_sample(ssp_ctx *ctx, const char *dir, const char *list, const
         ssp_read_figures rf;
         double acc, loss;
         snprintf(assign, sizeof assign, "adc.t_sample=%s", tok);
-        status = open_run(ctx, dir, sets, nsets + 2, OPEN_AS_RUN, &t, &cfg);
+        status = open_run(ctx, dir, sets, nsets + 2, OPEN_AS_RUN, &INFER, 0, &t, &cfg);
         if (!status && ssp_train_evaluate(t, &acc, &loss)) status = 1;
         if (!status) {
             ssp_train_read_figures(t, &rf);
@@ -190,13 +262,14 @@ int ssp_cmd_infer(int argc, char **argv)
         status = sweep_t_sample(ctx, dir, sweep, sets, nsets, out);
         goto out;
     }
-    status = open_run(ctx, dir, sets, nsets, OPEN_AS_RUN, &t, &cfg);
+    status = open_run(ctx, dir, sets, nsets, OPEN_AS_RUN, &INFER, 0, &t, &cfg);
     if (status) goto out;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
     if (rc) goto out;
-    printf("%s: epoch %ld, test accuracy %.2f %%, test loss %.4f (hardware forward)\n", dir, ssp_train_epochs_done(t),
-           100 * acc, loss);
+    printf("%s: epoch %ld, test accuracy %.2f %%, test loss %.4f (hardware forward, %s engine, %zu test images)\n",
+           dir, ssp_train_epochs_done(t), 100 * acc, loss, cfg.engine == SSP_ENGINE_IDEAL ? "ideal"
+           : cfg.engine == SSP_ENGINE_NODAL ? "nodal" : "spice", ssp_train_test_size(t));
     {
         ssp_read_figures rf;
         ssp_train_read_figures(t, &rf);
@@ -259,8 +332,7 @@ int ssp_cmd_netlist_run(int argc, char **argv)
     }
     if (ssp_ctx_create(&ctx)) return 1;
     /* one test image gives the netlists their DC inputs */
-    sets[nsets < MAX_SETS ? nsets++ : MAX_SETS - 1] = "data.test_limit=1";
-    status = open_run(ctx, dir, sets, nsets, OPEN_NODAL, &t, NULL);
+    status = open_run(ctx, dir, sets, nsets, OPEN_NODAL, &NETLIST, 1, &t, NULL);
     if (status) goto done;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
@@ -295,7 +367,6 @@ static int usage_validate(FILE *to)
 int ssp_cmd_validate_run(int argc, char **argv)
 {
     const char *dir = NULL, *config = NULL, *sets[MAX_SETS];
-    char lim[64];
     int nsets = 0, rc, status;
     long vectors = 4;
     ssp_ctx *ctx = NULL;
@@ -308,7 +379,7 @@ int ssp_cmd_validate_run(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_validate(stdout);
     for (int i = 1; i < argc; i++) {
         char *end;
-        if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS - 2)
+        if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--run"))
             dir = argv[++i];
@@ -330,11 +401,7 @@ int ssp_cmd_validate_run(int argc, char **argv)
         return usage_validate(stderr);
     }
     if (ssp_ctx_create(&ctx)) return 1;
-    snprintf(lim, sizeof lim, "data.test_limit=%ld", vectors);
-    sets[nsets++] = lim;
-    /* the training set is loaded by the network's set-up but not used */
-    sets[nsets++] = "data.train_limit=64";
-    status = open_state(ctx, dir, config, sets, nsets, OPEN_VALIDATE, &t, NULL);
+    status = open_state(ctx, dir, config, sets, nsets, OPEN_VALIDATE, &VALIDATE, vectors, &t, NULL);
     if (status) goto done;
     status = 1;
     x = ssp_train_xbar(t);

@@ -86,7 +86,7 @@ static int open_checkpoint(ssp_ctx *ctx, const char *arg, ssp_train **t, ssp_con
         ssp_error_prefix(ctx, "%s: ", cpath);
         return rc;
     }
-    return ssp_train_checkpoint_load(*t, ckpt);
+    return ssp_train_checkpoint_load_to_read(*t, ckpt);
 }
 
 static int usage_ckpt(void)

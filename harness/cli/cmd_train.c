@@ -188,6 +188,9 @@ static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int 
         }
         fprintf(stderr, "siamspice train: resumed after epoch %ld, step %zu\n", ssp_train_epochs_done(t),
                 ssp_train_step_in_epoch(t));
+        if (sink->file)
+            fprintf(sink->file, "info resume: resumed after epoch %ld, step %zu\n", ssp_train_epochs_done(t),
+                    ssp_train_step_in_epoch(t));
     }
     while (ssp_train_epochs_done(t) < cfg->epochs) {
         int done = 0;

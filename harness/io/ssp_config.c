@@ -521,6 +521,55 @@ int ssp_config_check(const ssp_config *c, ssp_ctx *ctx)
     return SSP_OK;
 }
 
+/* The class of every key (enum ssp_key_class): an exact entry, else its
+ * section's entry (key NULL). A section missing here is training-only, so a
+ * new key is refused by the reading commands until someone says otherwise. */
+static const struct {
+    const char *section, *key;
+    int cls;
+} key_classes[] = {
+    {"run", "seed", SSP_KEY_IDENTITY},     {"run", NULL, SSP_KEY_TRAINING},
+    {"data", "downsample", SSP_KEY_IDENTITY}, {"data", "crop", SSP_KEY_IDENTITY},
+    {"data", "train_limit", SSP_KEY_TRAINING}, {"data", NULL, SSP_KEY_DATA},
+    {"network", NULL, SSP_KEY_IDENTITY},   {"train", NULL, SSP_KEY_TRAINING},
+    {"device", "params", SSP_KEY_IDENTITY}, {"device", "levels", SSP_KEY_IDENTITY},
+    {"device", NULL, SSP_KEY_TRAINING},
+    {"engine", "check_every", SSP_KEY_CHECK}, {"engine", "check_vectors", SSP_KEY_CHECK},
+    {"engine", "check_tol", SSP_KEY_CHECK}, {"engine", NULL, SSP_KEY_ENGINE},
+    {"crossbar", "rows", SSP_KEY_IDENTITY}, {"crossbar", "cols", SSP_KEY_IDENTITY},
+    {"crossbar", "max_tiles", SSP_KEY_IDENTITY}, {"crossbar", NULL, SSP_KEY_CIRCUIT},
+    {"dac", NULL, SSP_KEY_CONVERTER},      {"tia", NULL, SSP_KEY_CONVERTER},
+    {"adc", NULL, SSP_KEY_CONVERTER},      {"program", NULL, SSP_KEY_TRAINING},
+};
+
+int ssp_config_key_class(const char *section_key)
+{
+    char sec[64], key[64];
+    const char *dot = strchr(section_key, '.');
+    size_t kl;
+    int cls = SSP_KEY_TRAINING;
+    if (!dot || (size_t)(dot - section_key) >= sizeof sec) return -1;
+    kl = strcspn(dot + 1, "= \t");
+    if (kl >= sizeof key) return -1;
+    memcpy(sec, section_key, (size_t)(dot - section_key));
+    sec[dot - section_key] = '\0';
+    memcpy(key, dot + 1, kl);
+    key[kl] = '\0';
+    if (!find(sec, key)) return -1;
+    for (size_t i = 0; i < sizeof key_classes / sizeof key_classes[0]; i++) {
+        if (strcmp(key_classes[i].section, sec) != 0) continue;
+        if (key_classes[i].key && strcmp(key_classes[i].key, key) == 0) return key_classes[i].cls;
+        if (!key_classes[i].key) cls = key_classes[i].cls;
+    }
+    return cls;
+}
+
+const char *ssp_config_key_class_name(int cls)
+{
+    static const char *const names[] = {"identity", "training", "data", "engine", "check", "circuit", "converter"};
+    return cls >= 0 && cls <= SSP_KEY_CONVERTER ? names[cls] : "?";
+}
+
 int ssp_config_write(const ssp_config *c, FILE *out)
 {
     const char *section = "";

@@ -139,6 +139,25 @@ int ssp_config_check(const ssp_config *c, ssp_ctx *ctx);
 /* Write every parameter as INI, with units and descriptions as comments. */
 int ssp_config_write(const ssp_config *c, FILE *out);
 
+/* What a parameter describes, for the commands that read a trained
+ * checkpoint (infer, validate --run, netlist --run): each command honours
+ * some classes and refuses an override of any other, naming the key. */
+enum ssp_key_class {
+    SSP_KEY_IDENTITY = 0,  /* the trained state means nothing without it: seed, network, input size, device
+                            * file and levels, tile geometry */
+    SSP_KEY_TRAINING = 1,  /* used only while training (method, schedule, programming, training data) */
+    SSP_KEY_DATA = 2,      /* the test set read: dataset, data directory, test_limit, binarize */
+    SSP_KEY_ENGINE = 3,    /* the forward engine and its output-gain calibration */
+    SSP_KEY_CHECK = 4,     /* the nodal-vs-ngspice checks of training (check_every, _vectors, _tol) */
+    SSP_KEY_CIRCUIT = 5,   /* the crossbar's wires, drivers, sense resistors and access transistors */
+    SSP_KEY_CONVERTER = 6  /* the periphery: DAC, TIA, ADC */
+};
+/* The class of "section.key" (text after the key, e.g. "=value", is
+ * ignored), or -1 when it names no parameter. */
+int ssp_config_key_class(const char *section_key);
+/* "identity", "training", "data", "engine", "check", "circuit", "converter". */
+const char *ssp_config_key_class_name(int cls);
+
 const char *ssp_method_name(int method);
 /* Method index of a name, or -1. */
 int ssp_method_from_name(const char *name);

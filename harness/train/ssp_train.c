@@ -3,6 +3,7 @@
 #include "ssp_train.h"
 
 #include <gsl/gsl_randist.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -48,6 +49,7 @@ struct ssp_train {
     ssp_pool *pool;               /* ngspice workers for the spice tiles (owned, may be NULL) */
     int xbar_stale;               /* devices changed since the tiles were last loaded */
     int ckpt_format_read;         /* format of the checkpoint being read (ssp_ckpt_format) */
+    int ckpt_for_resume;          /* 1: a checkpoint read restores the training order too (default) */
     ssp_readcost *rcost;          /* read energy and latency counter (owned) */
     int count_reads;              /* hw_forward counts its MVMs into rcost */
     ssp_read_figures read_last;   /* figures of the last evaluation */
@@ -816,6 +818,8 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
 
 int ssp_train_evaluate(ssp_train *t, double *acc, double *loss) { return eval_set(t, t->test, acc, loss); }
 
+size_t ssp_train_test_size(const ssp_train *t) { return t->test->n; }
+
 int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
 {
     double t0 = now_s();
@@ -964,7 +968,11 @@ static int write_train_state(const ssp_train *t, FILE *f)
  * network size. */
 static int check_identity(ssp_train *t, const char *path, long seed, size_t ntrain, size_t nweights)
 {
-    if (seed != t->cfg.seed || ntrain != t->train->n || nweights != t->nweights)
+    if (seed == t->cfg.seed && nweights == t->nweights && t->ckpt_for_resume && ntrain != t->train->n)
+        return ssp_error(t->ctx, SSP_EFORMAT,
+                         "%s was trained on %zu images, this run reads %zu (data.train_limit): a resumed run "
+                         "must read the training set it was trained on", path, ntrain, t->train->n);
+    if (seed != t->cfg.seed || nweights != t->nweights)
         return ssp_error(t->ctx, SSP_EFORMAT,
                          "%s was written by a different run (seed %ld, %zu images, %zu weights; this run: seed %ld, %zu, %zu)",
                          path, seed, ntrain, nweights, t->cfg.seed, t->train->n, t->nweights);
@@ -1003,9 +1011,14 @@ static int read_train_state(ssp_train *t, FILE *f, const char *path)
         ok = fread(t->hist, sizeof *t->hist, nhist, f) == nhist;
     }
     t->nhist = ok ? nhist : 0;
-    ok = ok && fread(t->order, sizeof *t->order, ntrain, f) == ntrain && gsl_rng_fread(f, t->rng) == 0;
+    if (t->ckpt_for_resume)
+        ok = ok && fread(t->order, sizeof *t->order, ntrain, f) == ntrain;
+    else /* a reading command: the run's permutation is not needed (a short file fails at the next read) */
+        ok = ok && ntrain <= (size_t)LONG_MAX / sizeof *t->order &&
+             fseek(f, (long)(ntrain * sizeof *t->order), SEEK_CUR) == 0;
+    ok = ok && gsl_rng_fread(f, t->rng) == 0;
     if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated (training state)", path);
-    for (size_t i = 0; i < ntrain; i++)
+    for (size_t i = 0; t->ckpt_for_resume && i < ntrain; i++)
         if (t->order[i] >= ntrain)
             return ssp_error(t->ctx, SSP_EFORMAT, "%s: data order names image %zu of %zu", path, t->order[i], ntrain);
     return SSP_OK;
@@ -1073,13 +1086,27 @@ int ssp_train_checkpoint_read(ssp_train *t, const unsigned char *data, size_t le
     return rc;
 }
 
-int ssp_train_checkpoint_load(ssp_train *t, const char *path)
+/* Read a checkpoint. for_resume: the whole state, so that training goes on
+ * bit for bit; else (the reading commands) only what an evaluation needs:
+ * the training permutation is skipped, so the training set read now may
+ * differ from the run's. The identity check, one for both uses: the header's
+ * seed and weight count (and, to resume, the training image count), the
+ * matrix shapes of the twin and device sections, the level index of every
+ * weight within device.levels, and every device's own parameters against
+ * those the current device model and seed give (ssp_hw_read_state). */
+static int checkpoint_load(ssp_train *t, const char *path, int for_resume)
 {
     unsigned char *data = NULL;
     size_t len = 0;
     int rc = ssp_file_read_all(t->ctx, path, &data, &len);
     if (rc) return ssp_error(t->ctx, SSP_EIO, "cannot open checkpoint %s", path);
+    t->ckpt_for_resume = for_resume;
     rc = ssp_train_checkpoint_read(t, data, len, path);
+    t->ckpt_for_resume = 1;
     free(data);
     return rc;
 }
+
+int ssp_train_checkpoint_load(ssp_train *t, const char *path) { return checkpoint_load(t, path, 1); }
+
+int ssp_train_checkpoint_load_to_read(ssp_train *t, const char *path) { return checkpoint_load(t, path, 0); }

@@ -124,7 +124,9 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m);
 /* All finished epochs' metrics. */
 const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n);
 
-/* Accuracy and loss of the hardware forward on the test set. */
+/* Accuracy and loss of the hardware forward on the test set, and the
+ * number of test images it reads. */
+size_t ssp_train_test_size(const ssp_train *t);
 int ssp_train_evaluate(ssp_train *t, double *acc, double *loss);
 /* The read energy and latency of the last evaluation. */
 void ssp_train_read_figures(const ssp_train *t, ssp_read_figures *f);
@@ -139,6 +141,11 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path);
 int ssp_train_checkpoint_load(ssp_train *t, const char *path);
 /* The same from len bytes in memory; origin names them in messages. */
 int ssp_train_checkpoint_read(ssp_train *t, const unsigned char *data, size_t len, const char *origin);
+/* Load a checkpoint to evaluate or export it, not to train on: the same
+ * identity check (seed, network shape, device model and parameters, levels,
+ * tile grid) except the training set, which the reading commands may read
+ * differently (its permutation is skipped). */
+int ssp_train_checkpoint_load_to_read(ssp_train *t, const char *path);
 
 /* The parts, for reports and exports. */
 const ssp_hw *ssp_train_hw(const ssp_train *t);

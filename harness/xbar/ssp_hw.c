@@ -444,6 +444,24 @@ static int device_sane(const ssp_device *d)
     return 1;
 }
 
+/* A stored device parameter equals the one the current model and seed
+ * draw up to this relative difference: the same binary reproduces them bit
+ * for bit, another build's libm (exp, log of the lognormal variation) may
+ * differ by a few ulps; a changed parameter file or seed differs by far
+ * more. */
+static const double HW_PARAM_RTOL = 1e-9;
+
+static int same_param(double a, double b)
+{
+    double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    return a == b || fabs(a - b) <= HW_PARAM_RTOL * m;
+}
+
+/* The devices' parameters in a checkpoint were drawn when its run created
+ * them (model, parameter file, variation, seed); hw was just created from
+ * the current configuration the same way, so they must agree: a checkpoint
+ * whose devices came from another model or seed is refused here rather
+ * than read under parameters it was not trained with. */
 int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin)
 {
     unsigned magic = 0;
@@ -455,8 +473,17 @@ int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin)
         ok = fread(&n, sizeof n, 1, f) == 1 && n == 2 * hw->rows[m] * hw->cols[m];
         for (size_t i = 0; ok && i < n; i++) {
             ssp_device *d = &hw->dev[m][i];
-            ok = fread(d->p, sizeof d->p, 1, f) == 1 && fread(&d->x, sizeof d->x, 1, f) == 1 &&
+            double p[SSP_DEVICE_MAX_PARAMS];
+            ok = fread(p, sizeof p, 1, f) == 1 && fread(&d->x, sizeof d->x, 1, f) == 1 &&
                  fread(&d->stuck, sizeof d->stuck, 1, f) == 1;
+            for (size_t k = 0; ok && k < SSP_DEVICE_MAX_PARAMS; k++)
+                if (!same_param(p[k], d->p[k]))
+                    return ssp_error(ctx, SSP_EFORMAT,
+                                     "%s: matrix %zu device %zu has parameter %zu = %.9g, the configuration's device "
+                                     "model %s and run.seed give %.9g: the checkpoint was trained with another device "
+                                     "parameter file, model or seed", origin, m, i, k, p[k],
+                                     ssp_device_model_origin(hw->model), d->p[k]);
+            if (ok) memcpy(d->p, p, sizeof p);
             d->model = hw->model;
             if (ok && !device_sane(d))
                 return ssp_error(ctx, SSP_EFORMAT, "%s: device section: matrix %zu device %zu holds values out of range "
