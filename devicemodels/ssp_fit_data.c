@@ -240,7 +240,7 @@ static int parse_row(struct table *t, ssp_ctx *ctx, long line, char *text, const
     int e;
 
     if (n != NCOL)
-        return bad(ctx, origin, line, "%zu fields, the header has %d", n > NCOL ? n : n, NCOL);
+        return bad(ctx, origin, line, "%zu fields, the header has %d", n, NCOL);
     for (i = 0; i < NCOL; i++) v[colof[i]] = f[i];
     if (!valid_name(v[COL_DEVICE]))
         return bad(ctx, origin, line,
