@@ -26,10 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ssp_device_model_parse(&m, fuzz_ctx(), text, "fuzz.ini") == SSP_OK) {
         static char buf[SUBCKT_CAP];
         ssp_device dev;
+        gsl_rng *rng = NULL;
         size_t len = 0;
         double g = 0;
         ssp_device_spice_subckt(m, fuzz_ctx(), buf, sizeof buf, &len);
-        if (ssp_device_sample(&dev, fuzz_ctx(), m, NULL) == SSP_OK) ssp_device_read(&dev, NULL, &g);
+        /* the sampler draws the device-to-device variation: it needs a generator */
+        if (ssp_device_rng_alloc(&rng, fuzz_ctx(), 1) == SSP_OK && ssp_device_sample(&dev, fuzz_ctx(), m, rng) == SSP_OK)
+            ssp_device_read(&dev, rng, &g);
+        ssp_device_rng_free(&rng);
     }
     ssp_device_model_free(&m);
     free(text);
