@@ -35,7 +35,8 @@
 
 enum { PATH_CAP = 4096 };
 
-static const char CKPT_MAGIC[8] = {'S', 'S', 'P', 'C', 'K', 'P', 'T', '1'};
+/* Every checkpoint format starts with these 7 bytes (ssp_ckpt.h). */
+static const char CKPT_MAGIC[7] = {'S', 'S', 'P', 'C', 'K', 'P', 'T'};
 
 /* The checkpoint file and config of a run directory or checkpoint path. */
 static int locate(const char *arg, char *ckpt, char *cfg, size_t cap)
