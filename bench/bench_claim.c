@@ -32,8 +32,9 @@
  * largest state difference are printed, their maxima in the BENCH line.
  *
  * Arguments key=value (BENCH_ARGS): images=N (first N training images, 0:
- * all; default 0), test=N (test images, default 1000), epochs=N (default 1),
- * bias=v2|v3|both (default both), check_every=N (default 625), config=FILE
+ * all; default DEFAULT_IMAGES), test=N (test images, default 1000),
+ * epochs=N (default 1), bias=v2|v3|both (default both), check_every=N
+ * (default 0: only the first epoch's last step), config=FILE
  * (loaded over configs/default.ini). One line per epoch and bias:
  *   BENCH claim net=784-100-10 epoch=1 updates_eliminated_pct=..
  *         energy_reduction_pct=.. latency_reduction_pct=.. bias=v2 ...
@@ -48,6 +49,12 @@
 #include "ssp_hwprog.h"
 #include "ssp_train.h"
 #include "ssp_twin.h"
+
+/* The default run: the first 320 training images (10 steps). The closed
+ * loop costs ~45 s of C-model programming per step on this machine (it
+ * pulses ~40,000 devices a step: vteam32's 3 % cycle-to-cycle noise against
+ * a band of +-0.125 level), so a full epoch (1,875 steps) is ~1 day. */
+#define DEFAULT_IMAGES 320
 
 /* Training images of MNIST (images=0). */
 #define SSP_MNIST_TRAIN 60000u
@@ -98,6 +105,55 @@ static size_t smallest_tile(const ssp_hwprog *hp, int *const *target)
         }
     }
     return best;
+}
+
+/* Cells of the calibration transient (tile 0), each moved one level. */
+enum { CAL_CELLS = 8 };
+
+/* The per-pulse calibration both methods are priced by: one ngspice
+ * transient of tile 0 (a full 128x128 tile of the first layer, its wires
+ * and its bias) from the trainer's start states, CAL_CELLS cells spread over
+ * its rows and columns moved one level each, open loop as the Siamese
+ * update programs. (The trainer would otherwise fit it on its first update,
+ * some thousand pulses: a transient of many minutes at 128x128.) */
+static int calibrate(ssp_ctx *ctx, ssp_hwprog *hp, const ssp_hw *hw, double *spice_s)
+{
+    const ssp_hwprog_tile *t = ssp_hwprog_tile_at(hp, 0);
+    size_t m = t->m, nd = 2 * ssp_hw_weight_count(hw, m), pc = nd / ssp_hw_rows(hw, m);
+    const ssp_device *devm = ssp_hw_devices_const(hw, m);
+    const ssp_device_levels *lv = ssp_hw_levels(hw);
+    int *target = malloc(nd * sizeof *target);
+    ssp_spice *sp = NULL;
+    double dev_frac;
+    ssp_pulse_result r;
+    int rc;
+    if (!target) return ssp_error(ctx, SSP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nd; i++) target[i] = SSP_PULSE_KEEP;
+    for (size_t k = 0; k < CAL_CELLS; k++) {
+        /* row and column steps that never repeat a line */
+        size_t i = t->r0 + (k * t->rows) / CAL_CELLS + k % 3, j = t->c0 + (k * t->cols) / CAL_CELLS + (k * 7) % 5;
+        size_t c = i * pc + j;
+        int L;
+        double g = ssp_device_conductance(&devm[c], ssp_device_model_read_voltage(devm[c].model));
+        if (ssp_pulse_level_of(lv, ctx, g < lv->g[0] ? lv->g[0] : g > lv->g[lv->n - 1] ? lv->g[lv->n - 1] : g, &L)) {
+            free(target);
+            return ssp_ctx_errcode(ctx);
+        }
+        target[c] = L + 1 < (int)lv->n - 1 ? L + 1 : L - 1;
+    }
+    rc = ssp_spice_create(&sp, ctx, NULL);
+    if (!rc) rc = ssp_hwprog_check(hp, 0, devm, target, sp, &dev_frac, &r);
+    ssp_spice_destroy(&sp);
+    free(target);
+    if (!rc) {
+        const ssp_pulse_cal *cal = ssp_hwprog_cal(hp);
+        printf("  calibration: ngspice tile 0, %zu pulses, %.4g J (selected %.4g, half-selected %.4g, wires %.4g), "
+               "%.1f s; selected x%.4f, half-selected x%.4f, wires %.4f of cell energy; C-model replay within %.4f %% "
+               "of the state range\n", r.pulses, r.energy_j, r.energy_sel_j, r.energy_half_j, r.energy_wire_j,
+               r.spice_s, cal->sel_ratio, cal->half_ratio, cal->wire_ratio, 100 * dev_frac);
+        *spice_s = r.spice_s;
+    }
+    return rc;
 }
 
 /* Tile k from the states in dev: ngspice (measured) against the C model
@@ -153,10 +209,10 @@ static void print_cost(const char *name, const cost *c)
 
 static int parse(opts *o, int argc, char **argv)
 {
-    o->images = 0;
+    o->images = DEFAULT_IMAGES;
     o->test = 1000;
     o->epochs = 1;
-    o->check_every = 625;
+    o->check_every = 0;
     o->v2 = o->v3 = 1;
     o->config = NULL;
     for (int i = 1; i < argc; i++) {
@@ -288,6 +344,11 @@ static int run(const opts *o, int v3)
            c.tile.r_wire_per_um * c.tile.pitch_um, o->epochs, o->images ? "the first" : "all");
     if (o->images) printf("  (first %ld images)\n", o->images);
     fflush(stdout);
+    {
+        double s_cal = 0;
+        if (calibrate(ctx, sp, ssp_train_hw(t), &s_cal)) { rc = fail(ctx, "calibration"); goto done; }
+        fflush(stdout);
+    }
     for (long ep = 1; ep <= o->epochs; ep++) {
         cost cs = {0}, cc = {0};
         ssp_epoch_metrics em;

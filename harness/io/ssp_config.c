@@ -148,6 +148,9 @@ static const param params[] = {
      "which calibrates the energy)"},
     {"program", "check_tol", P_DOUBLE, OFF(prog_check_tol), "%", 0, 100, NULL,
      "mode model: largest C-model vs ngspice state deviation allowed, percent of the state range"},
+    {"program", "closed_loop", P_CHOICE, OFF(prog_closed_loop), "", 0, 0, "estimate|circuit",
+     "mode model, siamese: the closed-loop reference of the metrics: estimate (per device) or circuit (every "
+     "weight write-verified every step on a copy of the hardware, same tiles, bias and calibration)"},
     {"program", "export", P_CHOICE, OFF(prog_export), "", 0, 0, "schedules|decks|none",
      "modes model and spice: each epoch, every tile's last programming of the epoch into "
      "schedules/epoch_<e>/tile_<k>/ (schedule.csv, .json, .vcd; decks: also the ngspice deck pwl/)"},
@@ -210,6 +213,7 @@ void ssp_config_defaults(ssp_config *c)
     c->prog_check_every = 0;
     c->prog_check_tol = 1.0;
     c->prog_export = SSP_PROG_EXPORT_SCHEDULES;
+    c->prog_closed_loop = 0; /* estimate */
 }
 
 int ssp_config_pulse_bias(const ssp_config *c) { return c->prog_bias == 1 ? SSP_PULSE_V3 : SSP_PULSE_V2; }
@@ -518,6 +522,9 @@ int ssp_config_check(const ssp_config *c, ssp_ctx *ctx)
                                      modes[c->prog_mode], ssp_method_name(methods[i]));
         }
     }
+    if (c->prog_closed_loop == 1 && (c->prog_mode != SSP_PROG_MODEL || c->method != SSP_METHOD_SIAMESE))
+        return ssp_error(ctx, SSP_ECONFIG, "program.closed_loop = circuit needs program.mode = model and "
+                         "train.method = siamese");
     return SSP_OK;
 }
 

@@ -112,6 +112,7 @@ typedef struct ssp_config {
     long prog_check_every;              /* mode model: ngspice check every N update steps (0: first only) */
     double prog_check_tol;              /* largest C-model vs ngspice state deviation, % of the range */
     int prog_export;                    /* enum ssp_prog_export */
+    int prog_closed_loop;               /* mode model, siamese: closed-loop reference 0 estimate, 1 circuit */
 } ssp_config;
 
 /* enum ssp_pulse_bias of c->prog_bias. */

@@ -77,7 +77,17 @@ struct ssp_train {
     long prog_checks;             /* program checks run, whole run */
     double prog_check_max;        /* largest check deviation, fraction of the state range */
     ssp_pulse_result ep_prog;     /* the epoch's tile programmings, figures added (not in checkpoints) */
+    /* program.closed_loop = circuit: the basic closed loop on a copy of the hardware */
+    ssp_hwprog *cl_prog;          /* write-verify programmer, same tiles and bias (owned; NULL: estimate) */
+    ssp_device **cl_dev;          /* per matrix: the copy's devices (owned) */
+    int **cl_target;              /* per matrix: every device's level (owned) */
+    gsl_rng *cl_rng;              /* the copy's write and read noise (owned) */
+    int cl_ready;                 /* the copy holds the hardware's start states */
+    ssp_pulse_result ep_cl_prog;  /* the epoch's closed-loop tile programmings, added */
 };
+
+/* The circuit closed loop's noise stream, apart from the trainer's. */
+static const unsigned long SEED_CLOSED_LOOP = 0x5005;
 
 static double now_s(void)
 {
@@ -276,6 +286,7 @@ static void epoch_reset(ssp_train *t)
     memset(&t->ep_cl, 0, sizeof t->ep_cl);
     memset(&t->ep_vf, 0, sizeof t->ep_vf);
     memset(&t->ep_prog, 0, sizeof t->ep_prog);
+    memset(&t->ep_cl_prog, 0, sizeof t->ep_cl_prog);
     t->t_fwd = t->t_bwd = t->t_q = t->t_prog = 0;
 }
 
@@ -343,6 +354,19 @@ static int build_prog(ssp_train *t)
     }
     rc = ssp_hwprog_create(&t->prog, t->ctx, t->model, ssp_hw_levels(t->hw), nm, rows, cols, &p);
     if (!rc && c->prog_export != SSP_PROG_EXPORT_NONE) rc = ssp_hwprog_record(t->prog, 1);
+    if (!rc && c->prog_mode == SSP_PROG_MODEL && c->prog_closed_loop == 1 && c->method == SSP_METHOD_SIAMESE) {
+        p.strategy = SSP_PULSE_VERIFY;
+        rc = ssp_hwprog_create(&t->cl_prog, t->ctx, t->model, ssp_hw_levels(t->hw), nm, rows, cols, &p);
+        if (!rc) rc = ssp_device_rng_alloc(&t->cl_rng, t->ctx, (unsigned long)c->seed ^ SEED_CLOSED_LOOP);
+        if (!rc && (!(t->cl_dev = calloc(nm, sizeof *t->cl_dev)) || !(t->cl_target = calloc(nm, sizeof *t->cl_target))))
+            rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory for the closed-loop copy");
+        for (size_t m = 0; !rc && m < nm; m++) {
+            size_t nd = 2 * ssp_hw_weight_count(t->hw, m);
+            t->cl_dev[m] = malloc(nd * sizeof **t->cl_dev);
+            t->cl_target[m] = malloc(nd * sizeof **t->cl_target);
+            if (!t->cl_dev[m] || !t->cl_target[m]) rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory for the closed-loop copy");
+        }
+    }
     if (rc) {
         ssp_error_prefix(t->ctx, "program: ");
         goto done;
@@ -478,6 +502,14 @@ void ssp_train_destroy(ssp_train **pt)
     ssp_readcost_destroy(&t->rcost);
     ssp_pool_destroy(&t->pool);
     ssp_hwprog_destroy(&t->prog);
+    ssp_hwprog_destroy(&t->cl_prog);
+    for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++) {
+        if (t->cl_dev) free(t->cl_dev[m]);
+        if (t->cl_target) free(t->cl_target[m]);
+    }
+    free(t->cl_dev);
+    free(t->cl_target);
+    ssp_device_rng_free(&t->cl_rng);
     if (t->prog_target)
         for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++) free(t->prog_target[m]);
     free(t->prog_target);
@@ -506,6 +538,10 @@ const ssp_twin *ssp_train_twin(const ssp_train *t) { return t->twin; }
 const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t) { return &t->ep_hw; }
 ssp_hwprog *ssp_train_prog(ssp_train *t) { return t->prog; }
 const ssp_pulse_result *ssp_train_epoch_prog(const ssp_train *t) { return &t->ep_prog; }
+const ssp_pulse_result *ssp_train_epoch_closed_loop_prog(const ssp_train *t)
+{
+    return t->cl_prog ? &t->ep_cl_prog : NULL;
+}
 ssp_xbar *ssp_train_xbar(ssp_train *t) { return t->xbar; }
 ssp_pool *ssp_train_pool(ssp_train *t) { return t->pool; }
 
@@ -519,7 +555,7 @@ const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n)
 
 /* Price the two closed-loop references of this step (see ssp_train.h), at
  * the devices' present conductances. */
-static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step)
+static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step, int add_cl)
 {
     double vr = ssp_hw_read_voltage(t->hw), tr = ssp_hw_read_time(t->hw), gsum = ssp_hw_g_sum(t->hw);
     double ndev = (double)ssp_hw_device_count(t->hw), gmean = gsum / ndev, vs, ws, edge;
@@ -544,7 +580,7 @@ static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step)
     cl.pulse_latency_s += untouched * (ws + 2 * edge);
     cl.read_energy_j += vr * vr * tr * untouched * gmean;
     cl.read_latency_s += tr * untouched;
-    ssp_hw_stats_add(&t->ep_cl, &cl);
+    if (add_cl) ssp_hw_stats_add(&t->ep_cl, &cl);
 }
 
 static int plus_level(int q) { return q > 0 ? q : 0; }
@@ -656,10 +692,51 @@ static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
     return SSP_OK;
 }
 
+/* program.closed_loop = circuit: the step's basic closed loop on the copy:
+ * every device of every weight a target (its level from the twin),
+ * write-verified on the same tiles with the same bias, priced by the
+ * Siamese programmer's calibration. */
+static int closed_loop_circuit(ssp_train *t, ssp_hw_stats *st)
+{
+    size_t nm = ssp_hw_nmat(t->hw);
+    ssp_hwprog_totals tot;
+    double t_verify = ssp_hwprog_pulse_params(t->cl_prog)->t_verify;
+    int rc;
+    memset(&tot, 0, sizeof tot);
+    for (size_t m = 0; m < nm; m++) {
+        size_t nw = ssp_hw_weight_count(t->hw, m);
+        for (size_t i = 0; i < nw; i++) {
+            t->cl_target[m][2 * i] = plus_level(t->twin->q[m][i]);
+            t->cl_target[m][2 * i + 1] = minus_level(t->twin->q[m][i]);
+        }
+    }
+    *ssp_hwprog_cal(t->cl_prog) = *ssp_hwprog_cal(t->prog);
+    rc = ssp_hwprog_program_all(t->cl_prog, t->cl_dev, (const int *const *)t->cl_target, NULL, t->cl_rng, &tot);
+    if (rc) {
+        ssp_error_prefix(t->ctx, "closed-loop copy, epoch %ld step %ld: ", t->epochs_done + 1, t->steps);
+        return rc;
+    }
+    {
+        ssp_hwprog_totals ep = {0, t->ep_cl_prog};
+        ssp_hwprog_totals_add(&ep, &tot.sum);
+        t->ep_cl_prog = ep.sum;
+    }
+    st->weight_writes = t->nweights;
+    st->device_writes = 2 * t->nweights;
+    st->pulses = tot.sum.pulses;
+    st->reads = tot.sum.verify_reads;
+    st->out_of_band = tot.sum.missed + tot.sum.unreachable;
+    st->pulse_energy_j = tot.sum.energy_j - tot.sum.energy_read_j;
+    st->read_energy_j = tot.sum.energy_read_j;
+    st->read_latency_s = (double)tot.sum.verify_reads * t_verify;
+    st->pulse_latency_s = tot.sum.latency_s - st->read_latency_s;
+    return SSP_OK;
+}
+
 /* Program what the method asks for after an update of the twin. */
 static int program_update(ssp_train *t)
 {
-    ssp_hw_stats st = {0};
+    ssp_hw_stats st = {0}, st_cl = {0};
     int rc = SSP_OK;
     double t0 = now_s();
     size_t n;
@@ -669,7 +746,14 @@ static int program_update(ssp_train *t)
         n = all ? ssp_twin_quantize_all(t->twin) : ssp_twin_quantize(t->twin);
         t->t_q += now_s() - t0;
         t0 = now_s();
+        if (t->cl_prog && !t->cl_ready) {
+            for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++)
+                memcpy(t->cl_dev[m], ssp_hw_devices_const(t->hw, m),
+                       2 * ssp_hw_weight_count(t->hw, m) * sizeof **t->cl_dev);
+            t->cl_ready = 1;
+        }
         rc = program_tiles(t, n, all, &st);
+        if (!rc && t->cl_prog) rc = closed_loop_circuit(t, &st_cl);
     } else if (t->cfg.method == SSP_METHOD_SIAMESE) {
         n = ssp_twin_quantize(t->twin);
         t->t_q += now_s() - t0;
@@ -708,7 +792,8 @@ static int program_update(ssp_train *t)
         ssp_hw_stats_add(&t->ep_cl, &st);
         ssp_hw_stats_add(&t->ep_vf, &st);
     } else
-        price_closed_loop(t, &st);
+        price_closed_loop(t, &st, !t->cl_prog);
+    if (t->cl_prog) ssp_hw_stats_add(&t->ep_cl, &st_cl);
     t->updates++;
     return SSP_OK;
 }

@@ -169,6 +169,9 @@ struct ssp_hwprog *ssp_train_prog(ssp_train *t);
  * C model's priced by the calibration). Reset at each epoch's end; not in
  * checkpoints, so after a mid-epoch --resume it covers the steps since. */
 const struct ssp_pulse_result *ssp_train_epoch_prog(const ssp_train *t);
+/* program.closed_loop = circuit: the same for the basic closed loop run on
+ * the copy of the hardware (NULL otherwise). */
+const struct ssp_pulse_result *ssp_train_epoch_closed_loop_prog(const ssp_train *t);
 /* The resolved configuration the run uses. */
 const ssp_config *ssp_train_config(const ssp_train *t);
 
