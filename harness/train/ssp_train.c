@@ -503,7 +503,7 @@ void ssp_train_destroy(ssp_train **pt)
     ssp_pool_destroy(&t->pool);
     ssp_hwprog_destroy(&t->prog);
     ssp_hwprog_destroy(&t->cl_prog);
-    for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++) {
+    for (size_t m = 0; t->hw && m < ssp_hw_nmat(t->hw); m++) { /* hw NULL: a half-built trainer */
         if (t->cl_dev) free(t->cl_dev[m]);
         if (t->cl_target) free(t->cl_target[m]);
     }
