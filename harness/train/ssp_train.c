@@ -26,8 +26,9 @@
 
 /* The tile programmer's section of a checkpoint (after the devices). */
 static const unsigned SSP_CKPT_PROG_MAGIC = 0x50524731u; /* "PRG1" */
-/* Format 1 stored each epoch's metrics without the read figures (the
- * layout before them): that many bytes per epoch. */
+/* Each epoch's metrics are stored without the read figures (format 1's
+ * layout, from before them): that many bytes per epoch; format 2 stores the
+ * read figures at the end of the train section. */
 #define SSP_CKPT_METRICS_BYTES offsetof(ssp_epoch_metrics, read)
 /* Outputs of the networks: the ten classes of MNIST and Fashion-MNIST. */
 enum { SSP_NET_CLASSES = 10 };
@@ -1043,9 +1044,11 @@ static int write_train_state(const ssp_train *t, FILE *f)
     W(t->t_q);
     W(t->t_prog);
     W(t->nhist);
-    if (t->nhist) fwrite(t->hist, sizeof *t->hist, t->nhist, f);
+    for (size_t i = 0; i < t->nhist; i++) fwrite(&t->hist[i], SSP_CKPT_METRICS_BYTES, 1, f);
     fwrite(t->order, sizeof *t->order, ntrain, f);
     if (gsl_rng_fwrite(f, t->rng) != 0) return SSP_EIO;
+    /* format 2: the epochs' read figures after the state format 1 had */
+    for (size_t i = 0; i < t->nhist; i++) fwrite(&t->hist[i].read, sizeof t->hist[i].read, 1, f);
     return ferror(f) ? SSP_EIO : SSP_OK;
 }
 
@@ -1086,14 +1089,10 @@ static int read_train_state(ssp_train *t, FILE *f, const char *path)
         if (!h) return ssp_error(t->ctx, SSP_ENOMEM, "out of memory reading %s", path);
         t->hist = h;
     }
-    if (t->ckpt_format_read == 1) { /* epochs' metrics without the read figures */
-        ok = 1;
-        for (size_t i = 0; ok && i < nhist; i++) {
-            memset(&t->hist[i], 0, sizeof t->hist[i]);
-            ok = fread(&t->hist[i], SSP_CKPT_METRICS_BYTES, 1, f) == 1;
-        }
-    } else {
-        ok = fread(t->hist, sizeof *t->hist, nhist, f) == nhist;
+    ok = 1; /* the epochs' metrics without the read figures (those follow the rng in format 2) */
+    for (size_t i = 0; ok && i < nhist; i++) {
+        memset(&t->hist[i], 0, sizeof t->hist[i]);
+        ok = fread(&t->hist[i], SSP_CKPT_METRICS_BYTES, 1, f) == 1;
     }
     t->nhist = ok ? nhist : 0;
     if (t->ckpt_for_resume)
@@ -1102,6 +1101,8 @@ static int read_train_state(ssp_train *t, FILE *f, const char *path)
         ok = ok && ntrain <= (size_t)LONG_MAX / sizeof *t->order &&
              fseek(f, (long)(ntrain * sizeof *t->order), SEEK_CUR) == 0;
     ok = ok && gsl_rng_fread(f, t->rng) == 0;
+    for (size_t i = 0; ok && t->ckpt_format_read != 1 && i < nhist; i++)
+        ok = fread(&t->hist[i].read, sizeof t->hist[i].read, 1, f) == 1;
     if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated (training state)", path);
     for (size_t i = 0; t->ckpt_for_resume && i < ntrain; i++)
         if (t->order[i] >= ntrain)
