@@ -8,6 +8,8 @@
  * no simulator, prints nothing and keeps no globals. */
 #include "ssp_fit.h"
 
+#include "ssp_text.h"
+
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
@@ -15,7 +17,6 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,45 +467,6 @@ static const struct kind *find_kind(const char *name)
 
 /* ---- parameter files ---------------------------------------------------------- */
 
-struct text {
-    char *s;
-    size_t len, cap;
-    int oom;
-};
-
-static void tx_printf(struct text *t, const char *fmt, ...) SSP_PRINTF(2, 3);
-static void tx_printf(struct text *t, const char *fmt, ...)
-{
-    va_list ap;
-    int k;
-    if (t->oom) return;
-    for (;;) {
-        size_t room = t->cap - t->len;
-        va_start(ap, fmt);
-        k = vsnprintf(t->s ? t->s + t->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            t->oom = 1;
-            return;
-        }
-        if ((size_t)k < room) {
-            t->len += (size_t)k;
-            return;
-        }
-        {
-            size_t cap = t->cap ? 2 * t->cap : 4096;
-            char *s;
-            while (cap - t->len <= (size_t)k) cap *= 2;
-            if (!(s = realloc(t->s, cap))) {
-                t->oom = 1;
-                return;
-            }
-            t->s = s;
-            t->cap = cap;
-        }
-    }
-}
-
 static const char *unit_name(int unit)
 {
     switch (unit) {
@@ -557,30 +519,30 @@ struct variation {
 };
 
 /* The parameter file of spec s with parameters p (file-ready: counts whole). */
-static void write_ini(struct text *t, const struct spec *s, const double *p,
+static void write_ini(ssp_text *t, const struct spec *s, const double *p,
                       const struct variation *var, const char *name, const char *header)
 {
     const struct ssp_device_ops *ops = s->ops;
     char v[64];
     size_t i;
-    if (header) tx_printf(t, "%s", header);
-    tx_printf(t, "\n[device]\nmodel = %s\nname = %s\n\n[parameters]\n", ops->kind, name);
+    if (header) ssp_text_printf(t, "%s", header);
+    ssp_text_printf(t, "\n[device]\nmodel = %s\nname = %s\n\n[parameters]\n", ops->kind, name);
     for (i = 0; i < ops->npar; i++) {
         if (ops->par[i].flags & SSP_PF_DERIVED) continue;
         fmt_param(v, sizeof v, &ops->par[i], p[i]);
-        tx_printf(t, "%s = %s\n", ops->par[i].key, v);
+        ssp_text_printf(t, "%s = %s\n", ops->par[i].key, v);
     }
-    tx_printf(t, "\n[programming]\n");
+    ssp_text_printf(t, "\n[programming]\n");
     for (i = 0; i < PR_N; i++) {
         fmt_value(v, sizeof v, s->prog[i], i == PR_X_INIT ? SSP_UNIT_ONE
                                            : (i == PR_READ_V || i == PR_SET_V || i == PR_RESET_V)
                                                ? SSP_UNIT_VOLT
                                                : SSP_UNIT_SECOND);
-        tx_printf(t, "%s = %s\n", prog_key[i], v);
+        ssp_text_printf(t, "%s = %s\n", prog_key[i], v);
     }
-    tx_printf(t, "\n[variation]\n");
+    ssp_text_printf(t, "\n[variation]\n");
     if (var) {
-        tx_printf(t, "d2d_gmin = %.3g %%\nd2d_gmax = %.3g %%\nd2d_rate = %.3g %%\n"
+        ssp_text_printf(t, "d2d_gmin = %.3g %%\nd2d_gmax = %.3g %%\nd2d_rate = %.3g %%\n"
                      "c2c_range = %.3g %%\nread_noise = %.3g %%\nstuck_on = 0 %%\nstuck_off = 0 %%\n",
                   100 * fmin(var->d2d_gmin, 1), 100 * fmin(var->d2d_gmax, 1),
                   100 * fmin(var->d2d_rate, 1), 100 * fmin(var->c2c_range, 1),
@@ -592,15 +554,12 @@ static void write_ini(struct text *t, const struct spec *s, const double *p,
 static int spec_model(ssp_device_model **m, ssp_ctx *ctx, const struct spec *s, const double *p,
                       const char *origin)
 {
-    struct text t = {0};
+    ssp_text t = {0};
     int rc;
     write_ini(&t, s, p, NULL, s->ops->kind, NULL);
-    if (t.oom) {
-        free(t.s);
-        return ssp_error(ctx, SSP_ENOMEM, "out of memory");
-    }
-    rc = ssp_device_model_parse(m, ctx, t.s, origin);
-    free(t.s);
+    if ((rc = ssp_text_check(&t, ctx, "a parameter file")) == SSP_OK)
+        rc = ssp_device_model_parse(m, ctx, t.s, origin);
+    ssp_text_free(&t);
     return rc;
 }
 
@@ -1284,7 +1243,7 @@ int ssp_fit_run(ssp_fit_result **out, ssp_ctx *ctx, const ssp_fit_data *d,
 
     /* the parameter file */
     {
-        struct text t = {0};
+        ssp_text t = {0};
         char head[2048], fit_q[256];
         double mean_replay = 0;
         const char *base = strrchr(d->origin, '/');
@@ -1310,12 +1269,11 @@ int ssp_fit_run(ssp_fit_result **out, ssp_ctx *ctx, const ssp_fit_data *d,
                  nres, fit_q, r->starts_converged, r->starts_tried, r->option[0] ? "; kept " : "",
                  r->option, bst->s.fixed);
         write_ini(&t, &bst->s, pfile, &var, "fitted", head);
-        if (t.oom) {
-            free(t.s);
-            rc = ssp_error(ctx, SSP_ENOMEM, "out of memory");
+        if ((rc = ssp_text_check(&t, ctx, "the fitted parameter file"))) {
+            ssp_text_free(&t);
             goto done;
         }
-        r->ini = t.s;
+        r->ini = ssp_text_take(&t);
         /* what the file says is what the model is: re-read it */
         ssp_device_model_free(&r->model);
         if ((rc = ssp_device_model_parse(&r->model, ctx, r->ini, "the fitted parameter file"))) {

@@ -1026,3 +1026,24 @@ done:
     free(idx);
     return rc;
 }
+
+/* ---- transient time vectors -------------------------------------------------- */
+
+size_t ssp_spice_time_before(const double *time, size_t n, double t)
+{
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (time[mid] <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t ssp_spice_time_nearest(const double *time, size_t n, double t)
+{
+    size_t k = ssp_spice_time_before(time, n, t);
+    return k + 1 < n && fabs(time[k + 1] - t) < fabs(time[k] - t) ? k + 1 : k;
+}

@@ -1,6 +1,6 @@
 /* pulse_common.c — internal to the pulse scheduler: what both executors of
  * a plan (the C model in ssp_pulse.c, ngspice in ssp_pulse_spice.c) and the
- * exporter share: the growing text buffer, the bias voltages of unselected
+ * exporter share: the bias voltages of unselected
  * lines, the line voltages of a group, a pulse's analytic energy and the
  * PWL corners of a plan. It calls nothing else of the module, so the files
  * of the module depend one way: ssp_pulse.c -> ssp_pulse_spice.c ->
@@ -8,50 +8,9 @@
 #include "pulse_impl.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- text ------------------------------------------------------------------------- */
-void ptext_printf(ptext *t, const char *fmt, ...)
-{
-    va_list ap;
-    int k;
-    if (t->oom) return;
-    for (;;) {
-        size_t room = t->cap - t->len;
-        va_start(ap, fmt);
-        k = vsnprintf(t->s ? t->s + t->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            t->oom = 1;
-            return;
-        }
-        if ((size_t)k < room) {
-            t->len += (size_t)k;
-            return;
-        }
-        {
-            size_t cap = t->cap ? 2 * t->cap : 1 << 16;
-            char *s;
-            while (cap - t->len <= (size_t)k) cap *= 2;
-            if (!(s = realloc(t->s, cap))) {
-                t->oom = 1;
-                return;
-            }
-            t->s = s;
-            t->cap = cap;
-        }
-    }
-}
-
-void ptext_free(ptext *t)
-{
-    free(t->s);
-    t->s = NULL;
-    t->len = t->cap = 0;
-}
 
 /* ---- voltages and energy ---------------------------------------------------------- */
 

@@ -12,16 +12,8 @@
 #include <stddef.h>
 
 #include "ssp_pulse.h"
+#include "ssp_text.h"
 
-/* A growing NUL-terminated text; oom set on the first failed allocation. */
-typedef struct ptext {
-    char *s;
-    size_t len, cap;
-    int oom;
-} ptext;
-
-void ptext_printf(ptext *t, const char *fmt, ...) SSP_PRINTF(2, 3);
-void ptext_free(ptext *t);
 
 /* One parallel pulse of a round: the cells cell[first .. first+n) of the
  * programmer's gcell array, all on line `line` (a row when by row). */
@@ -122,7 +114,7 @@ int pulse_wave_record(ssp_pulse *pp, const ssp_device *dev, const double *time, 
  * driver node rd<i>, column driver node cd<j>, state nodes s<i>_<j> of the
  * dynamic cells (dyn[c] != 0, or all when dyn is NULL); the others are
  * their read-state element at the present state. */
-int pulse_tile_netlist(ssp_ctx *ctx, ptext *t, const ssp_device *dev, size_t rows, size_t cols,
+int pulse_tile_netlist(ssp_ctx *ctx, ssp_text *t, const ssp_device *dev, size_t rows, size_t cols,
                        double r_wire, const unsigned char *dyn);
 
 #endif

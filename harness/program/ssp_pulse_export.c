@@ -317,7 +317,7 @@ int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *
     pgroup *pg = NULL;
     corner *cor = NULL;
     double *lineV = NULL, tstop;
-    ptext tx = {0};
+    ssp_text tx = {0};
     char path[PATH_CAP];
     int rc;
 
@@ -343,37 +343,34 @@ int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *
     }
     if ((rc = pulse_corners(ctx, &dev[0], s->bias, s->edge, pg, ng, &cor, &ncor))) goto done;
     for (size_t l = 0; l < R + C; l++) {
-        ptext_free(&tx);
+        ssp_text_free(&tx);
         if (l < R)
-            ptext_printf(&tx, "* word-line driver %zu of a siamspice schedule (t s, V)\nVwl%zu rd%zu 0 PWL(\n", l, l, l);
+            ssp_text_printf(&tx, "* word-line driver %zu of a siamspice schedule (t s, V)\nVwl%zu rd%zu 0 PWL(\n", l, l, l);
         else
-            ptext_printf(&tx, "* bit-line driver %zu of a siamspice schedule (t s, V)\nVbl%zu cd%zu 0 PWL(\n", l - R, l - R, l - R);
+            ssp_text_printf(&tx, "* bit-line driver %zu of a siamspice schedule (t s, V)\nVbl%zu cd%zu 0 PWL(\n", l - R, l - R, l - R);
         for (size_t k = 0; k < ncor; k++) {
             double v = cor[k].g >= 0 ? lineV[(size_t)cor[k].g * (R + C) + l] * cor[k].shape : 0;
-            ptext_printf(&tx, "+ %.17g %.17g\n", cor[k].t, v);
+            ssp_text_printf(&tx, "+ %.17g %.17g\n", cor[k].t, v);
         }
-        ptext_printf(&tx, "+ )\n");
-        if (tx.oom) {
-            rc = ssp_error(ctx, SSP_ENOMEM, "out of memory");
-            goto done;
-        }
+        ssp_text_printf(&tx, "+ )\n");
+        if ((rc = ssp_text_check(&tx, ctx, "a PWL source"))) goto done;
         snprintf(path, sizeof path, "%s/%s%zu.pwl", dir, l < R ? "wl" : "bl", l < R ? l : l - R);
         if ((rc = ssp_file_write_all(ctx, path, tx.s, tx.len))) goto done;
     }
     /* the deck */
-    ptext_free(&tx);
+    ssp_text_free(&tx);
     tstop = (ncor ? cor[ncor - 1].t : 0) + s->edge;
     if (s->latency > tstop) tstop = s->latency;
-    ptext_printf(&tx, "* siamspice tile programming deck: %zu x %zu, bias %s, %zu pulses\n"
+    ssp_text_printf(&tx, "* siamspice tile programming deck: %zu x %zu, bias %s, %zu pulses\n"
                       "* the devices start in the present states; the state of cell (i, j) is v(s<i>_<j>)\n",
                  R, C, ssp_pulse_bias_name(s->bias), ng);
     if ((rc = pulse_tile_netlist(ctx, &tx, dev, R, C, p->r_wire, NULL))) goto done;
-    for (size_t i = 0; i < R; i++) ptext_printf(&tx, ".include wl%zu.pwl\n", i);
-    for (size_t j = 0; j < C; j++) ptext_printf(&tx, ".include bl%zu.pwl\n", j);
-    ptext_printf(&tx, ".options klu\n.tran %.17g %.17g 0 %.17g uic\n", p->tmax_frac * p->width, tstop,
+    for (size_t i = 0; i < R; i++) ssp_text_printf(&tx, ".include wl%zu.pwl\n", i);
+    for (size_t j = 0; j < C; j++) ssp_text_printf(&tx, ".include bl%zu.pwl\n", j);
+    ssp_text_printf(&tx, ".options klu\n.tran %.17g %.17g 0 %.17g uic\n", p->tmax_frac * p->width, tstop,
                  p->tmax_frac * p->width);
     /* `ngspice -b tile.cir` prints each pulsed cell's final state as x_<i>_<j> */
-    ptext_printf(&tx, "* final state of every pulsed cell, printed by ngspice -b\n");
+    ssp_text_printf(&tx, "* final state of every pulsed cell, printed by ngspice -b\n");
     for (size_t k = 0; k < s->n; k++) {
         const ssp_pulse_event *e = &s->ev[k];
         size_t q;
@@ -381,17 +378,14 @@ int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *
         for (q = 0; q < k; q++) /* first pulse of this cell only */
             if (s->ev[q].phase != SSP_PULSE_READ && s->ev[q].row == e->row && s->ev[q].col == e->col) break;
         if (q < k) continue;
-        ptext_printf(&tx, ".meas tran x_%d_%d find v(s%d_%d) at=%.17g\n", e->row, e->col, e->row, e->col, tstop);
+        ssp_text_printf(&tx, ".meas tran x_%d_%d find v(s%d_%d) at=%.17g\n", e->row, e->col, e->row, e->col, tstop);
     }
-    ptext_printf(&tx, ".end\n");
-    if (tx.oom) {
-        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory");
-        goto done;
-    }
+    ssp_text_printf(&tx, ".end\n");
+    if ((rc = ssp_text_check(&tx, ctx, "the tile deck"))) goto done;
     snprintf(path, sizeof path, "%s/tile.cir", dir);
     rc = ssp_file_write_all(ctx, path, tx.s, tx.len);
 done:
-    ptext_free(&tx);
+    ssp_text_free(&tx);
     free(xg);
     free(pg);
     free(cells);

@@ -24,7 +24,7 @@ static const double END_TOLERANCE = 1e-9;
 /* Instance lines are shorter than this (bytes). */
 enum { INST_CAP = 8192, SAVE_PER_LINE = 16 };
 
-int pulse_tile_netlist(ssp_ctx *ctx, ptext *t, const ssp_device *dev, size_t rows, size_t cols,
+int pulse_tile_netlist(ssp_ctx *ctx, ssp_text *t, const ssp_device *dev, size_t rows, size_t cols,
                        double r_wire, const unsigned char *dyn)
 {
     char *buf = NULL, p[64], n[64], x[64], inst[64];
@@ -35,7 +35,7 @@ int pulse_tile_netlist(ssp_ctx *ctx, ptext *t, const ssp_device *dev, size_t row
     if (!(buf = malloc(len + 1 > INST_CAP ? len + 1 : INST_CAP)))
         return ssp_error(ctx, SSP_ENOMEM, "out of memory for the tile netlist");
     if ((rc = ssp_device_spice_subckt(dev[0].model, ctx, buf, len + 1, &len))) goto done;
-    ptext_printf(t, "%s\n", buf);
+    ssp_text_printf(t, "%s\n", buf);
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) {
             if (r_wire > 0) {
@@ -51,35 +51,35 @@ int pulse_tile_netlist(ssp_ctx *ctx, ptext *t, const ssp_device *dev, size_t row
                 ssp_cell_iv iv;
                 ssp_device_cell_iv(&dev[i * cols + j], &iv);
                 if (iv.kind == SSP_IV_LINEAR)
-                    ptext_printf(t, "r%s %s %s %.17g\n", inst, p, n, 1.0 / iv.g);
+                    ssp_text_printf(t, "r%s %s %s %.17g\n", inst, p, n, 1.0 / iv.g);
                 else
-                    ptext_printf(t, "b%s %s %s i = v(%s,%s) >= 0 ? %.17g * sinh(%.17g * v(%s,%s)) : "
+                    ssp_text_printf(t, "b%s %s %s i = v(%s,%s) >= 0 ? %.17g * sinh(%.17g * v(%s,%s)) : "
                                     "%.17g * sinh(%.17g * v(%s,%s))\n",
                                  inst, p, n, p, n, iv.gp, iv.b, p, n, iv.gn, iv.b, p, n);
                 continue;
             }
             if ((rc = ssp_device_spice_instance(&dev[i * cols + j], ctx, inst, p, n, x, buf, INST_CAP, &len)))
                 goto done;
-            ptext_printf(t, "%s\n", buf);
+            ssp_text_printf(t, "%s\n", buf);
         }
     if (r_wire > 0) {
         /* word line i driven at column 0's end, bit line j at row 0's end */
         for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < cols; j++) {
                 if (j == 0)
-                    ptext_printf(t, "rwl%zu_%zu rd%zu r%zu_%zu %.17g\n", i, j, i, i, j, r_wire);
+                    ssp_text_printf(t, "rwl%zu_%zu rd%zu r%zu_%zu %.17g\n", i, j, i, i, j, r_wire);
                 else
-                    ptext_printf(t, "rwl%zu_%zu r%zu_%zu r%zu_%zu %.17g\n", i, j, i, j - 1, i, j, r_wire);
+                    ssp_text_printf(t, "rwl%zu_%zu r%zu_%zu r%zu_%zu %.17g\n", i, j, i, j - 1, i, j, r_wire);
             }
         for (size_t j = 0; j < cols; j++)
             for (size_t i = 0; i < rows; i++) {
                 if (i == 0)
-                    ptext_printf(t, "rbl%zu_%zu cd%zu c%zu_%zu %.17g\n", i, j, j, i, j, r_wire);
+                    ssp_text_printf(t, "rbl%zu_%zu cd%zu c%zu_%zu %.17g\n", i, j, j, i, j, r_wire);
                 else
-                    ptext_printf(t, "rbl%zu_%zu c%zu_%zu c%zu_%zu %.17g\n", i, j, i - 1, j, i, j, r_wire);
+                    ssp_text_printf(t, "rbl%zu_%zu c%zu_%zu c%zu_%zu %.17g\n", i, j, i - 1, j, i, j, r_wire);
             }
     }
-    if (t->oom) rc = ssp_error(ctx, SSP_ENOMEM, "out of memory for the tile netlist");
+    rc = ssp_text_check(t, ctx, "the tile netlist");
 done:
     free(buf);
     return rc;
@@ -90,20 +90,6 @@ static double wall_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Index of the last time point <= t. */
-static size_t at_or_before(const double *time, size_t n, double t)
-{
-    size_t lo = 0, hi = n;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (time[mid] <= t)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_result *res)
@@ -117,7 +103,7 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
     unsigned char *member = NULL, *dyn = NULL;
     size_t ndyn = 0;
     long *gat = NULL;
-    ptext tx = {0};
+    ssp_text tx = {0};
     double tstop, tmax, t_start;
     char name[64];
     int rc = SSP_OK;
@@ -149,7 +135,7 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
         goto done;
 
     /* the netlist */
-    ptext_printf(&tx, "* siamspice tile programming round: %zu x %zu, %zu pulses\n", R, C, pp->ngrp);
+    ssp_text_printf(&tx, "* siamspice tile programming round: %zu x %zu, %zu pulses\n", R, C, pp->ngrp);
     /* which cells can move this round */
     for (c = 0; c < nc; c++) {
         dyn[c] = dev[c].stuck == SSP_DEVICE_FREE && pp->p.dynamic_all;
@@ -166,32 +152,29 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
     if ((rc = pulse_tile_netlist(pp->ctx, &tx, dev, R, C, pp->p.r_wire, dyn))) goto done;
     for (size_t l = 0; l < R + C; l++) {
         if (l < R)
-            ptext_printf(&tx, "vr%zu rd%zu 0 pwl(\n", l, l);
+            ssp_text_printf(&tx, "vr%zu rd%zu 0 pwl(\n", l, l);
         else
-            ptext_printf(&tx, "vc%zu cd%zu 0 pwl(\n", l - R, l - R);
+            ssp_text_printf(&tx, "vc%zu cd%zu 0 pwl(\n", l - R, l - R);
         for (k = 0; k < ncorner; k++) {
             double v = cor[k].g >= 0 ? lineV[(size_t)cor[k].g * (R + C) + l] * cor[k].shape : 0;
-            ptext_printf(&tx, "+ %.17g %.17g\n", cor[k].t, v);
+            ssp_text_printf(&tx, "+ %.17g %.17g\n", cor[k].t, v);
         }
-        ptext_printf(&tx, "+ )\n");
+        ssp_text_printf(&tx, "+ )\n");
     }
     for (size_t l = 0; l < R + C; l++) {
-        if (l % SAVE_PER_LINE == 0) ptext_printf(&tx, "%s.save", l ? "\n" : "");
+        if (l % SAVE_PER_LINE == 0) ssp_text_printf(&tx, "%s.save", l ? "\n" : "");
         if (l < R)
-            ptext_printf(&tx, " v(rd%zu) i(vr%zu)", l, l);
+            ssp_text_printf(&tx, " v(rd%zu) i(vr%zu)", l, l);
         else
-            ptext_printf(&tx, " v(cd%zu) i(vc%zu)", l - R, l - R);
+            ssp_text_printf(&tx, " v(cd%zu) i(vc%zu)", l - R, l - R);
     }
     for (c = 0; c < nc; c++) {
-        if (c % SAVE_PER_LINE == 0) ptext_printf(&tx, "\n.save");
-        if (dyn[c]) ptext_printf(&tx, " v(s%zu_%zu)", c / C, c % C);
-        if (pp->p.r_wire > 0) ptext_printf(&tx, " v(r%zu_%zu) v(c%zu_%zu)", c / C, c % C, c / C, c % C);
+        if (c % SAVE_PER_LINE == 0) ssp_text_printf(&tx, "\n.save");
+        if (dyn[c]) ssp_text_printf(&tx, " v(s%zu_%zu)", c / C, c % C);
+        if (pp->p.r_wire > 0) ssp_text_printf(&tx, " v(r%zu_%zu) v(c%zu_%zu)", c / C, c % C, c / C, c % C);
     }
-    ptext_printf(&tx, "\n.end\n");
-    if (tx.oom) {
-        rc = ssp_error(pp->ctx, SSP_ENOMEM, "out of memory for the tile netlist");
-        goto done;
-    }
+    ssp_text_printf(&tx, "\n.end\n");
+    if ((rc = ssp_text_check(&tx, pp->ctx, "the tile netlist"))) goto done;
 
     tstop = cor[ncorner - 1].t + pp->p.edge;
     tmax = pp->p.tmax_frac * pp->p.width;
@@ -304,7 +287,8 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
     for (size_t g = 0; g < pp->ngrp; g++) {
         const pgroup *gr = &pp->grp[g];
         const double *lv = lineV + g * (R + C);
-        size_t k0 = at_or_before(time, nt, gr->t0), k1 = at_or_before(time, nt, gr->t0 + 2 * pp->p.edge + gr->width);
+        size_t k0 = ssp_spice_time_before(time, nt, gr->t0);
+        size_t k1 = ssp_spice_time_before(time, nt, gr->t0 + 2 * pp->p.edge + gr->width);
         for (c = 0; c < nc; c++) {
             double v = lv[c / C] - lv[R + c % C], e;
             if (v == 0) continue;
@@ -347,6 +331,6 @@ done:
     free(cor);
     free(time);
     free(gat);
-    ptext_free(&tx);
+    ssp_text_free(&tx);
     return rc;
 }

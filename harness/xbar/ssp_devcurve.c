@@ -3,8 +3,9 @@
  * no state and prints nothing. */
 #include "ssp_devcurve.h"
 
+#include "ssp_text.h"
+
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,47 +16,6 @@
 #define TMAX_FRACTION_OF_PULSE 0.1
 /* Quiet time between a pulse and the next read, in pulse edge times. */
 #define GAP_EDGES 2.0
-
-/* A growable text buffer. */
-struct text {
-    char *s;
-    size_t len, cap;
-    int oom;
-};
-
-static void tx_printf(struct text *t, const char *fmt, ...) SSP_PRINTF(2, 3);
-static void tx_printf(struct text *t, const char *fmt, ...)
-{
-    va_list ap;
-    int k;
-    if (t->oom) return;
-    for (;;) {
-        size_t room = t->cap - t->len;
-        va_start(ap, fmt);
-        k = vsnprintf(t->s ? t->s + t->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            t->oom = 1;
-            return;
-        }
-        if ((size_t)k < room) {
-            t->len += (size_t)k;
-            return;
-        }
-        {
-            size_t cap = t->cap ? 2 * t->cap : 4096;
-            char *s;
-            while (cap - t->len <= (size_t)k) cap *= 2;
-            s = realloc(t->s, cap);
-            if (!s) {
-                t->oom = 1;
-                return;
-            }
-            t->s = s;
-            t->cap = cap;
-        }
-    }
-}
 
 int ssp_devcurve_c(ssp_device *dev, ssp_device_work *w, gsl_rng *rng, const double *amp,
                    const double *width, size_t n, double *g, double *x)
@@ -71,12 +31,12 @@ int ssp_devcurve_c(ssp_device *dev, ssp_device_work *w, gsl_rng *rng, const doub
 }
 
 /* Append PWL corners, skipping a corner that repeats the previous time. */
-static void add_corners(struct text *t, double *last_t, const double *ct, const double *cv,
+static void add_corners(ssp_text *t, double *last_t, const double *ct, const double *cv,
                         size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (ct[i] <= *last_t) continue;
-        tx_printf(t, "+ %.17g %.17g\n", ct[i], cv[i]);
+        ssp_text_printf(t, "+ %.17g %.17g\n", ct[i], cv[i]);
         *last_t = ct[i];
     }
 }
@@ -90,7 +50,7 @@ int ssp_devcurve_netlist(const ssp_device *dev, ssp_ctx *ctx, const double *amp,
     double wr = ssp_device_model_read_width(m), gap = GAP_EDGES * e;
     double ct[SSP_DEVICE_PULSE_CORNERS], cv[SSP_DEVICE_PULSE_CORNERS];
     double t = 0, last_t = -1, wmin = HUGE_VAL;
-    struct text tx = {0};
+    ssp_text tx = {0};
     size_t len = 0, nc, k;
     char *sub = NULL, *inst = NULL;
     int rc;
@@ -112,9 +72,9 @@ int ssp_devcurve_netlist(const ssp_device *dev, ssp_ctx *ctx, const double *amp,
     if ((rc = ssp_device_spice_instance(dev, ctx, "dut", "a", "0", "s1", inst, len + 1, &len)))
         goto done;
 
-    tx_printf(&tx, "* siamspice device pulse response: %s\n", ssp_device_model_name(m));
-    tx_printf(&tx, "%s", sub);
-    tx_printf(&tx, "vp a 0 pwl(\n");
+    ssp_text_printf(&tx, "* siamspice device pulse response: %s\n", ssp_device_model_name(m));
+    ssp_text_printf(&tx, "%s", sub);
+    ssp_text_printf(&tx, "vp a 0 pwl(\n");
     for (k = 0; k < n; k++) {
         if (!(width[k] > 0)) {
             rc = ssp_error(ctx, SSP_EINVAL, "pulse %zu: width %g s is not > 0", k, width[k]);
@@ -133,17 +93,13 @@ int ssp_devcurve_netlist(const ssp_device *dev, ssp_ctx *ctx, const double *amp,
         t_read[k] = t + e + 0.5 * wr;
         t = ct[3] + gap;
     }
-    tx_printf(&tx, "+ )\n%s.end\n", inst);
-    if (tx.oom) {
-        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory for the pulse-response netlist");
-        goto done;
-    }
+    ssp_text_printf(&tx, "+ )\n%s.end\n", inst);
+    if ((rc = ssp_text_check(&tx, ctx, "the pulse-response netlist"))) goto done;
     *tstop = t;
     *tmax = TMAX_FRACTION_OF_PULSE * wmin;
-    *text = tx.s;
-    tx.s = NULL;
+    *text = ssp_text_take(&tx);
 done:
-    free(tx.s);
+    ssp_text_free(&tx);
     free(sub);
     free(inst);
     return rc;
@@ -153,20 +109,6 @@ int ssp_devcurve_tran(ssp_spice *s, ssp_ctx *ctx, double tmax, double tstop)
 {
     (void)ctx; /* the session sets the message in its own context */
     return ssp_spice_tran(s, tmax, tstop, tmax, 1);
-}
-
-/* Index of the sample of time[] nearest to t (time ascending). */
-static size_t nearest(const double *time, size_t n, double t)
-{
-    size_t lo = 0, hi = n - 1;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (time[mid] <= t)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return fabs(time[lo] - t) <= fabs(time[hi] - t) ? lo : hi;
 }
 
 int ssp_devcurve_spice(ssp_spice *s, const ssp_device *dev, ssp_ctx *ctx, const double *amp,
@@ -189,7 +131,7 @@ int ssp_devcurve_spice(ssp_spice *s, const ssp_device *dev, ssp_ctx *ctx, const 
     if ((rc = ssp_spice_vec(s, "i(vp)", &ia, &nv)) || nv != nt) goto vec_done;
     if ((rc = ssp_spice_vec(s, "v(s1)", &xs, &nv)) || nv != nt) goto vec_done;
     for (k = 0; k < n; k++) {
-        size_t i = nearest(time, nt, t_read[k]);
+        size_t i = ssp_spice_time_nearest(time, nt, t_read[k]);
         if (fabs(time[i] - t_read[k]) > half) {
             rc = ssp_error(ctx, SSP_ENOVEC, "no ngspice time point inside read %zu (t = %g s)",
                            k, t_read[k]);

@@ -545,10 +545,49 @@ static void test_spice__stream_of_a_railed_training_tile(void)
     ssp_spice_unload(g_spice);
 }
 
+static void test_spice__time_vector_search(void)
+{
+    const double time[] = {0.0, 1e-9, 2e-9, 2e-9, 5e-9, 8e-9};
+    const size_t n = sizeof time / sizeof time[0];
+    CU_ASSERT_EQUAL(ssp_spice_time_before(time, n, -1.0), 0);
+    CU_ASSERT_EQUAL(ssp_spice_time_before(time, n, 0.0), 0);
+    CU_ASSERT_EQUAL(ssp_spice_time_before(time, n, 0.5e-9), 0);
+    CU_ASSERT_EQUAL(ssp_spice_time_before(time, n, 1e-9), 1);
+    CU_ASSERT_EQUAL(ssp_spice_time_before(time, n, 2e-9), 3); /* the last of equal points */
+    CU_ASSERT_EQUAL(ssp_spice_time_before(time, n, 4.9e-9), 3);
+    CU_ASSERT_EQUAL(ssp_spice_time_before(time, n, 8e-9), 5);
+    CU_ASSERT_EQUAL(ssp_spice_time_before(time, n, 1.0), 5);
+    CU_ASSERT_EQUAL(ssp_spice_time_before(time, 1, 3.0), 0);
+    CU_ASSERT_EQUAL(ssp_spice_time_nearest(time, n, 0.4e-9), 0);
+    CU_ASSERT_EQUAL(ssp_spice_time_nearest(time, n, 0.5e-9), 0); /* tie: the earlier */
+    CU_ASSERT_EQUAL(ssp_spice_time_nearest(time, n, 0.6e-9), 1);
+    CU_ASSERT_EQUAL(ssp_spice_time_nearest(time, n, 4e-9), 4);
+    CU_ASSERT_EQUAL(ssp_spice_time_nearest(time, n, 7e-9), 5);
+    CU_ASSERT_EQUAL(ssp_spice_time_nearest(time, n, 9e-9), 5);
+    CU_ASSERT_EQUAL(ssp_spice_time_nearest(time, n, -1.0), 0);
+    /* against a linear scan on a long irregular vector */
+    {
+        double v[997];
+        int bad = 0;
+        v[0] = 0;
+        for (size_t i = 1; i < 997; i++) v[i] = v[i - 1] + 1e-12 * (double)(1 + (i * 7919) % 13);
+        for (double t = -1e-12; t < v[996] + 2e-12; t += 0.37e-12) {
+            size_t b = 0, c = 0;
+            for (size_t i = 0; i < 997; i++) {
+                if (v[i] <= t) b = i;
+                if (fabs(v[i] - t) < fabs(v[c] - t)) c = i;
+            }
+            bad += ssp_spice_time_before(v, 997, t) != b || ssp_spice_time_nearest(v, 997, t) != c;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+    }
+}
+
 SSP_TEST_SUITE(spice)
 {
     SSP_ADD_SUITE("spice", suite_init, suite_clean,
                   SSP_TEST(test_spice__reports_version_and_klu),
+                  SSP_TEST(test_spice__time_vector_search),
                   SSP_TEST(test_spice__op_resistor_divider),
                   SSP_TEST(test_spice__op_crossbar_matches_dense_solve),
                   SSP_TEST(test_spice__stream_equals_separate_ops),
