@@ -621,6 +621,11 @@ int ssp_device_sample(ssp_device *dev, ssp_ctx *ctx, const ssp_device_model *m, 
     double u, s_gmin, s_gmax, gmin, gmax;
     int tries;
 
+    if (!rng) {
+        /* "NULL rng means no noise" (ssp_device.h): the nominal device, never stuck */
+        ssp_device_init(dev, m, c[C_X_INIT]);
+        return SSP_OK;
+    }
     for (tries = 0; tries < SAMPLE_MAX_REDRAWS; tries++) {
         ssp_device_init(dev, m, c[C_X_INIT]);
         s_gmin = exp(c[C_D2D_GMIN] * gsl_ran_gaussian_ziggurat(rng, 1.0));

@@ -104,7 +104,8 @@ void ssp_device_init(ssp_device *dev, const ssp_device_model *m, double x0);
 double ssp_device_model_x_init(const ssp_device_model *m);
 /* A device drawn from the model's variation: lognormal factors on Gmin, Gmax
  * and rate, then stuck-at-ON / stuck-at-OFF with the file's fractions. Starts
- * at the file's initial state (or its stuck bound). */
+ * at the file's initial state (or its stuck bound). A NULL rng gives the
+ * nominal device (ssp_device_init at the file's initial state). */
 int ssp_device_sample(ssp_device *dev, ssp_ctx *ctx, const ssp_device_model *m, gsl_rng *rng);
 
 /* Freeze a device at x_hi (SSP_DEVICE_STUCK_ON) or x_lo (SSP_DEVICE_STUCK_OFF):

@@ -718,6 +718,14 @@ static void check_variation(const char *file)
     SSP_ASSERT_OK(ctx, ssp_device_sample(&again[0], ctx, m, rng));
     if (s_gmin > 0 || s_gmax > 0 || s_rate > 0) /* files without spread give equal devices */
         CU_ASSERT_NOT_EQUAL(memcmp(&dev[0], &again[0], sizeof *dev), 0);
+    /* a NULL rng ("no noise") gives the nominal device, even with spread in the file */
+    {
+        ssp_device nominal;
+        ssp_device_init(&nominal, m, ssp_device_model_x_init(m));
+        SSP_ASSERT_OK(ctx, ssp_device_sample(&again[0], ctx, m, NULL));
+        CU_ASSERT_EQUAL(memcmp(&nominal, &again[0], sizeof nominal), 0);
+        CU_ASSERT_EQUAL(again[0].stuck, SSP_DEVICE_FREE);
+    }
     ssp_device_rng_free(&rng);
     CU_ASSERT_PTR_NULL(rng);
     ssp_device_rng_free(&rng);
