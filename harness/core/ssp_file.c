@@ -155,13 +155,30 @@ int ssp_file_read_all(ssp_ctx *ctx, const char *path, unsigned char **data, size
     enum { CHUNK = 1 << 20 };
     unsigned char *buf = NULL;
     size_t cap = 0, n = 0;
-    int rc = SSP_OK;
+    int rc = SSP_OK, fd;
+    struct stat st;
     gzFile gz;
 
+    memset(&st, 0, sizeof st);
     *data = NULL;
     *len = 0;
-    gz = gzopen(path, "rb");
-    if (!gz) return ssp_error(ctx, SSP_EIO, "cannot open %s: %s", path, strerror(errno ? errno : ENOENT));
+    /* O_NONBLOCK: a FIFO is refused below, not waited on */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return ssp_error(ctx, SSP_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = errno;
+        const char *what = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a pipe"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : S_ISSOCK(st.st_mode) ? "a socket"
+                           : "not a regular file";
+        close(fd);
+        if (e && !st.st_mode) return ssp_error(ctx, SSP_EIO, "cannot open %s: %s", path, strerror(e));
+        return ssp_error(ctx, SSP_EIO, "cannot read %s: %s, not a file", path, what);
+    }
+    gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
+        return ssp_error(ctx, SSP_ENOMEM, "out of memory reading %s", path);
+    }
     for (;;) {
         int got;
         if (cap - n < CHUNK + 1) {

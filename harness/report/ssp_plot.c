@@ -15,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <ini.h>
 #include <jansson.h>
 #include <math.h>
 
 #include "ssp_file.h"
+#include "ssp_ini.h"
 
 extern char **environ;
 
@@ -255,26 +255,34 @@ struct ini_engine {
     char name[32]; /* [engine] forward, "" when absent */
 };
 
-static int on_ini(void *user, const char *section, const char *key, const char *value)
+static int on_ini(void *user, int line, const char *section, const char *key, const char *value)
 {
     struct ini_engine *e = user;
     size_t k = 0;
-    if (strcmp(section, "engine") != 0 || strcmp(key, "forward") != 0) return 1;
+    (void)line;
+    if (strcmp(section, "engine") != 0 || strcmp(key, "forward") != 0) return SSP_OK;
     /* a name, nothing gnuplot could read as syntax inside the title */
     for (; *value && k + 1 < sizeof e->name; value++)
         if ((*value >= 'a' && *value <= 'z') || (*value >= 'A' && *value <= 'Z') || (*value >= '0' && *value <= '9') ||
             *value == '_' || *value == '-')
             e->name[k++] = *value;
     e->name[k] = '\0';
-    return 1;
+    return SSP_OK;
 }
 
-/* The forward engine named in the run's config.ini ("" when unknown). */
+/* The forward engine named in the run's config.ini ("" when unknown: the
+ * title then names none; a config that does not read is the reading
+ * commands' to report, not the plots'). */
 static void run_engine(const char *dir, char *buf, size_t n)
 {
     char p[SSP_PLOT_PATH];
     struct ini_engine e = {""};
-    if (snprintf(p, sizeof p, "%s/config.ini", dir) < (int)sizeof p) ini_parse(p, on_ini, &e);
+    unsigned char *text = NULL;
+    size_t len = 0;
+    if (snprintf(p, sizeof p, "%s/config.ini", dir) < (int)sizeof p && ssp_file_read_all(NULL, p, &text, &len) == 0 &&
+        ssp_ini_parse(NULL, p, (const char *)text, len, on_ini, &e) != SSP_OK)
+        e.name[0] = '\0';
+    free(text);
     snprintf(buf, n, "%s", e.name);
 }
 
