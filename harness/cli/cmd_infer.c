@@ -258,6 +258,10 @@ int ssp_cmd_infer(int argc, char **argv)
         return 2;
     }
     if (ssp_ctx_create(&ctx)) return 1;
+    if (out && (status = ssp_cmd_out_dir(ctx, "infer", out))) {
+        ssp_ctx_destroy(&ctx);
+        return status;
+    }
     if (sweep) {
         status = sweep_t_sample(ctx, dir, sweep, sets, nsets, out);
         goto out;
@@ -331,6 +335,10 @@ int ssp_cmd_netlist_run(int argc, char **argv)
         out = p;
     }
     if (ssp_ctx_create(&ctx)) return 1;
+    if ((status = ssp_cmd_out_dir(ctx, "netlist", out))) {
+        ssp_ctx_destroy(&ctx);
+        return status;
+    }
     /* one test image gives the netlists their DC inputs */
     status = open_run(ctx, dir, sets, nsets, OPEN_NODAL, &NETLIST, 1, &t, NULL);
     if (status) goto done;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(SSP_INI_LINE_MAX + 3 <= INI_MAX_LINE, "SSP_INI_LINE_MAX must fit libinih's line buffer");
+_Static_assert(SSP_INI_LINE_MAX + 2 <= INI_MAX_LINE, "SSP_INI_LINE_MAX must fit libinih's line buffer");
 
 struct seen {
     char *name; /* "section\nkey" (owned) */
@@ -49,10 +49,9 @@ static char *reader(char *str, int num, void *stream)
     st->line++;
     nl = memchr(st->pos, '\n', (size_t)(st->end - st->pos));
     n = nl ? (size_t)(nl - st->pos) + 1 : (size_t)(st->end - st->pos);
-    body = n;
-    while (body && (st->pos[body - 1] == '\n' || st->pos[body - 1] == '\r')) body--;
-    if (body > SSP_INI_LINE_MAX || num < 3 || n > (size_t)num - 1) {
-        size_t limit = num >= 3 && (size_t)num - 3 < SSP_INI_LINE_MAX ? (size_t)num - 3 : SSP_INI_LINE_MAX;
+    body = nl ? n - 1 : n;
+    if (body > SSP_INI_LINE_MAX || num < 2 || n > (size_t)num - 1) {
+        size_t limit = num >= 2 && (size_t)num - 2 < SSP_INI_LINE_MAX ? (size_t)num - 2 : SSP_INI_LINE_MAX;
         ssp_error(st->ctx, SSP_ECONFIG,
                   "%s:%d: line of %zu characters; lines of at most %zu are read (libinih's line buffer): "
                   "shorten it (split a long comment over several lines)",

@@ -22,9 +22,11 @@
 
 #include "ssp_error.h"
 
-/* Longest line read, in characters without the line end: libinih's line
- * buffer (INI_MAX_LINE = 200) less '\r', '\n' and '\0'. */
-#define SSP_INI_LINE_MAX 197
+/* Longest line read, in characters before its '\n' (a '\r' of a CRLF
+ * line end counts): libinih's line buffer (INI_MAX_LINE = 200) less the
+ * '\n' and the '\0'. Runs written before this check have lines of up to
+ * 198 characters; they read as before. */
+#define SSP_INI_LINE_MAX 198
 
 /* Called for every key in file order: line is the key's line (1-based).
  * Return SSP_OK, or an error code with the message set in ctx; the parse

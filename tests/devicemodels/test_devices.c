@@ -243,7 +243,7 @@ static void test_devices__bad_files_are_rejected_with_reasons(void)
         memcpy(line, "; ", 2);
         memcpy(line + 240, "g_min = 2 uS", 13);
         s = edit("g_min", line);
-        expect_rejected(s, "bad.ini:", "line of 252 characters", "at most 197");
+        expect_rejected(s, "bad.ini:", "line of 252 characters", "at most 198");
         free(s);
     }
     reject_edit("model", "model = hp", "model = hp", "unknown model", "vteam");

@@ -46,20 +46,27 @@ static void test_config__overlong_line_refused_with_its_line(void)
     snprintf(text + n + 197, sizeof text - (size_t)n - 197, "batch = 7\n");
     CU_ASSERT_EQUAL(parse(&c, text), SSP_ECONFIG);
     CU_ASSERT(has("t.ini:3: line of 208 characters"));
-    CU_ASSERT(has("at most 197"));
+    CU_ASSERT(has("at most 198"));
     CU_ASSERT_EQUAL(c.batch, 32);
-    /* the longest line read: SSP_INI_LINE_MAX characters, LF or CRLF */
+    /* the longest line read: SSP_INI_LINE_MAX characters before the '\n'
+     * (a CRLF line's '\r' among them) */
     n = snprintf(text, sizeof text, "[run]\n; ");
     memset(text + n, 'y', SSP_INI_LINE_MAX - 2);
-    snprintf(text + n + SSP_INI_LINE_MAX - 2, sizeof text - (size_t)n - SSP_INI_LINE_MAX + 2, "\r\nseed = 5\r\n");
+    snprintf(text + n + SSP_INI_LINE_MAX - 2, sizeof text - (size_t)n - SSP_INI_LINE_MAX + 2, "\nseed = 5\r\n");
     SSP_ASSERT_OK(CTX, parse(&c, text));
     CU_ASSERT_EQUAL(c.seed, 5);
+    snprintf(text + n + SSP_INI_LINE_MAX - 3, sizeof text - (size_t)n - SSP_INI_LINE_MAX + 3, "\r\nseed = 6\r\n");
+    SSP_ASSERT_OK(CTX, parse(&c, text));
+    CU_ASSERT_EQUAL(c.seed, 6);
+    snprintf(text + n + SSP_INI_LINE_MAX - 2, sizeof text - (size_t)n - SSP_INI_LINE_MAX + 2, "\r\nseed = 7\r\n");
+    CU_ASSERT_EQUAL(parse(&c, text), SSP_ECONFIG);
+    CU_ASSERT(has("t.ini:2: line of 199 characters"));
     /* one more character is refused, also on the last line without a newline */
     n = snprintf(text, sizeof text, "[run]\nname = ");
     memset(text + n, 'z', SSP_INI_LINE_MAX + 1 - 7);
     text[n + SSP_INI_LINE_MAX + 1 - 7] = '\0';
     CU_ASSERT_EQUAL(parse(&c, text), SSP_ECONFIG);
-    CU_ASSERT(has("t.ini:2: line of 198 characters"));
+    CU_ASSERT(has("t.ini:2: line of 199 characters"));
 }
 
 /* A key given twice is refused naming both lines, in a config as in a
@@ -134,13 +141,13 @@ static void test_config__value_longer_than_a_line_refused(void)
     set[n + 200] = '\0';
     ssp_config_defaults(&c);
     CU_ASSERT_EQUAL(ssp_config_set(&c, ctx, set), SSP_ECONFIG);
-    CU_ASSERT(has("run.name: 200 characters; at most 190 fit"));
-    set[n + 190] = '\0';
+    CU_ASSERT(has("run.name: 200 characters; at most 191 fit"));
+    set[n + 191] = '\0';
     SSP_ASSERT_OK(ctx, ssp_config_set(&c, ctx, set));
     {
         char rel[200];
-        memset(rel, 'd', 189);
-        rel[189] = '\0';
+        memset(rel, 'd', 190);
+        rel[190] = '\0';
         snprintf(c.data_dir, sizeof c.data_dir, "%s", rel); /* relative: the working directory is prefixed */
         CU_ASSERT_EQUAL(ssp_config_resolve_paths(&c, ctx), SSP_ECONFIG);
         CU_ASSERT(has("data.dir: '"));
