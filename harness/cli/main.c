@@ -1,16 +1,12 @@
 /* main.c — the siamspice command: parse options, call the library, map
  * status codes to exit codes (0 ok, 1 run failed, 2 bad usage or input).
  * Nothing else lives here. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define SSP_VERSION "0.1.0"
 
 #include "ssp_error.h"
-#include "ssp_file.h"
 #include "ssp_cmd.h"
 #include "ssp_spice.h"
 
@@ -23,32 +19,6 @@ static int print_version(ssp_ctx *ctx)
     }
     printf("siamspice %s\nngspice %d (solver %s)\n", SSP_VERSION, ssp_spice_version(s), ssp_spice_solver(s));
     ssp_spice_destroy(&s);
-    return 0;
-}
-
-int ssp_cmd_out_dir(ssp_ctx *ctx, const char *cmd, const char *dir)
-{
-    if (ssp_file_mkdirs(ctx, dir) == SSP_OK) return 0;
-    fprintf(stderr, "siamspice %s: --out: %s\n", cmd, ssp_ctx_errmsg(ctx));
-    return 2;
-}
-
-int ssp_cmd_out_file(const char *cmd, const char *path)
-{
-    struct stat st;
-    char parent[4096];
-    const char *slash = strrchr(path, '/');
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "siamspice %s: --out %s: a directory; give a file name\n", cmd, path);
-        return 2;
-    }
-    if (!slash) snprintf(parent, sizeof parent, ".");
-    else snprintf(parent, sizeof parent, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode) || access(parent, W_OK | X_OK) != 0) {
-        fprintf(stderr, "siamspice %s: --out %s: cannot write into %s: %s\n", cmd, path, parent,
-                stat(parent, &st) != 0 ? strerror(errno) : !S_ISDIR(st.st_mode) ? "not a directory" : strerror(errno));
-        return 2;
-    }
     return 0;
 }
 
