@@ -206,7 +206,7 @@ static int cleanup(void)
  * label's index and its value, exit 2; nothing is trained. */
 static void test_badinput__label_past_the_classes_exits_2(void)
 {
-    char bad[PATH_LEN], out[PATH_LEN], lab[PATH_LEN];
+    char bad[PATH_LEN], out[PATH_LEN], lab[PATH_LEN + 16];
     path_in(bad, TOP, "baddata");
     path_in(out, TOP, "run_badlabel");
     CU_ASSERT_EQUAL_FATAL(write_data(bad, 77), 0);
@@ -338,7 +338,7 @@ static long wait_for_lock(const char *dir)
  * and named in run.log. */
 static void test_badinput__run_directory_lock_and_stale_temps(void)
 {
-    char out[PATH_LEN], p[PATH_LEN], log[OUT_CAP], cfg_set[64], tmp1[PATH_LEN], tmp2[PATH_LEN];
+    char out[PATH_LEN], p[PATH_LEN], log[OUT_CAP], cfg_set[64], tmp1[PATH_LEN + 48], tmp2[PATH_LEN + 48];
     const char *args[] = {"train", "--config", CFG, "--set", "run.epochs=1000", "--out", NULL, "-q", NULL};
     pid_t first, dead;
     int st;
