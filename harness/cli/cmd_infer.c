@@ -194,6 +194,20 @@ static int sweep_t_sample(ssp_ctx *ctx, const char *dir, const char *list, const
         return 2;
     }
     snprintf(buf, sizeof buf, "%s", list);
+    {
+        /* every element given: "1ns,,2ns" is a typo, not two times */
+        const char *q = list;
+        for (int k = 1;; k++) {
+            const char *comma = strchr(q, ',');
+            size_t len = comma ? (size_t)(comma - q) : strlen(q);
+            if (strspn(q, " \t") >= len) {
+                ssp_error(ctx, SSP_EINVAL, "--sweep-t-sample: element %d of '%s' is empty", k, list);
+                return 2;
+            }
+            if (!comma) break;
+            q = comma + 1;
+        }
+    }
     if (out) {
         int rc = ssp_file_mkdirs(ctx, out);
         snprintf(p, sizeof p, "%s/tsample_sweep.csv", out);

@@ -470,7 +470,8 @@ static void test_badinput__program_unreached_targets_exit_1(void)
 }
 
 /* Plots are replaced whole (a new file renamed over the old: a new inode),
- * and no temporary file is left. */
+ * and no temporary file is left; an empty element of --sweep-t-sample is
+ * refused. */
 static void test_badinput__plots_replaced_by_rename(void)
 {
     char out[PATH_LEN], p[PATH_LEN], cmd[3 * PATH_LEN];
@@ -487,6 +488,10 @@ static void test_badinput__plots_replaced_by_rename(void)
     CU_ASSERT(b.st_size > 0);
     snprintf(cmd, sizeof cmd, "test -z \"$(find '%s' -name '*.tmp.*')\"", out);
     CU_ASSERT_EQUAL(system(cmd), 0);
+    /* a list option's empty element too */
+    CLI("infer", out, "--sweep-t-sample", "1ns,,2ns");
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT(said("--sweep-t-sample: element 2 of '1ns,,2ns' is empty"));
 }
 
 SSP_TEST_SUITE(badinput)
