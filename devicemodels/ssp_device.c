@@ -11,7 +11,6 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_odeiv2.h>
 #include <gsl/gsl_randist.h>
-#include <ini.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include "device_impl.h"
 #include "ssp_file.h"
+#include "ssp_ini.h"
 
 #include "device_expr_c.h"
 
@@ -316,9 +316,8 @@ struct entry {
 struct collect {
     struct entry *e;
     size_t n, cap;
-    int oom;           /* allocation failed */
-    const char *dup;   /* first duplicated key ("section.key" in dupbuf) */
-    char dupbuf[128];
+    ssp_ctx *ctx;
+    const char *origin;
 };
 
 static char *dup_str(const char *s)
@@ -329,23 +328,15 @@ static char *dup_str(const char *s)
     return d;
 }
 
-static int collect_handler(void *user, const char *section, const char *name, const char *value)
+/* One key (ssp_ini has refused duplicates and over-long lines already). */
+static int collect_handler(void *user, int line, const char *section, const char *name, const char *value)
 {
     struct collect *c = user;
-    size_t i;
-    for (i = 0; i < c->n; i++)
-        if (strcmp(c->e[i].section, section) == 0 && strcmp(c->e[i].key, name) == 0) {
-            snprintf(c->dupbuf, sizeof c->dupbuf, "[%s] %s", section, name);
-            c->dup = c->dupbuf;
-            return 0;
-        }
+    (void)line;
     if (c->n == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 32;
         struct entry *e = realloc(c->e, cap * sizeof *e);
-        if (!e) {
-            c->oom = 1;
-            return 0;
-        }
+        if (!e) return ssp_error(c->ctx, SSP_ENOMEM, "out of memory while reading");
         c->e = e;
         c->cap = cap;
     }
@@ -354,11 +345,9 @@ static int collect_handler(void *user, const char *section, const char *name, co
     c->e[c->n].value = dup_str(value);
     c->e[c->n].used = 0;
     c->n++;
-    if (!c->e[c->n - 1].section || !c->e[c->n - 1].key || !c->e[c->n - 1].value) {
-        c->oom = 1;
-        return 0;
-    }
-    return 1;
+    if (!c->e[c->n - 1].section || !c->e[c->n - 1].key || !c->e[c->n - 1].value)
+        return ssp_error(c->ctx, SSP_ENOMEM, "out of memory while reading");
+    return SSP_OK;
 }
 
 static void collect_free(struct collect *c)
@@ -504,23 +493,14 @@ int ssp_device_model_parse(ssp_device_model **out, ssp_ctx *ctx, const char *tex
 {
     struct collect c = {0};
     ssp_device_model *m = NULL;
-    int rc = SSP_OK, line;
+    int rc = SSP_OK;
 
     *out = NULL;
     if (!origin) origin = "(text)";
-    line = ini_parse_string(text, collect_handler, &c);
-    if (c.oom) {
-        rc = ssp_error(ctx, SSP_ENOMEM, "%s: out of memory while reading", origin);
-        goto done;
-    }
-    if (c.dup) {
-        rc = ssp_error(ctx, SSP_ECONFIG, "%s: %s: duplicate key", origin, c.dup);
-        goto done;
-    }
-    if (line != 0) {
-        rc = ssp_error(ctx, SSP_ECONFIG, "%s:%d: not valid INI syntax", origin, line);
-        goto done;
-    }
+    c.ctx = ctx;
+    c.origin = origin;
+    rc = ssp_ini_parse(ctx, origin, text, strlen(text), collect_handler, &c);
+    if (rc) goto done;
     m = calloc(1, sizeof *m);
     if (!m) {
         rc = ssp_error(ctx, SSP_ENOMEM, "%s: out of memory", origin);

@@ -101,6 +101,8 @@ static int generate(const char *params, const char *out, long devices, long cycl
     char *csv = NULL;
     ssp_fit_protocol pr = {0};
     int rc, status = 1;
+    if (out && (status = ssp_cmd_out_file("fit", out))) return status;
+    status = 1;
     if (ssp_ctx_create(&ctx) != SSP_OK) return 1;
     if ((rc = ssp_device_model_load(&m, ctx, params))) {
         status = 2;
@@ -358,9 +360,14 @@ int ssp_cmd_fit(int argc, char **argv)
         fprintf(stderr, "siamspice fit: %s is required\n", !model ? "--model" : "--data");
         return usage(stderr);
     }
+    if (out && ssp_cmd_out_file("fit", out)) return 2;
     if (ssp_ctx_create(&ctx) != SSP_OK) {
         fputs("siamspice fit: out of memory\n", stderr);
         return 1;
+    }
+    if (plot && ssp_cmd_out_dir(ctx, "fit", plot)) {
+        ssp_ctx_destroy(&ctx);
+        return 2;
     }
     o.kind = model;
     o.starts = (size_t)starts;

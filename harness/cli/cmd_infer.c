@@ -194,6 +194,20 @@ static int sweep_t_sample(ssp_ctx *ctx, const char *dir, const char *list, const
         return 2;
     }
     snprintf(buf, sizeof buf, "%s", list);
+    {
+        /* every element given: "1ns,,2ns" is a typo, not two times */
+        const char *q = list;
+        for (int k = 1;; k++) {
+            const char *comma = strchr(q, ',');
+            size_t len = comma ? (size_t)(comma - q) : strlen(q);
+            if (strspn(q, " \t") >= len) {
+                ssp_error(ctx, SSP_EINVAL, "--sweep-t-sample: element %d of '%s' is empty", k, list);
+                return 2;
+            }
+            if (!comma) break;
+            q = comma + 1;
+        }
+    }
     if (out) {
         int rc = ssp_file_mkdirs(ctx, out);
         snprintf(p, sizeof p, "%s/tsample_sweep.csv", out);
@@ -258,6 +272,10 @@ int ssp_cmd_infer(int argc, char **argv)
         return 2;
     }
     if (ssp_ctx_create(&ctx)) return 1;
+    if (out && (status = ssp_cmd_out_dir(ctx, "infer", out))) {
+        ssp_ctx_destroy(&ctx);
+        return status;
+    }
     if (sweep) {
         status = sweep_t_sample(ctx, dir, sweep, sets, nsets, out);
         goto out;
@@ -331,6 +349,10 @@ int ssp_cmd_netlist_run(int argc, char **argv)
         out = p;
     }
     if (ssp_ctx_create(&ctx)) return 1;
+    if ((status = ssp_cmd_out_dir(ctx, "netlist", out))) {
+        ssp_ctx_destroy(&ctx);
+        return status;
+    }
     /* one test image gives the netlists their DC inputs */
     status = open_run(ctx, dir, sets, nsets, OPEN_NODAL, &NETLIST, 1, &t, NULL);
     if (status) goto done;

@@ -177,6 +177,10 @@ int ssp_cmd_netlist(int argc, char **argv)
 
     if (ssp_ctx_create(&ctx)) return 1;
     rc = parse(argc, argv, &o, ctx);
+    if (!rc && !o.help && o.out && (status = ssp_cmd_out_file("netlist", o.out))) {
+        ssp_ctx_destroy(&ctx);
+        return status;
+    }
     if (!rc && o.help) {
         ssp_ctx_destroy(&ctx);
         return usage(stdout, "netlist");

@@ -31,10 +31,11 @@ static int usage(FILE *to)
           "         (--present FILE | --random-present SEED) (--target FILE | --random-moves N)\n"
           "         --levels L [--strategy open|verify] [--bias v2|v3] [--rwire OHM]\n"
           "         [--order row|col|auto] [--delta K] [--tol T] [--out DIR] [--simulate spice|model]\n"
-          "         [--waveform [--waveform-cell ROW,COL]]\n"
+          "         [--waveform [--waveform-cell ROW,COL]] [--accept-unreachable]\n"
           "       siamspice program --present RUN_DIR|CKPT --target RUN_DIR|CKPT\n"
           "         [--target-weights levels|float] [--strategy open|verify] [--bias v2|v3]\n"
           "         [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n"
+          "         [--accept-unreachable]\n"
           "\n"
           "Plan the pulses that take an R x C tile of devices from a present to a target\n"
           "state, run them (ngspice transient or C device model) and write for tapeout:\n"
@@ -49,6 +50,8 @@ static int usage(FILE *to)
           "                           pulses it: DIR/waveform.csv, waveform.png and .svg\n"
           "  --waveform-cell ROW,COL  the cell to record (0-based; default: the first cell,\n"
           "                           row by row, whose target differs from its present level)\n"
+          "  --accept-unreachable     exit 0 although targets were unreachable (stuck or out\n"
+          "                           of range) or none reached its band (default: exit 1)\n"
           "\n"
           "With checkpoints (a run directory, or a checkpoint.bin with config.ini beside it):\n"
           "every crossbar tile of the network (crossbar.rows x crossbar.cols of the present\n"
@@ -60,9 +63,25 @@ static int usage(FILE *to)
           "spice runs every tile in ngspice. Writes DIR/tile_<k>/{schedule.csv,schedule.json,\n"
           "schedule.vcd,pwl/} per programmed tile and DIR/summary.{json,csv} (cells moved,\n"
           "pulses, in-band %, energy, latency, disturb). Default strategy: verify.\n"
-          "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
+          "Exit status: 0 done, 1 failed (also: a target unreachable, or none reached,\n"
+          "without --accept-unreachable; the files are written), 2 bad usage or input.\n",
           to);
     return to == stderr ? 2 : 0;
+}
+
+int ssp_cmd_program_outcome(size_t targets, size_t in_band, size_t unreachable, int accept)
+{
+    const char *how = accept ? "accepted (--accept-unreachable)" : "a failed run (--accept-unreachable accepts it)";
+    if (unreachable) {
+        fprintf(stderr, "siamspice program: %zu of %zu targets unreachable (stuck or out of the device's range): %s\n",
+                unreachable, targets, how);
+        return accept ? 0 : 1;
+    }
+    if (targets && !in_band) {
+        fprintf(stderr, "siamspice program: none of the %zu targets reached its band: %s\n", targets, how);
+        return accept ? 0 : 1;
+    }
+    return 0;
 }
 
 /* Parse a state file into level[] (and, for present, exact conductances
@@ -178,6 +197,7 @@ int ssp_cmd_program(int argc, char **argv)
     double rwire = 0, tol = DEFAULT_TOL;
     int have_moves = 0, status = 2, rc, waveform = 0;
     long wrow = -1, wcol = -1;
+    int accept = 0;
     ssp_pulse_wave wave = {0};
     ssp_ctx *ctx = NULL;
     ssp_device_model *m = NULL;
@@ -201,6 +221,10 @@ int ssp_cmd_program(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
         if (strcmp(a, "--waveform") == 0) {
             waveform = 1;
+            continue;
+        }
+        if (strcmp(a, "--accept-unreachable") == 0) {
+            accept = 1;
             continue;
         }
         if (!v) {
@@ -273,6 +297,8 @@ int ssp_cmd_program(int argc, char **argv)
         fputs("siamspice program: out of memory\n", stderr);
         return 1;
     }
+    if ((status = ssp_cmd_out_dir(ctx, "program", out))) goto done;
+    status = 2;
     nc = R * C;
     if ((rc = ssp_device_model_load(&m, ctx, params))) goto fail_input;
     {
@@ -388,7 +414,7 @@ int ssp_cmd_program(int argc, char **argv)
     if (waveform)
         printf("  waveform of cell (%zu, %zu), transient %ld of %ld (%zu points): %s/waveform.{csv,png,svg}\n",
                wave.row, wave.col, wave.round + 1, wave.transients, wave.n, out);
-    status = 0;
+    status = ssp_cmd_program_outcome(res.targets, res.in_band, res.unreachable, accept);
     goto done;
 fail_input:
     fprintf(stderr, "siamspice program: %s\n", ssp_ctx_errmsg(ctx));

@@ -94,7 +94,8 @@ static int usage_ckpt(void)
 {
     fputs("siamspice program: with checkpoints: --present RUN_DIR|CKPT --target RUN_DIR|CKPT\n"
           "  [--target-weights levels|float] [--strategy open|verify] [--bias v2|v3]\n"
-          "  [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n",
+          "  [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n"
+          "  [--accept-unreachable]\n",
           stderr);
     return 2;
 }
@@ -168,7 +169,7 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
     ssp_spice *sp = NULL;
     gsl_rng *rng = NULL;
     ssp_device **dev = NULL;
-    int **target = NULL, status = 2, rc;
+    int **target = NULL, status = 2, rc, accept = 0;
     size_t nm = 0, ncells = 0, moved = 0, nrows = 0;
     tile_row *rows = NULL;
     ssp_device *dev0 = NULL;
@@ -180,6 +181,10 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
+        if (!strcmp(a, "--accept-unreachable")) {
+            accept = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "siamspice program: %s needs a value\n", a);
             return usage_ckpt();
@@ -230,6 +235,8 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
         return 2;
     }
     if (ssp_ctx_create(&ctx)) return 1;
+    if ((status = ssp_cmd_out_dir(ctx, "program", out))) goto done;
+    status = 2;
     if ((rc = open_checkpoint(ctx, present, &tp, &cp))) {
         ssp_error_prefix(ctx, "--present: ");
         goto fail_input;
@@ -362,7 +369,7 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
                100 * cal_dev);
     printf("  wrote %s/summary.{json,csv} and %s/tile_<k>/{schedule.csv,schedule.json,schedule.vcd,pwl/}\n", out,
            out);
-    status = 0;
+    status = ssp_cmd_program_outcome(tot.sum.targets, tot.sum.in_band, tot.sum.unreachable, accept);
     goto done;
 fail_input:
     fprintf(stderr, "siamspice program: %s\n", ssp_ctx_errmsg(ctx));

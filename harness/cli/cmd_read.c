@@ -288,6 +288,10 @@ int ssp_cmd_read(int argc, char **argv)
         return 2;
     }
     if (ssp_ctx_create(&ctx)) return 1;
+    if (out && ssp_cmd_out_dir(ctx, "read", out)) {
+        ssp_ctx_destroy(&ctx);
+        return 2;
+    }
     if (run) {
         rc = read_run(ctx, run, sets, nsets, spice_on, out, &bad_input);
     } else {

@@ -5,6 +5,7 @@
  * current step finishes, a checkpoint is written, the run stops cleanly and
  * can be continued with --resume). The signal flag is the one piece of
  * process-wide state, as a signal handler requires. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,16 +148,60 @@ static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, s
     return rc;
 }
 
+/* 1 when dir holds nothing but what a run writes before its first
+ * checkpoint (config.ini, run.log, run.lock, temporary files), or is not
+ * there (a baseline not yet begun); *other gets the first other entry. */
+static int only_start_files(const char *dir, char *other, size_t n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int only = 1;
+    other[0] = '\0';
+    if (!d) return errno == ENOENT;
+    while (only && (de = readdir(d))) {
+        const char *nm = de->d_name;
+        if (!strcmp(nm, ".") || !strcmp(nm, "..") || !strcmp(nm, "config.ini") || !strcmp(nm, "run.log") ||
+            !strcmp(nm, "run.lock") || strstr(nm, ".tmp."))
+            continue;
+        snprintf(other, n, "%s", nm);
+        only = 0;
+    }
+    closedir(d);
+    return only;
+}
+
 /* Train one method into dir; resume from dir/checkpoint.bin when asked (a
- * finished run resumes to nothing). Returns the exit status. */
+ * finished run resumes to nothing; a run stopped before its first
+ * checkpoint starts over, saying so; a directory with a run's outputs but
+ * no checkpoint is refused, not overwritten). Returns the exit status. */
 static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int resume, int quiet, int tty,
                       struct log_sink *sink)
 {
     char p[PATH_CAP];
     ssp_train *t = NULL;
     int rc, status = 1;
+    in_dir(p, dir, "checkpoint.bin");
+    if (resume && access(p, F_OK) != 0) {
+        char other[256];
+        if (!only_start_files(dir, other, sizeof other)) {
+            rc = ssp_error(ctx, SSP_ECONFIG, "no checkpoint in %s; start a new run with --config %s/config.ini (it "
+                           "holds %s, an output of a run past its first checkpoint: resuming would overwrite it)",
+                           dir, dir, other);
+            status = 2;
+            goto fail;
+        }
+        fprintf(stderr, "siamspice train: no checkpoint in %s: the run was stopped before its first checkpoint; it "
+                        "starts over from epoch 1\n", dir);
+        if (sink->file)
+            fprintf(sink->file, "warn resume: no checkpoint in %s: the run was stopped before its first checkpoint; "
+                                "it starts over from epoch 1\n", dir);
+        resume = 0;
+    }
     rc = ssp_file_mkdirs(ctx, dir);
-    if (rc) goto fail;
+    if (rc) {
+        status = 2;
+        goto fail;
+    }
     fprintf(stderr, "siamspice train: method %s, %s, device %s, run directory %s\n", ssp_method_name(cfg->method),
             cfg->dataset, cfg->device_params, dir);
     if (sink->file) fprintf(sink->file, "info run: method = %s, dir = %s\n", ssp_method_name(cfg->method), dir);
@@ -180,7 +225,7 @@ static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int 
         if (rc) goto fail;
     }
     in_dir(p, dir, "checkpoint.bin");
-    if (resume && access(p, R_OK) == 0) {
+    if (resume) {
         rc = ssp_train_checkpoint_load(t, p);
         if (rc) {
             status = 2;
@@ -239,7 +284,7 @@ done:
 int ssp_cmd_train(int argc, char **argv)
 {
     const char *config = NULL, *out = NULL, *resume = NULL, *sets[MAX_SETS];
-    int nsets = 0, quiet = 0, status = 1, rc, tty = isatty(STDERR_FILENO), methods[4], nb;
+    int nsets = 0, quiet = 0, status = 1, rc, tty = isatty(STDERR_FILENO), methods[4], nb, lock = -1;
     char dir[PATH_CAP], p[PATH_CAP];
     ssp_config cfg;
     ssp_ctx *ctx = NULL;
@@ -281,7 +326,19 @@ int ssp_cmd_train(int argc, char **argv)
     ssp_ctx_set_logger(ctx, log_to_both, &sink);
     ssp_ctx_set_log_level(ctx, SSP_LOG_DEBUG);
     ssp_config_defaults(&cfg);
-    if (resume) in_dir(p, resume, "config.ini");
+    if (resume) {
+        struct stat st;
+        in_dir(p, resume, "config.ini");
+        if (stat(resume, &st) != 0 || !S_ISDIR(st.st_mode) || access(p, F_OK) != 0) {
+            fprintf(stderr, "siamspice train: --resume %s: %s; start a new run with --config FILE --out %s\n", resume,
+                    stat(resume, &st) != 0 ? strerror(errno)
+                    : !S_ISDIR(st.st_mode) ? "not a directory"
+                                           : "no config.ini: not a run directory, or a run stopped before it wrote "
+                                             "its config", resume);
+            ssp_ctx_destroy(&ctx);
+            return 2;
+        }
+    }
     rc = ssp_config_load(&cfg, ctx, resume ? p : config);
     for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
     if (!rc) rc = ssp_config_check(&cfg, ctx);
@@ -302,7 +359,10 @@ int ssp_cmd_train(int argc, char **argv)
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
         snprintf(dir, sizeof dir, "runs/%.*s-%s", SSP_CONFIG_STR_MAX, cfg.name, stamp);
     }
+    /* the run directory, for this process alone: a second writer is
+     * refused before it writes anything */
     rc = ssp_file_mkdirs(ctx, dir);
+    if (!rc) rc = ssp_file_lock_dir(ctx, dir, &lock);
     if (rc) {
         fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));
         ssp_ctx_destroy(&ctx);
@@ -310,7 +370,22 @@ int ssp_cmd_train(int argc, char **argv)
     }
     in_dir(p, dir, "run.log");
     sink.file = fopen(p, "a");
-    if (sink.file) setvbuf(sink.file, NULL, _IOLBF, 0); /* readable while the run goes on */
+    if (!sink.file) {
+        fprintf(stderr, "siamspice train: cannot write %s: %s\n", p, strerror(errno));
+        ssp_file_unlock_dir(&lock);
+        ssp_ctx_destroy(&ctx);
+        return 2;
+    }
+    setvbuf(sink.file, NULL, _IOLBF, 0); /* readable while the run goes on */
+    /* what a process killed while writing left behind (checkpoint.bin.tmp.<pid>) */
+    rc = ssp_file_remove_stale_temps(ctx, dir, NULL);
+    if (rc) {
+        fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));
+        fclose(sink.file);
+        ssp_file_unlock_dir(&lock);
+        ssp_ctx_destroy(&ctx);
+        return 1;
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -340,6 +415,7 @@ int ssp_cmd_train(int argc, char **argv)
         }
     }
     if (sink.file) fclose(sink.file);
+    ssp_file_unlock_dir(&lock);
     ssp_ctx_destroy(&ctx);
     return status;
 }

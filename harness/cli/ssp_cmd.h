@@ -11,6 +11,8 @@
 #ifndef SSP_CMD_H
 #define SSP_CMD_H
 
+#include "ssp_error.h"
+
 /* siamspice device --params FILE [--pulses N] [--amplitude V] [--width s] [--spice]
  * Print a device model's pulse response: conductance after each pulse from
  * the C model (and, with --spice, from ngspice on the emitted subcircuit).
@@ -34,6 +36,14 @@ int ssp_cmd_fit(int argc, char **argv);
 int ssp_cmd_netlist(int argc, char **argv);
 int ssp_cmd_validate(int argc, char **argv);
 
+/* Create the output directory dir of command cmd before any work: 0, or 2
+ * (bad input: a file of that name, no write permission) after saying why
+ * on stderr. */
+int ssp_cmd_out_dir(ssp_ctx *ctx, const char *cmd, const char *dir);
+/* The same for an output file: 0, or 2 after saying why (a directory of
+ * that name, a directory to hold it that is missing or not writable). */
+int ssp_cmd_out_file(const char *cmd, const char *path);
+
 /* siamspice program: plan, simulate and export the programming pulses that
  * take a tile from a present to a target state (cmd_program.c). */
 int ssp_cmd_program(int argc, char **argv);
@@ -41,6 +51,10 @@ int ssp_cmd_program(int argc, char **argv);
  * checkpoint files; cmd_program_ckpt.c). Called by ssp_cmd_program when
  * --present names a checkpoint. */
 int ssp_cmd_program_checkpoints(int argc, char **argv);
+/* The exit status of a programming whose files are written: 1 (a failed
+ * run, said on stderr) when any target is unreachable or no target reached
+ * its band, unless accept (--accept-unreachable) is set; else 0. */
+int ssp_cmd_program_outcome(size_t targets, size_t in_band, size_t unreachable, int accept);
 /* 1 when arg is a run directory holding a checkpoint, or a checkpoint file. */
 int ssp_cmd_program_is_checkpoint(const char *arg);
 

@@ -7,8 +7,11 @@
 #define _GNU_SOURCE /* fopencookie */
 #include "ssp_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -155,13 +158,30 @@ int ssp_file_read_all(ssp_ctx *ctx, const char *path, unsigned char **data, size
     enum { CHUNK = 1 << 20 };
     unsigned char *buf = NULL;
     size_t cap = 0, n = 0;
-    int rc = SSP_OK;
+    int rc = SSP_OK, fd;
+    struct stat st;
     gzFile gz;
 
+    memset(&st, 0, sizeof st);
     *data = NULL;
     *len = 0;
-    gz = gzopen(path, "rb");
-    if (!gz) return ssp_error(ctx, SSP_EIO, "cannot open %s: %s", path, strerror(errno ? errno : ENOENT));
+    /* O_NONBLOCK: a FIFO is refused below, not waited on */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return ssp_error(ctx, SSP_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = errno;
+        const char *what = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a pipe"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : S_ISSOCK(st.st_mode) ? "a socket"
+                           : "not a regular file";
+        close(fd);
+        if (e && !st.st_mode) return ssp_error(ctx, SSP_EIO, "cannot open %s: %s", path, strerror(e));
+        return ssp_error(ctx, SSP_EIO, "cannot read %s: %s, not a file", path, what);
+    }
+    gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
+        return ssp_error(ctx, SSP_ENOMEM, "out of memory reading %s", path);
+    }
     for (;;) {
         int got;
         if (cap - n < CHUNK + 1) {
@@ -215,6 +235,15 @@ int ssp_file_mkdirs(ssp_ctx *ctx, const char *path)
         }
     }
     free(p);
+    {
+        struct stat st;
+        if (stat(path, &st) != 0)
+            return ssp_error(ctx, SSP_EIO, "cannot create directory %s: %s", path, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return ssp_error(ctx, SSP_EIO, "cannot create directory %s: a file of that name is there", path);
+        if (access(path, W_OK | X_OK) != 0)
+            return ssp_error(ctx, SSP_EIO, "cannot write into directory %s: %s", path, strerror(errno));
+    }
     return SSP_OK;
 }
 
@@ -229,4 +258,115 @@ uint32_t ssp_file_crc32(const void *data, size_t len)
         len -= n;
     }
     return (uint32_t)crc;
+}
+
+int ssp_file_lock_dir(ssp_ctx *ctx, const char *dir, int *fd)
+{
+    char *p, buf[32];
+    size_t n = strlen(dir) + sizeof "/run.lock";
+    int f, e;
+    ssize_t got;
+    *fd = -1;
+    p = malloc(n);
+    if (!p) return ssp_error(ctx, SSP_ENOMEM, "out of memory locking %s", dir);
+    snprintf(p, n, "%s/run.lock", dir);
+    f = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (f < 0) {
+        e = errno;
+        free(p);
+        return ssp_error(ctx, SSP_EIO, "cannot lock run directory %s: %s", dir, strerror(e));
+    }
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        long holder = 0;
+        e = errno;
+        got = pread(f, buf, sizeof buf - 1, 0);
+        buf[got > 0 ? got : 0] = '\0';
+        holder = strtol(buf, NULL, 10);
+        close(f);
+        if (e == EWOULDBLOCK) {
+            int rc = holder > 0 ? ssp_error(ctx, SSP_ESTATE, "run directory %s is in use by another siamspice "
+                                            "(pid %ld holds %s); wait for it to end or write elsewhere (--out DIR)",
+                                            dir, holder, p)
+                                : ssp_error(ctx, SSP_ESTATE, "run directory %s is in use by another siamspice (it "
+                                            "holds %s); wait for it to end or write elsewhere (--out DIR)", dir, p);
+            free(p);
+            return rc;
+        }
+        free(p);
+        return ssp_error(ctx, SSP_EIO, "cannot lock run directory %s: %s", dir, strerror(e));
+    }
+    free(p);
+    n = (size_t)snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(f, 0) != 0 || pwrite(f, buf, n, 0) != (ssize_t)n) {
+        /* the lock holds; only the pid in the next one's message is missing */
+    }
+    *fd = f;
+    return SSP_OK;
+}
+
+void ssp_file_unlock_dir(int *fd)
+{
+    if (!fd || *fd < 0) return;
+    close(*fd); /* drops the flock */
+    *fd = -1;
+}
+
+/* The pid of a temporary file's name ("x.tmp.<digits>"), or 0. */
+static long temp_pid(const char *name)
+{
+    const char *t = strstr(name, ".tmp."), *next;
+    char *end;
+    long pid;
+    if (!t) return 0;
+    while ((next = strstr(t + 1, ".tmp."))) t = next;
+    t += 5;
+    if (*t < '0' || *t > '9') return 0;
+    pid = strtol(t, &end, 10);
+    return *end == '\0' && pid > 0 ? pid : 0;
+}
+
+enum { STALE_DEPTH = 8 }; /* schedules/epoch_<e>/tile_<k>/pwl/ is the deepest a run writes */
+
+static int stale_in(ssp_ctx *ctx, const char *dir, int depth, size_t *removed)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int rc = SSP_OK;
+    if (!d) return errno == ENOENT ? SSP_OK : ssp_error(ctx, SSP_EIO, "cannot list %s: %s", dir, strerror(errno));
+    while (rc == SSP_OK && (de = readdir(d))) {
+        size_t n;
+        char *p;
+        struct stat st;
+        long pid;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        n = strlen(dir) + strlen(de->d_name) + 2;
+        if (!(p = malloc(n))) {
+            rc = ssp_error(ctx, SSP_ENOMEM, "out of memory listing %s", dir);
+            break;
+        }
+        snprintf(p, n, "%s/%s", dir, de->d_name);
+        if (lstat(p, &st) == 0) {
+            if (S_ISDIR(st.st_mode) && depth < STALE_DEPTH) {
+                rc = stale_in(ctx, p, depth + 1, removed);
+            } else if (S_ISREG(st.st_mode) && (pid = temp_pid(de->d_name)) > 0 &&
+                       (pid == (long)getpid() || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))) {
+                if (remove(p) == 0) {
+                    ssp_log(ctx, SSP_LOG_WARN, "stale_temp", "removed = %s, writer = process %ld (no longer running)",
+                            p, pid);
+                    if (removed) (*removed)++;
+                } else {
+                    rc = ssp_error(ctx, SSP_EIO, "cannot remove the stale temporary file %s: %s", p, strerror(errno));
+                }
+            }
+        }
+        free(p);
+    }
+    closedir(d);
+    return rc;
+}
+
+int ssp_file_remove_stale_temps(ssp_ctx *ctx, const char *dir, size_t *removed)
+{
+    if (removed) *removed = 0;
+    return stale_in(ctx, dir, 0, removed);
 }

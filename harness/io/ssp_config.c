@@ -3,7 +3,6 @@
  * parameters: loading, overriding, writing and documentation all walk it. */
 #include "ssp_config.h"
 
-#include <ini.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "ssp_file.h"
+#include "ssp_ini.h"
 #include "ssp_pulse.h"
 #include "ssp_units.h"
 
@@ -243,12 +243,41 @@ int ssp_method_from_name(const char *name)
     return -1;
 }
 
+/* Split buf (edited in place) at commas into at most max elements with the
+ * blanks around them trimmed. Returns the count (0 for an all-blank buf),
+ * or -1 - i when element i (0-based) is empty ("16,,16", "16,"), or
+ * -1 - max when there are more than max. */
+static int split_list(char *buf, char **toks, int max)
+{
+    int n = 0;
+    char *p = buf;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '\0') return 0;
+    for (;;) {
+        char *comma = strchr(p, ','), *e;
+        if (comma) *comma = '\0';
+        while (*p == ' ' || *p == '\t') p++;
+        e = p + strlen(p);
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
+        if (*p == '\0') return -1 - n;
+        if (n == max) return -1 - max;
+        toks[n++] = p;
+        if (!comma) return n;
+        p = comma + 1;
+    }
+}
+
 int ssp_config_baselines(const ssp_config *c, ssp_ctx *ctx, int *methods, int max)
 {
-    char buf[SSP_CONFIG_STR_MAX], *tok, *save = NULL;
-    int n = 0;
+    char buf[SSP_CONFIG_STR_MAX], *toks[8];
+    int n = 0, nt;
     snprintf(buf, sizeof buf, "%s", c->baselines);
-    for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+    nt = split_list(buf, toks, 8);
+    if (nt == -1 - 8) return ssp_error(ctx, SSP_ECONFIG, "run.baselines: more than %d entries", max);
+    if (nt < 0)
+        return ssp_error(ctx, SSP_ECONFIG, "run.baselines: element %d of '%s' is empty", -nt, c->baselines);
+    for (int k = 0; k < nt; k++) {
+        const char *tok = toks[k];
         int m = ssp_method_from_name(tok);
         if (m < 0) return ssp_error(ctx, SSP_ECONFIG, "run.baselines: '%s' is not a method (siamese|closed_loop|sgd|exsitu)", tok);
         if (m == c->method) return ssp_error(ctx, SSP_ECONFIG, "run.baselines: '%s' is the main method", tok);
@@ -282,14 +311,23 @@ static int parse_long(const char *text, long *out)
     return 0;
 }
 
+/* The longest value of p that its line "key = value" in a run's
+ * config.ini holds (and its field). */
+static size_t value_room(const param *p)
+{
+    size_t room = SSP_INI_LINE_MAX - strlen(p->key) - 3;
+    return room < SSP_CONFIG_STR_MAX - 1 ? room : SSP_CONFIG_STR_MAX - 1;
+}
+
 /* Set one parameter from text; *why receives the reason on failure. */
 static int set_value(ssp_config *c, const param *p, const char *value, char *why, unsigned wl)
 {
     char *base = (char *)c + p->off;
     switch (p->type) {
     case P_STR:
-        if (strlen(value) >= SSP_CONFIG_STR_MAX) {
-            snprintf(why, wl, "longer than %d characters", SSP_CONFIG_STR_MAX - 1);
+        if (strlen(value) > value_room(p)) {
+            snprintf(why, wl, "%zu characters; at most %zu fit on the line of a run's config.ini (libinih reads "
+                     "lines of at most %d characters)", strlen(value), value_room(p), SSP_INI_LINE_MAX);
             return -1;
         }
         snprintf(base, SSP_CONFIG_STR_MAX, "%s", value);
@@ -345,15 +383,22 @@ static int set_value(ssp_config *c, const param *p, const char *value, char *why
         return -1;
     }
     case P_LIST: {
-        char buf[SSP_CONFIG_STR_MAX], *tok, *save = NULL;
+        char buf[SSP_CONFIG_STR_MAX], *toks[SSP_CONFIG_MAX_HIDDEN];
         long vals[SSP_CONFIG_MAX_HIDDEN], n = 0;
+        int nt;
         snprintf(buf, sizeof buf, "%s", value);
-        for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        nt = split_list(buf, toks, SSP_CONFIG_MAX_HIDDEN);
+        if (nt == -1 - SSP_CONFIG_MAX_HIDDEN) {
+            snprintf(why, wl, "more than %d entries", SSP_CONFIG_MAX_HIDDEN);
+            return -1;
+        }
+        if (nt < 0) {
+            snprintf(why, wl, "element %d of '%s' is empty", -nt, value);
+            return -1;
+        }
+        for (int k = 0; k < nt; k++) {
+            const char *tok = toks[k];
             long v;
-            if (n == SSP_CONFIG_MAX_HIDDEN) {
-                snprintf(why, wl, "more than %d entries", SSP_CONFIG_MAX_HIDDEN);
-                return -1;
-            }
             if (parse_long(tok, &v) || (double)v < p->lo || (double)v > p->hi) {
                 snprintf(why, wl, "'%s' is not an integer in %.0f..%.0f", tok, p->lo, p->hi);
                 return -1;
@@ -376,47 +421,27 @@ static int set_value(ssp_config *c, const param *p, const char *value, char *why
 struct load_state {
     ssp_config *c;
     ssp_ctx *ctx;
-    const char *path;
-    int rc;
 };
 
-/* inih reports the line of the first entry a handler rejects as the return
- * value of ini_parse; the message is completed with it there. */
-static int on_entry(void *user, const char *section, const char *key, const char *value)
+/* One key of a config file; ssp_ini prefixes the message with file:line. */
+static int on_entry(void *user, int line, const char *section, const char *key, const char *value)
 {
     struct load_state *st = user;
     const param *p;
     char why[256];
-    if (st->rc) return 1; /* report only the first problem */
-    if (!section_known(section)) {
-        st->rc = ssp_error(st->ctx, SSP_ECONFIG, "unknown section [%s]", section);
-        return 0;
-    }
+    (void)line;
+    if (!section_known(section)) return ssp_error(st->ctx, SSP_ECONFIG, "unknown section [%s]", section);
     p = find(section, key);
-    if (!p) {
-        st->rc = ssp_error(st->ctx, SSP_ECONFIG, "unknown key '%s' in [%s]", key, section);
-        return 0;
-    }
-    if (set_value(st->c, p, value, why, sizeof why)) {
-        st->rc = ssp_error(st->ctx, SSP_ECONFIG, "%s.%s: %s", section, key, why);
-        return 0;
-    }
-    return 1;
+    if (!p) return ssp_error(st->ctx, SSP_ECONFIG, "unknown key '%s' in [%s]", key, section);
+    if (set_value(st->c, p, value, why, sizeof why))
+        return ssp_error(st->ctx, SSP_ECONFIG, "%s.%s: %s", section, key, why);
+    return SSP_OK;
 }
 
 int ssp_config_parse(ssp_config *c, ssp_ctx *ctx, const char *text, size_t len, const char *path)
 {
-    struct load_state st = {c, ctx, path, SSP_OK};
-    int r;
-    if (memchr(text, '\0', len)) return ssp_error(ctx, SSP_ECONFIG, "%s: contains a NUL byte; not a config file", path);
-    r = ini_parse_string(text, on_entry, &st);
-    if (st.rc) {
-        ssp_error_prefix(ctx, "%s:%d: ", path, r);
-        return st.rc;
-    }
-    if (r == -2) return ssp_error(ctx, SSP_ENOMEM, "out of memory reading %s", path);
-    if (r != 0) return ssp_error(ctx, SSP_ECONFIG, "%s:%d: syntax error", path, r);
-    return SSP_OK;
+    struct load_state st = {c, ctx};
+    return ssp_ini_parse(ctx, path, text, len, on_entry, &st);
 }
 
 int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path)
@@ -424,7 +449,7 @@ int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path)
     unsigned char *text = NULL;
     size_t len = 0;
     int rc = ssp_file_read_all(ctx, path, &text, &len);
-    if (rc == SSP_EIO) return ssp_error(ctx, SSP_EIO, "cannot open config %s", path);
+    if (rc == SSP_EIO) ssp_error_prefix(ctx, "config: ");
     if (rc) return rc;
     rc = ssp_config_parse(c, ctx, (const char *)text, len, path);
     free(text);
@@ -477,6 +502,15 @@ int ssp_config_resolve_paths(ssp_config *c, ssp_ctx *ctx)
 {
     int rc = absolute(c->data_dir, ctx, "data.dir");
     if (!rc) rc = absolute(c->device_params, ctx, "device.params");
+    if (!rc && strlen(c->data_dir) > value_room(find("data", "dir")))
+        rc = ssp_error(ctx, SSP_ECONFIG, "data.dir: '%s' as an absolute path is %zu characters; at most %zu fit on "
+                       "the line of the run's config.ini (libinih's line limit): use a shorter path (a symbolic link)",
+                       c->data_dir, strlen(c->data_dir), value_room(find("data", "dir")));
+    if (!rc && strlen(c->device_params) > value_room(find("device", "params")))
+        rc = ssp_error(ctx, SSP_ECONFIG, "device.params: '%s' as an absolute path is %zu characters; at most %zu "
+                       "fit on the line of the run's config.ini (libinih's line limit): use a shorter path (a "
+                       "symbolic link)", c->device_params, strlen(c->device_params),
+                       value_room(find("device", "params")));
     return rc;
 }
 
@@ -577,6 +611,26 @@ const char *ssp_config_key_class_name(int cls)
     return cls >= 0 && cls <= SSP_KEY_CONVERTER ? names[cls] : "?";
 }
 
+/* A key's description as "; " comment lines of at most DOC_LINE
+ * characters, broken at spaces (a run's config.ini is read back by
+ * libinih, whose lines are at most SSP_INI_LINE_MAX long). */
+enum { DOC_LINE = 100 };
+
+static void write_doc(FILE *out, const char *doc)
+{
+    while (*doc) {
+        size_t n = strlen(doc), cut = n;
+        if (n > DOC_LINE - 2) {
+            cut = DOC_LINE - 2;
+            while (cut > 0 && doc[cut] != ' ') cut--;
+            if (cut == 0) cut = DOC_LINE - 2;
+        }
+        fprintf(out, "; %.*s\n", (int)cut, doc);
+        doc += cut;
+        while (*doc == ' ') doc++;
+    }
+}
+
 int ssp_config_write(const ssp_config *c, FILE *out)
 {
     const char *section = "";
@@ -587,7 +641,8 @@ int ssp_config_write(const ssp_config *c, FILE *out)
             fprintf(out, "%s[%s]\n", i ? "\n" : "", p->section);
             section = p->section;
         }
-        fprintf(out, "; %s\n%s = ", p->doc, p->key);
+        write_doc(out, p->doc);
+        fprintf(out, "%s = ", p->key);
         switch (p->type) {
         case P_STR: fprintf(out, "%s", base); break;
         case P_LONG: fprintf(out, "%ld", *(const long *)(const void *)base); break;

@@ -121,7 +121,8 @@ void ssp_idx_free(ssp_idx **x)
     *x = NULL;
 }
 
-int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels, size_t limit)
+int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels, size_t limit,
+                     int classes)
 {
     ssp_idx *im = NULL, *lb = NULL;
     ssp_dataset *d = NULL;
@@ -138,6 +139,16 @@ int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const 
                        labels, lb->count);
         goto done;
     }
+    if (classes < 1 || classes > 256) {
+        rc = ssp_error(ctx, SSP_EINVAL, "%s: %d classes asked for (1..256)", labels, classes);
+        goto done;
+    }
+    for (i = 0; i < lb->count; i++)
+        if (lb->data[i] >= classes) {
+            rc = ssp_error(ctx, SSP_EFORMAT, "%s: label %zu (0-based) is %d; the network has %d classes (labels "
+                           "0..%d)", labels, i, lb->data[i], classes, classes - 1);
+            goto done;
+        }
     d = calloc(1, sizeof *d);
     if (!d) {
         rc = ssp_error(ctx, SSP_ENOMEM, "out of memory loading %s", images);

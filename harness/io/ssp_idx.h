@@ -38,15 +38,19 @@ typedef struct ssp_dataset {
     size_t n;          /* number of examples */
     size_t rows, cols; /* image size */
     size_t dim;        /* rows * cols */
-    int nclasses;      /* 1 + largest label */
+    int nclasses;      /* 1 + largest label kept (< the `classes` it was loaded for) */
     double *x;         /* n x dim pixels in [0, 1], row-major (owned) */
     unsigned char *y;  /* n labels (owned) */
     uint32_t images_crc32, labels_crc32; /* CRC-32 of the two files (ssp_idx.crc32) */
 } ssp_dataset;
 
 /* Load an image file (3 dimensions) and a label file (1 dimension) whose
- * counts must agree; keep the first `limit` examples (0: all). */
-int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels, size_t limit);
+ * counts must agree; keep the first `limit` examples (0: all). Every label
+ * of the file must be below `classes` (the classes of the network that
+ * will read them): the first that is not is refused (SSP_EFORMAT) naming
+ * the file, its index and its value. */
+int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels, size_t limit,
+                     int classes);
 void ssp_dataset_free(ssp_dataset **d);
 
 /* Keep the first `limit` examples (0: all), average 2x2 blocks when

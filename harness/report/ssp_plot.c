@@ -15,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <ini.h>
 #include <jansson.h>
 #include <math.h>
 
 #include "ssp_file.h"
+#include "ssp_ini.h"
 
 extern char **environ;
 
@@ -108,12 +108,50 @@ static size_t find_baselines(const char *dir, char names[][64], size_t max)
     return n;
 }
 
+/* Every plot is drawn into "<name>.<ext>.tmp.<pid>" and renamed into place
+ * by the script once gnuplot has closed it (ssp_finish, defined at the top
+ * of plots.gp and run before the next plot and at the end), so a plot is
+ * either the previous one or the whole new one, as every file siamspice
+ * writes; a killed gnuplot leaves a temporary file the next run in the
+ * directory removes (ssp_file_remove_stale_temps). */
 static void script_terminal(FILE *f, const char *name, int svg, int w, int h)
 {
+    fprintf(f, "eval ssp_finish\nssp_pending = '%s.%s'\n", name, svg ? "svg" : "png");
     if (svg)
-        fprintf(f, "set terminal svg size %d,%d dynamic font 'Sans,12'\nset output '%s.svg'\n", w, h, name);
+        fprintf(f, "set terminal svg size %d,%d dynamic font 'Sans,12'\n", w, h);
     else
-        fprintf(f, "set terminal pngcairo size %d,%d font 'Sans,11'\nset output '%s.png'\n", w, h, name);
+        fprintf(f, "set terminal pngcairo size %d,%d font 'Sans,11'\n", w, h);
+    fprintf(f, "set output ssp_pending.'.tmp.%ld'\n", (long)getpid());
+}
+
+static void script_rename_header(FILE *f)
+{
+    fprintf(f, "# each plot is drawn into NAME.tmp.%ld and renamed into place when it is complete\n"
+               "ssp_pending = ''\n"
+               "ssp_finish = \"unset output; if (strlen(ssp_pending) > 0) { system sprintf(\\\"mv -f '%%s.tmp.%ld' "
+               "'%%s'\\\", ssp_pending, ssp_pending) }; ssp_pending = ''\"\n",
+            (long)getpid(), (long)getpid());
+}
+
+/* Remove the plots this process left as temporary files in dir (gnuplot
+ * failed, or a rename did not happen); returns how many there were. */
+static size_t remove_plot_temps(const char *dir)
+{
+    char suffix[40], p[SSP_PLOT_PATH];
+    size_t n = 0, ls;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    if (!d) return 0;
+    ls = (size_t)snprintf(suffix, sizeof suffix, ".tmp.%ld", (long)getpid());
+    while ((de = readdir(d))) {
+        size_t ln = strlen(de->d_name);
+        if (ln <= ls || strcmp(de->d_name + ln - ls, suffix) != 0) continue;
+        if ((ln > ls + 4 && (!strncmp(de->d_name + ln - ls - 4, ".png", 4) || !strncmp(de->d_name + ln - ls - 4, ".svg", 4))) &&
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name) < (int)sizeof p && remove(p) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
 }
 
 /* A baseline's legend title: its method, '_' shown as '-' (gnuplot would
@@ -255,26 +293,34 @@ struct ini_engine {
     char name[32]; /* [engine] forward, "" when absent */
 };
 
-static int on_ini(void *user, const char *section, const char *key, const char *value)
+static int on_ini(void *user, int line, const char *section, const char *key, const char *value)
 {
     struct ini_engine *e = user;
     size_t k = 0;
-    if (strcmp(section, "engine") != 0 || strcmp(key, "forward") != 0) return 1;
+    (void)line;
+    if (strcmp(section, "engine") != 0 || strcmp(key, "forward") != 0) return SSP_OK;
     /* a name, nothing gnuplot could read as syntax inside the title */
     for (; *value && k + 1 < sizeof e->name; value++)
         if ((*value >= 'a' && *value <= 'z') || (*value >= 'A' && *value <= 'Z') || (*value >= '0' && *value <= '9') ||
             *value == '_' || *value == '-')
             e->name[k++] = *value;
     e->name[k] = '\0';
-    return 1;
+    return SSP_OK;
 }
 
-/* The forward engine named in the run's config.ini ("" when unknown). */
+/* The forward engine named in the run's config.ini ("" when unknown: the
+ * title then names none; a config that does not read is the reading
+ * commands' to report, not the plots'). */
 static void run_engine(const char *dir, char *buf, size_t n)
 {
     char p[SSP_PLOT_PATH];
     struct ini_engine e = {""};
-    if (snprintf(p, sizeof p, "%s/config.ini", dir) < (int)sizeof p) ini_parse(p, on_ini, &e);
+    unsigned char *text = NULL;
+    size_t len = 0;
+    if (snprintf(p, sizeof p, "%s/config.ini", dir) < (int)sizeof p && ssp_file_read_all(NULL, p, &text, &len) == 0 &&
+        ssp_ini_parse(NULL, p, (const char *)text, len, on_ini, &e) != SSP_OK)
+        e.name[0] = '\0';
+    free(text);
     snprintf(buf, n, "%s", e.name);
 }
 
@@ -472,6 +518,7 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
     size_t nb = in->nb;
     main_title(dir, mt, sizeof mt);
     fprintf(f, "# plots.gp — written by siamspice; run with: cd %s && gnuplot plots.gp\n", dir);
+    script_rename_header(f);
     for (int svg = 0; svg < 2; svg++) {
         if (in->metrics) {
             script_common(f);
@@ -532,6 +579,7 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
         if (in->sweep) script_sweep(f, svg);
         if (in->fit) script_fit(f, in->fit_title, svg);
     }
+    fprintf(f, "eval ssp_finish\n");
 }
 
 int ssp_plot_run(ssp_ctx *ctx, const char *dir)
@@ -606,6 +654,12 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
         ssp_file_read_all(ctx, p, &log, &len);
         rc = ssp_error(ctx, SSP_EIO, "gnuplot failed on %s/plots.gp: %.400s", dir, log ? (char *)log : "");
         free(log);
+        remove_plot_temps(dir); /* the previous plots stay as they were */
+    } else {
+        size_t left = remove_plot_temps(dir);
+        if (left)
+            rc = ssp_error(ctx, SSP_EIO, "%s: %zu plot(s) drawn but not renamed into place (see %s/plots.log)", dir,
+                           left, dir);
     }
 done:
     free(in);

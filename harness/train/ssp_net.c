@@ -331,11 +331,14 @@ int ssp_net_forward(ssp_net *net, ssp_ctx *ctx, const double *x, size_t n, ssp_n
     return SSP_OK;
 }
 
-double ssp_net_loss(ssp_net *net, const unsigned char *y, size_t *correct, int keep_grad)
+int ssp_net_loss(ssp_net *net, ssp_ctx *ctx, const unsigned char *y, double *loss_out, size_t *correct, int keep_grad)
 {
     layer *L = &net->l[net->nlayers - 1];
     size_t C = net->classes, n = net->n, ok = 0;
     double loss = 0;
+    for (size_t b = 0; b < n; b++)
+        if (y[b] >= C)
+            return ssp_error(ctx, SSP_ERANGE, "label %d of batch sample %zu: the network has %zu classes", y[b], b, C);
     for (size_t b = 0; b < n; b++) {
         const double *z = L->out + b * C;
         double *g = L->dout + b * C, mx = z[0], sum = 0;
@@ -354,7 +357,8 @@ double ssp_net_loss(ssp_net *net, const unsigned char *y, size_t *correct, int k
         }
     }
     if (correct) *correct = ok;
-    return loss / (double)n;
+    *loss_out = loss / (double)n;
+    return SSP_OK;
 }
 
 int ssp_net_backward(ssp_net *net, ssp_ctx *ctx, const double *const *weights, double *const *grads)

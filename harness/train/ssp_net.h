@@ -52,10 +52,11 @@ size_t ssp_net_classes(const ssp_net *net);
  * workspace; losses (mean cross-entropy) and predictions are optional. */
 int ssp_net_forward(ssp_net *net, ssp_ctx *ctx, const double *x, size_t n, ssp_net_matmul_fn mm,
                     void *payload);
-/* Mean cross-entropy of the last forward pass against labels y, the number
- * of correct predictions, and (if grad != NULL) dL/dlogits stored for the
- * backward pass. */
-double ssp_net_loss(ssp_net *net, const unsigned char *y, size_t *correct, int keep_grad);
+/* Mean cross-entropy of the last forward pass against labels y into *loss,
+ * the number of correct predictions (correct may be NULL), and (keep_grad)
+ * dL/dlogits stored for the backward pass. A label outside 0..classes-1 is
+ * refused (SSP_ERANGE) before anything is indexed with it. */
+int ssp_net_loss(ssp_net *net, ssp_ctx *ctx, const unsigned char *y, double *loss, size_t *correct, int keep_grad);
 /* Backward pass of the last forward: grads[m] (rows x cols each) receives
  * dL/dW_m; weights[m] are the matrices used to propagate errors. */
 int ssp_net_backward(ssp_net *net, ssp_ctx *ctx, const double *const *weights, double *const *grads);

@@ -118,13 +118,16 @@ static int crc_lookup(const char *list, const char *name, uint32_t *crc)
 
 /* A data file against the run's record (data.crc32): the same bytes, or an
  * error saying what to do; a file not yet recorded is added to the record
- * (t->cfg, written to the run's config.ini). */
-static int check_data_crc(ssp_train *t, const char *path, const char *name, uint32_t crc)
+ * (t->cfg, written to the run's config.ini) under its short name
+ * ("train-images": the dataset is data.dataset), which keeps the four
+ * entries on one config line libinih reads (runs before that recorded the
+ * file name, "mnist/train-images-idx3-ubyte", still looked up). */
+static int check_data_crc(ssp_train *t, const char *path, const char *name, const char *file, uint32_t crc)
 {
     char *list = t->cfg.data_crc32;
     uint32_t want;
     size_t used = strlen(list);
-    if (crc_lookup(list, name, &want)) {
+    if (crc_lookup(list, name, &want) || crc_lookup(list, file, &want)) {
         if (want == crc) return SSP_OK;
         return ssp_error(t->ctx, SSP_ECONFIG,
                          "%s: CRC-32 %08x, but the run recorded %08x for %s (data.crc32): not the data this run "
@@ -139,7 +142,7 @@ static int check_data_crc(ssp_train *t, const char *path, const char *name, uint
 static int load_data(ssp_train *t)
 {
     const ssp_config *c = &t->cfg;
-    char img[SSP_CONFIG_STR_MAX * 2], lab[SSP_CONFIG_STR_MAX * 2], nimg[64], nlab[64];
+    char img[SSP_CONFIG_STR_MAX * 2], lab[SSP_CONFIG_STR_MAX * 2], nimg[64], nlab[64], kimg[32], klab[32];
     int fashion = strcmp(c->dataset, "fashion") == 0, rc;
     const char *sub = fashion ? "fashion-mnist" : "mnist", *ext = fashion ? ".gz" : "";
     for (int test = 0; test < 2; test++) {
@@ -149,7 +152,7 @@ static int load_data(ssp_train *t)
         snprintf(nlab, sizeof nlab, "%s/%s-labels-idx1-ubyte%s", sub, stem, ext);
         snprintf(img, sizeof img, "%s/%s", c->data_dir, nimg);
         snprintf(lab, sizeof lab, "%s/%s", c->data_dir, nlab);
-        rc = ssp_dataset_load(d, t->ctx, img, lab, (size_t)(test ? c->test_limit : c->train_limit));
+        rc = ssp_dataset_load(d, t->ctx, img, lab, (size_t)(test ? c->test_limit : c->train_limit), SSP_NET_CLASSES);
         if (rc == SSP_EIO) {
             char why[2 * SSP_CONFIG_STR_MAX + 128];
             snprintf(why, sizeof why, "%s", ssp_ctx_errmsg(t->ctx));
@@ -157,11 +160,10 @@ static int load_data(ssp_train *t)
                              "holding %s/ with --set data.dir=DIR)", why, c->data_dir, sub);
         }
         if (rc) return rc;
-        if ((*d)->nclasses > SSP_NET_CLASSES)
-            return ssp_error(t->ctx, SSP_EFORMAT, "%s: label %d: the network has %d classes", lab,
-                             (*d)->nclasses - 1, SSP_NET_CLASSES);
-        if ((rc = check_data_crc(t, img, nimg, (*d)->images_crc32))) return rc;
-        if ((rc = check_data_crc(t, lab, nlab, (*d)->labels_crc32))) return rc;
+        snprintf(kimg, sizeof kimg, "%s-images", stem);
+        snprintf(klab, sizeof klab, "%s-labels", stem);
+        if ((rc = check_data_crc(t, img, kimg, nimg, (*d)->images_crc32))) return rc;
+        if ((rc = check_data_crc(t, lab, klab, nlab, (*d)->labels_crc32))) return rc;
     }
     rc = ssp_dataset_prepare(t->train, t->ctx, (size_t)c->train_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
     if (!rc) rc = ssp_dataset_prepare(t->test, t->ctx, (size_t)c->test_limit, (int)c->downsample, (size_t)c->crop, c->binarize);
@@ -803,6 +805,7 @@ int ssp_train_step(ssp_train *t, int *epoch_done)
 {
     const ssp_config *c = &t->cfg;
     size_t B = (size_t)c->batch, n = t->train->n - t->pos < B ? t->train->n - t->pos : B, ok = 0;
+    double bl = 0;
     int exsitu = c->method == SSP_METHOD_EXSITU, sgd = c->method == SSP_METHOD_SGD, rc;
     ssp_net_float fw = {t->net, t->twin->w};
     double t0;
@@ -829,7 +832,12 @@ int ssp_train_step(ssp_train *t, int *epoch_done)
         ssp_error_prefix(t->ctx, "epoch %ld step %ld: ", t->epochs_done + 1, t->steps + 1);
         return rc;
     }
-    t->loss_sum += ssp_net_loss(t->net, t->yb, &ok, 1);
+    rc = ssp_net_loss(t->net, t->ctx, t->yb, &bl, &ok, 1);
+    if (rc) {
+        ssp_error_prefix(t->ctx, "epoch %ld step %ld: ", t->epochs_done + 1, t->steps + 1);
+        return rc;
+    }
+    t->loss_sum += bl;
     t->correct += ok;
     t->seen += n;
     t->steps++;
@@ -883,6 +891,7 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
     }
     for (size_t i = 0; i < d->n; i += SSP_EVAL_BATCH) {
         size_t n = d->n - i < SSP_EVAL_BATCH ? d->n - i : SSP_EVAL_BATCH, ok = 0;
+        double bl = 0;
         int rc;
         if (i == 0 && t->xbar) ssp_xbar_request_irdrop(t->xbar, n);
         t->count_reads = 1;
@@ -892,7 +901,12 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
             if (t->xbar) ssp_xbar_count_array(t->xbar, 0, 0);
             return rc;
         }
-        lsum += ssp_net_loss(t->net, d->y + i, &ok, 0) * (double)n;
+        rc = ssp_net_loss(t->net, t->ctx, d->y + i, &bl, &ok, 0);
+        if (rc) {
+            if (t->xbar) ssp_xbar_count_array(t->xbar, 0, 0);
+            return rc;
+        }
+        lsum += bl * (double)n;
         correct += ok;
     }
     *acc = (double)correct / (double)d->n;

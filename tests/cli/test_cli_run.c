@@ -394,10 +394,15 @@ static void test_cli_run__program_between_two_checkpoints(void)
     json_error_t e;
     json_t *j;
     snprintf(out, sizeof out, "%s/prog", TOP);
-    CLI("program", "--present", SMALL, "--target", SMALL2, "--out", out);
+    /* devices with 5 % device-to-device spread cannot all reach the top and
+     * bottom levels (measured: 74 of 1497 targets unreachable), which is a
+     * failed run (exit 1, suite badinput) unless accepted */
+    CLI("program", "--present", SMALL, "--target", SMALL2, "--out", out, "--accept-unreachable");
     CU_ASSERT_EQUAL(R.status, 0);
     if (R.status) show("program --present --target");
     CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "cells to move"));
+    if (strstr(R.out, "unreachable 0\n") == NULL)
+        CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "accepted (--accept-unreachable)"));
     snprintf(p, sizeof p, "%s/summary.json", out);
     j = json_load_file(p, 0, &e);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);

@@ -233,7 +233,19 @@ static void test_devices__bad_files_are_rejected_with_reasons(void)
     reject_edit("n_ltp", "n_ltp = 10.5", "n_ltp", "whole number", "10.5");
     reject_edit("nl_ltp", "nl_ltp = 12", "nl_ltp", "must be <= 9", "12");
     reject_edit("g_min", "g_min = 1 uS\nfoo = 3", "foo", "unknown key", "pulselevel");
-    reject_edit("g_min", "g_min = 1 uS\ng_min = 2 uS", "g_min", "duplicate key", "[parameters]");
+    reject_edit("g_min", "g_min = 1 uS\ng_min = 2 uS", "[parameters] g_min given twice", "(first on line",
+                "bad.ini:");
+    {
+        /* an over-long comment is refused at its own line, not read as a
+         * second key (libinih splits lines past its buffer) */
+        char line[260], *s;
+        memset(line, 'x', sizeof line);
+        memcpy(line, "; ", 2);
+        memcpy(line + 240, "g_min = 2 uS", 13);
+        s = edit("g_min", line);
+        expect_rejected(s, "bad.ini:", "line of 252 characters", "at most 198");
+        free(s);
+    }
     reject_edit("model", "model = hp", "model = hp", "unknown model", "vteam");
     reject_edit("model", "", "model", "missing key", "[device]");
     reject_edit("name", "name = 9lives", "name", "not a SPICE name", "9lives");

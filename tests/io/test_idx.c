@@ -42,7 +42,7 @@ static void test_idx__fashion_gz_dataset_loads(void)
     ssp_dataset *d = NULL;
     SSP_ASSERT_OK(ctx, ssp_dataset_load(&d, ctx,
                                         ssp_test_path(pi, sizeof pi, "data/fashion-mnist/train-images-idx3-ubyte.gz"),
-                                        ssp_test_path(pl, sizeof pl, "data/fashion-mnist/train-labels-idx1-ubyte.gz"), 0));
+                                        ssp_test_path(pl, sizeof pl, "data/fashion-mnist/train-labels-idx1-ubyte.gz"), 0, 10));
     CU_ASSERT_EQUAL(d->n, 60000);
     CU_ASSERT_EQUAL(d->dim, 784);
     CU_ASSERT_EQUAL(d->nclasses, 10);
@@ -63,7 +63,7 @@ static void test_idx__mnist_labels_match(void)
     ssp_dataset *d = NULL;
     const unsigned char first[10] = {5, 0, 4, 1, 9, 2, 1, 3, 1, 4};
     SSP_ASSERT_OK(ctx, ssp_dataset_load(&d, ctx, ssp_test_path(pi, sizeof pi, "data/mnist/train-images-idx3-ubyte"),
-                                        ssp_test_path(pl, sizeof pl, "data/mnist/train-labels-idx1-ubyte"), 12));
+                                        ssp_test_path(pl, sizeof pl, "data/mnist/train-labels-idx1-ubyte"), 12, 10));
     CU_ASSERT_EQUAL(d->n, 12);
     CU_ASSERT_EQUAL(memcmp(d->y, first, 10), 0);
     ssp_dataset_free(&d);
@@ -188,10 +188,47 @@ static void test_idx__wrong_count_between_files_rejected(void)
     ssp_dataset *d = NULL;
     write_images(pi, MAGIC3, 5, 5, 0);
     SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, pl, lab, sizeof lab));
-    CU_ASSERT_EQUAL(ssp_dataset_load(&d, ctx, pi, pl, 0), SSP_EFORMAT);
+    CU_ASSERT_EQUAL(ssp_dataset_load(&d, ctx, pi, pl, 0, 10), SSP_EFORMAT);
     CU_ASSERT_PTR_NULL(d);
     CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "5 images"));
     CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "4 labels"));
+    remove(pi);
+    remove(pl);
+}
+
+/* A label at or past the network's classes (200 and 255 on a 10-class
+ * network) is refused naming the file, the label's index and its value;
+ * labels 0..9 load. */
+static void test_idx__label_out_of_range_rejected(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *pi = "/tmp/ssp_idx_rimg.idx", *pl = "/tmp/ssp_idx_rlab.idx";
+    unsigned char lab[] = {0, 0, 8, 1, 0, 0, 0, 5, 1, 9, 0, 7, 3};
+    ssp_dataset *d = NULL;
+    write_images(pi, MAGIC3, 5, 5, 0);
+    SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, pl, lab, sizeof lab));
+    SSP_ASSERT_OK(ctx, ssp_dataset_load(&d, ctx, pi, pl, 0, 10));
+    CU_ASSERT_EQUAL(d->nclasses, 10);
+    ssp_dataset_free(&d);
+    lab[8 + 3] = 200;
+    SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, pl, lab, sizeof lab));
+    CU_ASSERT_EQUAL(ssp_dataset_load(&d, ctx, pi, pl, 0, 10), SSP_EFORMAT);
+    CU_ASSERT_PTR_NULL(d);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), pl));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "label 3 (0-based) is 200"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "10 classes"));
+    /* past the kept examples too: the file is wrong, whatever is kept */
+    lab[8 + 3] = 3;
+    lab[8 + 4] = 255;
+    SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, pl, lab, sizeof lab));
+    CU_ASSERT_EQUAL(ssp_dataset_load(&d, ctx, pi, pl, 2, 10), SSP_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "label 4 (0-based) is 255"));
+    /* a label equal to the class count is one too many */
+    lab[8 + 4] = 10;
+    SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, pl, lab, sizeof lab));
+    CU_ASSERT_EQUAL(ssp_dataset_load(&d, ctx, pi, pl, 0, 10), SSP_EFORMAT);
+    SSP_ASSERT_OK(ctx, ssp_dataset_load(&d, ctx, pi, pl, 0, 11));
+    ssp_dataset_free(&d);
     remove(pi);
     remove(pl);
 }
@@ -216,5 +253,5 @@ SSP_TEST_SUITE(idx)
                   SSP_TEST(test_idx__wrong_magic_rejected),
                   SSP_TEST(test_idx__trailing_bytes_rejected),
                   SSP_TEST(test_idx__wrong_count_between_files_rejected),
-                  SSP_TEST(test_idx__missing_file_names_path));
+                  SSP_TEST(test_idx__label_out_of_range_rejected), SSP_TEST(test_idx__missing_file_names_path));
 }

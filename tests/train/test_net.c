@@ -38,7 +38,9 @@ static double loss_at(ssp_net *net, double **w, const double *x, const unsigned 
 {
     ssp_net_float f = {net, w};
     CU_ASSERT_EQUAL(ssp_net_forward(net, ssp_test_ctx(), x, n, ssp_net_matmul_float, &f), SSP_OK);
-    return ssp_net_loss(net, y, NULL, 0);
+    double loss = NAN;
+    CU_ASSERT_EQUAL(ssp_net_loss(net, ssp_test_ctx(), y, &loss, NULL, 0), SSP_OK);
+    return loss;
 }
 
 /* Check every gradient entry of every matrix (or a stride of them). */
@@ -57,7 +59,8 @@ static void check_gradients(ssp_net *net, size_t n, size_t stride, unsigned long
     {
         ssp_net_float f = {net, w};
         SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_forward(net, ssp_test_ctx(), x, n, ssp_net_matmul_float, &f));
-        ssp_net_loss(net, y, NULL, 1);
+        double l;
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_loss(net, ssp_test_ctx(), y, &l, NULL, 1));
         SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_backward(net, ssp_test_ctx(), (const double *const *)w, g));
     }
     for (size_t m = 0; m < nm; m++) {
@@ -134,7 +137,8 @@ static void test_net__loss_counts_correct_predictions(void)
     f.w = w;
     SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_forward(net, ssp_test_ctx(), x, 2, ssp_net_matmul_float, &f));
     {
-        double loss = ssp_net_loss(net, y, &correct, 0);
+        double loss = NAN;
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_loss(net, ssp_test_ctx(), y, &loss, &correct, 0));
         /* logits are the inputs scaled by the act clip of layer 1 (identity weights) */
         double l0 = -(0.9 - 0.9 - log(1 + exp(0.1 - 0.9)));
         double l1 = -(0.2 - 0.8 - log(1 + exp(0.2 - 0.8)));
@@ -142,6 +146,36 @@ static void test_net__loss_counts_correct_predictions(void)
         CU_ASSERT(fabs(loss - 0.5 * (l0 + l1)) < 1e-12);
     }
     CU_ASSERT_EQUAL(ssp_net_forward(net, ssp_test_ctx(), x, 3, ssp_net_matmul_float, &f), SSP_EINVAL);
+    ssp_net_free(&net);
+}
+
+/* A label outside the network's classes is refused before it indexes the
+ * logits or the gradient (y = 255 on a 2-class output), and the gradient
+ * buffer is left as it was. */
+static void test_net__loss_refuses_label_out_of_range(void)
+{
+    ssp_net *net = NULL;
+    ssp_ctx *ctx = ssp_test_ctx();
+    const long hidden[1] = {2};
+    double w0[3 * 2] = {1, 0, 0, 1, 0, 0}, w1[3 * 2] = {1, 0, 0, 1, 0, 0}, g0[3 * 2] = {0}, g1[3 * 2] = {0};
+    double *w[2] = {w0, w1}, *g[2] = {g0, g1};
+    double x[2 * 2] = {0.9, 0.1, 0.2, 0.8}, loss = -1;
+    unsigned char y[2] = {1, 255};
+    ssp_net_float f;
+    SSP_ASSERT_OK(ctx, ssp_net_mlp_alloc(&net, ctx, 2, hidden, 1, 2, 10.0, 2));
+    f.net = net;
+    f.w = w;
+    SSP_ASSERT_OK(ctx, ssp_net_forward(net, ctx, x, 2, ssp_net_matmul_float, &f));
+    CU_ASSERT_EQUAL(ssp_net_loss(net, ctx, y, &loss, NULL, 1), SSP_ERANGE);
+    CU_ASSERT_EQUAL(loss, -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "label 255 of batch sample 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "2 classes"));
+    y[1] = 2;
+    CU_ASSERT_EQUAL(ssp_net_loss(net, ctx, y, &loss, NULL, 0), SSP_ERANGE);
+    y[1] = 0;
+    SSP_ASSERT_OK(ctx, ssp_net_loss(net, ctx, y, &loss, NULL, 1));
+    CU_ASSERT(loss > 0);
+    SSP_ASSERT_OK(ctx, ssp_net_backward(net, ctx, (const double *const *)w, g));
     ssp_net_free(&net);
 }
 
@@ -160,5 +194,5 @@ SSP_TEST_SUITE(net)
                   SSP_TEST(test_net__mlp_gradients_with_clipping),
                   SSP_TEST(test_net__cnn_gradients_match_finite_differences),
                   SSP_TEST(test_net__loss_counts_correct_predictions),
-                  SSP_TEST(test_net__cnn_rejects_bad_shapes));
+                  SSP_TEST(test_net__loss_refuses_label_out_of_range), SSP_TEST(test_net__cnn_rejects_bad_shapes));
 }
