@@ -333,6 +333,7 @@ static int collect_handler(void *user, const char *section, const char *name, co
 {
     struct collect *c = user;
     size_t i;
+    if (c->oom) return 0; /* libinih goes on after an error: the last entry may be half-made */
     for (i = 0; i < c->n; i++)
         if (strcmp(c->e[i].section, section) == 0 && strcmp(c->e[i].key, name) == 0) {
             snprintf(c->dupbuf, sizeof c->dupbuf, "[%s] %s", section, name);
