@@ -2,7 +2,8 @@
  * one step, a checkpoint), a netlist emission and a schedule export are run
  * again and again with the n-th allocation of the project's code failing
  * (the runner's allocator seam, tests/core/fault_shim.c), n = 1, 2, ... up
- * to the operation's last allocation. Each run must fail cleanly: status
+ * to the operation's last allocation (a long one: see walk_stride). Each
+ * run must fail cleanly: status
  * SSP_ENOMEM with a message, no crash, the files it writes either absent,
  * as before or wholly new, and no temporary file left. Under `make asan`
  * LeakSanitizer checks at exit that none of the failed runs leaked. Writes
@@ -55,6 +56,19 @@ static int scan_dir(const char *dir, int remove)
     return tmp;
 }
 
+/* Every allocation of an operation is failed in turn up to WALK_BUDGET of
+ * them; a longer one has its first WALK_ALL_FIRST (the set-up) all failed
+ * and then every stride-th, so that make test stays short. SSP_OOM_STRIDE=1
+ * in the environment walks every allocation of every operation. */
+enum { WALK_BUDGET = 400, WALK_ALL_FIRST = 200 };
+
+static long walk_stride(long total)
+{
+    const char *env = getenv("SSP_OOM_STRIDE");
+    if (env && atol(env) >= 1) return atol(env);
+    return total <= WALK_BUDGET ? 1 : (total - WALK_ALL_FIRST + WALK_BUDGET - WALK_ALL_FIRST - 1) / (WALK_BUDGET - WALK_ALL_FIRST);
+}
+
 /* Runs op with each of its allocations failing in turn; returns the number
  * of allocations walked. The files op writes are compared with those of an
  * undisturbed run (the operations are deterministic). */
@@ -64,7 +78,7 @@ static long walk(const char *what, op_fn op, void *arg, const char *const *files
     char dir[] = "/tmp/ssp_oom_XXXXXX";
     unsigned char *ref[MAX_FILES];
     size_t ref_len[MAX_FILES];
-    long total, bad = 0;
+    long total, bad = 0, stride;
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     CU_ASSERT_FATAL(nf <= MAX_FILES);
     /* an undisturbed run: its allocations counted, its files the reference */
@@ -77,7 +91,8 @@ static long walk(const char *what, op_fn op, void *arg, const char *const *files
         CU_ASSERT_PTR_NOT_NULL_FATAL(ref[i]);
     }
     CU_ASSERT(total > 0);
-    for (long n = 1; n <= total; n++) {
+    stride = walk_stride(total);
+    for (long n = 1; n <= total; n += n < WALK_ALL_FIRST ? 1 : stride) {
         int rc, fired;
         scan_dir(dir, 1);
         ssp_fault_arm(SSP_FAULT_ALLOC, n, 0);
@@ -107,7 +122,11 @@ static long walk(const char *what, op_fn op, void *arg, const char *const *files
         ssp_ctx_clear_error(ctx);
     }
     CU_ASSERT_EQUAL(bad, 0);
-    fprintf(stderr, " [%s: %ld allocations failed in turn] ", what, total);
+    if (stride == 1)
+        fprintf(stderr, " [%s: %ld allocations failed in turn] ", what, total);
+    else
+        fprintf(stderr, " [%s: %ld allocations, the first %d and every %ld-th failed in turn] ", what, total,
+                WALK_ALL_FIRST, stride);
     for (size_t i = 0; i < nf; i++) free(ref[i]);
     scan_dir(dir, 1);
     CU_ASSERT_EQUAL(rmdir(dir), 0);
