@@ -903,7 +903,7 @@ static int woodbury(ssp_nodal_fast *f)
 int ssp_nodal_fast_update(ssp_nodal_fast *f)
 {
     const ssp_cell_iv *iv = ssp_circuit_cells(f->c);
-    size_t i, nnew = 0;
+    size_t i = 0, nnew = 0;
     int rc;
     if (f->have_base && f->version == ssp_circuit_version(f->c)) return SSP_OK;
     if (f->have_base) {

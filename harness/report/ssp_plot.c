@@ -94,7 +94,7 @@ static size_t find_baselines(const char *dir, char names[][64], size_t max)
         if (strncmp(e->d_name, "baseline-", 9) != 0 || strlen(e->d_name) >= 64) continue;
         snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
         if (!exists(sub, "metrics.csv")) continue;
-        snprintf(names[n++], 64, "%s", e->d_name);
+        memcpy(names[n++], e->d_name, strlen(e->d_name) + 1); /* < 64: checked above */
     }
     closedir(d);
     /* stable order */
