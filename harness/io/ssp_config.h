@@ -120,6 +120,8 @@ void ssp_config_defaults(ssp_config *c);
 int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path);
 /* Apply one "section.key=value" override. */
 int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment);
+/* 1 when "section.key" names a parameter. */
+int ssp_config_has_key(const char *dotted);
 /* Cross-field checks (after all loading and overrides). */
 int ssp_config_check(const ssp_config *c, ssp_ctx *ctx);
 /* Write every parameter as INI, with units and descriptions as comments. */
