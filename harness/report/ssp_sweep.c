@@ -407,9 +407,10 @@ int ssp_sweep_plot(ssp_ctx *ctx, const char *dir, const char *const *keys, size_
             f = ssp_file_stream(af);
             fprintf(f, "# sweep.gp — written by siamspice sweep; run with: cd %s && gnuplot sweep.gp\n", dir);
         }
-        fprintf(f, "\nset terminal pngcairo size 1500,900 font 'Sans,11'\nset output 'sweep_%s.png'\n", kfile);
+        fprintf(f, "\nset terminal pngcairo size 1500,900 font 'Sans,11' noenhanced\nset output 'sweep_%s.png'\n",
+                kfile);
         fprintf(f, "set multiplot layout 2,3 title 'against %s: mean over %s, bars min..max'\n", ktext, SEED_KEY);
-        fprintf(f, "set grid\nset key bottom right font ',9'\nset xlabel '%s'\nset offsets graph 0.05, graph 0.05, "
+        fprintf(f, "set grid\nset format y '%%.4g'\nset key bottom right font ',9'\nset xlabel '%s'\nset offsets graph 0.05, graph 0.05, "
                    "graph 0.05, graph 0.05\n",
                 ktext);
         for (int m = 0; m < NMETRICS; m++) {
