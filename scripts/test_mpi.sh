@@ -37,7 +37,7 @@ tmp=$(mktemp -d /tmp/siamspice-test-mpi.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # 1
-if "${MPIRUN[@]}" "$RUNNER" pool_mpi >"$tmp/pool_mpi.log" 2>&1 && grep -q '^2 passed, 0 failed' "$tmp/pool_mpi.log"; then
+if "${MPIRUN[@]}" "$RUNNER" pool_mpi >"$tmp/pool_mpi.log" 2>&1 && grep -q '^3 passed, 0 failed' "$tmp/pool_mpi.log"; then
     ok "pool_mpi suite on 3 ranks"
 else
     bad "pool_mpi suite on 3 ranks"; tail -30 "$tmp/pool_mpi.log"

@@ -5,9 +5,12 @@
  * circuit) and handler jobs run on MPI ranks and on local workers, and the
  * results agree bit for bit, errors and messages included; the handler jobs
  * ran in other processes than rank 0; while the MPI pool lives, another
- * pool gets local workers. Without mpirun (make test): asking for the MPI
- * transport fails with a message that says why, and the automatic choice is
- * local. */
+ * pool gets local workers. Held circuits (circuit keys, alter commands,
+ * affinity, SSP_JOB_STREAM and SSP_JOB_OPS) give the same bits on ranks as
+ * on local workers and are reused as often, and a new MPI pool never reuses
+ * a circuit an earlier pool left on a rank. Without mpirun (make test):
+ * asking for the MPI transport fails with a message that says why, and the
+ * automatic choice is local. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -194,9 +197,126 @@ static void test_pool_mpi__jobs_run_on_other_ranks(void)
     ssp_pool_destroy(&mpi);
 }
 
+/* ---- held circuits ------------------------------------------------- */
+
+enum { NCIRC = 4, HK = 3 };
+static const char *const SRC_IN[] = {"vin"};
+
+struct held_jobs {
+    char net[NCIRC][256];
+    char cmd[NCIRC][64];
+    const char *cmds[NCIRC][1];
+    double in[NCIRC][HK];
+    ssp_job j[NCIRC];
+};
+
+/* Circuit t at version `state`: a divider r1 = 1k + t * 0.37k + (state - 1)
+ * * 0.51k over r2 = 2.2k, its source streamed (even t) or altered per
+ * vector as operating points (odd t). From version base = state - 1 the
+ * command alters r1 to the same value. */
+static double r1_of(int t, unsigned long state) { return 1e3 + t * 370.0 + (double)(state - 1) * 510.0; }
+
+static void held_batch(struct held_jobs *h, const unsigned long *key, unsigned long base, unsigned long state)
+{
+    memset(h->j, 0, sizeof h->j);
+    for (int t = 0; t < NCIRC; t++) {
+        snprintf(h->net[t], sizeof h->net[t], "held %d\nvin in 0 dc 0 external\nr1 in out %.17g\nr2 out 0 2.2k\n", t,
+                 r1_of(t, state));
+        snprintf(h->cmd[t], sizeof h->cmd[t], "alter r1 = %.17g", r1_of(t, state));
+        h->cmds[t][0] = h->cmd[t];
+        for (int k = 0; k < HK; k++) h->in[t][k] = 0.1 + 0.2 * k + t / 13.0;
+        h->j[t].kind = t % 2 ? SSP_JOB_OPS : SSP_JOB_STREAM;
+        h->j[t].netlist = h->net[t];
+        h->j[t].src_names = SRC_IN;
+        h->j[t].nsrc = 1;
+        h->j[t].inputs = h->in[t];
+        h->j[t].k = HK;
+        h->j[t].out_names = OUT_V;
+        h->j[t].nout = 1;
+        h->j[t].circuit = key[t];
+        h->j[t].base = base;
+        h->j[t].state = state;
+        h->j[t].commands = h->cmds[t];
+        h->j[t].ncommands = base ? 1 : 0;
+        h->j[t].affinity = 1 + (unsigned long)t;
+    }
+}
+
+/* Run one batch; every output is the divider of its version (1e-9 V). */
+static void run_held(ssp_pool *p, struct held_jobs *h, unsigned long state, double out[NCIRC][HK])
+{
+    ssp_job_result r[NCIRC];
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_pool_run(p, h->j, NCIRC, r));
+    for (int t = 0; t < NCIRC; t++) {
+        CU_ASSERT_EQUAL_FATAL(r[t].nrows, HK);
+        for (int k = 0; k < HK; k++) {
+            out[t][k] = r[t].values[k];
+            CU_ASSERT_DOUBLE_EQUAL(out[t][k], h->in[t][k] * 2.2e3 / (2.2e3 + r1_of(t, state)), 1e-9);
+        }
+        ssp_job_result_free(&r[t]);
+    }
+}
+
+static void test_pool_mpi__held_circuits_same_as_local(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_pool *pool[2] = {NULL, NULL};
+    ssp_pool_opts om = {SSP_POOL_MPI, 0, NULL, NULL}, ol = {SSP_POOL_LOCAL, 2, NULL, NULL};
+    struct held_jobs *h = malloc(sizeof *h);
+    static double out[2][3][NCIRC][HK];
+    unsigned long key[2][NCIRC];
+    CU_ASSERT_FATAL(h != NULL);
+    if (!ssp_test_under_mpi()) {
+        free(h);
+        return; /* test_pool__* covers local workers; this compares transports */
+    }
+    SSP_ASSERT_OK(ctx, ssp_pool_create_opts(&pool[0], ctx, &om));
+    SSP_ASSERT_OK(ctx, ssp_pool_create_opts(&pool[1], ctx, &ol));
+    for (int m = 0; m < 2; m++) {
+        for (int t = 0; t < NCIRC; t++) key[m][t] = ssp_pool_new_key(pool[m]);
+        held_batch(h, key[m], 0, 1); /* load */
+        run_held(pool[m], h, 1, out[m][0]);
+        held_batch(h, key[m], 1, 2); /* alter */
+        run_held(pool[m], h, 2, out[m][1]);
+        held_batch(h, key[m], 2, 2); /* as held */
+        run_held(pool[m], h, 2, out[m][2]);
+        CU_ASSERT_EQUAL(ssp_pool_loads(pool[m]), NCIRC);
+        CU_ASSERT_EQUAL(ssp_pool_reuses(pool[m]), 2 * NCIRC);
+        /* affinity: each worker answered its own tiles only */
+        for (int w = 0; w < ssp_pool_size(pool[m]); w++) {
+            unsigned long mine = 0;
+            for (int t = 0; t < NCIRC; t++) mine += (unsigned long)(t % ssp_pool_size(pool[m]) == w);
+            CU_ASSERT_EQUAL(ssp_pool_worker_jobs(pool[m], w), 3 * mine);
+        }
+    }
+    CU_ASSERT_EQUAL(memcmp(out[0], out[1], sizeof out[0]), 0);
+    /* the ranks still hold keys 1..4 at version 2; a new MPI pool hands out
+     * key 1 again for another circuit at "version 2": it must be parsed */
+    ssp_pool_destroy(&pool[0]);
+    SSP_ASSERT_OK(ctx, ssp_pool_create_opts(&pool[0], ctx, &om));
+    for (int t = 0; t < NCIRC; t++) key[0][t] = ssp_pool_new_key(pool[0]);
+    CU_ASSERT_EQUAL(key[0][0], 1);
+    held_batch(h, key[0], 0, 3);
+    for (int t = 0; t < NCIRC; t++) h->j[t].state = 2; /* netlists of version 3, labelled 2 */
+    {
+        ssp_job_result r[NCIRC];
+        SSP_ASSERT_OK(ctx, ssp_pool_run(pool[0], h->j, NCIRC, r));
+        for (int t = 0; t < NCIRC; t++) {
+            CU_ASSERT_DOUBLE_EQUAL(r[t].values[0], h->in[t][0] * 2.2e3 / (2.2e3 + r1_of(t, 3)), 1e-9);
+            ssp_job_result_free(&r[t]);
+        }
+    }
+    CU_ASSERT_EQUAL(ssp_pool_reuses(pool[0]), 0);
+    CU_ASSERT_EQUAL(ssp_pool_loads(pool[0]), NCIRC);
+    ssp_pool_destroy(&pool[1]);
+    ssp_pool_destroy(&pool[0]);
+    free(h);
+}
+
 SSP_TEST_SUITE(pool_mpi)
 {
     SSP_ADD_SUITE("pool_mpi", NULL, NULL,
                   SSP_TEST(test_pool_mpi__same_bits_as_local_workers),
-                  SSP_TEST(test_pool_mpi__jobs_run_on_other_ranks));
+                  SSP_TEST(test_pool_mpi__jobs_run_on_other_ranks),
+                  SSP_TEST(test_pool_mpi__held_circuits_same_as_local));
 }
