@@ -138,6 +138,8 @@ bench-$(1): deps data $(BUILD)/bench/bench_$(1) $(WORKER)
 	$$(Q)$(BUILD)/bench/bench_$(1) $$(BENCH_ARGS)
 endef
 $(foreach b,$(BENCHES),$(eval $(call BENCH_RULE,$(b))))
+# bench-sweep times the siamspice command itself
+bench-sweep: $(CLI)
 
 bench: $(addprefix bench-,$(BENCHES))
 

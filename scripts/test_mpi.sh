@@ -11,7 +11,11 @@
 #    the three sweep.csv and sweep.json files are identical;
 # 3. the same sweep under mpirun -np 3 with one serving rank SIGKILLed once
 #    the first job has finished: mpirun ends, the finished jobs stay, and
-#    --resume under mpirun runs only the rest and ends with the same table.
+#    --resume under mpirun runs only the rest and ends with the same table;
+# 4. a short training with the spice engine (configs/spice-small.ini, 48
+#    images) in one process with one pool worker and under mpirun -np 3
+#    (its tiles on 2 ranks): the same metrics (wall times left out), levels
+#    and conductance histogram.
 # Runs in a temporary directory it removes; kills only the rank it started.
 # Prints "N passed, N failed"; exit status = failures.
 set -uo pipefail
@@ -113,6 +117,25 @@ if cmp -s "$tmp/serial/sweep.csv" "$tmp/killed/sweep.csv"; then
     ok "killed and resumed sweep table equals the uninterrupted one"
 else
     bad "resumed table differs"; diff "$tmp/serial/sweep.csv" "$tmp/killed/sweep.csv"
+fi
+
+# 4
+# metrics.csv without its wall-time columns (time_*)
+untimed() {
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) keep[i] = ($i !~ /^time_/) }
+             { s = ""; for (i = 1; i <= NF; i++) if (keep[i]) s = s $i ","; print s }' "$1"
+}
+spice=(train --config configs/spice-small.ini --set data.train_limit=48 --set data.test_limit=24
+       --set run.epochs=1 -q)
+"$BIN" "${spice[@]}" --set engine.workers=1 --out "$tmp/spice1" >"$tmp/spice1.log" 2>&1 || { bad "spice train, 1 worker"; cat "$tmp/spice1.log"; }
+"${MPIRUN[@]}" "$BIN" "${spice[@]}" -v --out "$tmp/spicempi" >"$tmp/spicempi.log" 2>&1 || { bad "spice train under mpirun"; tail "$tmp/spicempi.log"; }
+grep -q 'pool: transport = mpi, workers = 2' "$tmp/spicempi.log" && ok "spice engine tiles on 2 ranks" || bad "spice engine not on the ranks: $(grep pool "$tmp/spicempi.log")"
+if [ -s "$tmp/spice1/metrics.csv" ] && [ "$(untimed "$tmp/spice1/metrics.csv")" = "$(untimed "$tmp/spicempi/metrics.csv")" ] &&
+   cmp -s "$tmp/spice1/levels.csv" "$tmp/spicempi/levels.csv" &&
+   cmp -s "$tmp/spice1/conductance_hist.csv" "$tmp/spicempi/conductance_hist.csv"; then
+    ok "spice training on ranks equals one process"
+else
+    bad "spice training on ranks differs from one process"; diff <(untimed "$tmp/spice1/metrics.csv") <(untimed "$tmp/spicempi/metrics.csv")
 fi
 
 echo "$pass passed, $fail failed"
