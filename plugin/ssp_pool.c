@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -593,9 +594,10 @@ struct local_link {
 static int worker_start(struct local_link *l, int i)
 {
     int sv[2];
-    pid_t pid;
+    pid_t pid, parent;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return ssp_error(l->ctx, SSP_EWORKER, "socketpair: %s", strerror(errno));
+    parent = getpid();
     pid = fork();
     if (pid < 0) {
         int e = errno;
@@ -604,10 +606,13 @@ static int worker_start(struct local_link *l, int i)
         return ssp_error(l->ctx, SSP_EWORKER, "fork: %s", strerror(e));
     }
     if (pid == 0) {
-        /* child: the worker's end becomes fd 3, then exec */
+        /* child: the worker's end becomes fd 3, then exec. It dies with
+         * the parent: a job left running by a killed sweep would race the
+         * --resume that reruns it in the same run directory. */
         char *argv[4];
         char fdarg[16];
         int a = 0;
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
         if (dup2(sv[1], 3) < 0) _exit(127);
         snprintf(fdarg, sizeof fdarg, "%d", 3);
         argv[a++] = l->path;

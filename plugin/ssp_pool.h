@@ -5,7 +5,8 @@
  *  local  each worker is the siamspice-worker program (fork + exec: a fresh
  *         process with its own ngspice image), fed jobs over a socket pair.
  *         A worker that dies is reported, replaced, and its job retried
- *         once; a second death fails that job with SSP_EWORKER.
+ *         once; a second death fails that job with SSP_EWORKER. Workers
+ *         die with the process that started them (Linux PDEATHSIG).
  *  mpi    under `mpirun -np N`, rank 0 runs the program and ranks 1..N-1
  *         serve jobs (ssp_pool_mpi_serve); the pool on rank 0 sends each
  *         job to an idle rank. MPI ends the whole job when a rank dies, so
