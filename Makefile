@@ -3,6 +3,7 @@
 #   make            build build/libsiamspice.a, build/libsiamspice.so, build/siamspice
 #   make run        the main job: train on configs/default.ini and write a report
 #   make test       build and run the CUnit tests (exit status = failed tests)
+#   make test-mpi   the MPI transport and sweeps under mpirun -np 3 (scripts/test_mpi.sh)
 #   make data       fetch MNIST and Fashion-MNIST into data/
 #   make asan       the tests under AddressSanitizer + UBSan
 #   make memcheck   the tests under valgrind (fails on errors or definite leaks)
@@ -69,7 +70,7 @@ CLI      := $(BUILD)/siamspice
 WORKER   := $(BUILD)/siamspice-worker
 RUNNER   := $(BUILD)/tests/run_tests
 
-.PHONY: all deps run test check layout data asan memcheck fuzz bench clean distclean install uninstall \
+.PHONY: all deps run test test-mpi check layout data asan memcheck fuzz bench clean distclean install uninstall \
         $(addprefix bench-,$(BENCHES))
 
 all: $(LIBA) $(LIBSO) $(CLI) $(WORKER)
@@ -116,6 +117,10 @@ $(RUNNER): $(TEST_OBJ) $(CLI_OBJ) $(LIBA)
 check test: deps data layout $(RUNNER) $(CLI) $(WORKER)
 	$(Q)cd $(CURDIR) && $(RUNNER) $(SUITE)
 
+# The MPI transport and the sweep under mpirun (3 ranks, --oversubscribe).
+test-mpi: deps data $(RUNNER) $(CLI) $(WORKER)
+	$(Q)scripts/test_mpi.sh $(BUILD)
+
 # The layering rules: rooms, internal headers, no include or call cycle
 # between the library's files (scripts/check_layout.sh says which).
 layout: $(LIB_OBJ)
@@ -136,6 +141,8 @@ bench-$(1): deps data $(BUILD)/bench/bench_$(1) $(WORKER)
 	$$(Q)$(BUILD)/bench/bench_$(1) $$(BENCH_ARGS)
 endef
 $(foreach b,$(BENCHES),$(eval $(call BENCH_RULE,$(b))))
+# bench-sweep times the siamspice command itself
+bench-sweep: $(CLI)
 
 bench: $(addprefix bench-,$(BENCHES))
 

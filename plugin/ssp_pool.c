@@ -4,7 +4,9 @@
  * length-prefixed binary protocol (both ends are the same build on the same
  * machine, so native byte order). send() uses MSG_NOSIGNAL, so a dead worker
  * shows up as an error or EOF, never as SIGPIPE. The parent never simulates;
- * the worker never decides policy (retry, replacement) — it answers jobs. */
+ * the worker never decides policy (retry, replacement) — it answers jobs.
+ * The same frames travel over MPI (ssp_pool_mpi.c) behind the transport
+ * table of pool_impl.h; the scheduling below does not know which. */
 #include "ssp_pool.h"
 
 #include <errno.h>
@@ -16,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pool_impl.h"
 #include "ssp_spice.h"
 
 #ifndef SSP_WORKER_BUILD_PATH
@@ -39,6 +43,10 @@ enum {
      * tiles beyond the worker count share workers; ~80 MB each at 128x128. */
     SSP_POOL_HELD_MAX = 8
 };
+/* An internal job kind, after the public ones: drop every held circuit.
+ * A pool over MPI sends it to each rank when it opens, since ranks outlive
+ * pools and a new pool hands out circuit keys from 1 again. */
+enum { POOL_JOB_FORGET = 100 };
 /* Largest array accepted on the wire (doubles): guards against garbage. */
 static const uint64_t SSP_POOL_ARRAY_MAX = (uint64_t)1 << 32;
 
@@ -211,6 +219,13 @@ static void encode_job(struct wbuf *b, const ssp_job *j, int send_netlist)
     size_t i;
     wb_u64(b, SSP_POOL_MAGIC);
     wb_u64(b, (uint64_t)j->kind);
+    if (j->kind == POOL_JOB_FORGET) return;
+    if (j->kind == SSP_JOB_CALL) {
+        wb_str(b, j->handler);
+        wb_u64(b, j->npayload);
+        wb_put(b, j->payload, j->npayload);
+        return;
+    }
     wb_str(b, send_netlist ? j->netlist : NULL);
     wb_f64(b, j->tstep);
     wb_f64(b, j->tstop);
@@ -415,29 +430,112 @@ reply:
     free(values);
 }
 
-int ssp_pool_worker_serve(int fd)
+/* The serving side, whichever transport brings the frames. ngspice is
+ * loaded at the first simulation job: a process serving only handler jobs
+ * (a whole training run, which may load its own ngspice) never holds a
+ * second image. */
+struct server {
+    ssp_ctx *ctx;               /* owned */
+    ssp_spice *spice;           /* owned, NULL until the first simulation */
+    int spice_rc;               /* why loading ngspice failed, or SSP_OK */
+    char spice_msg[512];        /* its message */
+    struct held held;           /* the circuits ngspice keeps loaded */
+    const ssp_pool_handler *h;  /* borrowed handlers */
+    size_t nh;
+};
+
+/* A reply without values: status, message, no rows, no circuit reused
+ * (the reply bytes follow, as after run_job's part). */
+static void reply_error(struct wbuf *out, int rc, const char *msg)
 {
-    ssp_ctx *ctx = NULL;
-    ssp_spice *s = NULL;
-    struct held h;
-    int rc = ssp_ctx_create(&ctx);
+    wb_u64(out, (uint64_t)(int64_t)rc);
+    wb_str(out, msg);
+    wb_u64(out, 0);
+    wb_u64(out, 0);
+    wb_u64(out, 0);
+}
+
+/* A handler job: magic and kind already read. */
+static void run_call(struct server *sv, struct rbuf *in, struct wbuf *out)
+{
+    char *name = rb_str(in);
+    uint64_t n = rb_u64(in);
+    unsigned char *reply = NULL;
+    size_t nreply = 0, i;
+    int rc;
+    if (in->bad || n > in->n - in->off) {
+        reply_error(out, SSP_EWORKER, "worker received a malformed call job");
+        wb_u64(out, 0);
+        free(name);
+        return;
+    }
+    for (i = 0; i < sv->nh && strcmp(sv->h[i].name, name) != 0; i++) {
+    }
+    if (i == sv->nh)
+        rc = ssp_error(sv->ctx, SSP_EINVAL, "this worker has no handler '%s'", name);
+    else
+        rc = sv->h[i].fn(sv->ctx, in->p + in->off, (size_t)n, &reply, &nreply, sv->h[i].payload);
+    reply_error(out, rc, rc ? ssp_ctx_errmsg(sv->ctx) : "");
+    wb_u64(out, reply ? nreply : 0);
+    if (reply) wb_put(out, reply, nreply);
+    free(reply);
+    free(name);
+}
+
+/* Answer one job frame into out. */
+static void server_answer(struct server *sv, struct rbuf *in, struct wbuf *out)
+{
+    uint64_t magic, kind;
+    ssp_ctx_clear_error(sv->ctx);
+    magic = rb_u64(in);
+    kind = rb_u64(in);
+    if (!in->bad && magic == SSP_POOL_MAGIC && kind == SSP_JOB_CALL) {
+        run_call(sv, in, out);
+        return;
+    }
+    if (!in->bad && magic == SSP_POOL_MAGIC && kind == POOL_JOB_FORGET) {
+        while (sv->spice && sv->held.n > 0) held_drop(sv->spice, &sv->held, sv->held.n - 1);
+        reply_error(out, SSP_OK, "");
+        wb_u64(out, 0);
+        return;
+    }
+    in->off = 0;
+    if (!sv->spice && sv->spice_rc == SSP_OK) {
+        sv->spice_rc = ssp_spice_create(&sv->spice, sv->ctx, NULL);
+        if (sv->spice_rc) snprintf(sv->spice_msg, sizeof sv->spice_msg, "%s", ssp_ctx_errmsg(sv->ctx));
+    }
+    if (sv->spice)
+        run_job(sv->spice, sv->ctx, &sv->held, in, out);
+    else /* report the load failure for every job */
+        reply_error(out, sv->spice_rc, sv->spice_msg);
+    wb_u64(out, 0); /* no reply bytes */
+}
+
+static int server_open(struct server *sv, const ssp_pool_handler *h, size_t nh)
+{
+    memset(sv, 0, sizeof *sv);
+    sv->held.cur = -1;
+    sv->h = h;
+    sv->nh = nh;
+    return ssp_ctx_create(&sv->ctx);
+}
+
+static void server_close(struct server *sv)
+{
+    ssp_spice_destroy(&sv->spice);
+    ssp_ctx_destroy(&sv->ctx);
+}
+
+int ssp_pool_worker_serve_handlers(int fd, const ssp_pool_handler *h, size_t nh)
+{
+    struct server sv;
+    int rc = server_open(&sv, h, nh);
     if (rc) return rc;
-    memset(&h, 0, sizeof h);
-    h.cur = -1;
-    rc = ssp_spice_create(&s, ctx, NULL);
     for (;;) {
         struct rbuf in;
         struct wbuf out = {0};
         if (recv_frame(fd, &in)) break; /* EOF: the parent is done */
-        if (s)
-            run_job(s, ctx, &h, &in, &out);
-        else { /* report the load failure for every job */
-            wb_u64(&out, (uint64_t)(int64_t)rc);
-            wb_str(&out, ssp_ctx_errmsg(ctx));
-            wb_u64(&out, 0);
-            wb_u64(&out, 0);
-            wb_u64(&out, 0);
-        }
+        server_answer(&sv, &in, &out);
         free(in.p);
         if (send_frame(fd, &out)) {
             free(out.p);
@@ -445,69 +543,88 @@ int ssp_pool_worker_serve(int fd)
         }
         free(out.p);
     }
-    ssp_spice_destroy(&s);
-    ssp_ctx_destroy(&ctx);
+    server_close(&sv);
     return SSP_OK;
 }
 
-/* ---- the parent side ------------------------------------------------ */
+int ssp_pool_worker_serve(int fd) { return ssp_pool_worker_serve_handlers(fd, NULL, 0); }
+
+int ssp_pool_mpi_serve(const ssp_pool_handler *h, size_t nh)
+{
+    struct server sv;
+    int rc = server_open(&sv, h, nh);
+    if (rc) return rc;
+    for (;;) {
+        struct rbuf in = {0};
+        struct wbuf out = {0};
+        int got = pool_mpi_next_job(&in.p, &in.n);
+        if (got != 0) {
+            rc = got == 1 ? SSP_OK : SSP_EWORKER;
+            break;
+        }
+        server_answer(&sv, &in, &out);
+        free(in.p);
+        if (out.oom || pool_mpi_reply(out.p, out.n)) {
+            free(out.p);
+            rc = SSP_EWORKER;
+            break;
+        }
+        free(out.p);
+    }
+    server_close(&sv);
+    return rc;
+}
+
+/* ---- the local transport: worker processes -------------------------- */
 
 struct worker {
     pid_t pid;     /* process id, 0 when not running */
     int fd;        /* parent's end of the socket pair, -1 when closed */
-    long job;      /* job being run, or -1 when idle */
-    unsigned long jobs; /* jobs this worker slot answered so far */
 };
 
-struct ssp_pool {
+struct local_link {
     ssp_ctx *ctx;             /* borrowed */
     char *path;               /* worker program (owned) */
+    char *arg;                /* argument before the descriptor (owned, may be NULL) */
     int n;                    /* number of workers */
     struct worker *w;         /* n workers (owned) */
-    int restarts;             /* workers replaced so far */
-    unsigned long reuses, loads; /* jobs that reused a held circuit / parsed their netlist */
-    unsigned long keys;       /* circuit keys handed out */
-    ssp_pool_hook_fn hook;    /* dispatch hook (tests) */
-    void *hook_payload;
+    struct pollfd *pfd;       /* n poll slots (owned) */
 };
 
-void ssp_job_result_free(ssp_job_result *r)
-{
-    if (!r) return;
-    free(r->errmsg);
-    free(r->values);
-    memset(r, 0, sizeof *r);
-}
-
-static int worker_start(ssp_pool *p, int i)
+static int worker_start(struct local_link *l, int i)
 {
     int sv[2];
-    pid_t pid;
+    pid_t pid, parent;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        return ssp_error(p->ctx, SSP_EWORKER, "socketpair: %s", strerror(errno));
+        return ssp_error(l->ctx, SSP_EWORKER, "socketpair: %s", strerror(errno));
+    parent = getpid();
     pid = fork();
     if (pid < 0) {
         int e = errno;
         close(sv[0]);
         close(sv[1]);
-        return ssp_error(p->ctx, SSP_EWORKER, "fork: %s", strerror(e));
+        return ssp_error(l->ctx, SSP_EWORKER, "fork: %s", strerror(e));
     }
     if (pid == 0) {
-        /* child: the worker's end becomes fd 3, then exec */
-        char *argv[3];
+        /* child: the worker's end becomes fd 3, then exec. It dies with
+         * the parent: a job left running by a killed sweep would race the
+         * --resume that reruns it in the same run directory. */
+        char *argv[4];
         char fdarg[16];
+        int a = 0;
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
         if (dup2(sv[1], 3) < 0) _exit(127);
         snprintf(fdarg, sizeof fdarg, "%d", 3);
-        argv[0] = p->path;
-        argv[1] = fdarg;
-        argv[2] = NULL;
-        execv(p->path, argv);
+        argv[a++] = l->path;
+        if (l->arg) argv[a++] = l->arg;
+        argv[a++] = fdarg;
+        argv[a] = NULL;
+        execv(l->path, argv);
         _exit(127);
     }
     close(sv[1]);
-    p->w[i].pid = pid;
-    p->w[i].fd = sv[0];
-    p->w[i].job = -1;
+    l->w[i].pid = pid;
+    l->w[i].fd = sv[0];
     return SSP_OK;
 }
 
@@ -521,7 +638,6 @@ static void worker_stop(struct worker *w, int kill_it)
         }
     }
     w->pid = 0;
-    w->job = -1;
 }
 
 static const char *find_worker(char *buf, size_t n)
@@ -531,87 +647,6 @@ static const char *find_worker(char *buf, size_t n)
     if (access(SSP_WORKER_BUILD_PATH, X_OK) == 0) return SSP_WORKER_BUILD_PATH;
     snprintf(buf, n, "%s", SSP_WORKER_INSTALL_PATH);
     return buf;
-}
-
-int ssp_pool_create(ssp_pool **out, ssp_ctx *ctx, int nworkers, const char *worker_path)
-{
-    ssp_pool *p;
-    char buf[PATH_MAX];
-    int i, rc;
-    *out = NULL;
-    if (nworkers < 1 || nworkers > SSP_POOL_MAX_WORKERS)
-        return ssp_error(ctx, SSP_EINVAL, "worker pool size %d outside 1..%d", nworkers,
-                         SSP_POOL_MAX_WORKERS);
-    if (!worker_path) worker_path = find_worker(buf, sizeof buf);
-    if (access(worker_path, X_OK) != 0)
-        return ssp_error(ctx, SSP_EWORKER, "worker program %s not executable: %s", worker_path,
-                         strerror(errno));
-    p = calloc(1, sizeof *p);
-    if (!p) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a worker pool");
-    p->ctx = ctx;
-    p->n = nworkers;
-    p->path = strdup(worker_path);
-    p->w = calloc((size_t)nworkers, sizeof *p->w);
-    if (!p->path || !p->w) {
-        ssp_pool_destroy(&p);
-        return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a worker pool");
-    }
-    for (i = 0; i < nworkers; i++) p->w[i].fd = -1;
-    for (i = 0; i < nworkers; i++) {
-        rc = worker_start(p, i);
-        if (rc) {
-            ssp_pool_destroy(&p);
-            return rc;
-        }
-    }
-    *out = p;
-    return SSP_OK;
-}
-
-void ssp_pool_destroy(ssp_pool **pp)
-{
-    ssp_pool *p;
-    if (!pp || !*pp) return;
-    p = *pp;
-    if (p->w) {
-        /* closing the socket is the worker's signal to exit */
-        for (int i = 0; i < p->n; i++) worker_stop(&p->w[i], 0);
-    }
-    free(p->w);
-    free(p->path);
-    free(p);
-    *pp = NULL;
-}
-
-int ssp_pool_size(const ssp_pool *p) { return p->n; }
-pid_t ssp_pool_worker_pid(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->w[i].pid : 0; }
-int ssp_pool_restarts(const ssp_pool *p) { return p->restarts; }
-unsigned long ssp_pool_reuses(const ssp_pool *p) { return p->reuses; }
-unsigned long ssp_pool_new_key(ssp_pool *p) { return ++p->keys; }
-unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->w[i].jobs : 0; }
-unsigned long ssp_pool_loads(const ssp_pool *p) { return p->loads; }
-
-void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload)
-{
-    p->hook = fn;
-    p->hook_payload = payload;
-}
-
-static int decode_result(struct rbuf *b, ssp_job_result *r, int *reused)
-{
-    uint64_t count;
-    r->status = (int)(int64_t)rb_u64(b);
-    r->errmsg = rb_str(b);
-    r->nrows = (size_t)rb_u64(b);
-    r->nout = (size_t)rb_u64(b);
-    if (b->bad || (r->nout && r->nrows > SSP_POOL_ARRAY_MAX / r->nout)) return -1;
-    count = (uint64_t)r->nrows * r->nout;
-    if (r->status == SSP_OK) {
-        r->values = rb_f64s(b, count);
-        if (!r->values) return -1;
-    }
-    *reused = (int)rb_u64(b);
-    return b->bad ? -1 : 0;
 }
 
 /* Describe how a worker ended, for the error message. */
@@ -630,10 +665,291 @@ static void describe_exit(pid_t pid, char *buf, size_t n)
         snprintf(buf, n, "vanished");
 }
 
+static void local_destroy(void *link)
+{
+    struct local_link *l = link;
+    if (!l) return;
+    if (l->w) {
+        /* closing the socket is the worker's signal to exit */
+        for (int i = 0; i < l->n; i++) worker_stop(&l->w[i], 0);
+    }
+    free(l->w);
+    free(l->pfd);
+    free(l->path);
+    free(l->arg);
+    free(l);
+}
+
+static int local_send(void *link, int w, const unsigned char *buf, size_t n)
+{
+    struct local_link *l = link;
+    uint64_t len = n;
+    if (send_all(l->w[w].fd, &len, sizeof len) || send_all(l->w[w].fd, buf, n)) return POOL_SEND_GONE;
+    return SSP_OK;
+}
+
+static int local_wait(void *link, const int *busy, int *wout, unsigned char **buf, size_t *len, char *how,
+                      size_t nhow)
+{
+    struct local_link *l = link;
+    int w;
+    for (;;) {
+        for (w = 0; w < l->n; w++) {
+            l->pfd[w].fd = busy[w] ? l->w[w].fd : -1;
+            l->pfd[w].events = POLLIN;
+            l->pfd[w].revents = 0;
+        }
+        if (poll(l->pfd, (nfds_t)l->n, -1) < 0) {
+            if (errno == EINTR) continue;
+            return ssp_error(l->ctx, SSP_EWORKER, "poll: %s", strerror(errno));
+        }
+        for (w = 0; w < l->n; w++) {
+            struct rbuf b;
+            pid_t pid;
+            if (l->pfd[w].fd < 0 || !(l->pfd[w].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            *wout = w;
+            if (recv_frame(l->w[w].fd, &b) == 0) {
+                *buf = b.p;
+                *len = b.n;
+                return POOL_WAIT_FRAME;
+            }
+            pid = l->w[w].pid;
+            close(l->w[w].fd);
+            l->w[w].fd = -1;
+            describe_exit(pid, how, nhow);
+            l->w[w].pid = 0;
+            return POOL_WAIT_DIED;
+        }
+    }
+}
+
+static int local_restart(void *link, int w, int kill_first)
+{
+    struct local_link *l = link;
+    if (kill_first) worker_stop(&l->w[w], 1);
+    return worker_start(l, w);
+}
+
+static pid_t local_pid(const void *link, int w)
+{
+    const struct local_link *l = link;
+    return l->w[w].pid;
+}
+
+static const struct pool_link_ops local_ops = {"local", local_send, local_wait, local_restart, local_pid,
+                                               local_destroy};
+
+static int local_open(void **out, ssp_ctx *ctx, const ssp_pool_opts *o)
+{
+    struct local_link *l;
+    char buf[PATH_MAX];
+    const char *path = o->worker_path;
+    int i, rc;
+    *out = NULL;
+    if (o->nworkers < 1 || o->nworkers > SSP_POOL_MAX_WORKERS)
+        return ssp_error(ctx, SSP_EINVAL, "worker pool size %d outside 1..%d", o->nworkers,
+                         SSP_POOL_MAX_WORKERS);
+    if (!path) path = find_worker(buf, sizeof buf);
+    if (access(path, X_OK) != 0)
+        return ssp_error(ctx, SSP_EWORKER, "worker program %s not executable: %s", path, strerror(errno));
+    l = calloc(1, sizeof *l);
+    if (!l) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a worker pool");
+    l->ctx = ctx;
+    l->n = o->nworkers;
+    l->path = strdup(path);
+    l->arg = o->worker_arg ? strdup(o->worker_arg) : NULL;
+    l->w = calloc((size_t)l->n, sizeof *l->w);
+    l->pfd = calloc((size_t)l->n, sizeof *l->pfd);
+    if (!l->path || !l->w || !l->pfd || (o->worker_arg && !l->arg)) {
+        local_destroy(l);
+        return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a worker pool");
+    }
+    for (i = 0; i < l->n; i++) l->w[i].fd = -1;
+    for (i = 0; i < l->n; i++) {
+        rc = worker_start(l, i);
+        if (rc) {
+            local_destroy(l);
+            return rc;
+        }
+    }
+    *out = l;
+    return SSP_OK;
+}
+
+/* ---- the parent side ------------------------------------------------ */
+
+struct ssp_pool {
+    ssp_ctx *ctx;                     /* borrowed */
+    const struct pool_link_ops *ops;  /* the transport */
+    void *link;                       /* its state (owned) */
+    int n;                            /* number of workers */
+    long *job;                        /* n: job each worker runs, -1 idle (owned) */
+    int *busy;                        /* n: job[w] >= 0, for the transport (owned) */
+    pid_t *pid;                       /* n: worker's pid when its job was sent (owned) */
+    unsigned long *jobs;              /* n: jobs each worker slot answered (owned) */
+    int restarts;                     /* workers replaced so far */
+    unsigned long reuses, loads;      /* jobs that reused a held circuit / parsed their netlist */
+    unsigned long keys;               /* circuit keys handed out */
+    ssp_pool_hook_fn hook;            /* dispatch hook (tests) */
+    void *hook_payload;
+    ssp_pool_result_fn result_hook;   /* result hook (progress) */
+    void *result_payload;
+};
+
+void ssp_job_result_free(ssp_job_result *r)
+{
+    if (!r) return;
+    free(r->errmsg);
+    free(r->values);
+    free(r->data);
+    memset(r, 0, sizeof *r);
+}
+
+/* Have every worker drop the circuits an earlier pool left loaded. */
+static int forget_held(ssp_pool *p)
+{
+    ssp_job *jobs = calloc((size_t)p->n, sizeof *jobs);
+    ssp_job_result *res = calloc((size_t)p->n, sizeof *res);
+    int rc, w;
+    if (!jobs || !res) {
+        free(jobs);
+        free(res);
+        return ssp_error(p->ctx, SSP_ENOMEM, "out of memory creating a worker pool");
+    }
+    for (w = 0; w < p->n; w++) {
+        jobs[w].kind = POOL_JOB_FORGET;
+        jobs[w].affinity = (unsigned long)w + 1;
+    }
+    rc = ssp_pool_run(p, jobs, (size_t)p->n, res);
+    for (w = 0; w < p->n; w++) {
+        ssp_job_result_free(&res[w]);
+        p->jobs[w] = 0;
+    }
+    p->loads = p->reuses = 0;
+    free(jobs);
+    free(res);
+    return rc;
+}
+
+int ssp_pool_create_opts(ssp_pool **out, ssp_ctx *ctx, const ssp_pool_opts *o)
+{
+    ssp_pool *p;
+    int rc, n = o->nworkers, use_mpi;
+    *out = NULL;
+    use_mpi = o->transport == SSP_POOL_MPI || (o->transport == SSP_POOL_AUTO && pool_mpi_available());
+    if (o->transport != SSP_POOL_AUTO && o->transport != SSP_POOL_LOCAL && o->transport != SSP_POOL_MPI)
+        return ssp_error(ctx, SSP_EINVAL, "unknown pool transport %d", o->transport);
+    p = calloc(1, sizeof *p);
+    if (!p) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a worker pool");
+    p->ctx = ctx;
+    if (use_mpi) {
+        p->ops = &pool_mpi_ops;
+        rc = pool_mpi_open(&p->link, ctx, &n);
+    } else {
+        p->ops = &local_ops;
+        rc = local_open(&p->link, ctx, o);
+    }
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    p->n = n;
+    p->job = malloc((size_t)n * sizeof *p->job);
+    p->busy = calloc((size_t)n, sizeof *p->busy);
+    p->pid = calloc((size_t)n, sizeof *p->pid);
+    p->jobs = calloc((size_t)n, sizeof *p->jobs);
+    if (!p->job || !p->busy || !p->pid || !p->jobs) {
+        ssp_pool_destroy(&p);
+        return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a worker pool");
+    }
+    for (int i = 0; i < n; i++) p->job[i] = -1;
+    if (use_mpi) {
+        rc = forget_held(p);
+        if (rc) {
+            ssp_pool_destroy(&p);
+            return rc;
+        }
+    }
+    ssp_log(ctx, SSP_LOG_INFO, "pool", "transport = %s, workers = %d", p->ops->name, n);
+    *out = p;
+    return SSP_OK;
+}
+
+int ssp_pool_create(ssp_pool **out, ssp_ctx *ctx, int nworkers, const char *worker_path)
+{
+    ssp_pool_opts o = {SSP_POOL_AUTO, nworkers, worker_path, NULL};
+    return ssp_pool_create_opts(out, ctx, &o);
+}
+
+void ssp_pool_destroy(ssp_pool **pp)
+{
+    ssp_pool *p;
+    if (!pp || !*pp) return;
+    p = *pp;
+    if (p->ops) p->ops->destroy(p->link);
+    free(p->job);
+    free(p->busy);
+    free(p->pid);
+    free(p->jobs);
+    free(p);
+    *pp = NULL;
+}
+
+int ssp_pool_size(const ssp_pool *p) { return p->n; }
+pid_t ssp_pool_worker_pid(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->ops->pid(p->link, i) : 0; }
+int ssp_pool_restarts(const ssp_pool *p) { return p->restarts; }
+const char *ssp_pool_transport_name(const ssp_pool *p) { return p->ops->name; }
+unsigned long ssp_pool_reuses(const ssp_pool *p) { return p->reuses; }
+unsigned long ssp_pool_new_key(ssp_pool *p) { return ++p->keys; }
+unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i) { return (i >= 0 && i < p->n) ? p->jobs[i] : 0; }
+unsigned long ssp_pool_loads(const ssp_pool *p) { return p->loads; }
+
+void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload)
+{
+    p->hook = fn;
+    p->hook_payload = payload;
+}
+
+void ssp_pool_set_result_hook(ssp_pool *p, ssp_pool_result_fn fn, void *payload)
+{
+    p->result_hook = fn;
+    p->result_payload = payload;
+}
+
+static int decode_result(struct rbuf *b, ssp_job_result *r, int *reused)
+{
+    uint64_t count, nd;
+    r->status = (int)(int64_t)rb_u64(b);
+    r->errmsg = rb_str(b);
+    r->nrows = (size_t)rb_u64(b);
+    r->nout = (size_t)rb_u64(b);
+    if (b->bad || (r->nout && r->nrows > SSP_POOL_ARRAY_MAX / r->nout)) return -1;
+    count = (uint64_t)r->nrows * r->nout;
+    if (r->status == SSP_OK) {
+        r->values = rb_f64s(b, count);
+        if (!r->values) return -1;
+    }
+    *reused = (int)rb_u64(b);
+    nd = rb_u64(b);
+    if (b->bad || nd > b->n - b->off) return -1;
+    if (nd) {
+        r->data = malloc((size_t)nd);
+        if (!r->data) return -1;
+        rb_get(b, r->data, (size_t)nd);
+        r->ndata = (size_t)nd;
+    }
+    return b->bad ? -1 : 0;
+}
+
 /* Whether worker w may run job j (its affinity). */
 static int may_run(const ssp_pool *p, const ssp_job *j, int w)
 {
     return j->affinity == 0 || (int)((j->affinity - 1) % (unsigned long)p->n) == w;
+}
+
+static void job_final(ssp_pool *p, size_t j, const ssp_job_result *r)
+{
+    if (p->result_hook) p->result_hook(j, r, p->result_payload);
 }
 
 int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result *results)
@@ -641,102 +957,94 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
     size_t done = 0, i;
     int *tries = NULL, rc = SSP_OK;
     unsigned char *pending = NULL; /* job i waits for a worker */
-    struct pollfd *pfd = NULL;
 
     for (i = 0; i < njobs; i++) memset(&results[i], 0, sizeof results[i]);
     if (njobs == 0) return SSP_OK;
     pending = malloc(njobs);
     tries = calloc(njobs, sizeof *tries);
-    pfd = calloc((size_t)p->n, sizeof *pfd);
-    if (!pending || !tries || !pfd) {
+    if (!pending || !tries) {
         rc = ssp_error(p->ctx, SSP_ENOMEM, "out of memory running %zu jobs", njobs);
         goto out;
     }
     memset(pending, 1, njobs);
 
     while (done < njobs) {
-        int w, npoll = 0;
+        int w, npoll = 0, got, reused = 0;
+        unsigned char *frame = NULL;
+        size_t len = 0, j;
+        char how[64] = "";
         /* dispatch to idle workers: the first waiting job each may run */
         for (w = 0; w < p->n; w++) {
             struct wbuf b = {0};
-            const ssp_job *jb;
-            size_t j;
-            if (p->w[w].job >= 0) continue;
+            if (p->job[w] >= 0) continue;
             for (j = 0; j < njobs && !(pending[j] && may_run(p, &jobs[j], w)); j++) {
             }
             if (j == njobs) continue;
-            if (p->w[w].pid == 0) {
-                rc = worker_start(p, w);
-                if (rc) goto out;
-            }
-            jb = &jobs[j];
             pending[j] = 0;
             tries[j]++;
-            encode_job(&b, jb, 1);
-            p->w[w].job = (long)j;
-            if (send_frame(p->w[w].fd, &b) != 0 && b.oom) {
+            encode_job(&b, &jobs[j], 1);
+            if (b.oom) {
                 free(b.p);
                 rc = ssp_error(p->ctx, SSP_ENOMEM, "out of memory encoding job %zu", j);
                 goto out;
             }
-            /* a failed send means the worker died: the poll below sees it */
+            p->job[w] = (long)j;
+            p->busy[w] = 1;
+            got = p->ops->send(p->link, w, b.p, b.n);
             free(b.p);
-            if (p->hook) p->hook(j, w, p->w[w].pid, p->hook_payload);
+            /* POOL_SEND_GONE: the worker died, the wait below sees it */
+            if (got < 0) {
+                rc = got;
+                goto out;
+            }
+            p->pid[w] = p->ops->pid(p->link, w);
+            if (p->hook) p->hook(j, w, p->pid[w], p->hook_payload);
         }
-        for (w = 0; w < p->n; w++) {
-            pfd[w].fd = p->w[w].job >= 0 ? p->w[w].fd : -1;
-            pfd[w].events = POLLIN;
-            pfd[w].revents = 0;
-            npoll += p->w[w].job >= 0;
-        }
+        for (w = 0; w < p->n; w++) npoll += p->busy[w];
         if (npoll == 0) break; /* nothing running and nothing queued */
-        if (poll(pfd, (nfds_t)p->n, -1) < 0) {
-            if (errno == EINTR) continue;
-            rc = ssp_error(p->ctx, SSP_EWORKER, "poll: %s", strerror(errno));
+        got = p->ops->wait(p->link, p->busy, &w, &frame, &len, how, sizeof how);
+        if (got < 0) {
+            rc = got;
             goto out;
         }
-        for (w = 0; w < p->n; w++) {
-            struct rbuf b;
-            size_t j;
-            int reused = 0;
-            if (pfd[w].fd < 0 || !(pfd[w].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            j = (size_t)p->w[w].job;
-            if (recv_frame(p->w[w].fd, &b) == 0 && decode_result(&b, &results[j], &reused) == 0) {
-                free(b.p);
-                p->w[w].job = -1;
-                p->w[w].jobs++;
+        j = (size_t)p->job[w];
+        if (got == POOL_WAIT_FRAME) {
+            struct rbuf b = {frame, len, 0, 0};
+            int ok = decode_result(&b, &results[j], &reused) == 0;
+            free(frame);
+            p->job[w] = -1;
+            p->busy[w] = 0;
+            if (ok) {
+                p->jobs[w]++;
                 if (reused) p->reuses++;
-                else p->loads++;
+                else if (jobs[j].kind != SSP_JOB_CALL) p->loads++;
                 done++;
+                job_final(p, j, &results[j]);
                 continue;
             }
-            free(b.p);
-            ssp_job_result_free(&results[j]);
-            {
-                char how[64];
-                pid_t pid = p->w[w].pid;
-                close(p->w[w].fd);
-                p->w[w].fd = -1;
-                describe_exit(pid, how, sizeof how);
-                p->w[w].pid = 0;
-                p->w[w].job = -1;
-                p->restarts++;
-                ssp_log(p->ctx, SSP_LOG_WARN, "worker_died",
-                        "worker = %d, pid = %ld, how = %s, job = %zu, try = %d", w, (long)pid, how,
-                        j, tries[j]);
-                if (tries[j] < SSP_POOL_TRIES) {
-                    pending[j] = 1;
-                } else {
-                    char msg[256];
-                    snprintf(msg, sizeof msg, "job %zu failed: its worker died %d times (last: pid %ld %s)",
-                             j, tries[j], (long)pid, how);
-                    results[j].status = SSP_EWORKER;
-                    results[j].errmsg = strdup(msg);
-                    done++;
-                }
-                rc = worker_start(p, w);
-                if (rc) goto out;
+            snprintf(how, sizeof how, "sent a malformed reply");
+        }
+        ssp_job_result_free(&results[j]);
+        {
+            pid_t pid = p->pid[w];
+            p->job[w] = -1;
+            p->busy[w] = 0;
+            p->restarts++;
+            ssp_log(p->ctx, SSP_LOG_WARN, "worker_died", "worker = %d, pid = %ld, how = %s, job = %zu, try = %d", w,
+                    (long)pid, how, j, tries[j]);
+            if (tries[j] < SSP_POOL_TRIES) {
+                pending[j] = 1;
+            } else {
+                char msg[256];
+                snprintf(msg, sizeof msg, "job %zu failed: its worker died %d times (last: pid %ld %s)", j, tries[j],
+                         (long)pid, how);
+                results[j].status = SSP_EWORKER;
+                results[j].errmsg = strdup(msg);
+                done++;
+                job_final(p, j, &results[j]);
             }
+            rc = p->ops->restart(p->link, w, got == POOL_WAIT_FRAME);
+            if (rc) goto out;
         }
     }
     for (i = 0; i < njobs; i++) {
@@ -749,6 +1057,5 @@ int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result 
 out:
     free(pending);
     free(tries);
-    free(pfd);
     return rc;
 }

@@ -5,6 +5,8 @@
 # On Debian 12 (bookworm) ngspice 39 has no KLU, so the backports suite is
 # enabled and libngspice0, libngspice0-dev and ngspice come from there
 # (ngspice >= 42). On systems whose own ngspice is >= 42 those are used.
+# Open MPI (libopenmpi-dev, openmpi-bin) gives the worker pool its MPI
+# transport; scripts/configure.sh builds without it when it is absent.
 # It must not touch anything outside apt's configuration and packages.
 set -euo pipefail
 
@@ -14,7 +16,7 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 NGSPICE_MIN=42
 PKGS=(build-essential pkg-config libopenblas-dev libgsl-dev libcunit1-dev
       libsuitesparse-dev libinih-dev libjansson-dev zlib1g-dev gnuplot-nox
-      valgrind ca-certificates dataset-fashion-mnist)
+      valgrind ca-certificates dataset-fashion-mnist libopenmpi-dev openmpi-bin)
 NGSPICE_PKGS=(libngspice0 libngspice0-dev ngspice)
 
 SUDO=""

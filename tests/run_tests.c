@@ -1,6 +1,10 @@
 /* run_tests.c — the CUnit runner for every suite.
  *
  *   run_tests [SUITE...]   run all suites, or only those named
+ *   mpirun -np N run_tests SUITE...   rank 0 runs the suites, the other
+ *                          ranks serve pool jobs (make test-mpi)
+ *   run_tests --pool-worker FD        a local pool worker with the test
+ *                          handlers (started by the pool suites)
  *
  * Exit status = number of failed tests (capped at 255), or 255 on a CUnit
  * framework error. CU_basic_run_tests() reports framework errors only, so the
@@ -25,6 +29,9 @@ static const struct {
 };
 
 static ssp_ctx *g_test_ctx; /* owned by main; the only file-level state, test-only */
+static int g_mpi_size = 1;  /* ranks of the mpirun that started us (test-only) */
+
+int ssp_test_under_mpi(void) { return g_mpi_size > 1; }
 
 ssp_ctx *ssp_test_ctx(void)
 {
@@ -52,7 +59,25 @@ int main(int argc, char **argv)
     size_t i;
     int matched = 0;
 
+    int rank = 0;
+    if (argc == 3 && strcmp(argv[1], "--pool-worker") == 0) {
+        size_t nh;
+        const ssp_pool_handler *h = ssp_test_pool_handlers(&nh);
+        return ssp_pool_worker_serve_handlers(atoi(argv[2]), h, nh) == SSP_OK ? 0 : 1;
+    }
     if (ssp_ctx_create(&g_test_ctx) != SSP_OK) return 255;
+    if (ssp_pool_mpi_init(g_test_ctx, &argc, &argv, &rank, &g_mpi_size) != SSP_OK) {
+        fprintf(stderr, "run_tests: %s\n", ssp_ctx_errmsg(g_test_ctx));
+        return 255;
+    }
+    if (rank > 0) {
+        size_t nh;
+        const ssp_pool_handler *h = ssp_test_pool_handlers(&nh);
+        int rc = ssp_pool_mpi_serve(h, nh);
+        ssp_pool_mpi_finalize();
+        ssp_ctx_destroy(&g_test_ctx);
+        return rc == SSP_OK ? 0 : 255;
+    }
     ssp_ctx_set_log_level(g_test_ctx, getenv("SSP_TEST_VERBOSE") ? SSP_LOG_DEBUG : -1);
     if (CU_initialize_registry() != CUE_SUCCESS) return 255;
     for (i = 0; i < sizeof suites / sizeof suites[0]; i++) {
@@ -78,6 +103,7 @@ int main(int argc, char **argv)
     failed = CU_get_number_of_tests_failed();
     printf("\n%u passed, %u failed\n", CU_get_number_of_tests_run() - failed, failed);
     CU_cleanup_registry();
+    ssp_pool_mpi_finalize();
     ssp_ctx_destroy(&g_test_ctx);
     return failed > 254 ? 254 : (int)failed;
 }

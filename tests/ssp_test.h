@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "ssp_error.h"
+#include "ssp_pool.h"
 
 #define SSP_TEST_SUITE(name) \
     int ssp_suite_##name(void); \
@@ -50,6 +51,11 @@ static inline int ssp_close_rel(double a, double b, double rel, double floor_abs
 /* A quiet context for tests (warnings and errors still reach stderr when
  * SSP_TEST_VERBOSE is set). */
 ssp_ctx *ssp_test_ctx(void);
+/* The pool job handlers the test runner serves, as a local worker
+ * (run_tests --pool-worker FD) and on MPI ranks > 0 (tests/plugin/test_pool.c). */
+const ssp_pool_handler *ssp_test_pool_handlers(size_t *n);
+/* 1 when the runner is rank 0 of an mpirun of more than one rank. */
+int ssp_test_under_mpi(void);
 /* Path of a file in the source tree. */
 const char *ssp_test_path(char *buf, size_t n, const char *rel);
 

@@ -1,6 +1,7 @@
 /* main.c — the siamspice command: parse options, call the library, map
  * status codes to exit codes (0 ok, 1 run failed, 2 bad usage or input).
- * Nothing else lives here. */
+ * Under mpirun, rank 0 runs the command and every other rank serves the
+ * pool's jobs until rank 0 is done. Nothing else lives here. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 
 #include "ssp_error.h"
 #include "ssp_cmd.h"
+#include "ssp_pool.h"
 #include "ssp_spice.h"
 
 static int print_version(ssp_ctx *ctx)
@@ -17,7 +19,9 @@ static int print_version(ssp_ctx *ctx)
         fprintf(stderr, "siamspice: %s\n", ssp_ctx_errmsg(ctx));
         return 1;
     }
-    printf("siamspice %s\nngspice %d (solver %s)\n", SSP_VERSION, ssp_spice_version(s), ssp_spice_solver(s));
+    char tr[160];
+    printf("siamspice %s\nngspice %d (solver %s)\npool transports: %s\n", SSP_VERSION, ssp_spice_version(s),
+           ssp_spice_solver(s), ssp_pool_transports(tr, sizeof tr));
     ssp_spice_destroy(&s);
     return 0;
 }
@@ -42,8 +46,10 @@ static int usage(FILE *to)
           "  read        the transient read of a tile (or of a run's tiles): settling, energy, waveforms\n"
           "  program     plan, simulate and export a programming-pulse schedule\n"
           "  plot        draw a run directory's plots (siamspice plot --help)\n"
+          "  sweep       run a grid of training runs, tabulate and plot them (siamspice sweep --help)\n"
           "  bench       run the built benchmarks, print their BENCH lines\n"
-          "  --version   print the siamspice, ngspice and solver versions\n",
+          "  --version   print the siamspice, ngspice and solver versions and the pool transports\n"
+          "Under mpirun -np N, rank 0 runs the command and ranks 1..N-1 serve its pool jobs.\n",
           to);
     return to == stderr ? 2 : 0;
 }
@@ -51,13 +57,29 @@ static int usage(FILE *to)
 int main(int argc, char **argv)
 {
     ssp_ctx *ctx = NULL;
-    int status;
-    if (argc < 2) return usage(stderr);
+    int status, rank = 0, size = 1;
+    /* a local pool worker: never an MPI process, even when started by one */
+    if (argc >= 2 && strcmp(argv[1], "--pool-worker") == 0) return ssp_cmd_pool_worker(argc - 1, argv + 1);
     if (ssp_ctx_create(&ctx) != SSP_OK) {
         fputs("siamspice: out of memory\n", stderr);
         return 1;
     }
-    if (strcmp(argv[1], "train") == 0)
+    if (ssp_pool_mpi_init(ctx, &argc, &argv, &rank, &size) != SSP_OK) {
+        fprintf(stderr, "siamspice: %s\n", ssp_ctx_errmsg(ctx));
+        ssp_ctx_destroy(&ctx);
+        return 1;
+    }
+    if (rank > 0) {
+        size_t nh;
+        const ssp_pool_handler *h = ssp_cmd_handlers(&nh);
+        status = ssp_pool_mpi_serve(h, nh) == SSP_OK ? 0 : 1;
+        ssp_pool_mpi_finalize();
+        ssp_ctx_destroy(&ctx);
+        return status;
+    }
+    if (argc < 2)
+        status = usage(stderr);
+    else if (strcmp(argv[1], "train") == 0)
         status = ssp_cmd_train(argc - 1, argv + 1);
     else if (strcmp(argv[1], "plot") == 0)
         status = ssp_cmd_plot(argc - 1, argv + 1);
@@ -78,6 +100,8 @@ int main(int argc, char **argv)
         status = ssp_cmd_read(argc - 1, argv + 1);
     else if (strcmp(argv[1], "program") == 0)
         status = ssp_cmd_program(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "sweep") == 0)
+        status = ssp_cmd_sweep(argc - 1, argv + 1);
     else if (strcmp(argv[1], "bench") == 0)
         status = ssp_cmd_bench(argc - 1, argv + 1);
     else if (strcmp(argv[1], "--version") == 0)
@@ -88,6 +112,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "siamspice: unknown command '%s'\n", argv[1]);
         status = usage(stderr);
     }
+    ssp_pool_mpi_finalize();
     ssp_ctx_destroy(&ctx);
     return status;
 }

@@ -11,7 +11,10 @@
 #ifndef SSP_CMD_H
 #define SSP_CMD_H
 
+#include <stddef.h>
+
 #include "ssp_error.h"
+#include "ssp_pool.h"
 
 /* siamspice device --params FILE [--pulses N] [--amplitude V] [--width s] [--spice]
  * Print a device model's pulse response: conductance after each pulse from
@@ -67,6 +70,15 @@ int ssp_cmd_read(int argc, char **argv);
 int ssp_cmd_train(int argc, char **argv);
 /* siamspice plot RUN_DIR (cmd_plot.c). */
 int ssp_cmd_plot(int argc, char **argv);
+/* siamspice sweep --config BASE --grid GRID [--out DIR] | --resume DIR
+ * (cmd_sweep.c). */
+int ssp_cmd_sweep(int argc, char **argv);
+/* The pool job handlers the command line serves ("train": one sweep job),
+ * for a local worker (siamspice --pool-worker FD) and for MPI ranks > 0. */
+const ssp_pool_handler *ssp_cmd_handlers(size_t *n);
+/* siamspice --pool-worker FD: serve pool jobs with those handlers. */
+int ssp_cmd_pool_worker(int argc, char **argv);
+
 /* siamspice bench [NAME...] (cmd_bench.c). */
 int ssp_cmd_bench(int argc, char **argv);
 /* siamspice infer RUN_DIR (cmd_infer.c). */

@@ -456,6 +456,16 @@ int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path)
     return rc;
 }
 
+int ssp_config_has_key(const char *dotted)
+{
+    char sec[64];
+    const char *dot = strchr(dotted, '.');
+    if (!dot || (size_t)(dot - dotted) >= sizeof sec) return 0;
+    memcpy(sec, dotted, (size_t)(dot - dotted));
+    sec[dot - dotted] = '\0';
+    return find(sec, dot + 1) != NULL;
+}
+
 int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment)
 {
     char sec[64], key[64], why[256];

@@ -135,6 +135,8 @@ int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment);
  * the working directory, so that the run's config.ini means the same files
  * from anywhere. */
 int ssp_config_resolve_paths(ssp_config *c, ssp_ctx *ctx);
+/* 1 when "section.key" names a parameter. */
+int ssp_config_has_key(const char *dotted);
 /* Cross-field checks (after all loading and overrides). */
 int ssp_config_check(const ssp_config *c, ssp_ctx *ctx);
 /* Write every parameter as INI, with units and descriptions as comments. */

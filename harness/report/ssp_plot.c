@@ -582,14 +582,51 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
     fprintf(f, "eval ssp_finish\n");
 }
 
+int ssp_plot_gnuplot(ssp_ctx *ctx, const char *dir, const char *script, const char *log_name)
+{
+    posix_spawn_file_actions_t fa;
+    char *argv[3], p[SSP_PLOT_PATH];
+    pid_t pid = 0;
+    int rc = SSP_OK, spawn_rc, st = 0;
+    /* gnuplot runs in dir (the script's paths are relative to it); its
+     * messages go to log_name there */
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log_name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    argv[0] = (char *)(uintptr_t) "gnuplot";
+    argv[1] = (char *)(uintptr_t)script;
+    argv[2] = NULL;
+    {
+        char cwd[SSP_PLOT_PATH];
+        if (!getcwd(cwd, sizeof cwd) || chdir(dir) != 0) {
+            posix_spawn_file_actions_destroy(&fa);
+            return ssp_error(ctx, SSP_EIO, "cannot enter %s: %s", dir, strerror(errno));
+        }
+        spawn_rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+        if (chdir(cwd) != 0) rc = ssp_error(ctx, SSP_EIO, "cannot return to %s", cwd);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    if (spawn_rc != 0) return ssp_error(ctx, SSP_EIO, "cannot run gnuplot: %s (install gnuplot-nox)", strerror(spawn_rc));
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (rc) return rc;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        unsigned char *log = NULL;
+        size_t len = 0;
+        snprintf(p, sizeof p, "%s/%s", dir, log_name);
+        ssp_file_read_all(ctx, p, &log, &len);
+        rc = ssp_error(ctx, SSP_EIO, "gnuplot failed on %s/%s: %.400s", dir, script, log ? (char *)log : "");
+        free(log);
+    }
+    return rc;
+}
+
 int ssp_plot_run(ssp_ctx *ctx, const char *dir)
 {
-    char names[SSP_PLOT_MAX_BASELINES][64], p[SSP_PLOT_PATH], *argv[3];
+    char names[SSP_PLOT_MAX_BASELINES][64], p[SSP_PLOT_PATH];
     plot_inputs *in;
     ssp_afile *af;
-    pid_t pid;
-    posix_spawn_file_actions_t fa;
-    int rc, st = 0, spawn_rc, heat = 0;
+    int rc, heat = 0;
     struct stat sb;
     if (strlen(dir) + 64 >= sizeof p) return ssp_error(ctx, SSP_EINVAL, "run directory name too long: %.200s...", dir);
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
@@ -621,39 +658,8 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
     write_script(ssp_file_stream(af), dir, names, in);
     rc = ssp_file_atomic_commit(&af, ctx);
     if (rc) goto done;
-    /* gnuplot runs in the run directory (paths below are relative to it);
-     * its messages go to plots.log */
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "plots.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-    argv[0] = (char *)(uintptr_t) "gnuplot";
-    argv[1] = (char *)(uintptr_t) "plots.gp";
-    argv[2] = NULL;
-    {
-        char cwd[SSP_PLOT_PATH];
-        if (!getcwd(cwd, sizeof cwd) || chdir(dir) != 0) {
-            posix_spawn_file_actions_destroy(&fa);
-            rc = ssp_error(ctx, SSP_EIO, "cannot enter %s: %s", dir, strerror(errno));
-            goto done;
-        }
-        spawn_rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
-        if (chdir(cwd) != 0) rc = ssp_error(ctx, SSP_EIO, "cannot return to %s", cwd);
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    if (spawn_rc != 0) {
-        rc = ssp_error(ctx, SSP_EIO, "cannot run gnuplot: %s (install gnuplot-nox)", strerror(spawn_rc));
-        goto done;
-    }
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    if (rc) goto done;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        unsigned char *log = NULL;
-        size_t len = 0;
-        snprintf(p, sizeof p, "%s/plots.log", dir);
-        ssp_file_read_all(ctx, p, &log, &len);
-        rc = ssp_error(ctx, SSP_EIO, "gnuplot failed on %s/plots.gp: %.400s", dir, log ? (char *)log : "");
-        free(log);
+    rc = ssp_plot_gnuplot(ctx, dir, "plots.gp", "plots.log");
+    if (rc) {
         remove_plot_temps(dir); /* the previous plots stay as they were */
     } else {
         size_t left = remove_plot_temps(dir);

@@ -26,4 +26,8 @@ int ssp_plot_export_conductances(ssp_ctx *ctx, const char *dir, const ssp_hw *hw
 /* Draw every plot the run directory has data for. */
 int ssp_plot_run(ssp_ctx *ctx, const char *dir);
 
+/* Run gnuplot on dir/script inside dir, its output into dir/log_name;
+ * SSP_EIO with gnuplot's message when it is missing or fails. */
+int ssp_plot_gnuplot(ssp_ctx *ctx, const char *dir, const char *script, const char *log_name);
+
 #endif

@@ -188,6 +188,7 @@ static void test_cli__every_command_has_help(void)
         {"plot", "--help", NULL},     {"bench", "--help", NULL},   {"device", "--help", NULL},
         {"read", "--help", NULL},
         {"fit", "--help", NULL},
+        {"sweep", "--help", NULL},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         const char *a[4] = {cmds[i][0], cmds[i][1], cmds[i][2], NULL};
@@ -260,6 +261,12 @@ static void test_cli__every_command_rejects_bad_usage(void)
         {{"plot", "--bogus", NULL}, "'--bogus'"},
         {{"plot", "/nonexistent/run", NULL}, "/nonexistent/run"},
         {{"bench", "--fast", NULL}, "'--fast'"},
+        {{"sweep", NULL}, "--config FILE and --grid FILE"},
+        {{"sweep", "--config", "configs/sweep-short.ini", "--grid", "/nonexistent/g.ini", NULL}, "/nonexistent/g.ini"},
+        {{"sweep", "--config", "configs/sweep-short.ini", "--grid", "configs/sweep-rwire.ini", "--workers", "0", NULL},
+         "--workers '0'"},
+        {{"sweep", "--resume", "/nonexistent/sweep", NULL}, "/nonexistent/sweep holds no sweep"},
+        {{"sweep", "--resume", "/nonexistent/sweep", "--grid", "g.ini", NULL}, "--resume DIR alone"},
         {{"device", NULL}, "--params is required"},
         {{"device", "--params", "/nonexistent/dev.ini", NULL}, "/nonexistent/dev.ini"},
         {{"device", "--params", "devicemodels/params/vteam32.ini", "--pulses", "x", NULL}, "--pulses x"},
@@ -451,7 +458,7 @@ static void test_cli__program_waveform_writes_csv_and_png(void)
 static void test_cli__man_page_renders_and_covers_every_command(void)
 {
     static const char *const must[] = {".SS train", ".SS infer", ".SS netlist", "netlist \\-\\-run", ".SS validate", "validate \\-\\-run",
-                                       ".SS program", ".SS plot", ".SS bench", ".SS device", ".SS fit", ".SS \\-\\-version",
+                                       ".SS program", ".SS plot", ".SS bench", ".SS device", ".SS fit", ".SS sweep", "mpirun", "sweep.csv", ".SS \\-\\-version",
                                        "\\-\\-waveform", "irdrop.csv", ".SS [engine]", ".SS [crossbar]", ".SS [dac]",
                                        ".SS [tia]", ".SS [adc]", ".SS [run]", ".SS [data]", ".SS [network]",
                                        ".SS [train]", ".SS [device]", ".SH EXIT STATUS"};
@@ -667,6 +674,83 @@ static void test_cli__install_and_pkg_config(void)
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* Count the lines of text that contain needle. */
+static int count_lines_with(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *e = strchr(l, '\n');
+        const char *hit = strstr(l, needle);
+        if (hit && (!e || hit < e)) n++;
+    }
+    return n;
+}
+
+/* A sweep on 2 local workers: a job that cannot run (a device file that
+ * does not exist) is recorded with its message and the others finish;
+ * exit 1; --resume reruns only what is missing or failed and rebuilds the
+ * same table; an unknown key and a second sweep into the same directory
+ * are refused. */
+static void test_cli__sweep_records_failures_and_resumes(void)
+{
+    char dir[] = "/tmp/ssp_cli_sweep_XXXXXX", base[1100], grid[1100], out[1100], p[1200], *csv1, *csv2;
+    unsigned char *t = NULL;
+    size_t len;
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(base, sizeof base, "%s/base.ini", dir);
+    snprintf(grid, sizeof grid, "%s/grid.ini", dir);
+    snprintf(out, sizeof out, "%s/sweep", dir);
+    {
+        static const char b[] = "[run]\nepochs = 1\n[data]\ndir = data\ntrain_limit = 128\ntest_limit = 50\n"
+                                "[network]\nhidden = 8\n[device]\nparams = devicemodels/params/vteam32.ini\n";
+        static const char g[] = "device.params = devicemodels/params/vteam32.ini, /nonexistent/params.ini\n"
+                                "run.seed = 1..2\n";
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_write_all(ssp_test_ctx(), base, b, sizeof b - 1));
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_write_all(ssp_test_ctx(), grid, g, sizeof g - 1));
+    }
+    run_cli_split(&R, (const char *const[]){"sweep", "--config", base, "--grid", grid, "--out", out, "--workers", "2",
+                                            NULL});
+    CU_ASSERT_EQUAL(R.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "4 jobs (4 to run), local transport with 2 workers"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "2 of 4 jobs failed"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "done: "));
+    snprintf(p, sizeof p, "%s/sweep.csv", out);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_read_all(ssp_test_ctx(), p, &t, &len));
+    csv1 = (char *)t;
+    CU_ASSERT_EQUAL(count_lines_with(csv1, ",ok,"), 2);
+    CU_ASSERT_EQUAL(count_lines_with(csv1, ",failed,"), 2);
+    CU_ASSERT_EQUAL(count_lines_with(csv1, ",/nonexistent/params.ini,"), 2);
+    CU_ASSERT_EQUAL(count_lines_with(csv1, ",failed,,,,,,,device.params: cannot open /nonexistent/params.ini"), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv1, "\n000_device.params=devicemodels-params-vteam32.ini_run.seed=1,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv1, "\n003_device.params=-nonexistent-params.ini_run.seed=2,"));
+    /* the same directory again without --resume */
+    run_cli_split(&R, (const char *const[]){"sweep", "--config", base, "--grid", grid, "--out", out, NULL});
+    CU_ASSERT_EQUAL(R.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "already holds a sweep"));
+    /* lose one finished job: resume runs it and the two failed ones */
+    snprintf(p, sizeof p, "%s/001_device.params=devicemodels-params-vteam32.ini_run.seed=2/sweep_status", out);
+    CU_ASSERT_EQUAL(remove(p), 0);
+    run_cli_split(&R, (const char *const[]){"sweep", "--resume", out, "--workers", "2", "-q", NULL});
+    CU_ASSERT_EQUAL(R.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "4 jobs (3 to run)"));
+    if (!strstr(R.err, "4 jobs (3 to run)")) fprintf(stderr, "\n  resume said:\n%s\n", R.err);
+    snprintf(p, sizeof p, "%s/sweep.csv", out);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_read_all(ssp_test_ctx(), p, &t, &len));
+    csv2 = (char *)t;
+    CU_ASSERT_STRING_EQUAL(csv1, csv2);
+    free(csv1);
+    free(csv2);
+    /* a key the configuration does not have */
+    {
+        static const char g[] = "crossbar.r_wire = 0, 1\ntrain.speed = 3\n";
+        snprintf(out, sizeof out, "%s/other", dir);
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_write_all(ssp_test_ctx(), grid, g, sizeof g - 1));
+        run_cli_split(&R, (const char *const[]){"sweep", "--config", base, "--grid", grid, "--out", out, NULL});
+        CU_ASSERT_EQUAL(R.status, 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "unknown configuration key train.speed"));
+    }
+}
+
 SSP_TEST_SUITE(cli)
 {
     SSP_ADD_SUITE("cli", NULL, NULL,
@@ -680,5 +764,6 @@ SSP_TEST_SUITE(cli)
                   SSP_TEST(test_cli__man_page_renders_and_covers_every_command),
                   SSP_TEST(test_cli__train_writes_a_parseable_run_directory),
                   SSP_TEST(test_cli__sigterm_leaves_a_resumable_checkpoint),
+                  SSP_TEST(test_cli__sweep_records_failures_and_resumes),
                   SSP_TEST(test_cli__install_and_pkg_config));
 }
