@@ -306,7 +306,7 @@ static void test_hwprog__tiles_calibration_and_disturb(void)
     ssp_device_model *model = NULL;
     ssp_device_levels *lv = NULL;
     ssp_hwprog *hp = NULL;
-    ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, 4, 4, 0};
+    ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, 4, 4, 0, 0};
     size_t rows[1] = {5}, cols[1] = {3};
     ssp_device dev[30], start[30], nom, *devs[1] = {dev};
     int target[30], *targets[1] = {target};
