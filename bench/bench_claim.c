@@ -55,9 +55,10 @@
 #include "ssp_twin.h"
 
 /* The default run: the first 320 training images (10 steps). The closed
- * loop costs ~45 s of C-model programming per step on this machine (it
- * pulses ~40,000 devices a step: vteam32's 3 % cycle-to-cycle noise against
- * a band of +-0.125 level), so a full epoch (1,875 steps) is ~1 day. */
+ * loop costs ~4.3 s of CPU of C-model programming per step here (it pulses
+ * ~25,000 devices a step, ~7,000 parallel pulses: vteam32's 3 % cycle-to-
+ * cycle noise against a band of +-0.125 level), so a full epoch (1,875
+ * steps) is ~2.2 h of CPU. */
 #define DEFAULT_IMAGES 320
 
 /* Training images of MNIST (images=0). */
