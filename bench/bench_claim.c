@@ -19,8 +19,9 @@
  *
  * Energy, per method and epoch: selected cells, half-selected cells, wires
  * (calibrated), verify reads (Vr^2 G t), line drivers (C_line V^2 per line
- * per pulse or read, SSP_PULSE_C_LINE_CELL per cell: an assumption, the
- * ngspice tiles have no capacitance). energy_reduction_pct counts all five;
+ * per pulse or read, C_line = the config's crossbar.c_wire x pitch +
+ * c_cell per cell crossed, as the read path prices its lines; the ngspice
+ * programming tiles carry no capacitance). energy_reduction_pct counts all five;
  * energy_reduction_cells_pct leaves the drivers out. Latency: the schedules'
  * own time (row-parallel pulses, settling, verify reads), tiles one after
  * the other.
@@ -35,7 +36,10 @@
  * all; default DEFAULT_IMAGES), test=N (test images, default 1000),
  * epochs=N (default 1), bias=v2|v3|both (default both), check_every=N
  * (default 0: only the first epoch's last step), config=FILE
- * (loaded over configs/default.ini). One line per epoch and bias:
+ * (loaded over configs/default.ini), siamese=open|verify (the Siamese
+ * update open loop, the default, or write-verified). Wall and CPU time per
+ * step of each method are printed (the machine may be shared: CPU time is
+ * the one to compare). One line per epoch and bias:
  *   BENCH claim net=784-100-10 epoch=1 updates_eliminated_pct=..
  *         energy_reduction_pct=.. latency_reduction_pct=.. bias=v2 ...
  * the last epoch of v3 last. */
@@ -51,9 +55,10 @@
 #include "ssp_twin.h"
 
 /* The default run: the first 320 training images (10 steps). The closed
- * loop costs ~45 s of C-model programming per step on this machine (it
- * pulses ~40,000 devices a step: vteam32's 3 % cycle-to-cycle noise against
- * a band of +-0.125 level), so a full epoch (1,875 steps) is ~1 day. */
+ * loop costs ~4.3 s of CPU of C-model programming per step here (it pulses
+ * ~25,000 devices a step, ~7,000 parallel pulses: vteam32's 3 % cycle-to-
+ * cycle noise against a band of +-0.125 level), so a full epoch (1,875
+ * steps) is ~2.2 h of CPU. */
 #define DEFAULT_IMAGES 320
 
 /* Training images of MNIST (images=0). */
@@ -64,7 +69,7 @@ static const unsigned long SEED_CLOSED_LOOP = 0x5005;
 
 typedef struct opts {
     long images, test, epochs, check_every;
-    int v2, v3;
+    int v2, v3, verify;
     const char *config;
 } opts;
 
@@ -78,6 +83,14 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU time of this process, s (the pool's ngspice workers are not in it). */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -214,6 +227,7 @@ static int parse(opts *o, int argc, char **argv)
     o->epochs = 1;
     o->check_every = 0;
     o->v2 = o->v3 = 1;
+    o->verify = 0;
     o->config = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = strchr(a, '=');
@@ -223,6 +237,11 @@ static int parse(opts *o, int argc, char **argv)
         v++;
         if (!strncmp(a, "config=", 7)) {
             o->config = v;
+            continue;
+        }
+        if (!strncmp(a, "siamese=", 8)) {
+            o->verify = !strcmp(v, "verify");
+            if (!o->verify && strcmp(v, "open")) goto bad;
             continue;
         }
         if (!strncmp(a, "bias=", 5)) {
@@ -246,7 +265,7 @@ static int parse(opts *o, int argc, char **argv)
         continue;
     bad:
         fprintf(stderr, "bench_claim: bad argument '%s' (images=N test=N epochs=N bias=v2|v3|both check_every=N "
-                        "config=FILE)\n", a);
+                        "config=FILE siamese=open|verify)\n", a);
         return 2;
     }
     return 0;
@@ -264,7 +283,7 @@ static int run(const opts *o, int v3)
     size_t nm = 0;
     const char *bias = v3 ? "v3" : "v2";
     char net[64];
-    double e_dev_max = 0, x_dev_max = 0, t_s = 0, t_c = 0, t_check = 0;
+    double e_dev_max = 0, x_dev_max = 0, t_s = 0, t_c = 0, t_check = 0, u_s = 0, u_c = 0, u0;
     long checks = 0;
     gsl_rng *rng = NULL; /* the closed loop's write and read noise */
     size_t nw_all = 0, n_train;
@@ -281,7 +300,7 @@ static int run(const opts *o, int v3)
     c.train_limit = o->images;
     c.test_limit = o->test;
     c.prog_mode = SSP_PROG_MODEL;
-    c.prog_strategy = 0; /* open loop */
+    c.prog_strategy = o->verify; /* open loop unless siamese=verify */
     c.prog_bias = v3;
     c.prog_check_every = 0; /* the trainer calibrates on its first update; checks are ours */
     c.prog_export = SSP_PROG_EXPORT_NONE;
@@ -328,6 +347,7 @@ static int run(const opts *o, int v3)
         p.tile_rows = (size_t)c.tile_rows;
         p.tile_cols = (size_t)c.tile_cols;
         p.r_wire = c.tile.r_wire_per_um * c.tile.pitch_um;
+        p.c_line_cell = ssp_config_c_line_cell(&c);
         if (!bad && ssp_hwprog_create(&cl, ctx, ssp_hw_devices_const(hw, 0)[0].model, ssp_hw_levels(hw), nm, rows,
                                       cols, &p)) {
             free(rows);
@@ -339,9 +359,10 @@ static int run(const opts *o, int v3)
         free(cols);
         if (bad) { fprintf(stderr, "bench_claim: out of memory\n"); goto done; }
     }
-    printf("bias %s: net %s, %zu tiles of %ldx%ld, %zu weights, r_wire %g ohm per segment, %ld epoch(s) on %s "
-           "training images\n", bias, net, ssp_hwprog_ntiles(cl), c.tile_rows, c.tile_cols, nw_all,
-           c.tile.r_wire_per_um * c.tile.pitch_um, o->epochs, o->images ? "the first" : "all");
+    printf("bias %s: net %s, %zu tiles of %ldx%ld, %zu weights, r_wire %g ohm per segment, line capacitance %.3g F "
+           "per cell, siamese update %s, %ld epoch(s) on %s training images\n", bias, net, ssp_hwprog_ntiles(cl),
+           c.tile_rows, c.tile_cols, nw_all, c.tile.r_wire_per_um * c.tile.pitch_um, ssp_config_c_line_cell(&c),
+           o->verify ? "write-verified" : "open loop", o->epochs, o->images ? "the first" : "all");
     if (o->images) printf("  (first %ld images)\n", o->images);
     fflush(stdout);
     {
@@ -376,8 +397,10 @@ static int run(const opts *o, int v3)
                     memcpy(ssnap[m], ssp_hw_devices_const(hw, m), 2 * nw * sizeof **ssnap);
                 }
             t0 = now_s();
+            u0 = cpu_s();
             if (ssp_train_step(t, &done)) { rc = fail(ctx, "training step"); goto done; }
             t_s += now_s() - t0;
+            u_s += cpu_s() - u0;
             step++;
             /* the closed-loop update of the same step on its own devices,
              * priced by the trainer's calibration */
@@ -391,11 +414,13 @@ static int run(const opts *o, int v3)
             }
             memset(&tot, 0, sizeof tot);
             t0 = now_s();
+            u0 = cpu_s();
             if (ssp_hwprog_program_all(cl, dev, (const int *const *)target, NULL, rng, &tot)) {
                 rc = fail(ctx, "closed-loop update");
                 goto done;
             }
             t_c += now_s() - t0;
+            u_c += cpu_s() - u0;
             {
                 ssp_hwprog_totals acc = {0, cc.r};
                 ssp_hwprog_totals_add(&acc, &tot.sum);
@@ -465,20 +490,23 @@ static int run(const opts *o, int v3)
                100 * cs.r.energy_half_j / total_j(&cs.r), 100 * cs.r.energy_wire_j / total_j(&cs.r),
                100 * cs.r.energy_driver_j / total_j(&cs.r));
         printf("  wall time: siamese steps %.1f s (%.3f s per step, training included), closed loop %.1f s (%.3f s "
-               "per step), ngspice checks %.1f s\n", t_s, t_s / (double)step, t_c, t_c / (double)step, t_check);
+               "per step), ngspice checks %.1f s; CPU time per step: siamese %.3f s, closed loop %.3f s\n", t_s,
+               t_s / (double)step, t_c, t_c / (double)step, t_check, u_s / (double)step, u_c / (double)step);
         printf("BENCH claim net=%s epoch=%ld updates_eliminated_pct=%.2f energy_reduction_pct=%.2f "
                "latency_reduction_pct=%.2f bias=%s energy_reduction_cells_pct=%.2f pulses_reduction_pct=%.2f "
                "siamese_energy_j=%.4g closed_loop_energy_j=%.4g siamese_latency_s=%.4g closed_loop_latency_s=%.4g "
                "steps=%ld images=%ld checks=%ld check_energy_dev_max_pct=%.3f check_state_dev_max_pct=%.4f "
-               "s_per_step_siamese=%.3f s_per_step_closed_loop=%.3f\n",
+               "s_per_step_siamese=%.3f s_per_step_closed_loop=%.3f cpu_s_per_step_siamese=%.3f "
+               "cpu_s_per_step_closed_loop=%.3f siamese_update=%s tile=%ldx%ld c_line_cell_f=%.3g\n",
                net, ep, pct_less((double)cs.weight_writes, (double)cc.weight_writes),
                pct_less(total_j(&cs.r), total_j(&cc.r)), pct_less(cs.r.latency_s, cc.r.latency_s), bias,
                pct_less(cs.r.energy_j, cc.r.energy_j), pct_less((double)cs.r.pulses, (double)cc.r.pulses),
                total_j(&cs.r), total_j(&cc.r), cs.r.latency_s, cc.r.latency_s, step,
                (long)n_train, checks, 100 * e_dev_max, 100 * x_dev_max, t_s / (double)step,
-               t_c / (double)step);
+               t_c / (double)step, u_s / (double)step, u_c / (double)step, o->verify ? "verify" : "open", c.tile_rows,
+               c.tile_cols, ssp_config_c_line_cell(&c));
         fflush(stdout);
-        t_s = t_c = t_check = 0;
+        t_s = t_c = t_check = u_s = u_c = 0;
     }
     rc = 0;
 done:

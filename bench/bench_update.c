@@ -159,6 +159,7 @@ int main(int argc, char **argv)
         p.tile_rows = (size_t)c.tile_rows;
         p.tile_cols = (size_t)c.tile_cols;
         p.r_wire = c.tile.r_wire_per_um * c.tile.pitch_um;
+        p.c_line_cell = ssp_config_c_line_cell(&c);
         if (!bad && ssp_hwprog_create(&cl, ctx, ssp_hw_devices_const(hw, 0)[0].model, ssp_hw_levels(hw), nm, rows,
                                       cols, &p)) {
             free(rows);
@@ -266,6 +267,7 @@ int main(int argc, char **argv)
                 p.tile_rows = (size_t)c.tile_rows;
                 p.tile_cols = (size_t)c.tile_cols;
                 p.r_wire = c.tile.r_wire_per_um * c.tile.pitch_um;
+                p.c_line_cell = ssp_config_c_line_cell(&c);
                 if (bad || ssp_hwprog_create(&op, ctx, ssp_hw_devices_const(hw, 0)[0].model, ssp_hw_levels(hw), nm,
                                              rows, cols, &p)) {
                     free(rows);

@@ -874,15 +874,23 @@ int ssp_device_pulse(ssp_device *dev, ssp_device_work *w, gsl_rng *rng, double a
     return SSP_OK;
 }
 
+int ssp_device_inert_band(const ssp_device *dev, double *lo, double *hi)
+{
+    *lo = *hi = 0;
+    if (dev->stuck != SSP_DEVICE_FREE || dev->p[K_kr] == 0) return SSP_DEVICE_INERT_ALWAYS;
+    if (!dev->model->ops->dead_band) return SSP_DEVICE_INERT_NEVER;
+    dev->model->ops->dead_band(dev->p, lo, hi);
+    /* the trapezoid's voltages run from 0 to the amplitude: inside the band
+     * when 0 and the amplitude are */
+    return *lo <= 0 && *hi >= 0 ? SSP_DEVICE_INERT_BAND : SSP_DEVICE_INERT_NEVER;
+}
+
 int ssp_device_pulse_inert(const ssp_device *dev, double amplitude)
 {
     double lo, hi;
-    if (dev->stuck != SSP_DEVICE_FREE || dev->p[K_kr] == 0) return 1;
-    if (!dev->model->ops->dead_band || !isfinite(amplitude)) return 0;
-    dev->model->ops->dead_band(dev->p, &lo, &hi);
-    /* the trapezoid's voltages run from 0 to the amplitude: inside the band
-     * when 0 and the amplitude are */
-    return lo <= 0 && hi >= 0 && amplitude >= lo && amplitude <= hi;
+    int kind = ssp_device_inert_band(dev, &lo, &hi);
+    if (kind == SSP_DEVICE_INERT_ALWAYS) return 1;
+    return kind == SSP_DEVICE_INERT_BAND && isfinite(amplitude) && amplitude >= lo && amplitude <= hi;
 }
 
 int ssp_device_read_disturb(ssp_device *dev, ssp_device_work *w, long n)

@@ -151,6 +151,13 @@ int ssp_device_pulse(ssp_device *dev, ssp_device_work *w, gsl_rng *rng, double a
  * is exactly 0. ssp_device_pulse() would then return the same state and draw
  * no noise, so a caller may skip it. 0: the pulse may move it. */
 int ssp_device_pulse_inert(const ssp_device *dev, double amplitude);
+/* The same test in two parts, for callers that ask it of many voltages:
+ * SSP_DEVICE_INERT_ALWAYS (stuck, or no rate at all: inert at any
+ * amplitude), SSP_DEVICE_INERT_NEVER (no dead band), or
+ * SSP_DEVICE_INERT_BAND: inert exactly when lo <= amplitude <= hi (a finite
+ * amplitude; the band holds 0). ssp_device_pulse_inert is this test. */
+enum { SSP_DEVICE_INERT_NEVER = 0, SSP_DEVICE_INERT_BAND = 1, SSP_DEVICE_INERT_ALWAYS = 2 };
+int ssp_device_inert_band(const ssp_device *dev, double *lo, double *hi);
 /* The corners of one pulse starting at t0 as a piecewise-linear waveform:
  * 0 V, up to amplitude in the model's edge time, flat for width, down again,
  * with an extra corner wherever an edge crosses one of the model's switching

@@ -316,6 +316,7 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
         p.tile_rows = (size_t)cp.tile_rows;
         p.tile_cols = (size_t)cp.tile_cols;
         p.r_wire = cp.tile.r_wire_per_um * cp.tile.pitch_um;
+        p.c_line_cell = ssp_config_c_line_cell(&cp);
         rc = ssp_hwprog_create(&hp, ctx, dev[0][0].model, lv, nm, r, c, &p);
         free(r);
         free(c);

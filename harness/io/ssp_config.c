@@ -218,6 +218,8 @@ void ssp_config_defaults(ssp_config *c)
 
 int ssp_config_pulse_bias(const ssp_config *c) { return c->prog_bias == 1 ? SSP_PULSE_V3 : SSP_PULSE_V2; }
 
+double ssp_config_c_line_cell(const ssp_config *c) { return ssp_tile_c_segment(&c->tile) + c->tile.c_cell; }
+
 void ssp_config_tile(const ssp_config *c, ssp_tile_params *t)
 {
     *t = c->tile;

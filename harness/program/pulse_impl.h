@@ -50,16 +50,33 @@ struct ssp_pulse {
     double *vcell;               /* per cell: voltage across it from the wire solve (scratch) */
     double *vprev, *icell;       /* per cell: its word-line and bit-line node voltages (scratch) */
     double *vline;               /* 5 max(rows, cols): one line's solve (scratch) */
-    /* fast wire solve of a linear-I-V tile, per cell (rows * cols, scratch):
-     * its conductance, and the Thomas factors of its word line (cpr: the
-     * upper multiplier, rdr: 1 / pivot; column-major) and of its bit line
-     * (cpc, rdc; row-major) */
-    double *gfix, *cpr, *rdr, *cpc, *rdc;
-    double *gT, *uT, *wT, *dpf; /* column-major g, word- and bit-line nodes; line-solve scratch */
+    /* fast wire solve of a linear-I-V tile, per cell (rows * cols, row-major,
+     * scratch): its conductance, and the Thomas factors (1 / pivot) of its
+     * word line (rdr) and of its bit line (rdc) */
+    double *gfix, *rdr, *rdc;
+    double *dpf;                /* line-solve scratch */
     unsigned char *rchg, *cchg; /* lines whose conductances changed since the last solve (scratch) */
-    int fix_valid;              /* gfix, gT and the factors hold the last solve's tile */
+    int fix_valid;              /* gfix and the factors hold the last solve's tile */
     int lin_now;                /* the last pulse_cell_voltages took the linear path (gfix: its g) */
+    /* the fast path's view of the tile being programmed, set by
+     * pulse_cells_begin (per cell, rows * cols): the dead band of
+     * ssp_device_inert_band (kind, lo, hi), and the cells whose state may
+     * have moved since the last wire solve (dirty marks and their list) */
+    unsigned char *bkind;
+    double *blo, *bhi;
+    unsigned char *dirty;
+    size_t *dlist, ndirty;
 };
+
+/* Start programming (or replaying on) the tile dev: forget the last solve's
+ * conductances, take every cell's dead band. */
+void pulse_cells_begin(ssp_pulse *pp, const ssp_device *dev);
+/* Cell c's state may have moved (a pulse ran on it). */
+void pulse_cell_moved(ssp_pulse *pp, size_t c);
+/* 1 when a pulse of this amplitude leaves cell c where it is: the same
+ * answer as ssp_device_pulse_inert(&dev[c], v), from pulse_cells_begin's
+ * bands. */
+int pulse_cell_inert(const ssp_pulse *pp, size_t c, double v);
 
 /* The voltage across every cell of dev when word line i is driven at vr[i]
  * (from column 0's side) and bit line j at vc[j] (from row 0's side): with

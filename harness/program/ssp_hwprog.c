@@ -104,6 +104,8 @@ int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
         return ssp_error(ctx, SSP_EINVAL, "programming tiles of %zu x %zu cells: need rows >= 1 and an even number of columns",
                          p->tile_rows, p->tile_cols);
     if (!(p->r_wire >= 0)) return ssp_error(ctx, SSP_EINVAL, "wire resistance %g ohm per segment must be >= 0", p->r_wire);
+    if (!(p->c_line_cell >= 0) || !isfinite(p->c_line_cell))
+        return ssp_error(ctx, SSP_EINVAL, "line capacitance %g F per cell must be >= 0", p->c_line_cell);
     if (p->verify_rounds < 1) return ssp_error(ctx, SSP_EINVAL, "verify rounds %ld must be >= 1", p->verify_rounds);
     if (!(hp = calloc(1, sizeof *hp))) return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a tile programmer");
     hp->ctx = ctx;
@@ -116,6 +118,7 @@ int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
     hp->pp.verify_max = p->verify_rounds;
     hp->pp.order = SSP_PULSE_BY_ROW;
     hp->pp.r_wire = p->r_wire;
+    hp->pp.c_line_cell = p->c_line_cell;
     for (size_t i = 0; i < nmat; i++)
         nt += ((rows[i] + p->tile_rows - 1) / p->tile_rows) * ((2 * cols[i] + p->tile_cols - 1) / p->tile_cols);
     hp->pcols = malloc(nmat * sizeof *hp->pcols);

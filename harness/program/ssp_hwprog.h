@@ -42,6 +42,9 @@ typedef struct ssp_hwprog_params {
     size_t tile_rows;    /* word lines per tile */
     size_t tile_cols;    /* physical bit lines per tile (even: whole pairs) */
     double r_wire;       /* ohm per word-/bit-line segment in the ngspice tiles (0: ideal) */
+    double c_line_cell;  /* F, line capacitance per cell a line crosses: prices the
+                          * line drivers (ssp_pulse_params.c_line_cell); from a
+                          * config, ssp_config_c_line_cell */
 } ssp_hwprog_params;
 
 /* One tile: matrix m, physical rows [r0, r0 + rows), columns [c0, c0 + cols). */

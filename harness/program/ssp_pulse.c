@@ -149,19 +149,19 @@ int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
     pp->vline = malloc(5 * (rows > cols ? rows : cols) * sizeof *pp->vline);
     pp->vprev = malloc(nc * sizeof *pp->vprev);
     pp->gfix = malloc(nc * sizeof *pp->gfix);
-    pp->cpr = malloc(nc * sizeof *pp->cpr);
     pp->rdr = malloc(nc * sizeof *pp->rdr);
-    pp->cpc = malloc(nc * sizeof *pp->cpc);
     pp->rdc = malloc(nc * sizeof *pp->rdc);
-    pp->gT = malloc(nc * sizeof *pp->gT);
-    pp->uT = malloc(nc * sizeof *pp->uT);
-    pp->wT = malloc(nc * sizeof *pp->wT);
     pp->dpf = malloc(nc * sizeof *pp->dpf);
     pp->rchg = malloc(rows);
     pp->cchg = malloc(cols);
+    pp->bkind = malloc(nc);
+    pp->blo = malloc(nc * sizeof *pp->blo);
+    pp->bhi = malloc(nc * sizeof *pp->bhi);
+    pp->dirty = calloc(nc, 1);
+    pp->dlist = malloc(nc * sizeof *pp->dlist);
     if (!pp->dir || !pp->nfull || !pp->wfrac || !pp->rsel || !pp->csel || !pp->vcell || !pp->icell || !pp->vline ||
-        !pp->vprev || !pp->gfix || !pp->cpr || !pp->rdr || !pp->cpc || !pp->rdc ||
-        !pp->gT || !pp->uT || !pp->wT || !pp->dpf || !pp->rchg || !pp->cchg) {
+        !pp->vprev || !pp->gfix || !pp->rdr || !pp->rdc || !pp->dpf || !pp->rchg || !pp->cchg || !pp->bkind || !pp->blo ||
+        !pp->bhi || !pp->dirty || !pp->dlist) {
         ssp_pulse_destroy(&pp);
         return ssp_error(ctx, SSP_ENOMEM, "out of memory for a %zu x %zu programmer", rows, cols);
     }
@@ -189,16 +189,16 @@ void ssp_pulse_destroy(ssp_pulse **pp)
     free((*pp)->vline);
     free((*pp)->vprev);
     free((*pp)->gfix);
-    free((*pp)->cpr);
     free((*pp)->rdr);
-    free((*pp)->cpc);
     free((*pp)->rdc);
-    free((*pp)->gT);
-    free((*pp)->uT);
-    free((*pp)->wT);
     free((*pp)->dpf);
     free((*pp)->rchg);
     free((*pp)->cchg);
+    free((*pp)->bkind);
+    free((*pp)->blo);
+    free((*pp)->bhi);
+    free((*pp)->dirty);
+    free((*pp)->dlist);
     free(*pp);
     *pp = NULL;
 }
@@ -349,7 +349,7 @@ static int run_model(ssp_pulse *pp, ssp_device *dev, gsl_rng *rng, ssp_pulse_res
             double drive = vr[c / pp->cols] - vc[c % pp->cols], x0 = dev[c].x, e;
             /* a cell between two lines at the same drive stays idle */
             if (drive == 0) continue;
-            if (!pp->p.reference && ssp_device_pulse_inert(&dev[c], pp->vcell[c])) {
+            if (!pp->p.reference && pulse_cell_inert(pp, c, pp->vcell[c])) {
                 /* exactly what the integration would give: no move, no noise;
                  * a linear cell's V I t in closed form (Simpson is exact on
                  * the edges' V^2 g: g V^2 e / 3 each) */
@@ -362,6 +362,7 @@ static int run_model(ssp_pulse *pp, ssp_device *dev, gsl_rng *rng, ssp_pulse_res
                 continue;
             }
             if ((rc = ssp_device_pulse(&dev[c], pp->work, rng, pp->vcell[c], g->width))) return rc;
+            pulse_cell_moved(pp, c);
             /* the analytic sum is taken at the drive voltage, as on the
              * ngspice path: the calibration maps it to what the circuit
              * (wires included) dissipates */
@@ -399,76 +400,144 @@ static void solve_line(size_t n, double r, double drv, const double *g, const do
     for (size_t k = n - 1; k-- > 0;) x[k] = dp[k] - cp[k] * x[k + 1];
 }
 
-/* The Thomas factors of nl lines of n nodes each, all at once (as
- * solve_line: driver one segment of conductance inv before node 0, node k of
- * line l tied through g[k * nl + l]): cp the upper multiplier, rd 1 / the
- * pivot, same layout. Node-major, so the inner loop runs over independent
- * lines. */
-static void factor_lines(size_t n, size_t nl, double inv, const double *g, double *cp, double *rd)
+/* The fast wire solve's lines, all in the tile's row-major layout (cell
+ * (i, j) at i C + j): word line i is the nodes i C .. i C + C - 1, driven
+ * from node j = 0's side; bit line j the nodes j, C + j, ..., driven from
+ * node i = 0's side. Each line is solve_line's tridiagonal system (one
+ * segment of conductance inv before its first node, node k tied through its
+ * cell's g to the other line's node), eliminated with Thomas factors kept
+ * as rd = 1 / the pivot (solve_line's upper multiplier is -(inv rd): the
+ * same numbers). */
+
+/* Word line i's factors (its nodes contiguous). */
+static void factor_word_line(size_t C, size_t i, double inv, const double *g, double *rd)
 {
-    for (size_t k = 0; k < n; k++) {
-        double dg = k + 1 < n ? 2 * inv : inv;
-        const double *cpp = k ? cp + (k - 1) * nl : NULL;
-        for (size_t l = 0; l < nl; l++) {
-            double den = dg + g[k * nl + l] - (k ? inv * -cpp[l] : 0), r = 1.0 / den;
-            rd[k * nl + l] = r;
-            cp[k * nl + l] = k + 1 < n ? -(inv * r) : 0;
+    const double *gi = g + i * C;
+    double *ri = rd + i * C;
+    for (size_t k = 0; k < C; k++) {
+        double dg = k + 1 < C ? 2 * inv : inv;
+        ri[k] = 1.0 / (dg + gi[k] - (k ? inv * (inv * ri[k - 1]) : 0));
+    }
+}
+
+/* Every bit line's factors at once (node i of all bit lines contiguous:
+ * the inner loop runs over independent lines). */
+static void factor_bit_lines(size_t R, size_t C, double inv, const double *g, double *rd)
+{
+    for (size_t k = 0; k < R; k++) {
+        double dg = k + 1 < R ? 2 * inv : inv;
+        const double *gk = g + k * C, *rp = k ? rd + (k - 1) * C : NULL;
+        double *rk = rd + k * C;
+        for (size_t l = 0; l < C; l++) rk[l] = 1.0 / (dg + gk[l] - (k ? inv * (inv * rp[l]) : 0));
+    }
+}
+
+/* Bit line j alone (the same arithmetic as factor_bit_lines). */
+static void factor_bit_line(size_t R, size_t C, size_t j, double inv, const double *g, double *rd)
+{
+    for (size_t k = 0; k < R; k++) {
+        double dg = k + 1 < R ? 2 * inv : inv;
+        rd[k * C + j] = 1.0 / (dg + g[k * C + j] - (k ? inv * (inv * rd[(k - 1) * C + j]) : 0));
+    }
+}
+
+/* Word lines solved side by side this many at a time: independent
+ * recurrences for the processor to overlap, each walking its own row. */
+enum { WORD_LINE_BLOCK = 8 };
+
+/* Every word line with the bit-line nodes w held: u (node voltages); dp:
+ * R C scratch. */
+static void solve_word_lines(size_t R, size_t C, double inv, const double *vr, const double *g, const double *rd,
+                             const double *w, double *u, double *dp)
+{
+    for (size_t i0 = 0; i0 < R; i0 += WORD_LINE_BLOCK) {
+        size_t i1 = i0 + WORD_LINE_BLOCK < R ? i0 + WORD_LINE_BLOCK : R;
+        for (size_t i = i0; i < i1; i++) dp[i * C] = (g[i * C] * w[i * C] + vr[i] * inv) * rd[i * C];
+        for (size_t k = 1; k < C; k++)
+            for (size_t i = i0; i < i1; i++) {
+                size_t c = i * C + k;
+                dp[c] = (g[c] * w[c] + inv * dp[c - 1]) * rd[c];
+            }
+        for (size_t i = i0; i < i1; i++) u[i * C + C - 1] = dp[i * C + C - 1];
+        for (size_t k = C - 1; k-- > 0;)
+            for (size_t i = i0; i < i1; i++) {
+                size_t c = i * C + k;
+                u[c] = dp[c] + (inv * rd[c]) * u[c + 1];
+            }
+    }
+}
+
+/* Every bit line with the word-line nodes u held: w; and the cell voltages
+ * v = u - w, returning the largest change of v. dp: R C scratch. */
+static double solve_bit_lines(size_t R, size_t C, double inv, const double *vc, const double *g, const double *rd,
+                              const double *u, double *w, double *v, double *dp)
+{
+    double change = 0;
+    for (size_t l = 0; l < C; l++) dp[l] = (g[l] * u[l] + vc[l] * inv) * rd[l];
+    for (size_t k = 1; k < R; k++) {
+        const double *gk = g + k * C, *ok = u + k * C, *rk = rd + k * C, *pk = dp + (k - 1) * C;
+        double *dk = dp + k * C;
+        for (size_t l = 0; l < C; l++) dk[l] = (gk[l] * ok[l] + inv * pk[l]) * rk[l];
+    }
+    for (size_t k = R; k-- > 0;) {
+        const double *dk = dp + k * C, *rk = rd + k * C, *uk = u + k * C, *xn = w + (k + 1) * C;
+        double *xk = w + k * C, *vk = v + k * C;
+        for (size_t l = 0; l < C; l++) {
+            double x = k + 1 < R ? dk[l] + (inv * rk[l]) * xn[l] : dk[l], nv = uk[l] - x, d = fabs(nv - vk[l]);
+            xk[l] = x;
+            if (d > change) change = d;
+            vk[l] = nv;
         }
     }
+    return change;
 }
 
-/* Line l alone of the nl lines of factor_lines (the same arithmetic). */
-static void factor_one(size_t n, size_t nl, size_t l, double inv, const double *g, double *cp, double *rd)
+void pulse_cells_begin(ssp_pulse *pp, const ssp_device *dev)
 {
-    for (size_t k = 0; k < n; k++) {
-        double dg = k + 1 < n ? 2 * inv : inv;
-        double den = dg + g[k * nl + l] - (k ? inv * -cp[(k - 1) * nl + l] : 0), r = 1.0 / den;
-        rd[k * nl + l] = r;
-        cp[k * nl + l] = k + 1 < n ? -(inv * r) : 0;
-    }
+    size_t nc = pp->rows * pp->cols;
+    for (size_t c = 0; c < nc; c++) pp->bkind[c] = (unsigned char)ssp_device_inert_band(&dev[c], &pp->blo[c], &pp->bhi[c]);
+    for (size_t k = 0; k < pp->ndirty; k++) pp->dirty[pp->dlist[k]] = 0;
+    pp->ndirty = 0;
+    pp->fix_valid = 0;
 }
 
-/* nl lines solved with their factors (node-major layout as factor_lines):
- * x[k nl + l] tied through g to other[k nl + l], line l driven at drv[l];
- * dp: n nl scratch. */
-static void solve_lines(size_t n, size_t nl, double inv, const double *drv, const double *g, const double *cp,
-                        const double *rd, const double *other, double *x, double *dp)
+void pulse_cell_moved(ssp_pulse *pp, size_t c)
 {
-    for (size_t l = 0; l < nl; l++) dp[l] = (g[l] * other[l] + drv[l] * inv) * rd[l];
-    for (size_t k = 1; k < n; k++) {
-        const double *gk = g + k * nl, *ok = other + k * nl, *rk = rd + k * nl, *pk = dp + (k - 1) * nl;
-        double *dk = dp + k * nl;
-        for (size_t l = 0; l < nl; l++) dk[l] = (gk[l] * ok[l] + inv * pk[l]) * rk[l];
-    }
-    for (size_t l = 0; l < nl; l++) x[(n - 1) * nl + l] = dp[(n - 1) * nl + l];
-    for (size_t k = n - 1; k-- > 0;) {
-        const double *ck = cp + k * nl, *dk = dp + k * nl, *xn = x + (k + 1) * nl;
-        double *xk = x + k * nl;
-        for (size_t l = 0; l < nl; l++) xk[l] = dk[l] - ck[l] * xn[l];
-    }
+    if (pp->dirty[c]) return;
+    pp->dirty[c] = 1;
+    pp->dlist[pp->ndirty++] = c;
 }
 
-/* Side of the blocks a transpose moves at a time (doubles): a block of
- * either matrix stays in L1. */
-enum { TRANSPOSE_BLOCK = 16 };
-
-/* b (cols x rows) = a (rows x cols) transposed, block by block. */
-static void transpose(size_t rows, size_t cols, const double *a, double *b)
+int pulse_cell_inert(const ssp_pulse *pp, size_t c, double v)
 {
-    for (size_t i0 = 0; i0 < rows; i0 += TRANSPOSE_BLOCK)
-        for (size_t j0 = 0; j0 < cols; j0 += TRANSPOSE_BLOCK) {
-            size_t i1 = i0 + TRANSPOSE_BLOCK < rows ? i0 + TRANSPOSE_BLOCK : rows;
-            size_t j1 = j0 + TRANSPOSE_BLOCK < cols ? j0 + TRANSPOSE_BLOCK : cols;
-            for (size_t i = i0; i < i1; i++)
-                for (size_t j = j0; j < j1; j++) b[j * rows + i] = a[i * cols + j];
-        }
+    if (pp->bkind[c] == SSP_DEVICE_INERT_ALWAYS) return 1;
+    return pp->bkind[c] == SSP_DEVICE_INERT_BAND && isfinite(v) && v >= pp->blo[c] && v <= pp->bhi[c];
+}
+
+/* Cell c's conductance into the solve's copies; its lines marked changed
+ * when it differs. 0 when the cell is not linear. */
+static int take_cell(ssp_pulse *pp, const ssp_device *dev, size_t c, size_t *nr, size_t *ncl)
+{
+    size_t C = pp->cols;
+    ssp_cell_iv iv;
+    ssp_device_cell_iv(&dev[c], &iv);
+    if (iv.kind != SSP_IV_LINEAR) return 0;
+    if (!pp->fix_valid || iv.g != pp->gfix[c]) {
+        pp->gfix[c] = iv.g;
+        *nr += !pp->rchg[c / C];
+        *ncl += !pp->cchg[c % C];
+        pp->rchg[c / C] = pp->cchg[c % C] = 1;
+    }
+    return 1;
 }
 
 /* The fast wire solve of a tile whose cells are all linear (I = g V at their
  * present state): the same line-by-line Gauss-Seidel as the reference (every
  * word line with the bit lines held, then every bit line), with every
- * cell's g and every line's factors computed once per solve and the lines
- * of a sweep solved side by side (word lines in a column-major copy).
+ * cell's g and every line's factors computed once per solve, kept between
+ * the solves of one tile for the lines whose cells kept their conductance
+ * (only the cells a pulse ran on are looked at again: pulse_cell_moved),
+ * and the lines of a sweep solved side by side.
  * Returns 1 (done, *rc set) or 0 when a cell is not linear (the reference
  * path takes over). */
 static int cell_voltages_linear(ssp_pulse *pp, const ssp_device *dev, const double *vr, const double *vc,
@@ -476,54 +545,37 @@ static int cell_voltages_linear(ssp_pulse *pp, const ssp_device *dev, const doub
 {
     size_t R = pp->rows, C = pp->cols, nc = R * C;
     double inv = 1.0 / pp->p.r_wire, *v = pp->vcell, *u = pp->vprev, *w = pp->icell;
-    double *g = pp->gfix, *gT = pp->gT, *uT = pp->uT, *wT = pp->wT, *dp = pp->dpf;
+    double *g = pp->gfix, *dp = pp->dpf;
     size_t nr = 0, ncl = 0;
-    /* the factors of the previous solve stay for the lines whose cells all
-     * kept their conductance (between the pulses of a round, most) */
     memset(pp->rchg, 0, R);
     memset(pp->cchg, 0, C);
-    for (size_t c = 0; c < nc; c++) {
-        ssp_cell_iv iv;
-        ssp_device_cell_iv(&dev[c], &iv);
-        if (iv.kind != SSP_IV_LINEAR) {
-            pp->fix_valid = 0;
-            return 0;
-        }
-        if (!pp->fix_valid || iv.g != g[c]) {
-            g[c] = iv.g;
-            gT[(c % C) * R + c / C] = iv.g;
-            nr += !pp->rchg[c / C];
-            ncl += !pp->cchg[c % C];
-            pp->rchg[c / C] = pp->cchg[c % C] = 1;
-        }
-    }
-    /* word lines: node j of line i at [j R + i]; bit lines: node i of line j at [i C + j] */
-    if (!pp->fix_valid || 2 * nr > R)
-        factor_lines(C, R, inv, gT, pp->cpr, pp->rdr);
-    else
-        for (size_t i = 0; i < R; i++)
-            if (pp->rchg[i]) factor_one(C, R, i, inv, gT, pp->cpr, pp->rdr);
+    if (!pp->fix_valid) {
+        for (size_t c = 0; c < nc; c++)
+            if (!take_cell(pp, dev, c, &nr, &ncl)) return 0;
+    } else
+        for (size_t k = 0; k < pp->ndirty; k++)
+            if (!take_cell(pp, dev, pp->dlist[k], &nr, &ncl)) {
+                pp->fix_valid = 0;
+                return 0;
+            }
+    for (size_t k = 0; k < pp->ndirty; k++) pp->dirty[pp->dlist[k]] = 0;
+    pp->ndirty = 0;
+    for (size_t i = 0; i < R; i++)
+        if (!pp->fix_valid || pp->rchg[i]) factor_word_line(C, i, inv, g, pp->rdr);
     if (!pp->fix_valid || 2 * ncl > C)
-        factor_lines(R, C, inv, g, pp->cpc, pp->rdc);
+        factor_bit_lines(R, C, inv, g, pp->rdc);
     else
         for (size_t j = 0; j < C; j++)
-            if (pp->cchg[j]) factor_one(R, C, j, inv, g, pp->cpc, pp->rdc);
+            if (pp->cchg[j]) factor_bit_line(R, C, j, inv, g, pp->rdc);
     pp->fix_valid = 1;
     pp->lin_now = 1;
-    for (size_t j = 0; j < C; j++)
-        for (size_t i = 0; i < R; i++) wT[j * R + i] = vc[j];
+    for (size_t c = 0; c < nc; c++) {
+        v[c] = vr[c / C] - vc[c % C];
+        w[c] = vc[c % C]; /* the iteration starts with the bit lines at their drives */
+    }
     for (int sweep = 0; sweep < WIRE_SOLVE_MAX_SWEEPS; sweep++) {
-        double change = 0;
-        solve_lines(C, R, inv, vr, gT, pp->cpr, pp->rdr, wT, uT, dp);
-        transpose(C, R, uT, u);
-        solve_lines(R, C, inv, vc, g, pp->cpc, pp->rdc, u, w, dp);
-        transpose(R, C, w, wT);
-        for (size_t c = 0; c < nc; c++) {
-            double nv = u[c] - w[c], d = fabs(nv - v[c]);
-            if (d > change) change = d;
-            v[c] = nv;
-        }
-        if (change <= WIRE_SOLVE_REL_TOL * vmax) {
+        solve_word_lines(R, C, inv, vr, g, pp->rdr, w, u, dp);
+        if (solve_bit_lines(R, C, inv, vc, g, pp->rdc, u, w, v, dp) <= WIRE_SOLVE_REL_TOL * vmax) {
             *rc = SSP_OK;
             return 1;
         }
@@ -540,15 +592,14 @@ int pulse_cell_voltages(ssp_pulse *pp, const ssp_device *dev, const double *vr, 
     double *g = pp->vline, *oth = pp->vline + L, *x = pp->vline + 2 * L, *cp = pp->vline + 3 * L,
            *dp = pp->vline + 4 * L;
     pp->lin_now = 0;
-    for (size_t c = 0; c < nc; c++) v[c] = vr[c / C] - vc[c % C];
-    if (r == 0) return SSP_OK;
     for (size_t i = 0; i < R; i++) vmax = fmax(vmax, fabs(vr[i]));
     for (size_t j = 0; j < C; j++) vmax = fmax(vmax, fabs(vc[j]));
-    if (vmax == 0) return SSP_OK;
-    if (!pp->p.reference) {
+    if (r > 0 && vmax > 0 && !pp->p.reference) {
         int rc;
         if (cell_voltages_linear(pp, dev, vr, vc, vmax, &rc)) return rc;
     }
+    for (size_t c = 0; c < nc; c++) v[c] = vr[c / C] - vc[c % C];
+    if (r == 0 || vmax == 0) return SSP_OK;
     vsmall = WIRE_SOLVE_REL_TOL * vmax;
     for (size_t c = 0; c < nc; c++) {
         u[c] = vr[c / C]; /* word-line node of the cell */
@@ -752,6 +803,7 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
         sched->edge = pp->p.edge;
     }
     t_abs = sched ? sched->latency : 0;
+    pulse_cells_begin(pp, dev);
 
     /* which cells are targets; unreachable bands are reported at once */
     for (c = 0; c < nc; c++) {
@@ -908,6 +960,7 @@ int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,
                        sched->rows, sched->cols, R, C);
         goto done;
     }
+    pulse_cells_begin(pp, dev);
     while (k < sched->n) {
         const ssp_pulse_event *e = &sched->ev[k];
         size_t end = k;
@@ -931,8 +984,9 @@ int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,
         if ((rc = pulse_cell_voltages(pp, dev, vr, vc))) goto done;
         for (size_t c = 0; c < R * C; c++) {
             if (vr[c / C] - vc[c % C] == 0) continue;
-            if (!pp->p.reference && ssp_device_pulse_inert(&dev[c], pp->vcell[c])) continue;
+            if (!pp->p.reference && pulse_cell_inert(pp, c, pp->vcell[c])) continue;
             if ((rc = ssp_device_pulse(&dev[c], pp->work, rng, pp->vcell[c], e->width))) goto done;
+            pulse_cell_moved(pp, c);
         }
         k = end;
     }

@@ -337,6 +337,7 @@ static int build_prog(ssp_train *t)
     p.tile_rows = (size_t)c->tile_rows;
     p.tile_cols = (size_t)c->tile_cols;
     p.r_wire = c->tile.r_wire_per_um * c->tile.pitch_um;
+    p.c_line_cell = ssp_config_c_line_cell(c);
     rows = malloc(nm * sizeof *rows);
     cols = malloc(nm * sizeof *cols);
     t->prog_target = calloc(nm, sizeof *t->prog_target);

@@ -306,7 +306,7 @@ static void test_hwprog__tiles_calibration_and_disturb(void)
     ssp_device_model *model = NULL;
     ssp_device_levels *lv = NULL;
     ssp_hwprog *hp = NULL;
-    ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, 4, 4, 0};
+    ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, 4, 4, 0, 0};
     size_t rows[1] = {5}, cols[1] = {3};
     ssp_device dev[30], start[30], nom, *devs[1] = {dev};
     int target[30], *targets[1] = {target};
@@ -365,6 +365,57 @@ static void test_hwprog__tiles_calibration_and_disturb(void)
     ssp_hwprog_destroy(&hp);
     CU_ASSERT_PTR_NULL(hp);
     ssp_hwprog_destroy(&hp); /* NULL is a no-op */
+    ssp_device_levels_free(&lv);
+    ssp_device_model_free(&model);
+}
+
+/* The line drivers' energy follows the line capacitance given
+ * (ssp_hwprog_params.c_line_cell, the config's c_wire x pitch + c_cell):
+ * twice the capacitance, twice the driver energy, the programming itself
+ * unchanged; a negative one is refused. */
+static void test_hwprog__driver_energy_follows_the_line_capacitance(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_device_model *model = NULL;
+    ssp_device_levels *lv = NULL;
+    ssp_hwprog *hp = NULL;
+    ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, 4, 4, 2.5, -1e-15};
+    size_t rows[1] = {4}, cols[1] = {2};
+    ssp_device dev[16], start[16];
+    int target[16];
+    ssp_pulse_result r[2];
+    ssp_config c;
+    char path[512];
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&model, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
+    ssp_device_init(&start[0], model, 0);
+    SSP_ASSERT_OK(ctx, ssp_device_levels_alloc(&lv, ctx, &start[0], 32, 0.25));
+    CU_ASSERT_EQUAL(ssp_hwprog_create(&hp, ctx, model, lv, 1, rows, cols, &p), SSP_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "line capacitance"));
+    for (size_t i = 0; i < 16; i++) {
+        ssp_device_init(&start[i], model, 0);
+        SSP_ASSERT_OK(ctx, ssp_device_set_conductance(&start[i], ctx, lv->g[10]));
+        target[i] = i % 5 == 0 ? 12 : SSP_PULSE_KEEP;
+    }
+    for (int k = 0; k < 2; k++) {
+        p.c_line_cell = (k + 1) * 0.45e-15;
+        SSP_ASSERT_OK(ctx, ssp_hwprog_create(&hp, ctx, model, lv, 1, rows, cols, &p));
+        ssp_hwprog_cal(hp)->fitted = 1;
+        ssp_hwprog_cal(hp)->sel_ratio = ssp_hwprog_cal(hp)->half_ratio = 1;
+        memcpy(dev, start, sizeof dev);
+        SSP_ASSERT_OK(ctx, ssp_hwprog_program(hp, 0, dev, target, NULL, NULL, NULL, &r[k], NULL));
+        ssp_hwprog_destroy(&hp);
+    }
+    CU_ASSERT(r[0].pulses > 0);
+    CU_ASSERT_EQUAL(r[1].pulses, r[0].pulses);
+    CU_ASSERT_DOUBLE_EQUAL(r[1].energy_j, r[0].energy_j, 1e-12 * r[0].energy_j);
+    CU_ASSERT(r[0].energy_driver_j > 0);
+    CU_ASSERT_DOUBLE_EQUAL(r[1].energy_driver_j, 2 * r[0].energy_driver_j, 1e-12 * r[0].energy_driver_j);
+    /* the config's figure: one segment's wire and one cell */
+    ssp_config_defaults(&c);
+    SSP_ASSERT_OK(ctx, ssp_config_set(&c, ctx, "crossbar.c_wire=2e-16"));
+    SSP_ASSERT_OK(ctx, ssp_config_set(&c, ctx, "crossbar.pitch=0.5"));
+    SSP_ASSERT_OK(ctx, ssp_config_set(&c, ctx, "crossbar.c_cell=3.5e-16"));
+    CU_ASSERT_DOUBLE_EQUAL(ssp_config_c_line_cell(&c), 0.45e-15, 1e-30);
     ssp_device_levels_free(&lv);
     ssp_device_model_free(&model);
 }
@@ -687,6 +738,7 @@ SSP_TEST_SUITE(hwprog)
     SSP_ADD_SUITE("hwprog", NULL, NULL,
                   SSP_TEST(test_hwprog__tiles_calibration_and_disturb),
                   SSP_TEST(test_hwprog__c_model_wire_drop_follows_spice),
+                  SSP_TEST(test_hwprog__driver_energy_follows_the_line_capacitance),
                   SSP_TEST(test_hwprog__model_mode_trains_and_repeats),
                   SSP_TEST(test_hwprog__model_mode_resumes_exactly),
                   SSP_TEST(test_hwprog__check_beyond_tolerance_stops_the_run),

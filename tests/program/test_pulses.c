@@ -816,7 +816,8 @@ static void test_pulses__program_command(void)
 static const double FAST_STATE_TOL = 1e-9;
 static const double FAST_ENERGY_REL_TOL = 1e-9;
 
-static void fast_vs_reference(const char *ini, int yak, int strategy, int bias)
+static void fast_vs_reference_tile(const char *ini, int yak, int strategy, int bias, size_t R, size_t C,
+                                   size_t moves)
 {
     ssp_ctx *ctx = ssp_test_ctx();
     ssp_pulse_schedule *sr = NULL, *sf = NULL;
@@ -824,8 +825,8 @@ static void fast_vs_reference(const char *ini, int yak, int strategy, int bias)
     gsl_rng *g1 = NULL, *g2 = NULL;
     ssp_device *start;
     fx f;
-    size_t n = 24, nc = n * n;
-    CU_ASSERT_EQUAL_FATAL(fx_open(&f, ini, n, n, yak ? 16 : 32, 21, 40, 2), 0);
+    size_t nc = R * C;
+    CU_ASSERT_EQUAL_FATAL(fx_open(&f, ini, R, C, yak ? 16 : 32, 21, moves, 2), 0);
     if (yak) fx_yakopcic(&f);
     f.p.r_wire = 2.5;
     f.p.strategy = strategy;
@@ -835,13 +836,13 @@ static void fast_vs_reference(const char *ini, int yak, int strategy, int bias)
     memcpy(start, f.dev, nc * sizeof *start);
     SSP_ASSERT_OK(ctx, ssp_device_rng_alloc(&g1, ctx, 9));
     SSP_ASSERT_OK(ctx, ssp_device_rng_alloc(&g2, ctx, 9));
-    SSP_ASSERT_OK(ctx, ssp_pulse_schedule_alloc(&sr, ctx, n, n));
-    SSP_ASSERT_OK(ctx, ssp_pulse_schedule_alloc(&sf, ctx, n, n));
+    SSP_ASSERT_OK(ctx, ssp_pulse_schedule_alloc(&sr, ctx, R, C));
+    SSP_ASSERT_OK(ctx, ssp_pulse_schedule_alloc(&sf, ctx, R, C));
     f.p.reference = 1;
     SSP_ASSERT_OK(ctx, fx_program(&f, NULL, g1, sr, &rr));
     memcpy(start, f.dev, nc * sizeof *start); /* reference's end states */
     fx_close(&f);
-    CU_ASSERT_EQUAL_FATAL(fx_open(&f, ini, n, n, yak ? 16 : 32, 21, 40, 2), 0);
+    CU_ASSERT_EQUAL_FATAL(fx_open(&f, ini, R, C, yak ? 16 : 32, 21, moves, 2), 0);
     if (yak) fx_yakopcic(&f);
     f.p.r_wire = 2.5;
     f.p.strategy = strategy;
@@ -870,12 +871,26 @@ static void fast_vs_reference(const char *ini, int yak, int strategy, int bias)
     fx_close(&f);
 }
 
+static void fast_vs_reference(const char *ini, int yak, int strategy, int bias)
+{
+    fast_vs_reference_tile(ini, yak, strategy, bias, 24, 24, 40);
+}
+
 static void test_pulses__fast_path_matches_reference_vteam(void)
 {
     fast_vs_reference("devicemodels/params/vteam32.ini", 0, SSP_PULSE_OPEN, SSP_PULSE_V2);
     fast_vs_reference("devicemodels/params/vteam32.ini", 0, SSP_PULSE_OPEN, SSP_PULSE_V3);
     fast_vs_reference("devicemodels/params/vteam32.ini", 0, SSP_PULSE_VERIFY, SSP_PULSE_V2);
     fast_vs_reference("devicemodels/params/vteam32.ini", 0, SSP_PULSE_VERIFY, SSP_PULSE_V3);
+}
+
+/* Word lines are solved WORD_LINE_BLOCK (8) at a time: a tile whose rows
+ * are no multiple of it, taller than wide, and one wider than tall. */
+static void test_pulses__fast_path_matches_reference_odd_tiles(void)
+{
+    fast_vs_reference_tile("devicemodels/params/vteam32.ini", 0, SSP_PULSE_VERIFY, SSP_PULSE_V2, 21, 13, 20);
+    fast_vs_reference_tile("devicemodels/params/vteam32.ini", 0, SSP_PULSE_OPEN, SSP_PULSE_V3, 21, 13, 20);
+    fast_vs_reference_tile("devicemodels/params/vteam32.ini", 0, SSP_PULSE_VERIFY, SSP_PULSE_V3, 5, 30, 12);
 }
 
 /* sinh I-V: the wire solve stays on the reference path, the dead band not */
@@ -910,8 +925,29 @@ static void test_pulses__pulse_inert_only_in_the_dead_band(void)
     }
     ssp_device_stick(&d, SSP_DEVICE_STUCK_ON);
     CU_ASSERT_TRUE(ssp_device_pulse_inert(&d, -1.0));
+    {
+        double lo, hi;
+        CU_ASSERT_EQUAL(ssp_device_inert_band(&d, &lo, &hi), SSP_DEVICE_INERT_ALWAYS);
+    }
     ssp_device_init(&d, b, 0.5);
     CU_ASSERT_FALSE(ssp_device_pulse_inert(&d, 0.1)); /* linear drift: no dead band */
+    {
+        double lo, hi;
+        CU_ASSERT_EQUAL(ssp_device_inert_band(&d, &lo, &hi), SSP_DEVICE_INERT_NEVER);
+    }
+    /* the band is the inert test: both answers agree over a sweep of
+     * amplitudes through both thresholds, and not at NaN */
+    {
+        double lo, hi;
+        ssp_device_init(&d, m, 0.3);
+        CU_ASSERT_EQUAL_FATAL(ssp_device_inert_band(&d, &lo, &hi), SSP_DEVICE_INERT_BAND);
+        CU_ASSERT(lo < 0 && hi > 0);
+        for (int k = -200; k <= 200; k++) {
+            double v = 0.01 * k;
+            CU_ASSERT_EQUAL(ssp_device_pulse_inert(&d, v), v >= lo && v <= hi);
+        }
+        CU_ASSERT_FALSE(ssp_device_pulse_inert(&d, NAN));
+    }
     ssp_device_model_free(&m);
     ssp_device_model_free(&b);
 }
@@ -962,6 +998,7 @@ SSP_TEST_SUITE(pulses)
                   SSP_TEST(test_pulses__program_command),
                   SSP_TEST(test_pulses__fast_path_matches_reference_vteam),
                   SSP_TEST(test_pulses__fast_path_matches_reference_yakopcic),
+                  SSP_TEST(test_pulses__fast_path_matches_reference_odd_tiles),
                   SSP_TEST(test_pulses__pulse_inert_only_in_the_dead_band),
                   SSP_TEST(test_pulses__driver_energy_counts_every_line));
 }
