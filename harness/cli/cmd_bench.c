@@ -1,6 +1,9 @@
 /* cmd_bench.c — `siamspice bench [NAME...]`: run the benchmark programs
- * built next to this command (build/bench/bench_NAME, from make bench-NAME)
- * and print their BENCH lines. Benchmarks report; nothing here asserts. */
+ * that belong to this command (in the build tree build/bench/bench_NAME,
+ * from make bench-NAME; installed, PREFIX/libexec/siamspice/bench, see
+ * cmd_paths.c) and print their BENCH lines. An installed command hands its
+ * parameter directory to the benchmarks ($SSP_BENCH_PARAMS). Benchmarks
+ * report; nothing here asserts. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -39,11 +42,20 @@ static int run_one(const char *dir, const char *name)
 
 int ssp_cmd_bench(int argc, char **argv)
 {
-    const char *dir = getenv("SSP_BENCH_DIR") ? getenv("SSP_BENCH_DIR") : SSP_BUILD_DIR "/bench";
+    char dir[PATH_CAP], params[PATH_CAP];
     int failed = 0, ran = 0;
+    if (ssp_cmd_dir(SSP_CMD_BENCH, dir, sizeof dir) || ssp_cmd_dir(SSP_CMD_PARAMS, params, sizeof params)) {
+        fputs("siamspice bench: cannot tell where the benchmarks are (set SSP_BENCH_DIR)\n", stderr);
+        return 1;
+    }
+    if (!getenv("SSP_BENCH_PARAMS") && setenv("SSP_BENCH_PARAMS", params, 1)) {
+        fprintf(stderr, "siamspice bench: setenv: %s\n", strerror(errno));
+        return 1;
+    }
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: siamspice bench [NAME...]\n\nRun the benchmarks built in %s (make bench-NAME builds\n"
-               "and runs one) and print each one's final BENCH line. Without NAME: all of them.\n"
+        printf("usage: siamspice bench [NAME...]\n\nRun the benchmarks in %s (in a build tree,\n"
+               "make bench-NAME builds and runs one; make install installs them all) and print\n"
+               "each one's final BENCH line. Without NAME: all of them.\n"
                "Exit status 1 if any benchmark failed.\n", dir);
         return 0;
     }
