@@ -97,11 +97,17 @@ $(BUILD)/%.o: %.c $(BUILD)/config.mk
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+# The library's own objects hide every symbol but the SSP_API ones
+# (harness/core/ssp_export.h); the command, tests and benchmarks link the
+# static archive and still reach the internal functions.
+$(LIB_OBJ): ALL_CFLAGS += -fvisibility=hidden
+
 $(LIBA): $(LIB_OBJ)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-# Exported: the ssp_ names only (scripts/libsiamspice.map); SONAME carries
-# the ABI version, the two symlinks are the runtime and the link-time name.
+# Exported: the SSP_API prototypes only, versioned SIAMSPICE_0 by
+# scripts/libsiamspice.map; SONAME carries the ABI version, the two
+# symlinks are the runtime and the link-time name.
 $(LIBSO): $(LIB_OBJ) scripts/libsiamspice.map
 	$(call say,LD,$@)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=scripts/libsiamspice.map \
 	    -o $@ $(LIB_OBJ) $(PKG_LIBS) && ln -sf $(notdir $@) $(BUILD)/$(SONAME) && \
@@ -140,8 +146,11 @@ check test: deps data layout $(RUNNER) $(CLI) $(WORKER)
 
 # The layering rules: rooms, internal headers, no include or call cycle
 # between the library's files (scripts/check_layout.sh says which).
-layout: $(LIB_OBJ)
+# And what the shared library exports: the SSP_API prototypes of the
+# public headers, nothing else (scripts/check_exports.sh).
+layout: $(LIB_OBJ) $(LIBSO)
 	$(Q)scripts/check_layout.sh $(BUILD)
+	$(Q)scripts/check_exports.sh $(LIBSO) $(PUB_H)
 
 data: deps
 	@scripts/fetch_data.sh data

@@ -62,7 +62,7 @@ typedef struct ssp_job_result {
     size_t nout;    /* outputs per row */
 } ssp_job_result;
 
-void ssp_job_result_free(ssp_job_result *r);
+SSP_API void ssp_job_result_free(ssp_job_result *r);
 
 typedef struct ssp_pool ssp_pool;
 
@@ -71,29 +71,29 @@ typedef void (*ssp_pool_hook_fn)(size_t job, int worker, pid_t pid, void *payloa
 
 /* Start nworkers workers. worker_path NULL: $SSP_WORKER, else the
  * siamspice-worker built next to the library, else the installed one. */
-int ssp_pool_create(ssp_pool **out, ssp_ctx *ctx, int nworkers, const char *worker_path);
+SSP_API int ssp_pool_create(ssp_pool **out, ssp_ctx *ctx, int nworkers, const char *worker_path);
 /* Stop the workers and free; NULL is a no-op; sets *p = NULL. */
-void ssp_pool_destroy(ssp_pool **p);
+SSP_API void ssp_pool_destroy(ssp_pool **p);
 
 /* Run njobs jobs; results[i] receives job i's outcome. Returns SSP_OK when
  * every job succeeded, otherwise the first failing job's code with its
  * message in the context (all results are filled either way). */
-int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result *results);
+SSP_API int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result *results);
 
-int ssp_pool_size(const ssp_pool *p);
-pid_t ssp_pool_worker_pid(const ssp_pool *p, int worker);
+SSP_API int ssp_pool_size(const ssp_pool *p);
+SSP_API pid_t ssp_pool_worker_pid(const ssp_pool *p, int worker);
 /* Number of workers that died and were replaced so far. */
-int ssp_pool_restarts(const ssp_pool *p);
+SSP_API int ssp_pool_restarts(const ssp_pool *p);
 /* Jobs worker slot i has answered so far (replacements included). */
-unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i);
+SSP_API unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i);
 /* A circuit key no other caller of this pool has (1, 2, ...). */
-unsigned long ssp_pool_new_key(ssp_pool *p);
+SSP_API unsigned long ssp_pool_new_key(ssp_pool *p);
 /* Jobs so far whose worker reused a loaded circuit / parsed the netlist. */
-unsigned long ssp_pool_reuses(const ssp_pool *p);
-unsigned long ssp_pool_loads(const ssp_pool *p);
-void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload);
+SSP_API unsigned long ssp_pool_reuses(const ssp_pool *p);
+SSP_API unsigned long ssp_pool_loads(const ssp_pool *p);
+SSP_API void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload);
 
 /* The worker side: serve jobs from fd until EOF. Used by siamspice-worker. */
-int ssp_pool_worker_serve(int fd);
+SSP_API int ssp_pool_worker_serve(int fd);
 
 #endif
