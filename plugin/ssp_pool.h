@@ -70,7 +70,9 @@ typedef struct ssp_pool ssp_pool;
 typedef void (*ssp_pool_hook_fn)(size_t job, int worker, pid_t pid, void *payload);
 
 /* Start nworkers workers. worker_path NULL: $SSP_WORKER, else the
- * siamspice-worker built next to the library, else the installed one. */
+ * siamspice-worker of the build tree when the calling code was loaded from
+ * it, else the one installed beside the code (BIN_OR_LIB/../libexec/
+ * siamspice/siamspice-worker), else the configured install path. */
 SSP_API int ssp_pool_create(ssp_pool **out, ssp_ctx *ctx, int nworkers, const char *worker_path);
 /* Stop the workers and free; NULL is a no-op; sets *p = NULL. */
 SSP_API void ssp_pool_destroy(ssp_pool **p);
