@@ -9,6 +9,8 @@
 #   make fuzz       every parser's libFuzzer harness, FUZZ_SECONDS each (ASan + UBSan)
 #   make bench-NAME run bench/bench_NAME.c; its last line is "BENCH NAME ..."
 #   make install    PREFIX=/usr/local, DESTDIR= for staging; make uninstall
+#   make test-install / test-examples   the installed tree's test, the examples' run
+#   make doc        the C API reference (Doxygen) into build/doc/html
 #   make clean / distclean
 #
 # Missing system packages are installed by scripts/bootstrap.sh the first time
@@ -67,6 +69,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(filter-out tests/fuzz/%,$(wildcard tests/*.c tests/*/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC:= $(wildcard bench/bench_*.c)
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES  := $(patsubst bench/bench_%.c,%,$(BENCH_SRC))
 
 LIBA     := $(BUILD)/libsiamspice.a
@@ -80,6 +83,7 @@ CLI      := $(BUILD)/siamspice
 WORKER   := $(BUILD)/siamspice-worker
 RUNNER   := $(BUILD)/tests/run_tests
 
+.PHONY: test-examples test-install
 .PHONY: all deps run test check layout data asan memcheck fuzz bench clean distclean install uninstall \
         $(addprefix bench-,$(BENCHES))
 
@@ -141,8 +145,31 @@ $(BUILD)/tests/%.o: ALL_CFLAGS += -I$(BUILD)/tests -Itests
 $(RUNNER): $(TEST_OBJ) $(CLI_OBJ) $(LIBA)
 	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
-check test: deps data layout $(RUNNER) $(CLI) $(WORKER)
+# The whole `make test` also runs the example programs against the build
+# tree and the install test (below); `make test SUITE=name` runs one suite.
+check test: deps data layout $(RUNNER) $(CLI) $(WORKER) $(EXAMPLES)
 	$(Q)cd $(CURDIR) && $(RUNNER) $(SUITE)
+	$(Q)if [ -z "$(SUITE)" ]; then scripts/test_examples.sh $(BUILD) && MAKE="$(MAKE)" scripts/test_install.sh $(BUILD); fi
+
+# --- Examples and the installed tree (issue 21 items 7, 8) ---------------
+# The example programs examples/NAME.c build into $(BUILD)/examples/NAME
+# against the shared library and the umbrella header, as a user builds them
+# against an install; scripts/test_examples.sh runs each from the source
+# tree. scripts/test_install.sh installs into a temporary DESTDIR, moves the
+# tree elsewhere, hides the source and build trees (a mount namespace) and
+# runs the installed command, benchmarks and the examples, compiled with
+# pkg-config, from there.
+test-examples: deps data $(EXAMPLES)
+	$(Q)scripts/test_examples.sh $(BUILD)
+
+test-install: deps data all
+	$(Q)MAKE="$(MAKE)" scripts/test_install.sh $(BUILD)
+
+$(BUILD)/examples/%: examples/%.c $(LIBSO) $(UMBRELLA)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) -std=c11 $(WARN) $(CFLAGS) -I$(BUILD)/include $(addprefix -I,$(MODULES)) $(PKG_CFLAGS) \
+	    -o $@ $< -L$(BUILD) -lsiamspice -Wl,-rpath,$(abspath $(BUILD))
+# --------------------------------------------------------------------------
 
 # The layering rules: rooms, internal headers, no include or call cycle
 # between the library's files (scripts/check_layout.sh says which).
@@ -241,7 +268,8 @@ BENCHBIN := $(BENCHES:%=$(BUILD)/bench/bench_%)
 install: all $(BUILD)/siamspice.pc $(BENCHBIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/siamspice \
 	    $(DESTDIR)$(PREFIX)/libexec/siamspice/bench $(SHARE)/params $(SHARE)/configs \
-	    $(DESTDIR)$(PREFIX)/share/man/man1
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
+	    $(DESTDIR)$(PREFIX)/share/doc/siamspice/examples
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(WORKER) $(DESTDIR)$(PREFIX)/libexec/siamspice/
 	install -m 755 $(BENCHBIN) $(DESTDIR)$(PREFIX)/libexec/siamspice/bench/
@@ -254,13 +282,15 @@ install: all $(BUILD)/siamspice.pc $(BENCHBIN)
 	install -m 644 devicemodels/params/*.ini $(SHARE)/params/
 	install -m 644 configs/*.ini $(SHARE)/configs/
 	install -m 644 $(CLI_DIR)/siamspice.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 docs/siamspice.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 examples/*.c $(DESTDIR)$(PREFIX)/share/doc/siamspice/examples/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/siamspice $(DESTDIR)$(PREFIX)/lib/libsiamspice.a \
 	      $(DESTDIR)$(PREFIX)/lib/libsiamspice.so $(DESTDIR)$(PREFIX)/lib/$(SONAME) \
 	      $(DESTDIR)$(PREFIX)/lib/$(notdir $(LIBSO)) $(DESTDIR)$(PREFIX)/lib/pkgconfig/siamspice.pc \
-	      $(DESTDIR)$(PREFIX)/share/man/man1/siamspice.1
-	rm -rf $(DESTDIR)$(PREFIX)/include/siamspice $(DESTDIR)$(PREFIX)/libexec/siamspice \
+	      $(DESTDIR)$(PREFIX)/share/man/man1/siamspice.1 $(DESTDIR)$(PREFIX)/share/man/man3/siamspice.3
+	rm -rf $(DESTDIR)$(PREFIX)/include/siamspice $(DESTDIR)$(PREFIX)/share/doc/siamspice $(DESTDIR)$(PREFIX)/libexec/siamspice \
 	       $(DESTDIR)$(PREFIX)/share/siamspice
 
 clean:
