@@ -165,6 +165,18 @@ test-examples: deps data $(EXAMPLES)
 test-install: deps data all
 	$(Q)MAKE="$(MAKE)" scripts/test_install.sh $(BUILD)
 
+# The C API reference: Doxygen (installed by bootstrap on the first
+# make doc, not needed otherwise) over the headers make install installs.
+.PHONY: doc
+doc: $(UMBRELLA)
+	@scripts/bootstrap.sh doc
+	$(Q)rm -rf $(BUILD)/doc && mkdir -p $(BUILD)/doc/include/siamspice
+	$(Q)cp $(PUB_H) $(UMBRELLA) $(BUILD)/doc/include/siamspice/
+	$(Q){ cat docs/Doxyfile; echo 'INPUT = $(BUILD)/doc/include/siamspice docs/api.md'; \
+	  echo 'OUTPUT_DIRECTORY = $(BUILD)/doc'; echo 'PROJECT_NUMBER = $(VERSION)'; } | doxygen - > $(BUILD)/doc/doxygen.log 2>&1
+	@printf '  DOC     %s (%s warnings, %s)\n' $(BUILD)/doc/html/index.html \
+	    "$$(grep -c 'warning:' $(BUILD)/doc/doxygen.log)" $(BUILD)/doc/doxygen.log
+
 $(BUILD)/examples/%: examples/%.c $(LIBSO) $(UMBRELLA)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) -std=c11 $(WARN) $(CFLAGS) -I$(BUILD)/include $(addprefix -I,$(MODULES)) $(PKG_CFLAGS) \

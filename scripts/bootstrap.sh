@@ -6,6 +6,9 @@
 # enabled and libngspice0, libngspice0-dev and ngspice come from there
 # (ngspice >= 42). On systems whose own ngspice is >= 42 those are used.
 # It must not touch anything outside apt's configuration and packages.
+#
+#   scripts/bootstrap.sh        what the build, the tests and the runs need
+#   scripts/bootstrap.sh doc    the same and doxygen (make doc)
 set -euo pipefail
 
 say() { printf 'bootstrap: %s\n' "$*"; }
@@ -16,6 +19,8 @@ PKGS=(build-essential pkg-config libopenblas-dev libgsl-dev libcunit1-dev
       libsuitesparse-dev libinih-dev libjansson-dev zlib1g-dev gnuplot-nox
       valgrind ca-certificates dataset-fashion-mnist)
 NGSPICE_PKGS=(libngspice0 libngspice0-dev ngspice)
+# The API reference (make doc) only: not needed to build or test.
+[ "${1:-}" = doc ] && PKGS+=(doxygen)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
