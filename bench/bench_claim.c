@@ -291,10 +291,18 @@ static int run(const opts *o, int v3)
     if (ssp_ctx_create(&ctx)) return 1;
     ssp_ctx_set_log_level(ctx, SSP_LOG_WARN);
     ssp_config_defaults(&c);
-    if (ssp_config_load(&c, ctx, SSP_SOURCE_DIR "/configs/default.ini")) return fail(ctx, "configs/default.ini");
-    if (o->config && ssp_config_load(&c, ctx, o->config)) return fail(ctx, "config");
-    snprintf(c.data_dir, sizeof c.data_dir, "%s/data", SSP_SOURCE_DIR);
-    snprintf(c.device_params, sizeof c.device_params, "%s/devicemodels/params/vteam32.ini", SSP_SOURCE_DIR);
+    {
+        /* configs, params, data: where an installed `siamspice bench` says
+         * ($SSP_BENCH_CONFIGS, _PARAMS, _DATA), else the source tree */
+        const char *cd = getenv("SSP_BENCH_CONFIGS"), *pd = getenv("SSP_BENCH_PARAMS"), *dd = getenv("SSP_BENCH_DATA");
+        char path[4096];
+        snprintf(path, sizeof path, "%s/default.ini", cd && *cd ? cd : SSP_SOURCE_DIR "/configs");
+        if (ssp_config_load(&c, ctx, path)) return fail(ctx, path);
+        if (o->config && ssp_config_load(&c, ctx, o->config)) return fail(ctx, "config");
+        snprintf(c.data_dir, sizeof c.data_dir, "%s", dd && *dd ? dd : SSP_SOURCE_DIR "/data");
+        snprintf(c.device_params, sizeof c.device_params, "%s/vteam32.ini",
+                 pd && *pd ? pd : SSP_SOURCE_DIR "/devicemodels/params");
+    }
     c.baselines[0] = 0;
     c.epochs = o->epochs;
     c.train_limit = o->images;

@@ -18,6 +18,14 @@
 static const char *const files[] = {"vteam",       "vteam32",       "yakopcic", "biolek",
                                     "biolek_fast", "neurosim_agsi", "taox"};
 #define NFILES (sizeof files / sizeof files[0])
+
+/* The parameter files: $SSP_BENCH_PARAMS (set by an installed `siamspice
+ * bench`), else the source tree this benchmark was built from. */
+static const char *params_dir(void)
+{
+    const char *d = getenv("SSP_BENCH_PARAMS");
+    return d && *d ? d : SSP_SOURCE_DIR "/devicemodels/params";
+}
 enum {
     NPULSE = 40,        /* 20 SET then 20 RESET, as in the agreement test */
     C_ROUNDS = 50,      /* C model: rounds of NPULSE pulses timed */
@@ -53,7 +61,7 @@ int main(void)
         double amp[NPULSE], width[NPULSE], gc[NPULSE], gs[NPULSE], t0, c_ns, sp_ms = HUGE_VAL;
         double dev = 0, range;
         int k, r;
-        snprintf(path, sizeof path, "%s/devicemodels/params/%s.ini", SSP_SOURCE_DIR, files[i]);
+        snprintf(path, sizeof path, "%s/%s.ini", params_dir(), files[i]);
         if (ssp_device_model_load(&m, ctx, path)) {
             fprintf(stderr, "bench_devices: %s\n", ssp_ctx_errmsg(ctx));
             goto done;

@@ -28,6 +28,14 @@ static int fits(const ssp_device *d, const ssp_device_levels *lv, int L)
     return L >= 0 && L < (int)lv->n && lv->lo[L] >= ssp_device_gmin(d) && lv->hi[L] <= ssp_device_gmax(d);
 }
 
+/* The parameter files: $SSP_BENCH_PARAMS (set by an installed `siamspice
+ * bench`), else the source tree this benchmark was built from. */
+static const char *params_dir(void)
+{
+    const char *d = getenv("SSP_BENCH_PARAMS");
+    return d && *d ? d : SSP_SOURCE_DIR "/devicemodels/params";
+}
+
 static int fail(ssp_ctx *ctx, const char *what)
 {
     fprintf(stderr, "bench_program: %s: %s\n", what, ssp_ctx_errmsg(ctx));
@@ -38,6 +46,7 @@ int main(void)
 {
     ssp_ctx *ctx = NULL;
     ssp_device_model *m = NULL;
+    char mpath[4096];
     ssp_device_levels *lv = NULL;
     ssp_device dev[N * N], start[N * N], model[N * N], nom;
     int present[N * N], target[N * N], cl_target[N * N];
@@ -53,7 +62,8 @@ int main(void)
 
     if (ssp_ctx_create(&ctx)) return 1;
     ssp_ctx_set_log_level(ctx, SSP_LOG_WARN);
-    if (ssp_device_model_load(&m, ctx, SSP_SOURCE_DIR "/devicemodels/params/vteam32.ini")) { rc = fail(ctx, "model"); goto done; }
+    snprintf(mpath, sizeof mpath, "%s/vteam32.ini", params_dir());
+    if (ssp_device_model_load(&m, ctx, mpath)) { rc = fail(ctx, "model"); goto done; }
     ssp_device_init(&nom, m, 0);
     if (ssp_device_levels_alloc(&lv, ctx, &nom, LEVELS, TOL)) { rc = fail(ctx, "levels"); goto done; }
     if (ssp_device_rng_alloc(&rng, ctx, SEED)) { rc = fail(ctx, "rng"); goto done; }

@@ -42,6 +42,14 @@
 /* The closed loop's noise stream, apart from the trainer's. */
 static const unsigned long SEED_CLOSED_LOOP = 0x5005;
 
+/* The parameter files: $SSP_BENCH_PARAMS (set by an installed `siamspice
+ * bench`), else the source tree this benchmark was built from. */
+static const char *params_dir(void)
+{
+    const char *d = getenv("SSP_BENCH_PARAMS");
+    return d && *d ? d : SSP_SOURCE_DIR "/devicemodels/params";
+}
+
 static int fail(ssp_ctx *ctx, const char *what)
 {
     fprintf(stderr, "bench_update: %s: %s\n", what, ssp_ctx_errmsg(ctx));
@@ -107,8 +115,8 @@ int main(int argc, char **argv)
     if (ssp_ctx_create(&ctx)) return 1;
     ssp_ctx_set_log_level(ctx, SSP_LOG_WARN);
     ssp_config_defaults(&c);
-    snprintf(c.data_dir, sizeof c.data_dir, "%s/data", SSP_SOURCE_DIR);
-    snprintf(c.device_params, sizeof c.device_params, "%s/devicemodels/params/vteam32.ini", SSP_SOURCE_DIR);
+    snprintf(c.data_dir, sizeof c.data_dir, "%s", getenv("SSP_BENCH_DATA") ? getenv("SSP_BENCH_DATA") : SSP_SOURCE_DIR "/data");
+    snprintf(c.device_params, sizeof c.device_params, "%s/vteam32.ini", params_dir());
     c.seed = 1;
     c.epochs = 1;
     c.train_limit = 512;

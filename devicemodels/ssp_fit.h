@@ -73,12 +73,12 @@ typedef struct ssp_fit_data {
  * a number, NaN or infinity, a conductance <= 0, a width <= 0, a pulse index
  * that does not follow the previous one, a cycle that goes back, a cycle with
  * a single row, no data. */
-int ssp_fit_data_parse(ssp_fit_data **out, ssp_ctx *ctx, const char *buf, size_t len,
+SSP_API int ssp_fit_data_parse(ssp_fit_data **out, ssp_ctx *ctx, const char *buf, size_t len,
                        const char *origin);
 /* The same from a file (SSP_EIO if it cannot be read). */
-int ssp_fit_data_load(ssp_fit_data **out, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_fit_data_load(ssp_fit_data **out, ssp_ctx *ctx, const char *path);
 /* Free *d and set it to NULL; NULL is a no-op. */
-void ssp_fit_data_free(ssp_fit_data **d);
+SSP_API void ssp_fit_data_free(ssp_fit_data **d);
 
 /* ---- synthetic data ------------------------------------------------------ */
 
@@ -96,7 +96,7 @@ typedef struct ssp_fit_protocol {
  * (a stuck device is redrawn: it has no pulse response), starting at the
  * model's initial state, one pulse-0 read per device's first cycle, then
  * every pulse with the model's cycle-to-cycle noise and a noisy read. */
-int ssp_fit_generate(char **csv, ssp_ctx *ctx, const ssp_device_model *m, gsl_rng *rng,
+SSP_API int ssp_fit_generate(char **csv, ssp_ctx *ctx, const ssp_device_model *m, gsl_rng *rng,
                      const ssp_fit_protocol *proto);
 
 /* ---- fitting --------------------------------------------------------------- */
@@ -162,12 +162,12 @@ typedef struct ssp_fit_result {
  * parameter, data the model cannot describe, e.g. pulses raising G with the
  * polarity the model uses to lower it) or SSP_ECONVERGE (no start
  * converged; the message lists what was tried), messages naming d->origin. */
-int ssp_fit_run(ssp_fit_result **out, ssp_ctx *ctx, const ssp_fit_data *d,
+SSP_API int ssp_fit_run(ssp_fit_result **out, ssp_ctx *ctx, const ssp_fit_data *d,
                 const ssp_fit_options *o);
-void ssp_fit_result_free(ssp_fit_result **r);
+SSP_API void ssp_fit_result_free(ssp_fit_result **r);
 
 /* Device k of the fit: the nominal model with device k's fitted factors,
  * in the state cycle c's replay starts from (c indexes r->cycles). */
-int ssp_fit_device(ssp_device *dev, ssp_ctx *ctx, const ssp_fit_result *r, size_t k, size_t c);
+SSP_API int ssp_fit_device(ssp_device *dev, ssp_ctx *ctx, const ssp_fit_result *r, size_t k, size_t c);
 
 #endif

@@ -178,7 +178,8 @@ size_t ssp_tile_outputs(const ssp_tile_params *p)
     return p->scheme == SSP_COLS_DIFF ? p->cols / 2 : p->cols - 1;
 }
 
-void ssp_tile_col_label(const ssp_tile_params *p, size_t c, char *buf, size_t n)
+/* Label of physical column c ("7p", "7n", "3", "ref") into buf. */
+static void ssp_tile_col_label(const ssp_tile_params *p, size_t c, char *buf, size_t n)
 {
     if (p->scheme == SSP_COLS_DIFF)
         snprintf(buf, n, "c%zu%c", c / 2, c % 2 ? 'n' : 'p');
@@ -363,7 +364,7 @@ static int build(struct builder *b)
     const ssp_tile_params *p = &c->p;
     size_t n = p->rows, m = p->cols, i, j;
     double rseg = ssp_tile_r_segment(p), cseg = ssp_tile_c_segment(p);
-    char lab[8], nm[64];
+    char lab[24], nm[64];
     int *w = malloc(n * m * sizeof *w), *bl = malloc(n * m * sizeof *bl);
     int rc = SSP_OK;
 

@@ -138,20 +138,18 @@ typedef struct ssp_tile_params {
 
 /* Defaults (values and units in ssp_circuit.c): 1R differential 64x64 tile,
  * 2.5 Ω segments, 8-bit DAC over ±0.2 V, finite-gain TIA, 8-bit ADC. */
-void ssp_tile_params_default(ssp_tile_params *p);
+SSP_API void ssp_tile_params_default(ssp_tile_params *p);
 /* Reject an invalid description with a message naming the bad field. */
-int ssp_tile_params_check(ssp_ctx *ctx, const ssp_tile_params *p);
+SSP_API int ssp_tile_params_check(ssp_ctx *ctx, const ssp_tile_params *p);
 /* Wire segment resistance r_wire_per_um · pitch_um (Ω). */
-double ssp_tile_r_segment(const ssp_tile_params *p);
+SSP_API double ssp_tile_r_segment(const ssp_tile_params *p);
 /* Wire segment capacitance c_wire_per_um · pitch_um (F). */
-double ssp_tile_c_segment(const ssp_tile_params *p);
+SSP_API double ssp_tile_c_segment(const ssp_tile_params *p);
 /* Logical output columns: cols/2 (differential) or cols−1 (reference). */
-size_t ssp_tile_outputs(const ssp_tile_params *p);
-/* Label of physical column c ("7p", "7n", "3", "ref") into buf. */
-void ssp_tile_col_label(const ssp_tile_params *p, size_t c, char *buf, size_t n);
+SSP_API size_t ssp_tile_outputs(const ssp_tile_params *p);
 /* Parse "1r" / "1t1r" and "diff" / "ref". */
-int ssp_cell_type_parse(ssp_ctx *ctx, const char *s, int *out);
-int ssp_col_scheme_parse(ssp_ctx *ctx, const char *s, int *out);
+SSP_API int ssp_cell_type_parse(ssp_ctx *ctx, const char *s, int *out);
+SSP_API int ssp_col_scheme_parse(ssp_ctx *ctx, const char *s, int *out);
 
 /* ---- the element list ------------------------------------------------ */
 
@@ -178,19 +176,19 @@ typedef struct ssp_circuit ssp_circuit;
 
 /* Check p and build the element list; every cell starts as SSP_IV_LINEAR
  * with g = 0 (set the cells before use). */
-int ssp_circuit_create(ssp_circuit **out, ssp_ctx *ctx, const ssp_tile_params *p);
+SSP_API int ssp_circuit_create(ssp_circuit **out, ssp_ctx *ctx, const ssp_tile_params *p);
 /* Free; NULL or *c == NULL is a no-op. Sets *c = NULL. */
-void ssp_circuit_destroy(ssp_circuit **c);
+SSP_API void ssp_circuit_destroy(ssp_circuit **c);
 
-const ssp_tile_params *ssp_circuit_params(const ssp_circuit *c);
-size_t ssp_circuit_n_elements(const ssp_circuit *c);
-const ssp_element *ssp_circuit_elements(const ssp_circuit *c);
+SSP_API const ssp_tile_params *ssp_circuit_params(const ssp_circuit *c);
+SSP_API size_t ssp_circuit_n_elements(const ssp_circuit *c);
+SSP_API const ssp_element *ssp_circuit_elements(const ssp_circuit *c);
 /* Number of distinct nodes, excluding ground. */
-size_t ssp_circuit_n_nodes(const ssp_circuit *c);
+SSP_API size_t ssp_circuit_n_nodes(const ssp_circuit *c);
 /* Name of node k (1..n_nodes; 0 is "0"). */
-const char *ssp_circuit_node_name(const ssp_circuit *c, int k);
+SSP_API const char *ssp_circuit_node_name(const ssp_circuit *c, int k);
 /* Node of TIA output of physical column col. */
-int ssp_circuit_out_node(const ssp_circuit *c, size_t col);
+SSP_API int ssp_circuit_out_node(const ssp_circuit *c, size_t col);
 /* The capacitors of the tile, for transient reads only (a separate list, so
  * every DC consumer of the element list stays as it is): each word- and
  * bit-line segment's capacitance c_wire_per_um · pitch_um to ground at the
@@ -198,39 +196,39 @@ int ssp_circuit_out_node(const ssp_circuit *c, size_t col);
  * ends at cell k), and c_cell across each memristor (word side to bit side,
  * or to the access transistor's drain in 1T1R). Zero values are left out,
  * so *n may be 0. Names: "cw3_c1n", "cb3_c1n", "cc3_c1n". */
-const ssp_element *ssp_circuit_caps(const ssp_circuit *c, size_t *n);
+SSP_API const ssp_element *ssp_circuit_caps(const ssp_circuit *c, size_t *n);
 /* The TIA's open-loop pole time constant A / (2π·GBW) (s), the state the
  * transient consumers add to each op-amp: τ·dV(out)/dt = A·(V(+) − V(−)) −
  * V(out), followed by the output rails (0 for the ideal TIA). */
-double ssp_tia_tau(const ssp_tia_params *t);
+SSP_API double ssp_tia_tau(const ssp_tia_params *t);
 /* Whether any element is nonlinear inside the rails (sinh cell, NMOS). */
-int ssp_circuit_is_nonlinear(const ssp_circuit *c);
+SSP_API int ssp_circuit_is_nonlinear(const ssp_circuit *c);
 
 /* Per-cell read-state I–V, rows x cols row-major (cell (i, c) at i*cols + c).
  * Linear cells need g > 0 (S); sinh cells gp, gn, b > 0. A set that equals
  * the present one leaves the change counter alone. */
-int ssp_circuit_set_cells(ssp_circuit *c, ssp_ctx *ctx, const ssp_cell_iv *iv);
+SSP_API int ssp_circuit_set_cells(ssp_circuit *c, ssp_ctx *ctx, const ssp_cell_iv *iv);
 /* The same with linear conductances g (S), rows x cols. */
-int ssp_circuit_set_conductances(ssp_circuit *c, ssp_ctx *ctx, const double *g);
-const ssp_cell_iv *ssp_circuit_cells(const ssp_circuit *c);
+SSP_API int ssp_circuit_set_conductances(ssp_circuit *c, ssp_ctx *ctx, const double *g);
+SSP_API const ssp_cell_iv *ssp_circuit_cells(const ssp_circuit *c);
 /* Incremented whenever the cell values change (consumers refactor on change). */
-unsigned long ssp_circuit_version(const ssp_circuit *c);
+SSP_API unsigned long ssp_circuit_version(const ssp_circuit *c);
 
 /* ---- element equations, shared by every consumer ---------------------- */
 
 /* TIA output rail function and its derivative. */
-double ssp_tia_rail(const ssp_tia_params *t, double e, double *dfde);
+SSP_API double ssp_tia_rail(const ssp_tia_params *t, double e, double *dfde);
 /* NMOS drain-to-source current and its partial derivatives (S). */
-double ssp_nmos_current(const ssp_nmos_card *m, double vd, double vg, double vs, double *gd,
+SSP_API double ssp_nmos_current(const ssp_nmos_card *m, double vd, double vg, double vs, double *gd,
                         double *gg, double *gs);
 
 /* ---- periphery modelled in C ------------------------------------------ */
 
 /* The DAC output for a requested row voltage (clipped, quantised). */
-double ssp_dac_voltage(const ssp_dac_params *d, double v);
+SSP_API double ssp_dac_voltage(const ssp_dac_params *d, double v);
 /* The ADC code for a TIA output voltage (clipped). */
-int ssp_adc_code(const ssp_adc_params *a, double v);
+SSP_API int ssp_adc_code(const ssp_adc_params *a, double v);
 /* The voltage of one ADC code step (V). */
-double ssp_adc_lsb(const ssp_adc_params *a);
+SSP_API double ssp_adc_lsb(const ssp_adc_params *a);
 
 #endif

@@ -65,27 +65,27 @@ enum ssp_nodal_path {
 
 /* Analyse the structure of c (borrowed; must outlive the solver) and
  * allocate the workspace for blocks of up to `block` vectors (0: a default). */
-int ssp_nodal_create(ssp_nodal **out, ssp_ctx *ctx, const ssp_circuit *c, size_t block);
+SSP_API int ssp_nodal_create(ssp_nodal **out, ssp_ctx *ctx, const ssp_circuit *c, size_t block);
 /* Free; NULL or *n == NULL is a no-op. Sets *n = NULL. */
-void ssp_nodal_destroy(ssp_nodal **n);
+SSP_API void ssp_nodal_destroy(ssp_nodal **n);
 
 /* Factor for the circuit's present cells; a no-op when they have not changed
  * since the last factorization (ssp_circuit_version). */
-int ssp_nodal_factor(ssp_nodal *n);
+SSP_API int ssp_nodal_factor(ssp_nodal *n);
 /* Solve k reads: v_rows is k x rows (V, the DAC outputs), v_out receives
  * k x cols TIA output voltages (V). Factors first if needed. */
-int ssp_nodal_solve(ssp_nodal *n, const double *v_rows, size_t k, double *v_out);
+SSP_API int ssp_nodal_solve(ssp_nodal *n, const double *v_rows, size_t k, double *v_out);
 /* Full solution of the last vector solved on the reference path (length
  * ssp_nodal_dim; node k's voltage at index k − 1), for physics tests; the
  * fast path does not form node voltages (force the reference path to get
  * them). */
-const double *ssp_nodal_last_solution(const ssp_nodal *n);
-size_t ssp_nodal_dim(const ssp_nodal *n);
-void ssp_nodal_get_stats(const ssp_nodal *n, ssp_nodal_stats *s);
+SSP_API const double *ssp_nodal_last_solution(const ssp_nodal *n);
+SSP_API size_t ssp_nodal_dim(const ssp_nodal *n);
+SSP_API void ssp_nodal_get_stats(const ssp_nodal *n, ssp_nodal_stats *s);
 /* Choose the path (enum ssp_nodal_path); SSP_EINVAL for an unknown value. */
-int ssp_nodal_set_path(ssp_nodal *n, int path);
+SSP_API int ssp_nodal_set_path(ssp_nodal *n, int path);
 /* Whether the tile's structure has the fast path (linear cells still needed
  * at solve time). */
-int ssp_nodal_has_fast_path(const ssp_nodal *n);
+SSP_API int ssp_nodal_has_fast_path(const ssp_nodal *n);
 
 #endif

@@ -79,17 +79,17 @@ typedef struct ssp_emit_opts {
 } ssp_emit_opts;
 
 /* Write the netlist of c to f. opts NULL: external sources, read netlist. */
-int ssp_spice_emit(FILE *f, ssp_ctx *ctx, const ssp_circuit *c, const ssp_emit_opts *opts);
+SSP_API int ssp_spice_emit(FILE *f, ssp_ctx *ctx, const ssp_circuit *c, const ssp_emit_opts *opts);
 /* The same into a malloc'ed NUL-terminated string (freed by the caller). */
-int ssp_spice_emit_text(char **text, ssp_ctx *ctx, const ssp_circuit *c,
+SSP_API int ssp_spice_emit_text(char **text, ssp_ctx *ctx, const ssp_circuit *c,
                         const ssp_emit_opts *opts);
 /* The same atomically into a file. */
-int ssp_spice_emit_file(const char *path, ssp_ctx *ctx, const ssp_circuit *c,
+SSP_API int ssp_spice_emit_file(const char *path, ssp_ctx *ctx, const ssp_circuit *c,
                         const ssp_emit_opts *opts);
 
 /* Names the emitted netlist uses: the row source of row i ("vr3") and the
  * vector of the TIA output of physical column c ("v(out_c1n)"). */
-void ssp_spice_row_source(size_t i, char *buf, size_t n);
-void ssp_spice_out_vector(const ssp_circuit *c, size_t col, char *buf, size_t n);
+SSP_API void ssp_spice_row_source(size_t i, char *buf, size_t n);
+SSP_API void ssp_spice_out_vector(const ssp_circuit *c, size_t col, char *buf, size_t n);
 
 #endif

@@ -258,7 +258,6 @@ oom:
     return ssp_error(ctx, SSP_ENOMEM, "out of memory creating the step-response solver");
 }
 
-size_t ssp_step_dim(const ssp_step *s) { return (size_t)s->n; }
 
 /* Assemble G and C for the circuit's present cells. */
 static void assemble(ssp_step *s)

@@ -41,20 +41,20 @@
 typedef struct ssp_step ssp_step;
 
 /* Analyse the circuit's structure (borrowed, must outlive the solver). */
-int ssp_step_create(ssp_step **out, ssp_ctx *ctx, const ssp_circuit *c);
-void ssp_step_destroy(ssp_step **s);
+SSP_API int ssp_step_create(ssp_step **out, ssp_ctx *ctx, const ssp_circuit *c);
+SSP_API void ssp_step_destroy(ssp_step **s);
 
 /* The settled read: TIA outputs (cols) for row voltages v_rows (rows; NULL:
  * all 0, the state before the step) and the power the row sources deliver
  * (W, may be NULL). Linear: rails are not applied. */
-int ssp_step_dc(ssp_step *s, const double *v_rows, double *out, double *p_rows_w);
+SSP_API int ssp_step_dc(ssp_step *s, const double *v_rows, double *out, double *p_rows_w);
 
 /* The response to a step of the rows from 0 V to v_rows at t = 0 with step
  * h, nsteps steps: out ((nsteps+1) x cols) the TIA outputs at t_k = k·h
  * (k = 0: the state before the step), probe_v ((nsteps+1) x nprobe, may be
  * NULL) node voltages of the nodes probe[] (1..n_nodes), e_rows (nsteps+1,
  * may be NULL) the energy the row sources delivered from 0 to t_k (J). */
-int ssp_step_run(ssp_step *s, const double *v_rows, double h, size_t nsteps, double *out, const int *probe,
+SSP_API int ssp_step_run(ssp_step *s, const double *v_rows, double h, size_t nsteps, double *out, const int *probe,
                  size_t nprobe, double *probe_v, double *e_rows);
 
 /* Settling of one read (see ssp_step_settle). */
@@ -82,23 +82,20 @@ typedef struct ssp_step_settling {
  * output's settled fraction at t_sample, (V(t_s) − V(0)) / (V(∞) − V(0))
  * (1 where the output does not move). SSP_ECONVERGE if not settled within
  * SSP_STEP_MAX_STEPS. */
-int ssp_step_settle(ssp_step *s, const double *v_rows, double tol_v, double t_sample, ssp_step_settling *r,
+SSP_API int ssp_step_settle(ssp_step *s, const double *v_rows, double tol_v, double t_sample, ssp_step_settling *r,
                     double *frac);
 
 /* Only the sample: step the rows to v_rows and integrate to t_sample (> 0)
  * with the step ssp_step_settle would take; frac (cols) as there, out0
  * (cols, may be NULL) the outputs before the step (the TIAs' offsets),
  * *steps (may be NULL) the steps taken. */
-int ssp_step_sample(ssp_step *s, const double *v_rows, double t_sample, double *frac, double *out0, size_t *steps);
+SSP_API int ssp_step_sample(ssp_step *s, const double *v_rows, double t_sample, double *frac, double *out0, size_t *steps);
 
 /* The settled row currents as an affine map of the row voltages: the
  * current each row source delivers is I = Y·v + i0 (A), Y rows x rows
  * row-major (S), i0 rows (the TIAs' offsets through the array). One solve
  * of G per row plus one: exact for the linear circuit; the rows' settled
  * power is then v·(Y·v + i0). */
-int ssp_step_row_admittance(ssp_step *s, double *Y, double *i0);
-
-/* Matrix dimension (node voltages then branch currents). */
-size_t ssp_step_dim(const ssp_step *s);
+SSP_API int ssp_step_row_admittance(ssp_step *s, double *Y, double *i0);
 
 #endif

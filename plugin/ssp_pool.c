@@ -7,9 +7,12 @@
  * the worker never decides policy (retry, replacement) — it answers jobs.
  * The same frames travel over MPI (ssp_pool_mpi.c) behind the transport
  * table of pool_impl.h; the scheduling below does not know which. */
+#define _GNU_SOURCE /* dladdr1: where the code of this file was loaded from */
 #include "ssp_pool.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -640,11 +643,43 @@ static void worker_stop(struct worker *w, int kill_it)
     w->pid = 0;
 }
 
+/* The directory of the file this code was loaded from: the shared library
+ * (libsiamspice.so) or, linked statically, the program. "" if unknown. */
+static void own_dir(char *out, size_t n)
+{
+    Dl_info info;
+    struct link_map *lm = NULL;
+    char real[PATH_MAX];
+    const char *file = "/proc/self/exe"; /* the main program's l_name is "" */
+    char *slash;
+    out[0] = '\0';
+    if (dladdr1((void *)own_dir, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm && lm->l_name && lm->l_name[0])
+        file = lm->l_name;
+    if (!realpath(file, real) || !(slash = strrchr(real, '/'))) return;
+    *slash = '\0';
+    snprintf(out, n, "%s", real);
+}
+
+/* The worker program: $SSP_WORKER; else, for code loaded from under the
+ * build directory (the command, the tests, the build tree's .so), the one
+ * built there; else the one installed beside the code that runs,
+ * DIR/../libexec/siamspice/siamspice-worker (DIR: lib/ or bin/ of the
+ * install, so a relocated or DESTDIR-staged tree finds its own and never a
+ * build tree's); else the configured install path. */
 static const char *find_worker(char *buf, size_t n)
 {
     const char *env = getenv("SSP_WORKER");
+    char dir[PATH_MAX], build[PATH_MAX];
+    size_t len;
     if (env && *env) return env;
-    if (access(SSP_WORKER_BUILD_PATH, X_OK) == 0) return SSP_WORKER_BUILD_PATH;
+    own_dir(dir, sizeof dir);
+    if (dir[0] && realpath(SSP_BUILD_DIR, build)) {
+        len = strlen(build);
+        if (strncmp(dir, build, len) == 0 && (dir[len] == '\0' || dir[len] == '/')) return SSP_WORKER_BUILD_PATH;
+    }
+    if (dir[0] && (size_t)snprintf(buf, n, "%s/../libexec/siamspice/siamspice-worker", dir) < n &&
+        access(buf, X_OK) == 0)
+        return buf;
     snprintf(buf, n, "%s", SSP_WORKER_INSTALL_PATH);
     return buf;
 }

@@ -81,7 +81,7 @@ typedef struct ssp_job_result {
     size_t ndata;        /* call: their length */
 } ssp_job_result;
 
-void ssp_job_result_free(ssp_job_result *r);
+SSP_API void ssp_job_result_free(ssp_job_result *r);
 
 typedef struct ssp_pool ssp_pool;
 
@@ -112,44 +112,46 @@ enum ssp_pool_transport {
 typedef struct ssp_pool_opts {
     int transport;           /* enum ssp_pool_transport */
     int nworkers;            /* local: worker processes (1..256); mpi: ignored */
-    const char *worker_path; /* local: the worker program; NULL: $SSP_WORKER, else the
-                              * siamspice-worker built next to the library, else the
-                              * installed one */
+    const char *worker_path; /* local: the worker program; NULL: as ssp_pool_create */
     const char *worker_arg;  /* local: an argument put before the descriptor (NULL: none),
                               * e.g. a program that serves jobs as a subcommand */
 } ssp_pool_opts;
 
-/* Start nworkers workers (transport SSP_POOL_AUTO). */
-int ssp_pool_create(ssp_pool **out, ssp_ctx *ctx, int nworkers, const char *worker_path);
-int ssp_pool_create_opts(ssp_pool **out, ssp_ctx *ctx, const ssp_pool_opts *opts);
+/* Start nworkers workers (transport SSP_POOL_AUTO). worker_path NULL:
+ * $SSP_WORKER, else the siamspice-worker of the build tree when the calling
+ * code was loaded from it, else the one installed beside the code
+ * (BIN_OR_LIB/../libexec/siamspice/siamspice-worker), else the configured
+ * install path. */
+SSP_API int ssp_pool_create(ssp_pool **out, ssp_ctx *ctx, int nworkers, const char *worker_path);
+SSP_API int ssp_pool_create_opts(ssp_pool **out, ssp_ctx *ctx, const ssp_pool_opts *opts);
 /* Stop the workers and free; NULL is a no-op; sets *p = NULL. */
-void ssp_pool_destroy(ssp_pool **p);
+SSP_API void ssp_pool_destroy(ssp_pool **p);
 
 /* Run njobs jobs; results[i] receives job i's outcome. Returns SSP_OK when
  * every job succeeded, otherwise the first failing job's code with its
  * message in the context (all results are filled either way). */
-int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result *results);
+SSP_API int ssp_pool_run(ssp_pool *p, const ssp_job *jobs, size_t njobs, ssp_job_result *results);
 
-int ssp_pool_size(const ssp_pool *p);
-pid_t ssp_pool_worker_pid(const ssp_pool *p, int worker);
+SSP_API int ssp_pool_size(const ssp_pool *p);
+SSP_API pid_t ssp_pool_worker_pid(const ssp_pool *p, int worker);
 /* Number of workers that died and were replaced so far. */
-int ssp_pool_restarts(const ssp_pool *p);
+SSP_API int ssp_pool_restarts(const ssp_pool *p);
 /* Jobs worker slot i has answered so far (replacements included). */
-unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i);
+SSP_API unsigned long ssp_pool_worker_jobs(const ssp_pool *p, int i);
 /* A circuit key no other caller of this pool has (1, 2, ...). */
-unsigned long ssp_pool_new_key(ssp_pool *p);
+SSP_API unsigned long ssp_pool_new_key(ssp_pool *p);
 /* Jobs so far whose worker reused a loaded circuit / parsed the netlist. */
-unsigned long ssp_pool_reuses(const ssp_pool *p);
-unsigned long ssp_pool_loads(const ssp_pool *p);
-void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload);
-void ssp_pool_set_result_hook(ssp_pool *p, ssp_pool_result_fn fn, void *payload);
+SSP_API unsigned long ssp_pool_reuses(const ssp_pool *p);
+SSP_API unsigned long ssp_pool_loads(const ssp_pool *p);
+SSP_API void ssp_pool_set_hook(ssp_pool *p, ssp_pool_hook_fn fn, void *payload);
+SSP_API void ssp_pool_set_result_hook(ssp_pool *p, ssp_pool_result_fn fn, void *payload);
 /* "local" or "mpi". */
-const char *ssp_pool_transport_name(const ssp_pool *p);
+SSP_API const char *ssp_pool_transport_name(const ssp_pool *p);
 
 /* The worker side: serve jobs from fd until EOF. Used by siamspice-worker. */
-int ssp_pool_worker_serve(int fd);
+SSP_API int ssp_pool_worker_serve(int fd);
 /* The same, also answering SSP_JOB_CALL jobs with the nh handlers h. */
-int ssp_pool_worker_serve_handlers(int fd, const ssp_pool_handler *h, size_t nh);
+SSP_API int ssp_pool_worker_serve_handlers(int fd, const ssp_pool_handler *h, size_t nh);
 
 /* ---- MPI (plugin/ssp_pool_mpi.c) -------------------------------------
  * A program that can be started by mpirun calls ssp_pool_mpi_init first:
@@ -157,12 +159,12 @@ int ssp_pool_worker_serve_handlers(int fd, const ssp_pool_handler *h, size_t nh)
  * (and in a build without MPI) it does nothing and gives rank 0, size 1.
  * Ranks > 0 then call ssp_pool_mpi_serve, which answers jobs until rank 0
  * calls ssp_pool_mpi_finalize (which also ends MPI on rank 0). */
-int ssp_pool_mpi_init(ssp_ctx *ctx, int *argc, char ***argv, int *rank, int *size);
-int ssp_pool_mpi_serve(const ssp_pool_handler *h, size_t nh);
-void ssp_pool_mpi_finalize(void);
+SSP_API int ssp_pool_mpi_init(ssp_ctx *ctx, int *argc, char ***argv, int *rank, int *size);
+SSP_API int ssp_pool_mpi_serve(const ssp_pool_handler *h, size_t nh);
+SSP_API void ssp_pool_mpi_finalize(void);
 /* 1 when the build links MPI. */
-int ssp_pool_mpi_built(void);
+SSP_API int ssp_pool_mpi_built(void);
 /* The transports this build has, e.g. "local, mpi (Open MPI v4.1.4)". */
-const char *ssp_pool_transports(char *buf, size_t n);
+SSP_API const char *ssp_pool_transports(char *buf, size_t n);
 
 #endif

@@ -866,7 +866,8 @@ int ssp_spice_vec(ssp_spice *s, const char *name, double **out, size_t *n)
     return SSP_OK;
 }
 
-int ssp_spice_vec_into(ssp_spice *s, const char *name, double *out, size_t n)
+/* Copy into caller storage of exactly n values (fails if the length differs). */
+static int ssp_spice_vec_into(ssp_spice *s, const char *name, double *out, size_t n)
 {
     pvector_info vi;
     int rc = vec_lookup(s, name, &vi);

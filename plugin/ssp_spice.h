@@ -35,53 +35,51 @@ typedef struct ssp_spice ssp_spice;
 
 /* Load libngspice (library NULL: the one found at build time, or the
  * SSP_NGSPICE environment variable) and initialise it. */
-int ssp_spice_create(ssp_spice **out, ssp_ctx *ctx, const char *library);
+SSP_API int ssp_spice_create(ssp_spice **out, ssp_ctx *ctx, const char *library);
 /* Unload and free; NULL or a half-built handle is fine. Sets *s = NULL. */
-void ssp_spice_destroy(ssp_spice **s);
+SSP_API void ssp_spice_destroy(ssp_spice **s);
 
 /* ngspice's major version (e.g. 46) and the linear solver circuits are run
  * with: "klu" when the library has KLU (then `.options klu` is inserted into
  * every circuit that lacks it), otherwise "sparse". */
-int ssp_spice_version(const ssp_spice *s);
-const char *ssp_spice_solver(const ssp_spice *s);
+SSP_API int ssp_spice_version(const ssp_spice *s);
+SSP_API const char *ssp_spice_solver(const ssp_spice *s);
 
 /* Load a circuit from in-memory lines (first line the title; a final ".end"
  * is added if missing). Any previous circuit is removed first. */
-int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n);
+SSP_API int ssp_spice_load(ssp_spice *s, const char *const *lines, size_t n);
 /* The same from one newline-separated text. */
-int ssp_spice_load_text(ssp_spice *s, const char *text);
+SSP_API int ssp_spice_load_text(ssp_spice *s, const char *text);
 
 /* Several circuits in memory at once (a worker holding its tiles):
  * load_another parses text as one more circuit, leaving the others loaded,
  * and makes it current; select makes circuit `index` current, in ngspice's
  * numbering (1 = the newest loaded, 2 the one before, ...); ssp_spice_unload
  * removes the current one only. circuits: how many are in memory. */
-int ssp_spice_load_another(ssp_spice *s, const char *text);
-int ssp_spice_select(ssp_spice *s, int index);
-int ssp_spice_circuits(const ssp_spice *s);
+SSP_API int ssp_spice_load_another(ssp_spice *s, const char *text);
+SSP_API int ssp_spice_select(ssp_spice *s, int index);
+SSP_API int ssp_spice_circuits(const ssp_spice *s);
 
 /* Identifies the circuit now loaded (a new value per successful load; 0
  * when none, after unload or a fatal error): a caller that loaded a circuit
  * knows it is still there, to reuse it with `alter`, while the serial is the
  * one it saw after loading. */
-unsigned long ssp_spice_load_serial(const ssp_spice *s);
+SSP_API unsigned long ssp_spice_load_serial(const ssp_spice *s);
 
 /* Run one command; fails with SSP_ETOOLONG past SSP_SPICE_CMD_MAX characters,
  * and with the matching code when ngspice prints an error. */
-int ssp_spice_command(ssp_spice *s, const char *cmd);
+SSP_API int ssp_spice_command(ssp_spice *s, const char *cmd);
 /* Operating point / transient of the loaded circuit. tmax <= 0: ngspice's
  * default; uic: use initial conditions. */
-int ssp_spice_op(ssp_spice *s);
-int ssp_spice_tran(ssp_spice *s, double tstep, double tstop, double tmax, int uic);
+SSP_API int ssp_spice_op(ssp_spice *s);
+SSP_API int ssp_spice_tran(ssp_spice *s, double tstep, double tstop, double tmax, int uic);
 
 /* Copy a real vector of the current plot into a new malloc'ed array (freed
  * by the caller). Missing or empty: SSP_ENOVEC; any |v| >= 1e30:
  * SSP_EOVERFLOW. Names are ngspice's ("v(out)", "i(vsense)", "time"). */
-int ssp_spice_vec(ssp_spice *s, const char *name, double **out, size_t *n);
+SSP_API int ssp_spice_vec(ssp_spice *s, const char *name, double **out, size_t *n);
 /* The last value of a vector (the op result, or the final time point). */
-int ssp_spice_vec_last(ssp_spice *s, const char *name, double *value);
-/* Copy into caller storage of exactly n values (fails if the length differs). */
-int ssp_spice_vec_into(ssp_spice *s, const char *name, double *out, size_t n);
+SSP_API int ssp_spice_vec_last(ssp_spice *s, const char *name, double *value);
 
 /* In a transient's ascending time vector (n >= 1 points): the index of the
  * last point at or before t (0 when t precedes the first), and the index of
@@ -91,7 +89,7 @@ size_t ssp_spice_time_nearest(const double *time, size_t n, double t);
 
 /* `destroy all` + `remcirc`: free every plot and the circuit. Called by
  * ssp_spice_load before a new circuit; call it when done with a circuit. */
-int ssp_spice_unload(ssp_spice *s);
+SSP_API int ssp_spice_unload(ssp_spice *s);
 
 /* Stream K input vectors through the loaded circuit in one transient.
  * The circuit declares each input as `V<x> node 0 external`; src_names[j]
@@ -102,14 +100,14 @@ int ssp_spice_unload(ssp_spice *s);
  * element makes slot k depend on slot k-1. When Newton fails on a slot
  * step and ngspice's shorter retries fail too, the vectors are solved as
  * operating points instead (ssp_spice_stream_ops; logged at info). */
-int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
+SSP_API int ssp_spice_stream(ssp_spice *s, const char *const *src_names, size_t nsrc,
                      const double *inputs, size_t k, const char *const *out_names,
                      size_t nout, double *out);
 /* The same vectors and outputs as operating points: per vector the sources'
  * dc values altered (`alter`; their callbacks give 0) and `op`, with
  * ngspice's gmin and source stepping. Each op repeats the KLU ordering:
  * slower than a stream on small circuits, but a fixed cost per vector. */
-int ssp_spice_stream_ops(ssp_spice *s, const char *const *src_names, size_t nsrc, const double *inputs,
+SSP_API int ssp_spice_stream_ops(ssp_spice *s, const char *const *src_names, size_t nsrc, const double *inputs,
                          size_t k, const char *const *out_names, size_t nout, double *out);
 
 /* External-source callbacks for general co-simulation: vsrc returns the
@@ -118,15 +116,15 @@ int ssp_spice_stream_ops(ssp_spice *s, const char *const *src_names, size_t nsrc
  * replaced; payload is passed through. Used with ssp_spice_tran. */
 typedef int (*ssp_spice_vsrc_fn)(double t, const char *name, double *value, void *payload);
 typedef int (*ssp_spice_sync_fn)(double t, double *delta, void *payload);
-void ssp_spice_set_external(ssp_spice *s, ssp_spice_vsrc_fn vsrc, ssp_spice_sync_fn sync,
+SSP_API void ssp_spice_set_external(ssp_spice *s, ssp_spice_vsrc_fn vsrc, ssp_spice_sync_fn sync,
                             void *payload);
 
 /* Everything ngspice printed during the last call (stdout and stderr lines,
  * stderr lines prefixed "stderr "), and the error message of the last
  * failure ("" if none). Valid until the next call on the handle. */
-const char *ssp_spice_output(const ssp_spice *s);
-const char *ssp_spice_errmsg(const ssp_spice *s);
+SSP_API const char *ssp_spice_output(const ssp_spice *s);
+SSP_API const char *ssp_spice_errmsg(const ssp_spice *s);
 /* Number of times the library image was reloaded after a fatal error. */
-int ssp_spice_reloads(const ssp_spice *s);
+SSP_API int ssp_spice_reloads(const ssp_spice *s);
 
 #endif

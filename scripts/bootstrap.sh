@@ -8,6 +8,9 @@
 # Open MPI (libopenmpi-dev, openmpi-bin) gives the worker pool its MPI
 # transport; scripts/configure.sh builds without it when it is absent.
 # It must not touch anything outside apt's configuration and packages.
+#
+#   scripts/bootstrap.sh        what the build, the tests and the runs need
+#   scripts/bootstrap.sh doc    the same and doxygen (make doc)
 set -euo pipefail
 
 say() { printf 'bootstrap: %s\n' "$*"; }
@@ -18,6 +21,8 @@ PKGS=(build-essential pkg-config libopenblas-dev libgsl-dev libcunit1-dev
       libsuitesparse-dev libinih-dev libjansson-dev zlib1g-dev gnuplot-nox
       valgrind ca-certificates dataset-fashion-mnist libopenmpi-dev openmpi-bin)
 NGSPICE_PKGS=(libngspice0 libngspice0-dev ngspice)
+# The API reference (make doc) only: not needed to build or test.
+[ "${1:-}" = doc ] && PKGS+=(doxygen)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

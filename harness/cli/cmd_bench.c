@@ -1,6 +1,11 @@
 /* cmd_bench.c — `siamspice bench [NAME...]`: run the benchmark programs
- * built next to this command (build/bench/bench_NAME, from make bench-NAME)
- * and print their BENCH lines. Benchmarks report; nothing here asserts. */
+ * that belong to this command (in the build tree build/bench/bench_NAME,
+ * from make bench-NAME; installed, PREFIX/libexec/siamspice/bench, see
+ * cmd_paths.c) and print their BENCH lines. The command hands its
+ * parameter and configuration directories to the benchmarks
+ * ($SSP_BENCH_PARAMS, $SSP_BENCH_CONFIGS); the data sets are theirs to find
+ * ($SSP_BENCH_DATA, else the source tree's data/). Benchmarks report;
+ * nothing here asserts. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -39,15 +44,29 @@ static int run_one(const char *dir, const char *name)
 
 int ssp_cmd_bench(int argc, char **argv)
 {
-    const char *dir = getenv("SSP_BENCH_DIR") ? getenv("SSP_BENCH_DIR") : SSP_BUILD_DIR "/bench";
-    int failed = 0, ran = 0;
+    char dir[PATH_CAP], params[PATH_CAP], configs[PATH_CAP];
+    int failed = 0, ran = 0, list = argc == 2 && !strcmp(argv[1], "--list");
+    if (ssp_cmd_dir(SSP_CMD_BENCH, dir, sizeof dir) || ssp_cmd_dir(SSP_CMD_PARAMS, params, sizeof params) ||
+        ssp_cmd_dir(SSP_CMD_CONFIGS, configs, sizeof configs)) {
+        fputs("siamspice bench: cannot tell where the benchmarks are (set SSP_BENCH_DIR)\n", stderr);
+        return 1;
+    }
+    if ((!getenv("SSP_BENCH_PARAMS") && setenv("SSP_BENCH_PARAMS", params, 1)) ||
+        (!getenv("SSP_BENCH_CONFIGS") && setenv("SSP_BENCH_CONFIGS", configs, 1))) {
+        fprintf(stderr, "siamspice bench: setenv: %s\n", strerror(errno));
+        return 1;
+    }
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: siamspice bench [NAME...]\n\nRun the benchmarks built in %s (make bench-NAME builds\n"
-               "and runs one) and print each one's final BENCH line. Without NAME: all of them.\n"
-               "Exit status 1 if any benchmark failed.\n", dir);
+        printf("usage: siamspice bench [NAME...]\n       siamspice bench --list\n\n"
+               "Run the benchmarks in %s (in a build tree,\n"
+               "make bench-NAME builds and runs one; make install installs them all) and print\n"
+               "each one's final BENCH line. Without NAME: all of them. --list prints their\n"
+               "names and runs none. The benchmarks that train read MNIST from $SSP_BENCH_DATA\n"
+               "(a directory with mnist/), else from the source tree's data/.\n"
+               "Exit status 0 done, 1 a benchmark failed or none was found, 2 bad usage.\n", dir);
         return 0;
     }
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc && !list; i++) {
         if (argv[i][0] == '-') {
             fprintf(stderr, "siamspice bench: unknown option '%s'\n", argv[i]);
             return 2;
@@ -55,7 +74,7 @@ int ssp_cmd_bench(int argc, char **argv)
         failed += run_one(dir, argv[i]);
         ran++;
     }
-    if (argc == 1) {
+    if (argc == 1 || list) {
         DIR *d = opendir(dir);
         struct dirent *e;
         if (!d) {
@@ -64,7 +83,8 @@ int ssp_cmd_bench(int argc, char **argv)
         }
         while ((e = readdir(d)))
             if (strncmp(e->d_name, "bench_", 6) == 0 && !strchr(e->d_name, '.')) {
-                failed += run_one(dir, e->d_name + 6);
+                if (list) puts(e->d_name + 6);
+                else failed += run_one(dir, e->d_name + 6);
                 ran++;
             }
         closedir(d);

@@ -59,6 +59,7 @@ static int parse_si(const char *s, char unit, double *out)
 int ssp_cmd_device(int argc, char **argv)
 {
     const char *params = NULL;
+    char found[4096];
     long npulse = DEFAULT_PULSES;
     double amp_opt = 0, width_opt = 0;
     int have_amp = 0, have_width = 0, spice = 0, status = 1, rc;
@@ -119,7 +120,8 @@ int ssp_cmd_device(int argc, char **argv)
         fputs("siamspice device: out of memory\n", stderr);
         return 1;
     }
-    if ((rc = ssp_device_model_load(&m, ctx, params))) {
+    if ((rc = ssp_cmd_find(ctx, SSP_CMD_PARAMS, params, found, sizeof found)) ||
+        (rc = ssp_device_model_load(&m, ctx, found))) {
         fprintf(stderr, "siamspice device: %s\n", ssp_ctx_errmsg(ctx));
         status = 2;
         goto done;

@@ -125,8 +125,9 @@ static int open_state(ssp_ctx *ctx, const char *ckpt_dir, const char *config_pat
     }
     ssp_config_defaults(&cfg);
     if (ckpt_dir) snprintf(p, sizeof p, "%s/config.ini", ckpt_dir);
-    rc = ssp_config_load(&cfg, ctx, ckpt_dir ? p : config_path);
+    rc = ckpt_dir ? ssp_config_load(&cfg, ctx, p) : ssp_cmd_config_load(&cfg, ctx, config_path);
     for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
+    if (!rc) rc = ssp_cmd_config_resolve(&cfg, ctx);
     if (!rc && how != OPEN_AS_RUN) {
         /* validate reads through nodal and compares with spice on the same tiles */
         if (cfg.engine == SSP_ENGINE_IDEAL || how == OPEN_VALIDATE) cfg.engine = SSP_ENGINE_NODAL;

@@ -300,7 +300,9 @@ int ssp_cmd_program(int argc, char **argv)
     if ((status = ssp_cmd_out_dir(ctx, "program", out))) goto done;
     status = 2;
     nc = R * C;
-    if ((rc = ssp_device_model_load(&m, ctx, params))) goto fail_input;
+    if ((rc = ssp_cmd_find(ctx, SSP_CMD_PARAMS, params, path, sizeof path)) ||
+        (rc = ssp_device_model_load(&m, ctx, path)))
+        goto fail_input;
     {
         ssp_device nom;
         ssp_device_init(&nom, m, ssp_device_model_x_init(m));

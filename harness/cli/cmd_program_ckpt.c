@@ -79,7 +79,7 @@ static int open_checkpoint(ssp_ctx *ctx, const char *arg, ssp_train **t, ssp_con
     if (locate(arg, ckpt, cpath, sizeof ckpt))
         return ssp_error(ctx, SSP_EIO, "%s: no such run directory or checkpoint", arg);
     ssp_config_defaults(cfg);
-    if ((rc = ssp_config_load(cfg, ctx, cpath))) return rc;
+    if ((rc = ssp_config_load(cfg, ctx, cpath)) || (rc = ssp_cmd_config_resolve(cfg, ctx))) return rc;
     cfg->engine = SSP_ENGINE_IDEAL;
     cfg->check_every = 0;
     cfg->prog_mode = SSP_PROG_DEVICE;

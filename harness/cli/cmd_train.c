@@ -339,8 +339,9 @@ int ssp_cmd_train(int argc, char **argv)
             return 2;
         }
     }
-    rc = ssp_config_load(&cfg, ctx, resume ? p : config);
+    rc = resume ? ssp_config_load(&cfg, ctx, p) : ssp_cmd_config_load(&cfg, ctx, config);
     for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
+    if (!rc) rc = ssp_cmd_config_resolve(&cfg, ctx);
     if (!rc) rc = ssp_config_check(&cfg, ctx);
     if (!rc) rc = ssp_config_resolve_paths(&cfg, ctx);
     nb = rc ? 0 : ssp_config_baselines(&cfg, ctx, methods, 4);

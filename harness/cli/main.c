@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SSP_VERSION "0.1.0"
+#ifndef SSP_VERSION
+#define SSP_VERSION "unknown" /* set by the Makefile */
+#endif
 
 #include "ssp_error.h"
 #include "ssp_cmd.h"

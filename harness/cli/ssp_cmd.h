@@ -13,8 +13,26 @@
 
 #include <stddef.h>
 
+#include "ssp_config.h"
 #include "ssp_error.h"
 #include "ssp_pool.h"
+
+/* The shipped files a command finds by name (cmd_paths.c): in the source
+ * tree when the binary runs from its build tree, else next to the installed
+ * binary (BIN/../share/siamspice/{configs,params},
+ * BIN/../libexec/siamspice/bench); $SSP_DATADIR and $SSP_BENCH_DIR
+ * override. */
+enum { SSP_CMD_CONFIGS = 0, SSP_CMD_PARAMS = 1, SSP_CMD_BENCH = 2 };
+/* The directory of one kind; -1 if it cannot be told or does not fit. */
+int ssp_cmd_dir(int kind, char *out, size_t n);
+/* name as given when it is readable, else its last component in the
+ * kind's directory; SSP_EIO naming both places when neither is. */
+int ssp_cmd_find(ssp_ctx *ctx, int kind, const char *name, char *out, size_t n);
+/* ssp_config_load on the config found by ssp_cmd_find(SSP_CMD_CONFIGS). */
+int ssp_cmd_config_load(ssp_config *cfg, ssp_ctx *ctx, const char *path);
+/* Replace cfg->device_params by the file ssp_cmd_find(SSP_CMD_PARAMS)
+ * finds for it (call after the --set options). */
+int ssp_cmd_config_resolve(ssp_config *cfg, ssp_ctx *ctx);
 
 /* siamspice device --params FILE [--pulses N] [--amplitude V] [--width s] [--spice]
  * Print a device model's pulse response: conductance after each pulse from

@@ -51,15 +51,15 @@ enum {
  * is written atomically (ssp_file) on commit. Opaque. */
 typedef struct ssp_ckpt_writer ssp_ckpt_writer;
 
-int ssp_ckpt_writer_create(ssp_ckpt_writer **out, ssp_ctx *ctx);
+SSP_API int ssp_ckpt_writer_create(ssp_ckpt_writer **out, ssp_ctx *ctx);
 /* Start the section tag (at most SSP_CKPT_TAG_MAX - 1 characters; the
  * previous section, if any, is finished) and return the stream its payload
  * is written to. The stream belongs to the writer. */
-int ssp_ckpt_writer_section(ssp_ckpt_writer *w, const char *tag, FILE **payload);
+SSP_API int ssp_ckpt_writer_section(ssp_ckpt_writer *w, const char *tag, FILE **payload);
 /* Finish the last section and write the file to path atomically. */
-int ssp_ckpt_writer_commit(ssp_ckpt_writer *w, const char *path);
+SSP_API int ssp_ckpt_writer_commit(ssp_ckpt_writer *w, const char *path);
 /* Free *w (and any section in progress) and set it NULL; NULL is a no-op. */
-void ssp_ckpt_writer_destroy(ssp_ckpt_writer **w);
+SSP_API void ssp_ckpt_writer_destroy(ssp_ckpt_writer **w);
 
 /* ---- reading ---------------------------------------------------------- */
 
@@ -69,27 +69,27 @@ typedef struct ssp_ckpt ssp_ckpt;
 /* Read the file at path and verify it (ssp_ckpt_parse). Errors: SSP_EIO
  * (cannot read it), SSP_EFORMAT (not a checkpoint, damaged, truncated, an
  * unknown format version), each naming the file and the section. */
-int ssp_ckpt_load(ssp_ckpt **out, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_ckpt_load(ssp_ckpt **out, ssp_ctx *ctx, const char *path);
 /* The same over len bytes in memory (copied); origin names them in
  * messages. Every header and payload CRC is checked here, before anything
  * is handed out. */
-int ssp_ckpt_parse(ssp_ckpt **out, ssp_ctx *ctx, const unsigned char *data, size_t len, const char *origin);
-void ssp_ckpt_free(ssp_ckpt **c);
+SSP_API int ssp_ckpt_parse(ssp_ckpt **out, ssp_ctx *ctx, const unsigned char *data, size_t len, const char *origin);
+SSP_API void ssp_ckpt_free(ssp_ckpt **c);
 
 /* 1 or 2. */
-int ssp_ckpt_format(const ssp_ckpt *c);
+SSP_API int ssp_ckpt_format(const ssp_ckpt *c);
 /* The name given to ssp_ckpt_load or ssp_ckpt_parse. */
-const char *ssp_ckpt_origin(const ssp_ckpt *c);
+SSP_API const char *ssp_ckpt_origin(const ssp_ckpt *c);
 /* Is there a section tag? (Format 1: always 1.) */
-int ssp_ckpt_has(const ssp_ckpt *c, const char *tag);
+SSP_API int ssp_ckpt_has(const ssp_ckpt *c, const char *tag);
 
 /* A read stream over the payload of section tag (format 1: the one stream
  * over the rest of the file, where the previous reader stopped). A missing
  * section is SSP_EFORMAT naming the file and the tag. The stream belongs to
  * the checkpoint: give it back with ssp_ckpt_close. */
-int ssp_ckpt_open(ssp_ckpt *c, ssp_ctx *ctx, const char *tag, FILE **payload);
+SSP_API int ssp_ckpt_open(ssp_ckpt *c, ssp_ctx *ctx, const char *tag, FILE **payload);
 /* Give the stream back; in format 2 a section its reader did not consume to
  * the last byte is SSP_EFORMAT (its layout is not what the reader thinks). */
-int ssp_ckpt_close(ssp_ckpt *c, ssp_ctx *ctx, FILE **payload);
+SSP_API int ssp_ckpt_close(ssp_ckpt *c, ssp_ctx *ctx, FILE **payload);
 
 #endif

@@ -17,6 +17,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "ssp_export.h"
+
 #if defined(__GNUC__)
 #define SSP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
@@ -56,7 +58,7 @@ enum ssp_status {
 };
 
 /* Human-readable description of a status code ("unknown status" if none). */
-const char *ssp_strerror(int code);
+SSP_API const char *ssp_strerror(int code);
 
 /* Log levels, most severe first. */
 enum ssp_log_level {
@@ -74,28 +76,28 @@ typedef void (*ssp_log_fn)(int level, const char *event, const char *kv, void *p
 typedef struct ssp_ctx ssp_ctx;
 
 /* Create a context; it logs warnings and errors to stderr by default. */
-int ssp_ctx_create(ssp_ctx **out);
+SSP_API int ssp_ctx_create(ssp_ctx **out);
 /* Free *ctx and set it to NULL; NULL or *ctx == NULL is a no-op. */
-void ssp_ctx_destroy(ssp_ctx **ctx);
+SSP_API void ssp_ctx_destroy(ssp_ctx **ctx);
 
 /* Replace the log sink (fn NULL restores stderr) and the maximum level shown. */
-void ssp_ctx_set_logger(ssp_ctx *ctx, ssp_log_fn fn, void *payload);
-void ssp_ctx_set_log_level(ssp_ctx *ctx, int level);
-int ssp_ctx_log_level(const ssp_ctx *ctx);
+SSP_API void ssp_ctx_set_logger(ssp_ctx *ctx, ssp_log_fn fn, void *payload);
+SSP_API void ssp_ctx_set_log_level(ssp_ctx *ctx, int level);
+SSP_API int ssp_ctx_log_level(const ssp_ctx *ctx);
 
 /* Record an error: the message is formatted into the context, and code is
  * returned so callers can write `return ssp_error(ctx, SSP_EIO, "...")`.
  * This is the one function a debugger breaks on. ctx may be NULL. */
-int ssp_error(ssp_ctx *ctx, int code, const char *fmt, ...) SSP_PRINTF(3, 4);
-int ssp_verror(ssp_ctx *ctx, int code, const char *fmt, va_list ap);
+SSP_API int ssp_error(ssp_ctx *ctx, int code, const char *fmt, ...) SSP_PRINTF(3, 4);
+SSP_API int ssp_verror(ssp_ctx *ctx, int code, const char *fmt, va_list ap);
 /* Prefix the current message with context ("loading x.ini: " + message). */
-void ssp_error_prefix(ssp_ctx *ctx, const char *fmt, ...) SSP_PRINTF(2, 3);
+SSP_API void ssp_error_prefix(ssp_ctx *ctx, const char *fmt, ...) SSP_PRINTF(2, 3);
 /* The last error message and code ("" and SSP_OK when none). */
-const char *ssp_ctx_errmsg(const ssp_ctx *ctx);
-int ssp_ctx_errcode(const ssp_ctx *ctx);
-void ssp_ctx_clear_error(ssp_ctx *ctx);
+SSP_API const char *ssp_ctx_errmsg(const ssp_ctx *ctx);
+SSP_API int ssp_ctx_errcode(const ssp_ctx *ctx);
+SSP_API void ssp_ctx_clear_error(ssp_ctx *ctx);
 
 /* Log one event with a printf-formatted "key = value" payload. */
-void ssp_log(ssp_ctx *ctx, int level, const char *event, const char *fmt, ...) SSP_PRINTF(4, 5);
+SSP_API void ssp_log(ssp_ctx *ctx, int level, const char *event, const char *fmt, ...) SSP_PRINTF(4, 5);
 
 #endif

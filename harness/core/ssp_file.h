@@ -23,27 +23,27 @@
 typedef struct ssp_afile ssp_afile;
 
 /* Open a temporary file next to path for writing. */
-int ssp_file_atomic_open(ssp_afile **out, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_file_atomic_open(ssp_afile **out, ssp_ctx *ctx, const char *path);
 /* The stdio stream to write to. */
-FILE *ssp_file_stream(ssp_afile *f);
+SSP_API FILE *ssp_file_stream(ssp_afile *f);
 /* Flush, fsync, close and rename into place; frees *f and sets it NULL.
  * On any write error the temporary file is removed and the target is left
  * untouched. */
-int ssp_file_atomic_commit(ssp_afile **f, ssp_ctx *ctx);
+SSP_API int ssp_file_atomic_commit(ssp_afile **f, ssp_ctx *ctx);
 /* Abandon the write: remove the temporary file; NULL is a no-op. */
-void ssp_file_atomic_abort(ssp_afile **f);
+SSP_API void ssp_file_atomic_abort(ssp_afile **f);
 
 /* Write a whole buffer atomically. */
-int ssp_file_write_all(ssp_ctx *ctx, const char *path, const void *data, size_t len);
+SSP_API int ssp_file_write_all(ssp_ctx *ctx, const char *path, const void *data, size_t len);
 
 /* Read a whole file (gunzipping it if it is gzip-compressed) into a malloc'ed
  * buffer with a terminating NUL byte not counted in *len. */
-int ssp_file_read_all(ssp_ctx *ctx, const char *path, unsigned char **data, size_t *len);
+SSP_API int ssp_file_read_all(ssp_ctx *ctx, const char *path, unsigned char **data, size_t *len);
 
 /* mkdir -p; the directory must then be one this process can write into
  * (a file of that name, or a directory without write permission, is an
  * error naming it). */
-int ssp_file_mkdirs(ssp_ctx *ctx, const char *path);
+SSP_API int ssp_file_mkdirs(ssp_ctx *ctx, const char *path);
 
 /* The lock of a run directory: an exclusive flock(2) on DIR/run.lock, held
  * as long as the descriptor in *fd stays open (the kernel drops it when the
@@ -63,7 +63,7 @@ void ssp_file_unlock_dir(int *fd);
 int ssp_file_remove_stale_temps(ssp_ctx *ctx, const char *dir, size_t *removed);
 
 /* CRC-32 of len bytes (zlib's crc32, the checksum of PNG and gzip). */
-uint32_t ssp_file_crc32(const void *data, size_t len);
+SSP_API uint32_t ssp_file_crc32(const void *data, size_t len);
 
 /* ---- fault seam (tests only) ------------------------------------------
  * Every atomic write calls ssp_file_fault_hook before each of its system

@@ -238,7 +238,8 @@ const char *ssp_method_name(int method)
     return (method >= 0 && method <= SSP_METHOD_EXSITU) ? names[method] : "?";
 }
 
-int ssp_method_from_name(const char *name)
+/* Method index of a name, or -1. */
+static int ssp_method_from_name(const char *name)
 {
     for (int m = SSP_METHOD_SIAMESE; m <= SSP_METHOD_EXSITU; m++)
         if (strcmp(name, ssp_method_name(m)) == 0) return m;

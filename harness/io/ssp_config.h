@@ -116,7 +116,7 @@ typedef struct ssp_config {
 } ssp_config;
 
 /* enum ssp_pulse_bias of c->prog_bias. */
-int ssp_config_pulse_bias(const ssp_config *c);
+SSP_API int ssp_config_pulse_bias(const ssp_config *c);
 
 /* F, the line capacitance per cell a word or bit line crosses: one wire
  * segment (crossbar.c_wire x crossbar.pitch) and one cell (crossbar.c_cell),
@@ -124,28 +124,28 @@ int ssp_config_pulse_bias(const ssp_config *c);
 double ssp_config_c_line_cell(const ssp_config *c);
 
 /* The tile description of the config's crossbar, DAC, TIA and ADC. */
-void ssp_config_tile(const ssp_config *c, ssp_tile_params *tile);
+SSP_API void ssp_config_tile(const ssp_config *c, ssp_tile_params *tile);
 
 /* Defaults for every field. */
-void ssp_config_defaults(ssp_config *c);
+SSP_API void ssp_config_defaults(ssp_config *c);
 /* Load an INI file over the defaults. */
-int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_config_load(ssp_config *c, ssp_ctx *ctx, const char *path);
 /* The same from len bytes of INI text (NUL-terminated at text[len]; a NUL
  * inside is refused); origin names it in messages. ssp_config_load reads
  * the file and calls this. */
-int ssp_config_parse(ssp_config *c, ssp_ctx *ctx, const char *text, size_t len, const char *origin);
+SSP_API int ssp_config_parse(ssp_config *c, ssp_ctx *ctx, const char *text, size_t len, const char *origin);
 /* Apply one "section.key=value" override. */
-int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment);
+SSP_API int ssp_config_set(ssp_config *c, ssp_ctx *ctx, const char *assignment);
 /* Make the paths a run reads (data.dir, device.params) absolute, against
  * the working directory, so that the run's config.ini means the same files
  * from anywhere. */
-int ssp_config_resolve_paths(ssp_config *c, ssp_ctx *ctx);
+SSP_API int ssp_config_resolve_paths(ssp_config *c, ssp_ctx *ctx);
 /* 1 when "section.key" names a parameter. */
-int ssp_config_has_key(const char *dotted);
+SSP_API int ssp_config_has_key(const char *dotted);
 /* Cross-field checks (after all loading and overrides). */
-int ssp_config_check(const ssp_config *c, ssp_ctx *ctx);
+SSP_API int ssp_config_check(const ssp_config *c, ssp_ctx *ctx);
 /* Write every parameter as INI, with units and descriptions as comments. */
-int ssp_config_write(const ssp_config *c, FILE *out);
+SSP_API int ssp_config_write(const ssp_config *c, FILE *out);
 
 /* What a parameter describes, for the commands that read a trained
  * checkpoint (infer, validate --run, netlist --run): each command honours
@@ -162,15 +162,13 @@ enum ssp_key_class {
 };
 /* The class of "section.key" (text after the key, e.g. "=value", is
  * ignored), or -1 when it names no parameter. */
-int ssp_config_key_class(const char *section_key);
+SSP_API int ssp_config_key_class(const char *section_key);
 /* "identity", "training", "data", "engine", "check", "circuit", "converter". */
-const char *ssp_config_key_class_name(int cls);
+SSP_API const char *ssp_config_key_class_name(int cls);
 
-const char *ssp_method_name(int method);
-/* Method index of a name, or -1. */
-int ssp_method_from_name(const char *name);
+SSP_API const char *ssp_method_name(int method);
 /* Parse c->baselines into methods[] (at most max); returns the count or a
  * negative status with a message naming the bad entry. */
-int ssp_config_baselines(const ssp_config *c, ssp_ctx *ctx, int *methods, int max);
+SSP_API int ssp_config_baselines(const ssp_config *c, ssp_ctx *ctx, int *methods, int max);
 
 #endif

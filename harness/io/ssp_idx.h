@@ -26,12 +26,12 @@ typedef struct ssp_idx {
 } ssp_idx;
 
 /* Load path; expect_ndim > 0 also requires that many dimensions. */
-int ssp_idx_load(ssp_idx **out, ssp_ctx *ctx, const char *path, int expect_ndim);
+SSP_API int ssp_idx_load(ssp_idx **out, ssp_ctx *ctx, const char *path, int expect_ndim);
 /* The same from len bytes in memory (decompressed); origin names them in
  * messages. ssp_idx_load reads the file and calls this. */
-int ssp_idx_parse(ssp_idx **out, ssp_ctx *ctx, const unsigned char *buf, size_t len, const char *origin,
+SSP_API int ssp_idx_parse(ssp_idx **out, ssp_ctx *ctx, const unsigned char *buf, size_t len, const char *origin,
                   int expect_ndim);
-void ssp_idx_free(ssp_idx **x);
+SSP_API void ssp_idx_free(ssp_idx **x);
 
 /* Images with their labels, pixels scaled to [0, 1]. */
 typedef struct ssp_dataset {
@@ -49,14 +49,14 @@ typedef struct ssp_dataset {
  * of the file must be below `classes` (the classes of the network that
  * will read them): the first that is not is refused (SSP_EFORMAT) naming
  * the file, its index and its value. */
-int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels, size_t limit,
+SSP_API int ssp_dataset_load(ssp_dataset **out, ssp_ctx *ctx, const char *images, const char *labels, size_t limit,
                      int classes);
-void ssp_dataset_free(ssp_dataset **d);
+SSP_API void ssp_dataset_free(ssp_dataset **d);
 
 /* Keep the first `limit` examples (0: all), average 2x2 blocks when
  * downsample is 2, keep the centre crop x crop pixels (0: all), and
  * threshold pixels at binarize (> 0) to 0 or 1. */
-int ssp_dataset_prepare(ssp_dataset *d, ssp_ctx *ctx, size_t limit, int downsample, size_t crop,
+SSP_API int ssp_dataset_prepare(ssp_dataset *d, ssp_ctx *ctx, size_t limit, int downsample, size_t crop,
                         double binarize);
 
 #endif

@@ -195,7 +195,8 @@ void ssp_hwprog_gather(const ssp_hwprog *hp, size_t k, const ssp_device *devm, s
         memcpy(buf + i * t->cols, devm + (t->r0 + i) * pc + t->c0, t->cols * sizeof *buf);
 }
 
-void ssp_hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device *buf, ssp_device *devm)
+/* Copy tile k's cells (buf) back into the matrix's device array devm. */
+static void ssp_hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device *buf, ssp_device *devm)
 {
     const ssp_hwprog_tile *t = &hp->tiles[k];
     size_t pc = hp->pcols[t->m];
@@ -203,7 +204,8 @@ void ssp_hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device *buf, s
         memcpy(devm + (t->r0 + i) * pc + t->c0, buf + i * t->cols, t->cols * sizeof *buf);
 }
 
-void ssp_hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *targetm, int *buf)
+/* Tile k's cells' targets out of the matrix's targets targetm. */
+static void ssp_hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *targetm, int *buf)
 {
     const ssp_hwprog_tile *t = &hp->tiles[k];
     size_t pc = hp->pcols[t->m];

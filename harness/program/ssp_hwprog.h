@@ -64,20 +64,18 @@ typedef struct ssp_hwprog ssp_hwprog;
 /* A programmer for nmat matrices of rows[m] x cols[m] weights (2 devices
  * each) following model m with level table lv (both borrowed, must outlive
  * it). */
-int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
+SSP_API int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
                       const ssp_device_levels *lv, size_t nmat, const size_t *rows,
                       const size_t *cols, const ssp_hwprog_params *p);
-void ssp_hwprog_destroy(ssp_hwprog **hp);
+SSP_API void ssp_hwprog_destroy(ssp_hwprog **hp);
 
-size_t ssp_hwprog_ntiles(const ssp_hwprog *hp);
-const ssp_hwprog_tile *ssp_hwprog_tile_at(const ssp_hwprog *hp, size_t k);
+SSP_API size_t ssp_hwprog_ntiles(const ssp_hwprog *hp);
+SSP_API const ssp_hwprog_tile *ssp_hwprog_tile_at(const ssp_hwprog *hp, size_t k);
 /* 1 when some cell of tile k has a target in targetm (matrix's targets). */
-int ssp_hwprog_tile_has_targets(const ssp_hwprog *hp, size_t k, const int *targetm);
-/* Copy tile k's cells out of / into a matrix's device array (devm: the
- * matrix's 2 rows cols devices; buf: rows x cols of the tile). */
-void ssp_hwprog_gather(const ssp_hwprog *hp, size_t k, const ssp_device *devm, ssp_device *buf);
-void ssp_hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device *buf, ssp_device *devm);
-void ssp_hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *targetm, int *buf);
+SSP_API int ssp_hwprog_tile_has_targets(const ssp_hwprog *hp, size_t k, const int *targetm);
+/* Copy tile k's cells out of a matrix's device array (devm: the matrix's
+ * 2 rows cols devices; buf: rows x cols of the tile). */
+SSP_API void ssp_hwprog_gather(const ssp_hwprog *hp, size_t k, const ssp_device *devm, ssp_device *buf);
 
 /* Program tile k of the matrix whose devices are devm towards targetm
  * (one level index per device, SSP_PULSE_KEEP: none). spice NULL: C model
@@ -85,54 +83,54 @@ void ssp_hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *target
  * unfitted calibration is SSP_ESTATE); else an ngspice transient per round,
  * energy measured and the calibration refitted. sched (may be NULL) gets
  * the events, res the figures, status (tile-sized, may be NULL) per cell. */
-int ssp_hwprog_program(ssp_hwprog *hp, size_t k, ssp_device *devm, const int *targetm,
+SSP_API int ssp_hwprog_program(ssp_hwprog *hp, size_t k, ssp_device *devm, const int *targetm,
                        ssp_spice *spice, gsl_rng *rng, ssp_pulse_schedule *sched,
                        ssp_pulse_result *res, int *status);
 /* Program every tile that has a target; totals added to tot. While
  * recording, each programmed tile's schedule, states before it and figures
  * are kept (replacing the tile's previous record). */
-int ssp_hwprog_program_all(ssp_hwprog *hp, ssp_device *const *dev, const int *const *target,
+SSP_API int ssp_hwprog_program_all(ssp_hwprog *hp, ssp_device *const *dev, const int *const *target,
                            ssp_spice *spice, gsl_rng *rng, ssp_hwprog_totals *tot);
 
 /* Recording of program_all: on (1) keeps every tile's latest programming,
  * off (0) frees the records. The stamp (e.g. the training step) is stored
  * with each record made until the next call; clear forgets the records but
  * keeps their memory. */
-int ssp_hwprog_record(ssp_hwprog *hp, int on);
-void ssp_hwprog_record_stamp(ssp_hwprog *hp, long stamp);
-void ssp_hwprog_record_clear(ssp_hwprog *hp);
+SSP_API int ssp_hwprog_record(ssp_hwprog *hp, int on);
+SSP_API void ssp_hwprog_record_stamp(ssp_hwprog *hp, long stamp);
+SSP_API void ssp_hwprog_record_clear(ssp_hwprog *hp);
 /* Tile k's record: the schedule (NULL: none), and when not NULL the states
  * before it (rows x cols), the figures and the stamp. */
-const ssp_pulse_schedule *ssp_hwprog_recorded(const ssp_hwprog *hp, size_t k, const ssp_device **start,
+SSP_API const ssp_pulse_schedule *ssp_hwprog_recorded(const ssp_hwprog *hp, size_t k, const ssp_device **start,
                                               ssp_pulse_result *res, long *stamp);
 /* Write one tile's schedule into dir/tile_<k>/: schedule.csv, .json, .vcd
  * and, with start states (before the schedule; may be NULL), the ngspice
  * deck pwl/ (ssp_pulse_export_pwl). */
-int ssp_hwprog_export_tile(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, size_t k,
+SSP_API int ssp_hwprog_export_tile(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, size_t k,
                            const ssp_pulse_schedule *sched, const ssp_device *start);
 /* Every record into dir (created): tile_<k>/ as above (pwl/ when pwl) and
  * summary.csv, one row per recorded tile: tile, matrix, row0, col0, rows,
  * cols, step (the stamp), targets, in_band, missed, unreachable, pulses,
  * verify_reads, rounds, energy_j, latency_s, disturb_max_levels. *ntiles
  * (may be NULL): tiles written. */
-int ssp_hwprog_export_recorded(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, int pwl, size_t *ntiles);
+SSP_API int ssp_hwprog_export_recorded(const ssp_hwprog *hp, ssp_ctx *ctx, const char *dir, int pwl, size_t *ntiles);
 
 /* Check tile k: from the start states devm (not changed) run the update in
  * ngspice, refit the calibration, replay the same pulses on the C model
  * (no noise) from the same states; *dev_frac = largest |x_model - x_spice|
  * over the tile's cells / the state range. res (may be NULL): the ngspice
  * figures. */
-int ssp_hwprog_check(ssp_hwprog *hp, size_t k, const ssp_device *devm, const int *targetm,
+SSP_API int ssp_hwprog_check(ssp_hwprog *hp, size_t k, const ssp_device *devm, const int *targetm,
                      ssp_spice *spice, double *dev_frac, ssp_pulse_result *res);
 
 /* The per-pulse energy calibration (fitted by ngspice runs and checks). */
-ssp_pulse_cal *ssp_hwprog_cal(ssp_hwprog *hp);
+SSP_API ssp_pulse_cal *ssp_hwprog_cal(ssp_hwprog *hp);
 /* Pulse parameters of every tile (for PWL exports). */
-const ssp_pulse_params *ssp_hwprog_pulse_params(const ssp_hwprog *hp);
+SSP_API const ssp_pulse_params *ssp_hwprog_pulse_params(const ssp_hwprog *hp);
 /* State range x_hi - x_lo of the nominal device. */
-double ssp_hwprog_state_range(const ssp_hwprog *hp);
+SSP_API double ssp_hwprog_state_range(const ssp_hwprog *hp);
 
 /* Add one tile's result into totals. */
-void ssp_hwprog_totals_add(ssp_hwprog_totals *tot, const ssp_pulse_result *r);
+SSP_API void ssp_hwprog_totals_add(ssp_hwprog_totals *tot, const ssp_pulse_result *r);
 
 #endif

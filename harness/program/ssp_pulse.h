@@ -115,7 +115,7 @@ typedef struct ssp_pulse_params {
 
 /* Defaults from the model: its SET pulse, V/2, by row, write-verify with 8
  * rounds, t_settle 10 ns, ideal wires. */
-void ssp_pulse_params_default(ssp_pulse_params *p, const ssp_device_model *m);
+SSP_API void ssp_pulse_params_default(ssp_pulse_params *p, const ssp_device_model *m);
 
 /* One schedule event. For a pulse: every selected cell of a parallel pulse
  * has its own event with the same t. Cell voltage = v_row - v_col. */
@@ -143,10 +143,10 @@ typedef struct ssp_pulse_schedule {
     double latency;      /* s, end of the last event */
 } ssp_pulse_schedule;
 
-int ssp_pulse_schedule_alloc(ssp_pulse_schedule **out, ssp_ctx *ctx, size_t rows, size_t cols);
-void ssp_pulse_schedule_free(ssp_pulse_schedule **s);
+SSP_API int ssp_pulse_schedule_alloc(ssp_pulse_schedule **out, ssp_ctx *ctx, size_t rows, size_t cols);
+SSP_API void ssp_pulse_schedule_free(ssp_pulse_schedule **s);
 /* Append one event (grows the array). */
-int ssp_pulse_schedule_add(ssp_pulse_schedule *s, ssp_ctx *ctx, const ssp_pulse_event *e);
+SSP_API int ssp_pulse_schedule_add(ssp_pulse_schedule *s, ssp_ctx *ctx, const ssp_pulse_event *e);
 
 /* The outcome of programming one tile. */
 typedef struct ssp_pulse_result {
@@ -188,18 +188,18 @@ typedef struct ssp_pulse_cal {
 /* Fit the model from an ngspice result (energy split and analytic sums);
  * accumulates over calls. Price a C-model result in place: energy_sel_j,
  * energy_half_j, energy_wire_j, energy_j from its analytic sums. */
-int ssp_pulse_cal_fit(ssp_pulse_cal *cal, ssp_ctx *ctx, const ssp_pulse_result *spice_res);
-void ssp_pulse_cal_price(const ssp_pulse_cal *cal, ssp_pulse_result *res);
+SSP_API int ssp_pulse_cal_fit(ssp_pulse_cal *cal, ssp_ctx *ctx, const ssp_pulse_result *spice_res);
+SSP_API void ssp_pulse_cal_price(const ssp_pulse_cal *cal, ssp_pulse_result *res);
 
 typedef struct ssp_pulse ssp_pulse;
 
 /* A programmer for rows x cols tiles of devices following model m with the
  * level table lv (both not owned, must outlive it). Checks the parameters
  * (widths > 0, amplitudes of the right sign, ...). */
-int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
+SSP_API int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
                      const ssp_device_levels *lv, size_t rows, size_t cols,
                      const ssp_pulse_params *p);
-void ssp_pulse_destroy(ssp_pulse **pp);
+SSP_API void ssp_pulse_destroy(ssp_pulse **pp);
 
 /* Program one tile: dev (rows x cols, row-major) from its present states to
  * target[k] (a level index, or SSP_PULSE_KEEP). spice NULL: the C device
@@ -210,7 +210,7 @@ void ssp_pulse_destroy(ssp_pulse **pp);
  * (rows x cols, may be NULL) each cell's enum ssp_pulse_cell, and the
  * events are appended to sched (may be NULL) with times continuing from its
  * latency. A target level outside the table is SSP_ERANGE. */
-int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int tile,
+SSP_API int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int tile,
                            ssp_device *dev, const int *target, ssp_pulse_schedule *sched,
                            ssp_pulse_result *res, int *status);
 
@@ -222,12 +222,12 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
  * holds for the C-model path of ssp_pulse_program_tile). Verify events are skipped (reads do not program).
  * rng: c2c noise (NULL: none). Used to compare C and ngspice on the same
  * pulses. */
-int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,
+SSP_API int ssp_pulse_replay(ssp_pulse *pp, gsl_rng *rng, int tile, ssp_device *dev,
                      const ssp_pulse_schedule *sched);
 
 /* The level a conductance belongs to for a target given in siemens:
  * nearest level; SSP_ERANGE outside [Gmin, Gmax] of the table's range. */
-int ssp_pulse_level_of(const ssp_device_levels *lv, ssp_ctx *ctx, double g, int *level);
+SSP_API int ssp_pulse_level_of(const ssp_device_levels *lv, ssp_ctx *ctx, double g, int *level);
 
 /* ---- the waveform of one programming transient ------------------------- */
 
@@ -252,48 +252,48 @@ typedef struct ssp_pulse_wave {
 /* Record cell (row, col) in the next ngspice transients of pp into w (w is
  * cleared first; borrowed: must outlive the programming or be disarmed with
  * ssp_pulse_wave_arm(pp, NULL, 0, 0)). SSP_ERANGE for a cell off the tile. */
-int ssp_pulse_wave_arm(ssp_pulse *pp, ssp_pulse_wave *w, size_t row, size_t col);
+SSP_API int ssp_pulse_wave_arm(ssp_pulse *pp, ssp_pulse_wave *w, size_t row, size_t col);
 /* Free the arrays; w itself is the caller's. NULL is a no-op. */
-void ssp_pulse_wave_clear(ssp_pulse_wave *w);
+SSP_API void ssp_pulse_wave_clear(ssp_pulse_wave *w);
 /* CSV with units in the header:
  *   time_s,v_wl_V,v_bl_V,v_cell_V,state_x,i_cell_A,g_read_S
  * after one '#' line naming the cell and the transient; 17 digits. */
-int ssp_pulse_wave_export_csv(const ssp_pulse_wave *w, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_pulse_wave_export_csv(const ssp_pulse_wave *w, ssp_ctx *ctx, const char *path);
 
 /* ---- exports (every file written atomically) --------------------------- */
 
 /* CSV: header
  *   time_s,tile,phase,row,col,v_row_v,v_col_v,v_row_unsel_v,v_col_unsel_v,width_s,level
  * one line per event, phase SET/RESET/VERIFY, numbers with 17 digits. */
-int ssp_pulse_export_csv(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_pulse_export_csv(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path);
 /* JSON: {"format":"siamspice-schedule","version":1,"rows","cols","bias",
  * "order","edge_s","latency_s","events":[{...same fields...}]}. */
-int ssp_pulse_export_json(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_pulse_export_json(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path);
 /* Read them back into a new schedule (CSV carries no bias/edge: those are
  * left 0 except rows/cols taken from the largest indices + 1). */
-int ssp_pulse_read_csv(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path);
-int ssp_pulse_read_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_pulse_read_csv(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_pulse_read_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path);
 /* The same from len bytes of JSON in memory; origin names them in messages. */
-int ssp_pulse_parse_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *data, size_t len, const char *origin);
+SSP_API int ssp_pulse_parse_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *data, size_t len, const char *origin);
 /* One file per line driver in dir: wl<i>.pwl and bl<j>.pwl, each a SPICE
  * source line "Vwl<i> wl<i> 0 PWL(...)" (any SPICE .includes it), plus
  * tile.cir: the tile with the devices' subcircuit and present states
  * (dev, before programming), the wires, the .include of every driver file
  * and a `tran ... uic` over the whole schedule. The device states after the
  * run are the state nodes s<i>_<j>. */
-int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *dir,
+SSP_API int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *dir,
                          const ssp_device *dev, const ssp_pulse_params *p);
 /* A schedule's files in dir (created): schedule.csv, schedule.json,
  * schedule.vcd and, with the states before it (start; may be NULL), the
  * ngspice deck pwl/ (ssp_pulse_export_pwl). */
-int ssp_pulse_export_dir(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *dir, const ssp_device *start,
+SSP_API int ssp_pulse_export_dir(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *dir, const ssp_device *start,
                          const ssp_pulse_params *p);
 /* VCD (timescale 1 ps): wires row_sel[i], col_sel[j], phase (0 SET, 1
  * RESET), pulse (1 while a pulse is on), verify (1 while a line is read). */
-int ssp_pulse_export_vcd(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path);
+SSP_API int ssp_pulse_export_vcd(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path);
 
 /* Name of a phase / bias ("SET", "v2", ...). */
-const char *ssp_pulse_phase_name(int phase);
-const char *ssp_pulse_bias_name(int bias);
+SSP_API const char *ssp_pulse_phase_name(int phase);
+SSP_API const char *ssp_pulse_bias_name(int bias);
 
 #endif

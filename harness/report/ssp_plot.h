@@ -21,10 +21,10 @@
 
 /* Write conductance_hist.csv (layer, g_S, devices) and levels.csv (level,
  * g_S, lo_S, hi_S) of the hardware's present state into dir. */
-int ssp_plot_export_conductances(ssp_ctx *ctx, const char *dir, const ssp_hw *hw);
+SSP_API int ssp_plot_export_conductances(ssp_ctx *ctx, const char *dir, const ssp_hw *hw);
 
 /* Draw every plot the run directory has data for. */
-int ssp_plot_run(ssp_ctx *ctx, const char *dir);
+SSP_API int ssp_plot_run(ssp_ctx *ctx, const char *dir);
 
 /* Run gnuplot on dir/script inside dir, its output into dir/log_name;
  * SSP_EIO with gnuplot's message when it is missing or fails. */

@@ -17,11 +17,11 @@
 #include "ssp_error.h"
 #include "ssp_train.h"
 
-int ssp_report_metrics_csv(ssp_ctx *ctx, const char *path, const ssp_epoch_metrics *m, size_t n);
-int ssp_report_metrics_json(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m,
+SSP_API int ssp_report_metrics_csv(ssp_ctx *ctx, const char *path, const ssp_epoch_metrics *m, size_t n);
+SSP_API int ssp_report_metrics_json(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m,
                             size_t n);
 /* The read energy and latency lines of report.txt (also printed by infer). */
-void ssp_report_read_figures(FILE *f, const ssp_read_figures *r);
-int ssp_report_text(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m, size_t n);
+SSP_API void ssp_report_read_figures(FILE *f, const ssp_read_figures *r);
+SSP_API int ssp_report_text(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m, size_t n);
 
 #endif

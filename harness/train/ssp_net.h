@@ -34,34 +34,34 @@ typedef int (*ssp_net_matmul_fn)(void *payload, size_t m, const double *u, size_
 typedef struct ssp_net ssp_net;
 
 /* Multilayer perceptron: in -> hidden[0] -> ... -> classes. */
-int ssp_net_mlp_alloc(ssp_net **out, ssp_ctx *ctx, size_t in, const long *hidden, size_t nhidden,
+SSP_API int ssp_net_mlp_alloc(ssp_net **out, ssp_ctx *ctx, size_t in, const long *hidden, size_t nhidden,
                       size_t classes, double act_clip, size_t max_batch);
 /* CNN on c x h x w images: conv(k, c1) relu pool, conv(k, c2) relu pool,
  * dense(fc) relu, dense(classes); 'same' padding, stride 1. h and w must be
  * divisible by 4. */
-int ssp_net_cnn_alloc(ssp_net **out, ssp_ctx *ctx, size_t c, size_t h, size_t w, size_t c1, size_t c2,
+SSP_API int ssp_net_cnn_alloc(ssp_net **out, ssp_ctx *ctx, size_t c, size_t h, size_t w, size_t c1, size_t c2,
                       size_t k, size_t fc, size_t classes, double act_clip, size_t max_batch);
-void ssp_net_free(ssp_net **net);
+SSP_API void ssp_net_free(ssp_net **net);
 
-size_t ssp_net_nmatrices(const ssp_net *net);
-const ssp_net_matrix *ssp_net_matrix_shape(const ssp_net *net, size_t m);
-size_t ssp_net_input_dim(const ssp_net *net);
-size_t ssp_net_classes(const ssp_net *net);
+SSP_API size_t ssp_net_nmatrices(const ssp_net *net);
+SSP_API const ssp_net_matrix *ssp_net_matrix_shape(const ssp_net *net, size_t m);
+SSP_API size_t ssp_net_input_dim(const ssp_net *net);
+SSP_API size_t ssp_net_classes(const ssp_net *net);
 
 /* Forward a batch x (n x input_dim): the logits stay in the network's
  * workspace; losses (mean cross-entropy) and predictions are optional. */
-int ssp_net_forward(ssp_net *net, ssp_ctx *ctx, const double *x, size_t n, ssp_net_matmul_fn mm,
+SSP_API int ssp_net_forward(ssp_net *net, ssp_ctx *ctx, const double *x, size_t n, ssp_net_matmul_fn mm,
                     void *payload);
 /* Mean cross-entropy of the last forward pass against labels y into *loss,
  * the number of correct predictions (correct may be NULL), and (keep_grad)
  * dL/dlogits stored for the backward pass. A label outside 0..classes-1 is
  * refused (SSP_ERANGE) before anything is indexed with it. */
-int ssp_net_loss(ssp_net *net, ssp_ctx *ctx, const unsigned char *y, double *loss, size_t *correct, int keep_grad);
+SSP_API int ssp_net_loss(ssp_net *net, ssp_ctx *ctx, const unsigned char *y, double *loss, size_t *correct, int keep_grad);
 /* Backward pass of the last forward: grads[m] (rows x cols each) receives
  * dL/dW_m; weights[m] are the matrices used to propagate errors. */
-int ssp_net_backward(ssp_net *net, ssp_ctx *ctx, const double *const *weights, double *const *grads);
+SSP_API int ssp_net_backward(ssp_net *net, ssp_ctx *ctx, const double *const *weights, double *const *grads);
 /* Logits of the last forward pass (n x classes). */
-const double *ssp_net_logits(const ssp_net *net);
+SSP_API const double *ssp_net_logits(const ssp_net *net);
 
 /* Payload of the float matmul: the network and one matrix per mapped layer. */
 typedef struct ssp_net_float {
@@ -70,6 +70,6 @@ typedef struct ssp_net_float {
 } ssp_net_float;
 
 /* Z = U W_m with float weights; payload is an ssp_net_float. */
-int ssp_net_matmul_float(void *payload, size_t m, const double *u, size_t n, double *z);
+SSP_API int ssp_net_matmul_float(void *payload, size_t m, const double *u, size_t n, double *z);
 
 #endif

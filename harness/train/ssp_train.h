@@ -107,29 +107,29 @@ typedef struct ssp_epoch_metrics {
 
 typedef struct ssp_train ssp_train;
 
-int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg);
-void ssp_train_destroy(ssp_train **t);
+SSP_API int ssp_train_create(ssp_train **out, ssp_ctx *ctx, const ssp_config *cfg);
+SSP_API void ssp_train_destroy(ssp_train **t);
 
 /* Batches per epoch, epochs finished, position in the current epoch. */
-size_t ssp_train_steps_per_epoch(const ssp_train *t);
-long ssp_train_epochs_done(const ssp_train *t);
-size_t ssp_train_step_in_epoch(const ssp_train *t);
+SSP_API size_t ssp_train_steps_per_epoch(const ssp_train *t);
+SSP_API long ssp_train_epochs_done(const ssp_train *t);
+SSP_API size_t ssp_train_step_in_epoch(const ssp_train *t);
 /* Running mean training loss of the current epoch. */
-double ssp_train_running_loss(const ssp_train *t);
+SSP_API double ssp_train_running_loss(const ssp_train *t);
 
 /* One batch; *epoch_done is set when the epoch's batches are exhausted. */
-int ssp_train_step(ssp_train *t, int *epoch_done);
+SSP_API int ssp_train_step(ssp_train *t, int *epoch_done);
 /* Evaluate the test set, fill m, start the next epoch. */
-int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m);
+SSP_API int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m);
 /* All finished epochs' metrics. */
-const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n);
+SSP_API const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n);
 
 /* Accuracy and loss of the hardware forward on the test set, and the
  * number of test images it reads. */
-size_t ssp_train_test_size(const ssp_train *t);
-int ssp_train_evaluate(ssp_train *t, double *acc, double *loss);
+SSP_API size_t ssp_train_test_size(const ssp_train *t);
+SSP_API int ssp_train_evaluate(ssp_train *t, double *acc, double *loss);
 /* The read energy and latency of the last evaluation. */
-void ssp_train_read_figures(const ssp_train *t, ssp_read_figures *f);
+SSP_API void ssp_train_read_figures(const ssp_train *t, ssp_read_figures *f);
 
 /* Save / restore everything needed to continue bit for bit (atomic write).
  * The file is an ssp_ckpt container (ssp_ckpt.h): format version 2, one
@@ -137,42 +137,42 @@ void ssp_train_read_figures(const ssp_train *t, ssp_read_figures *f);
  * CRC-32; loading refuses any damaged, truncated or extended file with
  * SSP_EFORMAT naming the file and the section, and reads format 1 (no
  * checksums) with a warning. */
-int ssp_train_checkpoint_save(ssp_train *t, const char *path);
-int ssp_train_checkpoint_load(ssp_train *t, const char *path);
+SSP_API int ssp_train_checkpoint_save(ssp_train *t, const char *path);
+SSP_API int ssp_train_checkpoint_load(ssp_train *t, const char *path);
 /* The same from len bytes in memory; origin names them in messages. */
-int ssp_train_checkpoint_read(ssp_train *t, const unsigned char *data, size_t len, const char *origin);
+SSP_API int ssp_train_checkpoint_read(ssp_train *t, const unsigned char *data, size_t len, const char *origin);
 /* Load a checkpoint to evaluate or export it, not to train on: the same
  * identity check (seed, network shape, device model and parameters, levels,
  * tile grid) except the training set, which the reading commands may read
  * differently (its permutation is skipped). */
-int ssp_train_checkpoint_load_to_read(ssp_train *t, const char *path);
+SSP_API int ssp_train_checkpoint_load_to_read(ssp_train *t, const char *path);
 
 /* The parts, for reports and exports. */
-const ssp_hw *ssp_train_hw(const ssp_train *t);
+SSP_API const ssp_hw *ssp_train_hw(const ssp_train *t);
 /* The float twin: its weights w and the levels q written on the devices. */
-const struct ssp_twin *ssp_train_twin(const ssp_train *t);
+SSP_API const struct ssp_twin *ssp_train_twin(const ssp_train *t);
 /* Programming counters of the epoch in progress (what ssp_epoch_metrics.hw
  * will hold at its end). */
-const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t);
+SSP_API const ssp_hw_stats *ssp_train_epoch_hw(const ssp_train *t);
 /* The circuit-engine layers (NULL with the ideal engine), e.g. for the
  * IR-drop map captured at the last evaluation and for tile netlists. */
-struct ssp_xbar *ssp_train_xbar(ssp_train *t);
+SSP_API struct ssp_xbar *ssp_train_xbar(ssp_train *t);
 /* The ngspice worker pool the spice tiles run on (NULL without a circuit
  * engine that needs ngspice); engine.workers workers. */
-struct ssp_pool *ssp_train_pool(ssp_train *t);
+SSP_API struct ssp_pool *ssp_train_pool(ssp_train *t);
 /* The tile programmer (NULL with program.mode = device); with
  * program.export other than none it holds each tile's last programming of
  * the epoch in progress or just ended (ssp_hwprog_recorded). */
-struct ssp_hwprog *ssp_train_prog(ssp_train *t);
+SSP_API struct ssp_hwprog *ssp_train_prog(ssp_train *t);
 /* program.mode = model | spice: the figures of every tile programming of
  * the epoch in progress, added (energy split, pulses, reads, latency; the
  * C model's priced by the calibration). Reset at each epoch's end; not in
  * checkpoints, so after a mid-epoch --resume it covers the steps since. */
-const struct ssp_pulse_result *ssp_train_epoch_prog(const ssp_train *t);
+SSP_API const struct ssp_pulse_result *ssp_train_epoch_prog(const ssp_train *t);
 /* program.closed_loop = circuit: the same for the basic closed loop run on
  * the copy of the hardware (NULL otherwise). */
-const struct ssp_pulse_result *ssp_train_epoch_closed_loop_prog(const ssp_train *t);
+SSP_API const struct ssp_pulse_result *ssp_train_epoch_closed_loop_prog(const ssp_train *t);
 /* The resolved configuration the run uses. */
-const ssp_config *ssp_train_config(const ssp_train *t);
+SSP_API const ssp_config *ssp_train_config(const ssp_train *t);
 
 #endif

@@ -50,30 +50,30 @@ typedef struct ssp_twin {
 } ssp_twin;
 
 /* sizes[m] = rows * cols of matrix m. Weights start at 0, levels at 0. */
-int ssp_twin_alloc(ssp_twin **out, ssp_ctx *ctx, size_t nmat, const size_t *sizes, int levels,
+SSP_API int ssp_twin_alloc(ssp_twin **out, ssp_ctx *ctx, size_t nmat, const size_t *sizes, int levels,
                    const double *w_max, double threshold, int compensate);
-void ssp_twin_free(ssp_twin **t);
+SSP_API void ssp_twin_free(ssp_twin **t);
 
 /* Level spacing of matrix m in weight units: w_max[m] / (L - 1). */
-double ssp_twin_step(const ssp_twin *t, size_t m);
+SSP_API double ssp_twin_step(const ssp_twin *t, size_t m);
 /* The level of matrix m nearest to w, clamped to -(L-1)..(L-1). */
-int ssp_twin_level_of(const ssp_twin *t, size_t m, double w);
+SSP_API int ssp_twin_level_of(const ssp_twin *t, size_t m, double w);
 
 /* acc += grad; returns the number of batches now pending. */
-long ssp_twin_accumulate(ssp_twin *t);
+SSP_API long ssp_twin_accumulate(ssp_twin *t);
 /* w -= lr * (momentum-filtered) mean of the accumulated gradients; clears
  * the accumulator. Weights are clipped to +-w_max[m]. */
-void ssp_twin_apply(ssp_twin *t, double lr, double momentum);
+SSP_API void ssp_twin_apply(ssp_twin *t, double lr, double momentum);
 /* Add delta to one weight directly (tests, external updates). */
-void ssp_twin_add(ssp_twin *t, size_t m, size_t idx, double delta);
+SSP_API void ssp_twin_add(ssp_twin *t, size_t m, size_t idx, double delta);
 /* Collect the weights whose level must change (t->changes) and record the
  * new levels as written. Returns the number of changes. */
-size_t ssp_twin_quantize(ssp_twin *t);
+SSP_API size_t ssp_twin_quantize(ssp_twin *t);
 /* Every weight's target level, whether or not it changed (closed-loop). */
-size_t ssp_twin_quantize_all(ssp_twin *t);
+SSP_API size_t ssp_twin_quantize_all(ssp_twin *t);
 
 /* Binary state (weights, optimizer, accumulator, levels) for checkpoints. */
-int ssp_twin_write(const ssp_twin *t, FILE *f);
-int ssp_twin_read(ssp_twin *t, ssp_ctx *ctx, FILE *f, const char *origin);
+SSP_API int ssp_twin_write(const ssp_twin *t, FILE *f);
+SSP_API int ssp_twin_read(ssp_twin *t, ssp_ctx *ctx, FILE *f, const char *origin);
 
 #endif

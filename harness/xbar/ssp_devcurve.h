@@ -21,23 +21,23 @@
 /* C model: apply pulse k (amp[k], width[k]) to *dev (noise from rng, NULL:
  * none) and store the read conductance (S, noise-free) in g[k] and the state
  * in x[k] (either may be NULL). *dev is left in its final state. */
-int ssp_devcurve_c(ssp_device *dev, ssp_device_work *w, gsl_rng *rng, const double *amp,
+SSP_API int ssp_devcurve_c(ssp_device *dev, ssp_device_work *w, gsl_rng *rng, const double *amp,
                    const double *width, size_t n, double *g, double *x);
 
 /* The ngspice netlist of the same experiment (malloc'ed text, freed by the
  * caller), the transient's stop time and maximum step (s), and the time of
  * the middle of read k (t_read, n values, caller storage). */
-int ssp_devcurve_netlist(const ssp_device *dev, ssp_ctx *ctx, const double *amp,
+SSP_API int ssp_devcurve_netlist(const ssp_device *dev, ssp_ctx *ctx, const double *amp,
                          const double *width, size_t n, char **text, double *tstop,
                          double *tmax, double *t_read);
 
 /* ssp_spice_tran(s, tmax, tstop, tmax, uic) for a circuit loaded in s: the
  * pulse-response transient, every failure returned. */
-int ssp_devcurve_tran(ssp_spice *s, ssp_ctx *ctx, double tmax, double tstop);
+SSP_API int ssp_devcurve_tran(ssp_spice *s, ssp_ctx *ctx, double tmax, double tstop);
 
 /* Run it in session s: g[k] = I/V of the device at read k (S), x[k] = the
  * state node there (either may be NULL). *dev is not changed. */
-int ssp_devcurve_spice(ssp_spice *s, const ssp_device *dev, ssp_ctx *ctx, const double *amp,
+SSP_API int ssp_devcurve_spice(ssp_spice *s, const ssp_device *dev, ssp_ctx *ctx, const double *amp,
                        const double *width, size_t n, double *g, double *x);
 
 #endif

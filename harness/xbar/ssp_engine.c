@@ -190,7 +190,6 @@ int ssp_engine_set_conductances(ssp_engine *e, const double *g)
     return ssp_circuit_set_conductances(e->c, e->ctx, g);
 }
 
-int ssp_engine_kind(const ssp_engine *e) { return e->kind; }
 const ssp_circuit *ssp_engine_circuit(const ssp_engine *e) { return e->c; }
 struct ssp_nodal *ssp_engine_nodal(const ssp_engine *e) { return e->nodal; }
 
@@ -513,7 +512,6 @@ void ssp_engine_set_pool(ssp_engine *e, ssp_pool *pool, unsigned long affinity)
     e->affinity = affinity;
 }
 
-ssp_pool *ssp_engine_pool(const ssp_engine *e) { return e->pool; }
 
 void ssp_engine_get_spice_stats(const ssp_engine *e, ssp_engine_spice_stats *st) { *st = e->st; }
 

@@ -391,14 +391,6 @@ ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m) { return hw->dev[m]; }
 const ssp_device *ssp_hw_devices_const(const ssp_hw *hw, size_t m) { return hw->dev[m]; }
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw) { return hw->levels; }
 
-int ssp_hw_level(const ssp_hw *hw, size_t m, size_t idx)
-{
-    const ssp_device *d = hw->dev[m] + 2 * idx;
-    double step = hw->g_span / (double)(hw->levels->n - 1);
-    long qp = lround((read_g(&d[0]) - hw->levels->g[0]) / step), qm = lround((read_g(&d[1]) - hw->levels->g[0]) / step);
-    return (int)(qp - qm);
-}
-
 size_t ssp_hw_stuck_count(const ssp_hw *hw)
 {
     size_t n = 0;

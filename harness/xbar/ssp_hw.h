@@ -48,82 +48,79 @@ typedef struct ssp_hw_stats {
 static inline double ssp_hw_stats_energy(const ssp_hw_stats *s) { return s->pulse_energy_j + s->read_energy_j; }
 static inline double ssp_hw_stats_latency(const ssp_hw_stats *s) { return s->pulse_latency_s + s->read_latency_s; }
 
-void ssp_hw_stats_add(ssp_hw_stats *to, const ssp_hw_stats *from);
+SSP_API void ssp_hw_stats_add(ssp_hw_stats *to, const ssp_hw_stats *from);
 
 typedef struct ssp_hw ssp_hw;
 
 /* Devices for nmat matrices of rows[m] x cols[m] weights, sampled from the
  * model with the rng seeded by seed, all starting at level 0 (Gmin). */
-int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, size_t nmat,
+SSP_API int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, size_t nmat,
                   const size_t *rows, const size_t *cols, int levels, double tolerance,
                   const double *w_max, long verify_max, unsigned long seed);
-void ssp_hw_destroy(ssp_hw **hw);
+SSP_API void ssp_hw_destroy(ssp_hw **hw);
 
 /* Nominal pulses (default SET pulse) per level step, from the model inverse
  * over the whole range: converts a weight change into a pulse count. */
-double ssp_hw_pulses_per_level(const ssp_hw *hw);
+SSP_API double ssp_hw_pulses_per_level(const ssp_hw *hw);
 /* Program weight (m, idx) to signed level q. */
-int ssp_hw_write(ssp_hw *hw, size_t m, size_t idx, int q, int mode, ssp_hw_stats *st);
+SSP_API int ssp_hw_write(ssp_hw *hw, size_t m, size_t idx, int q, int mode, ssp_hw_stats *st);
 /* Plain in-situ update (NeuroSim-style): |npulses| identical pulses, open
  * loop, no verify, applied to the device that carries the weight's sign
  * (G+ when G+ >= G-, else G-): SET to move the weight away from zero,
  * RESET towards it. npulses > 0 raises the weight, < 0 lowers it. Pulses
  * that would move a device past its bound stop there. */
-int ssp_hw_pulse(ssp_hw *hw, size_t m, size_t idx, long npulses, ssp_hw_stats *st);
+SSP_API int ssp_hw_pulse(ssp_hw *hw, size_t m, size_t idx, long npulses, ssp_hw_stats *st);
 /* Put every device of matrix m into the state of its level's target
  * conductance without pulses (initial state of an experiment). */
-int ssp_hw_preset(ssp_hw *hw, size_t m, const int *q);
+SSP_API int ssp_hw_preset(ssp_hw *hw, size_t m, const int *q);
 
 /* Read-back weight matrix (rows x cols). */
-const double *ssp_hw_weights(const ssp_hw *hw, size_t m);
-/* Signed level currently held, judged from the read conductances (nearest
- * level of each device); used by plain SGD, which keeps no twin. */
-int ssp_hw_level(const ssp_hw *hw, size_t m, size_t idx);
+SSP_API const double *ssp_hw_weights(const ssp_hw *hw, size_t m);
 /* Z = U W_hw (the ideal engine: G V with no parasitics); payload is ssp_hw. */
-int ssp_hw_matmul_ideal(void *payload, size_t m, const double *u, size_t n, double *z);
-size_t ssp_hw_nmat(const ssp_hw *hw);
+SSP_API int ssp_hw_matmul_ideal(void *payload, size_t m, const double *u, size_t n, double *z);
+SSP_API size_t ssp_hw_nmat(const ssp_hw *hw);
 /* Weights (pairs) in matrix m. */
-size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m);
+SSP_API size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m);
 /* Devices of matrix m: 2 per weight, [2 idx] = G+, [2 idx + 1] = G-. */
-ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m);
-const ssp_device *ssp_hw_devices_const(const ssp_hw *hw, size_t m);
-const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw);
+SSP_API ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m);
+SSP_API const ssp_device *ssp_hw_devices_const(const ssp_hw *hw, size_t m);
+SSP_API const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw);
 /* Sum over the weights NOT written since ssp_hw_mark() of the read
  * conductance of the device carrying each weight (the larger of the pair),
  * in S: what pricing a one-pulse rewrite of every untouched weight needs. */
-double ssp_hw_untouched_carrier_g(const ssp_hw *hw);
+SSP_API double ssp_hw_untouched_carrier_g(const ssp_hw *hw);
 /* Start a new write epoch for ssp_hw_untouched_carrier_g. */
-void ssp_hw_mark(ssp_hw *hw);
+SSP_API void ssp_hw_mark(ssp_hw *hw);
 /* Default SET pulse amplitude (V) and width (s). */
-void ssp_hw_set_pulse(const ssp_hw *hw, double *v, double *width, double *edge);
+SSP_API void ssp_hw_set_pulse(const ssp_hw *hw, double *v, double *width, double *edge);
 /* Sum of the read conductances of every device (S). */
-double ssp_hw_g_sum(const ssp_hw *hw);
+SSP_API double ssp_hw_g_sum(const ssp_hw *hw);
 /* Total devices, read voltage (V) and read time (s): for pricing reads. */
-size_t ssp_hw_device_count(const ssp_hw *hw);
-double ssp_hw_read_voltage(const ssp_hw *hw);
-double ssp_hw_read_time(const ssp_hw *hw);
+SSP_API size_t ssp_hw_device_count(const ssp_hw *hw);
+SSP_API double ssp_hw_read_voltage(const ssp_hw *hw);
+SSP_API double ssp_hw_read_time(const ssp_hw *hw);
 /* Nominal Gmax − Gmin of the level table (S): the span w_max maps onto. */
-double ssp_hw_g_span(const ssp_hw *hw);
+SSP_API double ssp_hw_g_span(const ssp_hw *hw);
 /* Weight of a full-range pair in matrix m. */
-double ssp_hw_w_max(const ssp_hw *hw, size_t m);
+SSP_API double ssp_hw_w_max(const ssp_hw *hw, size_t m);
 /* Rows and columns (weights) of matrix m. */
-size_t ssp_hw_rows(const ssp_hw *hw, size_t m);
-size_t ssp_hw_cols(const ssp_hw *hw, size_t m);
+SSP_API size_t ssp_hw_rows(const ssp_hw *hw, size_t m);
+SSP_API size_t ssp_hw_cols(const ssp_hw *hw, size_t m);
 /* Number of stuck devices in all matrices. */
-size_t ssp_hw_stuck_count(const ssp_hw *hw);
+SSP_API size_t ssp_hw_stuck_count(const ssp_hw *hw);
 
 /* After devices of matrix m were changed directly (ssp_hw_devices, e.g. by
  * the tile programmer): recompute the read-back weights of weight rows
  * [r0, r1). */
-void ssp_hw_refresh_rows(ssp_hw *hw, size_t m, size_t r0, size_t r1);
+SSP_API void ssp_hw_refresh_rows(ssp_hw *hw, size_t m, size_t r0, size_t r1);
 /* Count weight (m, idx) as written in the present write epoch. */
-void ssp_hw_stamp(ssp_hw *hw, size_t m, size_t idx);
+SSP_API void ssp_hw_stamp(ssp_hw *hw, size_t m, size_t idx);
 /* The generator of variation and write noise (its state is checkpointed
  * with the devices): programming through other modules draws from it. */
-gsl_rng *ssp_hw_rng(ssp_hw *hw);
+SSP_API gsl_rng *ssp_hw_rng(ssp_hw *hw);
 
 /* Device states, rng state and level tables for checkpoints. */
-int ssp_hw_write_state(const ssp_hw *hw, FILE *f);
-int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin);
+SSP_API int ssp_hw_write_state(const ssp_hw *hw, FILE *f);
+SSP_API int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin);
 
 #endif

@@ -42,7 +42,9 @@ static double scale(const ssp_layer_params *p)
     return p->tile.scheme == SSP_COLS_DIFF ? s : s / 2;
 }
 
-void ssp_layer_weight_conductances(const ssp_layer_params *p, double w, double *gp, double *gm)
+/* Conductances for one weight (clipped to ±w_max): differential pair, or
+ * (reference scheme) the column value in *gp and the reference in *gm. */
+static void ssp_layer_weight_conductances(const ssp_layer_params *p, double w, double *gp, double *gm)
 {
     if (w > p->w_max) w = p->w_max;
     if (w < -p->w_max) w = -p->w_max;

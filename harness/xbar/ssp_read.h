@@ -56,11 +56,11 @@ typedef struct ssp_read_result {
 
 /* Read the tile circuit c (cells set) with row voltages v_rows (rows, V, the
  * DAC outputs). spice NULL: nodal only. */
-int ssp_read_run(ssp_ctx *ctx, const ssp_circuit *c, const double *v_rows, ssp_spice *spice,
+SSP_API int ssp_read_run(ssp_ctx *ctx, const ssp_circuit *c, const double *v_rows, ssp_spice *spice,
                  const ssp_read_opts *opts, ssp_read_result *r);
-void ssp_read_result_free(ssp_read_result *r);
+SSP_API void ssp_read_result_free(ssp_read_result *r);
 /* The traces as CSV: time_s,v_wl_V,v_bl_V,v_out_V[,v_wl_spice_V,v_bl_spice_V,v_out_spice_V],e_rows_J
  * with a comment line naming t_sample and t_settle. */
-int ssp_read_write_csv(ssp_ctx *ctx, const ssp_read_result *r, const char *path);
+SSP_API int ssp_read_write_csv(ssp_ctx *ctx, const ssp_read_result *r, const char *path);
 
 #endif

@@ -132,7 +132,9 @@ void ssp_readcost_sync(ssp_readcost *r)
     }
 }
 
-void ssp_readcost_add(ssp_readcost *r, size_t m, const double *u, size_t n)
+/* Count n MVMs of matrix m with normalised inputs u (n x rows of m, in
+ * [0, 1]; V = u · dac.v_read through the DAC model). */
+static void ssp_readcost_add(ssp_readcost *r, size_t m, const double *u, size_t n)
 {
     const ssp_tile_params *t = &r->tile;
     size_t rows = ssp_hw_rows(r->hw, m), tiles = r->gr[m] * r->gc[m];

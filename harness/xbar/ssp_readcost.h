@@ -48,13 +48,13 @@ typedef struct ssp_readcost_params {
 } ssp_readcost_params;
 
 /* The defaults (values and sources in ssp_readcost.c). */
-void ssp_readcost_params_default(ssp_readcost_params *p);
+SSP_API void ssp_readcost_params_default(ssp_readcost_params *p);
 
 /* Energy of one conversion (J). */
-double ssp_readcost_adc_energy(const ssp_readcost_params *p, int bits);
-double ssp_readcost_dac_energy(const ssp_readcost_params *p, int bits);
+SSP_API double ssp_readcost_adc_energy(const ssp_readcost_params *p, int bits);
+SSP_API double ssp_readcost_dac_energy(const ssp_readcost_params *p, int bits);
 /* The read window of a tile: adc.t_sample, or t_read when 0. */
-double ssp_readcost_t_read(const ssp_readcost_params *p, const ssp_tile_params *t);
+SSP_API double ssp_readcost_t_read(const ssp_readcost_params *p, const ssp_tile_params *t);
 
 /* Totals over the MVMs counted so far. */
 typedef struct ssp_readcost_totals {
@@ -68,18 +68,15 @@ typedef int (*ssp_readcost_matmul_fn)(void *payload, size_t m, const double *u, 
 typedef struct ssp_readcost ssp_readcost;
 
 /* A counter for the matrices of hw (borrowed) on tiles described by tile. */
-int ssp_readcost_create(ssp_readcost **out, ssp_ctx *ctx, const ssp_hw *hw, const ssp_tile_params *tile,
+SSP_API int ssp_readcost_create(ssp_readcost **out, ssp_ctx *ctx, const ssp_hw *hw, const ssp_tile_params *tile,
                         const ssp_readcost_params *p);
-void ssp_readcost_destroy(ssp_readcost **r);
+SSP_API void ssp_readcost_destroy(ssp_readcost **r);
 /* Take the row conductances from the devices as they are now. */
-void ssp_readcost_sync(ssp_readcost *r);
-/* Count n MVMs of matrix m with normalised inputs u (n x rows of m, in
- * [0, 1]; V = u · dac.v_read through the DAC model). */
-void ssp_readcost_add(ssp_readcost *r, size_t m, const double *u, size_t n);
+SSP_API void ssp_readcost_sync(ssp_readcost *r);
 /* A matmul that counts and then calls fn(payload, ...). */
-void ssp_readcost_wrap(ssp_readcost *r, ssp_readcost_matmul_fn fn, void *payload);
-int ssp_readcost_matmul(void *payload, size_t m, const double *u, size_t n, double *z);
-const ssp_readcost_totals *ssp_readcost_get(const ssp_readcost *r);
-void ssp_readcost_reset(ssp_readcost *r);
+SSP_API void ssp_readcost_wrap(ssp_readcost *r, ssp_readcost_matmul_fn fn, void *payload);
+SSP_API int ssp_readcost_matmul(void *payload, size_t m, const double *u, size_t n, double *z);
+SSP_API const ssp_readcost_totals *ssp_readcost_get(const ssp_readcost *r);
+SSP_API void ssp_readcost_reset(ssp_readcost *r);
 
 #endif

@@ -836,4 +836,3 @@ int ssp_xbar_set_nodal_path(ssp_xbar *x, int path)
     return SSP_OK;
 }
 size_t ssp_xbar_nmat(const ssp_xbar *x) { return x->nmat; }
-double ssp_xbar_v_read(const ssp_xbar *x) { return x->v_read; }

@@ -61,29 +61,29 @@ typedef struct ssp_xbar_checks {
  * read by engine (SSP_ENGINE_NODAL or SSP_ENGINE_SPICE). spice: the ngspice
  * session for the spice engine and for checks (borrowed; may be NULL with
  * the nodal engine if no check is ever requested). */
-int ssp_xbar_create(ssp_xbar **out, ssp_ctx *ctx, ssp_hw *hw, const ssp_tile_params *tile,
+SSP_API int ssp_xbar_create(ssp_xbar **out, ssp_ctx *ctx, ssp_hw *hw, const ssp_tile_params *tile,
                     size_t max_tiles, int engine, ssp_spice *spice);
-void ssp_xbar_destroy(ssp_xbar **x);
+SSP_API void ssp_xbar_destroy(ssp_xbar **x);
 /* The nodal engine's path on every tile (enum ssp_nodal_path); a no-op on
  * the spice engine. */
-int ssp_xbar_set_nodal_path(ssp_xbar *x, int path);
+SSP_API int ssp_xbar_set_nodal_path(ssp_xbar *x, int path);
 
 /* Copy the devices' present read-state I–V into the tiles. */
-int ssp_xbar_sync(ssp_xbar *x);
+SSP_API int ssp_xbar_sync(ssp_xbar *x);
 /* Z (n x cols) = the crossbar's product for matrix m; payload is ssp_xbar.
  * Call ssp_xbar_sync() after the devices changed. */
-int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *z);
+SSP_API int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *z);
 
 /* Solve the spice tiles (the spice engine's layers, the checks', the
  * validation's) on the workers of pool (borrowed, must outlive x; NULL:
  * in the ngspice session): each tile keeps its circuit loaded on its
  * worker, the tiles of one layer run in parallel. */
-void ssp_xbar_set_pool(ssp_xbar *x, ssp_pool *pool);
+SSP_API void ssp_xbar_set_pool(ssp_xbar *x, ssp_pool *pool);
 /* Check the next product of every matrix against spice (see above). */
-void ssp_xbar_request_check(ssp_xbar *x, size_t vectors, double tol);
-const ssp_xbar_checks *ssp_xbar_check_stats(const ssp_xbar *x);
+SSP_API void ssp_xbar_request_check(ssp_xbar *x, size_t vectors, double tol);
+SSP_API const ssp_xbar_checks *ssp_xbar_check_stats(const ssp_xbar *x);
 /* The tile (tr * grid columns + tc) the next check of matrix m picks. */
-size_t ssp_xbar_check_next(const ssp_xbar *x, size_t m);
+SSP_API size_t ssp_xbar_check_next(const ssp_xbar *x, size_t m);
 
 /* Digital gain calibration: the next product of every matrix first fits,
  * on its first `vectors` inputs, one gain per tile output (pair) that
@@ -99,32 +99,32 @@ typedef struct ssp_xbar_calibration {
     unsigned long unit;        /* tile outputs without signal (gain 1) */
     double gain_min, gain_max; /* range of the fitted gains */
 } ssp_xbar_calibration;
-void ssp_xbar_request_calibration(ssp_xbar *x, size_t vectors);
-const ssp_xbar_calibration *ssp_xbar_calibration_stats(const ssp_xbar *x);
+SSP_API void ssp_xbar_request_calibration(ssp_xbar *x, size_t vectors);
+SSP_API const ssp_xbar_calibration *ssp_xbar_calibration_stats(const ssp_xbar *x);
 /* The crossbar's own state as a checkpoint section: per matrix the next
  * tile a spice check picks and the output gains (x may be NULL: an empty
  * section), and back. Reading accepts a stream without the section (an
  * older checkpoint) and reads past the state of another tiling or engine (x
  * NULL, or other grid sizes), leaving this xbar's as it was; a damaged
  * section is an SSP_EFORMAT error naming origin. */
-int ssp_xbar_write_state(ssp_xbar *x, FILE *f);
-int ssp_xbar_read_state(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin);
+SSP_API int ssp_xbar_write_state(ssp_xbar *x, FILE *f);
+SSP_API int ssp_xbar_read_state(ssp_xbar *x, ssp_ctx *ctx, FILE *f, const char *origin);
 
 /* Capture the IR-drop error of the next product of every matrix (its
  * first `vectors` inputs); ssp_xbar_write_irdrop() writes what was captured
  * as CSV: header "matrix,tile_row,tile_col,out,err". */
-void ssp_xbar_request_irdrop(ssp_xbar *x, size_t vectors);
-int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f);
+SSP_API void ssp_xbar_request_irdrop(ssp_xbar *x, size_t vectors);
+SSP_API int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f);
 /* The first input vector of matrix m's last IR-drop capture (n_in row
  * voltages, V, before the DAC), or NULL before any capture. */
-const double *ssp_xbar_first_input(const ssp_xbar *x, size_t m);
+SSP_API const double *ssp_xbar_first_input(const ssp_xbar *x, size_t m);
 
 /* Write every tile of every matrix as a standalone ngspice netlist into dir
  * (created): m<m>_t<tr>_<tc>.cir with the present cells, DC row inputs from
  * the first vector of the last IR-drop capture (else every row at v_read/2)
  * and a .control block printing the TIA outputs (`ngspice -b` runs it); and
  * the weight-to-tile mapping of each matrix, mapping_m<m>.txt. */
-int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir);
+SSP_API int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir);
 
 /* Engine agreement on every tile: after ssp_xbar_request_validate(), the
  * next product of every matrix also runs its first `vectors` inputs (the
@@ -137,9 +137,9 @@ typedef struct ssp_xbar_tile_check {
     double ideal_vs_spice_fs;  /* max |a−b| / adc.v_fs, ideal engine against spice */
     double spice_s, nodal_s;   /* wall time of the two engines on this tile */
 } ssp_xbar_tile_check;
-int ssp_xbar_request_validate(ssp_xbar *x, size_t vectors);
+SSP_API int ssp_xbar_request_validate(ssp_xbar *x, size_t vectors);
 /* The figures captured so far (n of them), in matrix, tile order. */
-const ssp_xbar_tile_check *ssp_xbar_validation(const ssp_xbar *x, size_t *n);
+SSP_API const ssp_xbar_tile_check *ssp_xbar_validation(const ssp_xbar *x, size_t *n);
 
 /* Array read energy from the circuit: while on, every product adds, per
  * tile and vector, the energy its row sources deliver in a read of t_read
@@ -150,14 +150,13 @@ const ssp_xbar_tile_check *ssp_xbar_validation(const ssp_xbar *x, size_t *n);
  * charge the DAC puts on it). The settling transient itself is not in it
  * (see README: the read path). Available for linear 1R tiles; otherwise
  * ssp_xbar_array_energy reports it unavailable (logged once). */
-void ssp_xbar_count_array(ssp_xbar *x, int on, double t_read);
+SSP_API void ssp_xbar_count_array(ssp_xbar *x, int on, double t_read);
 /* Energy counted since the last reset (J); returns 0 when unavailable. */
-int ssp_xbar_array_energy(const ssp_xbar *x, double *joules);
-void ssp_xbar_array_reset(ssp_xbar *x);
+SSP_API int ssp_xbar_array_energy(const ssp_xbar *x, double *joules);
+SSP_API void ssp_xbar_array_reset(ssp_xbar *x);
 
 /* The layer of matrix m (for mapping reports and netlists). */
-ssp_layer *ssp_xbar_layer(ssp_xbar *x, size_t m);
-size_t ssp_xbar_nmat(const ssp_xbar *x);
-double ssp_xbar_v_read(const ssp_xbar *x);
+SSP_API ssp_layer *ssp_xbar_layer(ssp_xbar *x, size_t m);
+SSP_API size_t ssp_xbar_nmat(const ssp_xbar *x);
 
 #endif

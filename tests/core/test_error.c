@@ -44,7 +44,10 @@ static void test_error__logger_filters_levels(void)
     struct log_capture cap = {0};
     SSP_ASSERT_OK(NULL, ssp_ctx_create(&ctx));
     ssp_ctx_set_logger(ctx, capture, &cap);
+    CU_ASSERT_EQUAL(ssp_ctx_log_level(ctx), SSP_LOG_WARN); /* the default */
     ssp_ctx_set_log_level(ctx, SSP_LOG_INFO);
+    CU_ASSERT_EQUAL(ssp_ctx_log_level(ctx), SSP_LOG_INFO);
+    CU_ASSERT_EQUAL(ssp_ctx_log_level(NULL), SSP_LOG_WARN);
     ssp_log(ctx, SSP_LOG_DEBUG, "hidden", "x = %d", 1);
     ssp_log(ctx, SSP_LOG_INFO, "shown", "x = %d", 2);
     CU_ASSERT_EQUAL(cap.n, 1);

@@ -494,6 +494,13 @@ static void test_netlists__nodal_sinh_cells_need_newton(void)
     CU_ASSERT_EQUAL(st.newton_vectors, 1);
     CU_ASSERT(st.newton_iterations >= 2);
     CU_ASSERT_PTR_NOT_NULL(ssp_nodal_last_solution(n));
+    {
+        /* node voltages (ground left out) then branch currents, all finite */
+        const double *x = ssp_nodal_last_solution(n);
+        size_t dim = ssp_nodal_dim(n);
+        CU_ASSERT(dim >= ssp_circuit_n_nodes(c) - 1);
+        for (size_t k = 0; k < dim; k++) CU_ASSERT(isfinite(x[k]));
+    }
     /* ideal wires and TIA: out_j = −Rf Σ_i gp sinh(b v_i) exactly */
     for (int j = 0; j < 4; j++) {
         double want = 0;

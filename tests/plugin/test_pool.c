@@ -139,6 +139,11 @@ static void test_pool__runs_jobs_in_order(void)
     jobset_init(s);
     SSP_ASSERT_OK(ctx, ssp_pool_create(&p, ctx, 2, NULL));
     CU_ASSERT_EQUAL(ssp_pool_size(p), 2);
+    /* two live worker processes, one pid each; no worker 2 */
+    CU_ASSERT(ssp_pool_worker_pid(p, 0) > 0 && kill(ssp_pool_worker_pid(p, 0), 0) == 0);
+    CU_ASSERT(ssp_pool_worker_pid(p, 1) > 0 && ssp_pool_worker_pid(p, 1) != ssp_pool_worker_pid(p, 0));
+    CU_ASSERT_EQUAL(ssp_pool_worker_pid(p, 2), 0);
+    CU_ASSERT_EQUAL(ssp_pool_worker_pid(p, -1), 0);
     SSP_ASSERT_OK(ctx, ssp_pool_run(p, s->jobs, NJOBS, s->res));
     for (int i = 0; i < NJOBS; i++) {
         CU_ASSERT_EQUAL(s->res[i].status, SSP_OK);

@@ -160,6 +160,61 @@ static void test_spice__tran_reaches_tstop(void)
     ssp_spice_unload(g_spice);
 }
 
+/* A ramp of 1 V/us for an external source (ssp_spice_set_external). */
+static int ramp_vsrc(double t, const char *name, double *value, void *payload)
+{
+    int *calls = payload;
+    (*calls)++;
+    *value = strcmp(name, "vext") == 0 ? t * 1e6 : 0.0;
+    return 0;
+}
+
+static void test_spice__external_source_follows_callback(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *net[] = {"ext", "vext in 0 dc 0 external", "r1 in out 1k", "r2 out 0 1k", ".end"};
+    double t, v;
+    int calls = 0;
+    /* no provider: the run is refused, naming the missing provider */
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 5));
+    CU_ASSERT_EQUAL(ssp_spice_tran(g_spice, 1e-8, 1e-6, 1e-8, 0), SSP_ESPICE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "ssp_spice_set_external"));
+    ssp_spice_unload(g_spice);
+    /* with one: the divider halves the ramp, 1 V at 1 us */
+    ssp_spice_set_external(g_spice, ramp_vsrc, NULL, &calls);
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 5));
+    SSP_ASSERT_OK(ctx, ssp_spice_tran(g_spice, 1e-8, 1e-6, 1e-8, 0));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "time", &t));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(out)", &v));
+    CU_ASSERT(calls > 0);
+    CU_ASSERT(ssp_close_rel(t, 1e-6, 1e-9, 0));
+    CU_ASSERT(ssp_close_rel(v, 0.5 * t * 1e6, 1e-6, 1e-9));
+    ssp_spice_set_external(g_spice, NULL, NULL, NULL);
+    ssp_spice_unload(g_spice);
+}
+
+static void test_spice__several_circuits_in_memory(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    double v;
+    CU_ASSERT_EQUAL(ssp_spice_circuits(g_spice), 0);
+    SSP_ASSERT_OK(ctx, ssp_spice_load_another(g_spice, "a\nv1 in 0 dc 1\nr1 in out 1k\nr2 out 0 1k\n.end\n"));
+    SSP_ASSERT_OK(ctx, ssp_spice_load_another(g_spice, "b\nv1 in 0 dc 1\nr1 in out 3k\nr2 out 0 1k\n.end\n"));
+    CU_ASSERT_EQUAL(ssp_spice_circuits(g_spice), 2);
+    /* 1 = the newest (b: 0.25 V), 2 = the one before (a: 0.5 V) */
+    SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(out)", &v));
+    CU_ASSERT(ssp_close_rel(v, 0.25, TOL_REL, 0));
+    SSP_ASSERT_OK(ctx, ssp_spice_select(g_spice, 2));
+    SSP_ASSERT_OK(ctx, ssp_spice_op(g_spice));
+    SSP_ASSERT_OK(ctx, ssp_spice_vec_last(g_spice, "v(out)", &v));
+    CU_ASSERT(ssp_close_rel(v, 0.5, TOL_REL, 0));
+    ssp_spice_unload(g_spice);
+    CU_ASSERT_EQUAL(ssp_spice_circuits(g_spice), 1);
+    ssp_spice_unload(g_spice);
+    CU_ASSERT_EQUAL(ssp_spice_circuits(g_spice), 0);
+}
+
 static void test_spice__tran_with_coarse_steps_reaches_tstop(void)
 {
     /* the sync-mode end-of-run defect: ngspice halves the last steps towards
@@ -596,6 +651,8 @@ SSP_TEST_SUITE(spice)
                   SSP_TEST(test_spice__stream_recovers_from_a_railed_first_step),
                   SSP_TEST(test_spice__stream_of_a_railed_training_tile),
                   SSP_TEST(test_spice__tran_reaches_tstop),
+                  SSP_TEST(test_spice__external_source_follows_callback),
+                  SSP_TEST(test_spice__several_circuits_in_memory),
                   SSP_TEST(test_spice__tran_with_coarse_steps_reaches_tstop),
                   SSP_TEST(test_spice__syntax_error_is_reported),
                   SSP_TEST(test_spice__floating_node_is_singular),

@@ -128,6 +128,38 @@ static void test_hwprog__model_mode_trains_and_repeats(void)
     ssp_train_destroy(&d);
 }
 
+/* program.closed_loop = circuit: the closed-loop reference is programmed
+ * through the scheduler on a copy of the hardware, every weight written and
+ * verified each update step; the estimate (the default) has no such run. */
+static void test_hwprog__closed_loop_circuit_reference(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_config c;
+    ssp_train *est = NULL, *cir = NULL;
+    const ssp_pulse_result *r, *own;
+    int done = 0;
+    tiny_config(&c, SSP_PROG_MODEL);
+    c.epochs = 1;
+    SSP_ASSERT_OK(ctx, ssp_train_create(&est, ctx, &c));
+    CU_ASSERT_PTR_NULL(ssp_train_epoch_closed_loop_prog(est));
+    c.prog_closed_loop = 1;
+    SSP_ASSERT_OK(ctx, ssp_config_check(&c, ctx));
+    SSP_ASSERT_OK(ctx, ssp_train_create(&cir, ctx, &c));
+    /* the epoch's figures, read before ssp_train_epoch_end resets them */
+    while (!done) SSP_ASSERT_OK(ctx, ssp_train_step(cir, &done));
+    r = ssp_train_epoch_closed_loop_prog(cir);
+    own = ssp_train_epoch_prog(cir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(own);
+    /* write-verify of every weight: more targets, pulses and reads than the
+     * method's own open-loop changes, and energy spent */
+    CU_ASSERT(r->targets > own->targets);
+    CU_ASSERT(r->pulses > 0 && r->verify_reads > 0);
+    CU_ASSERT(r->energy_j > 0 && r->latency_s > 0);
+    ssp_train_destroy(&cir);
+    ssp_train_destroy(&est);
+}
+
 static void test_hwprog__model_mode_resumes_exactly(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
@@ -740,6 +772,7 @@ SSP_TEST_SUITE(hwprog)
                   SSP_TEST(test_hwprog__c_model_wire_drop_follows_spice),
                   SSP_TEST(test_hwprog__driver_energy_follows_the_line_capacitance),
                   SSP_TEST(test_hwprog__model_mode_trains_and_repeats),
+                  SSP_TEST(test_hwprog__closed_loop_circuit_reference),
                   SSP_TEST(test_hwprog__model_mode_resumes_exactly),
                   SSP_TEST(test_hwprog__check_beyond_tolerance_stops_the_run),
                   SSP_TEST(test_hwprog__check_failure_exit_status_and_log),

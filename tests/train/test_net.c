@@ -137,6 +137,12 @@ static void test_net__loss_counts_correct_predictions(void)
     f.w = w;
     SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_forward(net, ssp_test_ctx(), x, 2, ssp_net_matmul_float, &f));
     {
+        /* identity weights below the clip: the logits (2 images x 2 classes,
+         * row-major) are the inputs */
+        const double *z = ssp_net_logits(net);
+        for (size_t i = 0; i < 4; i++) CU_ASSERT(fabs(z[i] - x[i]) < 1e-12);
+    }
+    {
         double loss = NAN;
         SSP_ASSERT_OK(ssp_test_ctx(), ssp_net_loss(net, ssp_test_ctx(), y, &loss, &correct, 0));
         /* logits are the inputs scaled by the act clip of layer 1 (identity weights) */

@@ -63,6 +63,33 @@ static int run_epoch(ssp_train *t, ssp_epoch_metrics *m)
 /* No wire, driver or sense resistance, an ideal TIA and 24-bit converters:
  * the circuit is G·V up to 2^-23 of full scale, so a whole training epoch
  * follows the ideal engine's to within that quantisation. */
+/* The hardware counts its stuck devices over every matrix (both devices of
+ * a weight): a fresh array from vteam32 (no stuck fraction) has none, and
+ * each device frozen afterwards, on or off, counts once. */
+static void test_xbar__hw_counts_stuck_devices(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_device_model *m = NULL;
+    ssp_hw *hw = NULL;
+    char path[4096];
+    const size_t rows[2] = {3, 2}, cols[2] = {4, 5};
+    const double w_max[2] = {1, 1};
+    ssp_device *d;
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&m, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
+    SSP_ASSERT_OK(ctx, ssp_hw_create(&hw, ctx, m, 2, rows, cols, 32, 0.25, w_max, 50, 7));
+    CU_ASSERT_EQUAL(ssp_hw_device_count(hw), 2 * (3 * 4 + 2 * 5));
+    CU_ASSERT_EQUAL(ssp_hw_stuck_count(hw), 0);
+    d = ssp_hw_devices(hw, 0);
+    ssp_device_stick(&d[0], SSP_DEVICE_STUCK_ON);
+    ssp_device_stick(&d[1], SSP_DEVICE_STUCK_OFF); /* the pair's other device */
+    d = ssp_hw_devices(hw, 1);
+    ssp_device_stick(&d[2 * 2 * 5 - 1], SSP_DEVICE_STUCK_ON); /* the last device of matrix 1 */
+    CU_ASSERT_EQUAL(ssp_hw_stuck_count(hw), 3);
+    ssp_hw_destroy(&hw);
+    CU_ASSERT_PTR_NULL(hw);
+    ssp_device_model_free(&m);
+}
+
 static void test_xbar__nodal_without_parasitics_matches_ideal(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
@@ -502,6 +529,7 @@ static void test_xbar__validation_covers_every_tile(void)
 SSP_TEST_SUITE(xbar)
 {
     SSP_ADD_SUITE("xbar", NULL, NULL,
+                  SSP_TEST(test_xbar__hw_counts_stuck_devices),
                   SSP_TEST(test_xbar__nodal_without_parasitics_matches_ideal),
                   SSP_TEST(test_xbar__wires_and_converters_change_the_forward_pass),
                   SSP_TEST(test_xbar__nodal_paths_train_alike),
