@@ -21,6 +21,7 @@
 #include "ssp_plot.h"
 #include "ssp_report.h"
 #include "ssp_train.h"
+#include "ssp_units.h"
 #include "ssp_xbar.h"
 
 enum { PATH_CAP = 4096, MAX_SETS = 64, NAME_ROOM = 64 };
@@ -215,11 +216,16 @@ static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int 
         rc = ssp_train_epoch_end(t, &m);
         if (rc) goto fail;
         if (tty && !quiet) fputc('\n', stderr);
-        printf("%s epoch %ld: train loss %.4f, test accuracy %.2f %%, weight writes %llu of %llu closed-loop "
-               "(%.2f %% eliminated), energy ratio %.4g, latency ratio %.4g (verify-first: %.4g, %.4g)\n",
-               ssp_method_name(cfg->method), m.epoch, m.train_loss, 100 * m.test_acc, m.hw.weight_writes,
-               m.closed_loop.weight_writes, m.updates_eliminated_pct, m.energy_ratio, m.latency_ratio,
-               m.energy_ratio_vf, m.latency_ratio_vf);
+        {
+            char pct[SSP_UNITS_FMT_CAP];
+            printf("%s epoch %ld: train loss %.4f, test accuracy %.2f %%, weight writes %llu of %llu closed-loop "
+                   "(%s %% eliminated%s), energy ratio %.4g, latency ratio %.4g (verify-first: %.4g, %.4g)\n",
+                   ssp_method_name(cfg->method), m.epoch, m.train_loss, 100 * m.test_acc, m.hw.weight_writes,
+                   m.closed_loop.weight_writes, ssp_units_format_pct(pct, sizeof pct, m.updates_eliminated_pct),
+                   cfg->method == SSP_METHOD_EXSITU ? "; ex-situ programs every weight once, at the epoch's end"
+                   : cfg->method == SSP_METHOD_CLOSED_LOOP ? "; closed_loop is the reference" : "",
+                   m.energy_ratio, m.latency_ratio, m.energy_ratio_vf, m.latency_ratio_vf);
+        }
         fflush(stdout);
         rc = write_outputs(ctx, dir, cfg, t);
         if (rc) goto fail;

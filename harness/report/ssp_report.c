@@ -30,6 +30,10 @@ GETTER(g_dwrites, m->hw.device_writes)
 GETTER(g_pulses, m->hw.pulses)
 GETTER(g_reads, m->hw.reads)
 GETTER(g_unreach, m->hw.out_of_band)
+GETTER(g_targets, m->hw.device_targets)
+GETTER(g_oob_pulsed, m->hw.out_of_band_pulsed)
+GETTER(g_oob_stuck, m->hw.out_of_band_stuck)
+GETTER(g_cl_dwrites, m->closed_loop.device_writes)
 GETTER(g_energy, ssp_hw_stats_energy(&m->hw))
 GETTER(g_latency, ssp_hw_stats_latency(&m->hw))
 GETTER(g_cl_wwrites, m->closed_loop.weight_writes)
@@ -74,13 +78,17 @@ static const column columns[] = {
     {"update_steps", g_updates, 1},
     {"weights", g_weights, 1},
     {"weight_writes", g_wwrites, 1},
+    {"device_targets", g_targets, 1},
     {"device_writes", g_dwrites, 1},
     {"pulses", g_pulses, 1},
     {"verify_reads", g_reads, 1},
     {"out_of_band", g_unreach, 1},
+    {"out_of_band_pulsed", g_oob_pulsed, 1},
+    {"out_of_band_stuck", g_oob_stuck, 1},
     {"energy_J", g_energy, 0},
     {"latency_s", g_latency, 0},
     {"closed_loop_weight_writes", g_cl_wwrites, 1},
+    {"closed_loop_device_writes", g_cl_dwrites, 1},
     {"closed_loop_pulses", g_cl_pulses, 1},
     {"closed_loop_reads", g_cl_reads, 1},
     {"closed_loop_energy_J", g_cl_energy, 0},

@@ -555,7 +555,9 @@ const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n)
 }
 
 /* Price the two closed-loop references of this step (see ssp_train.h), at
- * the devices' present conductances. */
+ * the devices' present conductances. The references are priced, not
+ * simulated: their out-of-band counts are 0. step is what the method did
+ * (all zero for ex-situ training, which programs nothing at update steps). */
 static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step, int add_cl)
 {
     double vr = ssp_hw_read_voltage(t->hw), tr = ssp_hw_read_time(t->hw), gsum = ssp_hw_g_sum(t->hw);
@@ -564,6 +566,9 @@ static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step, int add_cl
     ssp_hw_stats vf = {0}, cl = {0};
     ssp_hw_set_pulse(t->hw, &vs, &ws, &edge);
     vf.weight_writes = step->weight_writes;
+    /* every device read; the devices the method programmed are its targets
+     * (plain SGD has no targets of its own: the devices it pulsed) */
+    vf.device_targets = step->device_targets > step->device_writes ? step->device_targets : step->device_writes;
     vf.device_writes = step->device_writes;
     vf.pulses = step->pulses;
     vf.reads = (unsigned long long)ndev + step->pulses;
@@ -574,6 +579,7 @@ static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step, int add_cl
     ssp_hw_stats_add(&t->ep_vf, &vf);
     cl = vf;
     cl.weight_writes = t->nweights;
+    cl.device_targets = 2 * t->nweights;
     cl.device_writes = step->device_writes + (unsigned long long)untouched;
     cl.pulses = step->pulses + (unsigned long long)untouched;
     cl.reads = (unsigned long long)ndev + cl.pulses;
@@ -682,10 +688,13 @@ static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
         t->ep_prog = ep.sum;
     }
     st->weight_writes = n;
-    st->device_writes = targets;
+    st->device_targets = targets;
+    st->device_writes = tot.sum.pulsed;
     st->pulses = tot.sum.pulses;
     st->reads = tot.sum.verify_reads;
     st->out_of_band = tot.sum.missed + tot.sum.unreachable;
+    st->out_of_band_pulsed = tot.sum.out_pulsed;
+    st->out_of_band_stuck = tot.sum.out_stuck;
     st->pulse_energy_j = tot.sum.energy_j - tot.sum.energy_read_j;
     st->read_energy_j = tot.sum.energy_read_j;
     st->read_latency_s = (double)tot.sum.verify_reads * t_verify;
@@ -723,10 +732,13 @@ static int closed_loop_circuit(ssp_train *t, ssp_hw_stats *st)
         t->ep_cl_prog = ep.sum;
     }
     st->weight_writes = t->nweights;
-    st->device_writes = 2 * t->nweights;
+    st->device_targets = 2 * t->nweights;
+    st->device_writes = tot.sum.pulsed;
     st->pulses = tot.sum.pulses;
     st->reads = tot.sum.verify_reads;
     st->out_of_band = tot.sum.missed + tot.sum.unreachable;
+    st->out_of_band_pulsed = tot.sum.out_pulsed;
+    st->out_of_band_stuck = tot.sum.out_stuck;
     st->pulse_energy_j = tot.sum.energy_j - tot.sum.energy_read_j;
     st->read_energy_j = tot.sum.energy_read_j;
     st->read_latency_s = (double)tot.sum.verify_reads * t_verify;
@@ -763,7 +775,6 @@ static int program_update(ssp_train *t)
             const ssp_twin_change *c = &t->twin->changes[i];
             rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, SSP_HW_OPEN_LOOP, &st);
         }
-        st.weight_writes = n;
     } else if (t->cfg.method == SSP_METHOD_CLOSED_LOOP) {
         n = ssp_twin_quantize_all(t->twin);
         t->t_q += now_s() - t0;
@@ -852,6 +863,13 @@ int ssp_train_step(ssp_train *t, int *epoch_done)
         if (!exsitu) {
             rc = program_update(t);
             if (rc) return rc;
+        } else {
+            /* ex-situ programs nothing here; the references still price
+             * this update step, so its reductions mean what every other
+             * method's do */
+            ssp_hw_stats none = {0};
+            price_closed_loop(t, &none, 1);
+            t->updates++;
         }
     }
     *epoch_done = t->pos >= t->train->n;
@@ -923,8 +941,6 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
             if (rc) return rc;
         }
         ssp_hw_stats_add(&t->ep_hw, &st);
-        ssp_hw_stats_add(&t->ep_cl, &st);
-        ssp_hw_stats_add(&t->ep_vf, &st);
         t->xbar_stale = 1;
         t->t_prog += now_s() - t0;
         t0 = now_s();
