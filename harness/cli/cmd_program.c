@@ -35,10 +35,10 @@ static int usage(FILE *to)
           "         --levels L [--strategy open|verify] [--bias v2|v3]\n"
           "         [--rwire OHM_PER_UM [--pitch UM]] [--order row|col|auto] [--delta K] [--tol T]\n"
           "         [--out DIR] [--simulate spice|model]\n"
-          "         [--waveform [--waveform-cell ROW,COL]]\n"
+          "         [--waveform [--waveform-cell ROW,COL]] [-q]\n"
           "       siamspice program --present RUN_DIR|CKPT --target RUN_DIR|CKPT\n"
           "         [--target-weights levels|float] [--strategy open|verify] [--bias v2|v3]\n"
-          "         [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n"
+          "         [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR] [-q]\n"
           "\n"
           "Plan the pulses that take an R x C tile of devices from a present to a target\n"
           "state, run them (ngspice transient or C device model) and write for tapeout:\n"
@@ -72,6 +72,8 @@ static int usage(FILE *to)
           "spice runs every tile in ngspice. Writes DIR/tile_<k>/{schedule.csv,schedule.json,\n"
           "schedule.vcd,pwl/} per programmed tile and DIR/summary.{json,csv} (cells moved,\n"
           "pulses, in-band %, energy, latency, disturb). Default strategy: verify.\n"
+          "-q: no progress display on stderr (the calibration in ngspice, then the tiles\n"
+          "programmed, n of N: a bar with its ETA on a terminal, else a line per 10 %).\n"
           "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
           to);
     return to == stderr ? 2 : 0;
@@ -189,7 +191,8 @@ int ssp_cmd_program(int argc, char **argv)
     size_t R = 0, C = 0, L = 0, moves = 0, delta = DEFAULT_DELTA, nc;
     long seed = -1;
     double rwire = 0, pitch = DEFAULT_PITCH_UM, tol = DEFAULT_TOL;
-    int have_moves = 0, status = 2, rc, waveform = 0;
+    int have_moves = 0, status = 2, rc, waveform = 0, quiet = 0;
+    ssp_cmd_progress pg;
     long wrow = -1, wcol = -1;
     ssp_pulse_wave wave = {0};
     ssp_ctx *ctx = NULL;
@@ -214,6 +217,10 @@ int ssp_cmd_program(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
         if (strcmp(a, "--waveform") == 0) {
             waveform = 1;
+            continue;
+        }
+        if (strcmp(a, "-q") == 0) {
+            quiet = 1;
             continue;
         }
         if (!v) {
@@ -372,7 +379,12 @@ int ssp_cmd_program(int argc, char **argv)
         }
         if ((rc = ssp_pulse_wave_arm(pp, &wave, wc / C, wc % C))) goto fail;
     }
-    if ((rc = ssp_pulse_program_tile(pp, sp, NULL, 0, dev, target, sched, &res, st))) goto fail;
+    ssp_cmd_progress_init(&pg, quiet);
+    ssp_cmd_progress_show(&pg, sp ? "programming the tile in ngspice" : "programming the tile (C model)", 0, 1, NULL);
+    rc = ssp_pulse_program_tile(pp, sp, NULL, 0, dev, target, sched, &res, st);
+    if (!rc) ssp_cmd_progress_show(&pg, sp ? "programming the tile in ngspice" : "programming the tile (C model)", 1, 1, NULL);
+    ssp_cmd_progress_end(&pg);
+    if (rc) goto fail;
 
     if ((rc = ssp_pulse_export_dir(sched, ctx, out, dev0, &pr))) goto fail;
     snprintf(path, sizeof path, "%s/result.json", out);

@@ -902,6 +902,7 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
     for (size_t i = 0; i < d->n; i += SSP_EVAL_BATCH) {
         size_t n = d->n - i < SSP_EVAL_BATCH ? d->n - i : SSP_EVAL_BATCH, ok = 0;
         int rc;
+        ssp_progress(t->ctx, "evaluating test images", i, d->n);
         if (i == 0 && t->xbar) ssp_xbar_request_irdrop(t->xbar, n);
         t->count_reads = 1;
         rc = hw_forward(t, d->x + i * d->dim, n);
@@ -913,6 +914,7 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
         lsum += ssp_net_loss(t->net, d->y + i, &ok, 0) * (double)n;
         correct += ok;
     }
+    ssp_progress(t->ctx, "evaluating test images", d->n, d->n);
     *acc = (double)correct / (double)d->n;
     *loss = lsum / (double)d->n;
     if (t->xbar) ssp_xbar_count_array(t->xbar, 0, 0);
