@@ -206,9 +206,12 @@ int ssp_cmd_netlist(int argc, char **argv)
         eo.title = title;
         eo.v_in = vin;
         eo.control = 1;
-        if (o.out)
+        if (o.out) {
             rc = ssp_spice_emit_file(o.out, ctx, c, &eo);
-        else
+            if (!rc)
+                fprintf(stderr, "siamspice netlist: wrote %s (%zux%zu tile; run it with: ngspice -b %s)\n", o.out,
+                        o.p.rows, o.p.cols, o.out);
+        } else
             rc = ssp_spice_emit(stdout, ctx, c, &eo);
     }
     if (rc) status = fail(ctx, "netlist", rc);
