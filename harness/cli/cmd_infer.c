@@ -454,7 +454,7 @@ int ssp_cmd_validate_run(int argc, char **argv)
     }
     printf("nodal_vs_spice_max_rel = %.3e (%.3e of v_fs; tolerance engine.check_tol = %.3e)\n"
            "ideal_vs_spice = %.3e of v_fs (wires, TIA gain and offset: what the nodal engine models)\n"
-           "nodal %.3f s, spice %.3f s in all\n",
+           "nodal %.4g s, spice %.4g s in all\n",
            max_ns, max_fs, tol, max_is, nodal_s, spice_s);
     if (ssp_train_pool(t)) {
         ssp_pool *pool = ssp_train_pool(t);
