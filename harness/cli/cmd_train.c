@@ -82,7 +82,7 @@ static void log_to_both(int level, const char *event, const char *kv, void *payl
 static void progress(const ssp_train *t, long epochs, ssp_cmd_progress *pg)
 {
     char what[64], extra[32];
-    snprintf(what, sizeof what, "epoch %ld/%ld steps", ssp_train_epochs_done(t) + 1, epochs);
+    snprintf(what, sizeof what, "epoch %ld/%ld", ssp_train_epochs_done(t) + 1, epochs);
     snprintf(extra, sizeof extra, "loss %.4f", ssp_train_running_loss(t));
     ssp_cmd_progress_show(pg, what, ssp_train_step_in_epoch(t), ssp_train_steps_per_epoch(t), extra);
 }
