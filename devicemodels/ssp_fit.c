@@ -901,6 +901,7 @@ static int fit_nominal(struct best *bst, ssp_ctx *ctx, const ssp_fit_data *d,
                                                                                : START_SIGMA_LOG;
                 ust[j] = u0[j] + (st ? gsl_ran_gaussian(rng, sig) : 0.0);
             }
+            ssp_progress(ctx, "fitting from start points", st, nstart + 1);
             status = lm_run(&pb, ust, maxit, u, &cost, &it, NULL);
             (*tried)++;
             last = status;
@@ -921,6 +922,7 @@ static int fit_nominal(struct best *bst, ssp_ctx *ctx, const ssp_fit_data *d,
                                          cost);
             if (used >= nlog) used = nlog - 1;
         }
+        ssp_progress(ctx, "fitting from start points", nstart + 1, nstart + 1);
         ssp_device_model_free(&base);
     }
     if (!bst->found)

@@ -84,8 +84,8 @@ SSP_API int ssp_spice_vec_last(ssp_spice *s, const char *name, double *value);
 /* In a transient's ascending time vector (n >= 1 points): the index of the
  * last point at or before t (0 when t precedes the first), and the index of
  * the point nearest to t (the earlier one on a tie). */
-size_t ssp_spice_time_before(const double *time, size_t n, double t);
-size_t ssp_spice_time_nearest(const double *time, size_t n, double t);
+SSP_API size_t ssp_spice_time_before(const double *time, size_t n, double t);
+SSP_API size_t ssp_spice_time_nearest(const double *time, size_t n, double t);
 
 /* `destroy all` + `remcirc`: free every plot and the circuit. Called by
  * ssp_spice_load before a new circuit; call it when done with a circuit. */

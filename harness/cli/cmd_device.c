@@ -29,11 +29,16 @@ static int usage(FILE *to)
 {
     fputs("usage: siamspice device --params FILE [--pulses N] [--amplitude V] [--width s]"
           " [--spice]\n"
+          "\n"
+          "Print a device model's pulse response: the read conductance after each of N\n"
+          "SET pulses and then N RESET pulses (or N pulses of --amplitude), from the C\n"
+          "model and, with --spice, from ngspice on the model's emitted subcircuit.\n"
           "  --params FILE    device parameter file (devicemodels/params/*.ini)\n"
           "  --pulses N       pulses per direction (default 20)\n"
           "  --amplitude V    one pulse amplitude instead of the model's SET then RESET pulses\n"
           "  --width s        pulse width in seconds (SI prefix allowed: 50n, 300u)\n"
-          "  --spice          also simulate the pulses in ngspice and print its conductance\n",
+          "  --spice          also simulate the pulses in ngspice and print its conductance\n"
+          "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
           to);
     return to == stderr ? 2 : 0;
 }

@@ -43,7 +43,7 @@ static int usage(FILE *to)
 {
     fputs("usage: siamspice fit --model vteam|yakopcic|biolek|pulselevel --data FILE.csv\n"
           "                     [--out params.ini] [--plot DIR] [--spice] [--read-voltage V]\n"
-          "                     [--edge s] [--starts N] [--seed S]\n"
+          "                     [--edge s] [--starts N] [--seed S] [-q]\n"
           "       siamspice fit --generate PARAMS.ini [--devices N] [--cycles N] [--pulses N]\n"
           "                     [--seed S] [--out data.csv]\n"
           "  --model M         model kind to fit\n"
@@ -56,6 +56,8 @@ static int usage(FILE *to)
           "  --edge s          pulse rise/fall time (default 2 % of the shortest width)\n"
           "  --starts N        random starts besides the data-driven one (default per model)\n"
           "  --seed S          seed of the random starts, or of the generated data (default 1)\n"
+          "  -q                no progress display on stderr (a bar on a terminal, else a\n"
+          "                    line per 10 %)\n"
           "  --generate FILE   write synthetic data of parameter file FILE instead of fitting:\n"
           "                    --devices (3), --cycles (3), --pulses N SET then N RESET (60)\n",
           to);
@@ -285,7 +287,8 @@ int ssp_cmd_fit(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *out = NULL, *plot = NULL, *gen = NULL;
     long devices = GEN_DEVICES, cycles = GEN_CYCLES, pulses = GEN_PULSES, starts = 0, seed = 1;
-    int spice = 0, status = 1, rc, have_gen_opt = 0;
+    int spice = 0, status = 1, rc, have_gen_opt = 0, quiet = 0;
+    ssp_cmd_progress pg;
     ssp_fit_options o = {0};
     ssp_ctx *ctx = NULL;
     ssp_fit_data *d = NULL;
@@ -297,6 +300,10 @@ int ssp_cmd_fit(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
         if (strcmp(a, "--spice") == 0) {
             spice = 1;
+            continue;
+        }
+        if (strcmp(a, "-q") == 0) {
+            quiet = 1;
             continue;
         }
         if (strcmp(a, "--model") && strcmp(a, "--data") && strcmp(a, "--out") && strcmp(a, "--plot") &&
@@ -376,7 +383,12 @@ int ssp_cmd_fit(int argc, char **argv)
         status = rc == SSP_ENOMEM ? 1 : 2;
         goto failed;
     }
-    if ((rc = ssp_fit_run(&r, ctx, d, &o))) {
+    ssp_cmd_progress_init(&pg, quiet);
+    ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg);
+    rc = ssp_fit_run(&r, ctx, d, &o);
+    ssp_ctx_set_progress(ctx, NULL, NULL);
+    ssp_cmd_progress_end(&pg);
+    if (rc) {
         status = rc == SSP_EINVAL ? 2 : 1;
         goto failed;
     }

@@ -22,7 +22,7 @@ enum { VALIDATE_TRAIN_IMAGES = 64 };
 
 static int usage(FILE *to)
 {
-    fputs("usage: siamspice infer RUN_DIR [--set SECTION.KEY=VALUE]... [--out DIR]\n"
+    fputs("usage: siamspice infer RUN_DIR [-q] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
           "       siamspice infer RUN_DIR --sweep-t-sample T1,T2,... [--set ...]... [--out DIR]\n"
           "\n"
           "Evaluate RUN_DIR/checkpoint.bin on the test set of RUN_DIR/config.ini with\n"
@@ -37,6 +37,8 @@ static int usage(FILE *to)
           "              e.g. 20ns,50ns,100ns; 0 = settled) on the nodal engine and print\n"
           "              accuracy, read energy and latency per inference for each; with\n"
           "              --out also DIR/tsample_sweep.csv and DIR/accuracy_tsample.png/.svg\n"
+          "  -q          no progress display on stderr (a bar on a terminal, else a line\n"
+          "              per 10 %)\n"
           "Prints the read energy per inference (array, DAC, TIA, ADC) and latency.\n"
           "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
           to);
@@ -248,13 +250,16 @@ int ssp_cmd_infer(int argc, char **argv)
 {
     const char *dir = NULL, *out = NULL, *sweep = NULL, *sets[MAX_SETS];
     ssp_config cfg;
-    int nsets = 0, rc, status = 1;
+    int nsets = 0, rc, status = 1, quiet = 0;
     ssp_ctx *ctx = NULL;
     ssp_train *t = NULL;
+    ssp_cmd_progress pg;
     double acc = 0, loss = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout);
-        if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
+        if (!strcmp(argv[i], "-q"))
+            quiet = 1;
+        else if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--out"))
             out = argv[++i];
@@ -277,6 +282,8 @@ int ssp_cmd_infer(int argc, char **argv)
         ssp_ctx_destroy(&ctx);
         return status;
     }
+    ssp_cmd_progress_init(&pg, quiet);
+    ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg);
     if (sweep) {
         status = sweep_t_sample(ctx, dir, sweep, sets, nsets, out);
         goto out;
@@ -285,6 +292,7 @@ int ssp_cmd_infer(int argc, char **argv)
     if (status) goto out;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
+    ssp_cmd_progress_end(&pg);
     if (rc) goto out;
     printf("%s: epoch %ld, test accuracy %.2f %%, test loss %.4f (hardware forward, %s engine, %zu test images)\n",
            dir, ssp_train_epochs_done(t), 100 * acc, loss, cfg.engine == SSP_ENGINE_IDEAL ? "ideal"
@@ -301,6 +309,7 @@ int ssp_cmd_infer(int argc, char **argv)
     }
     status = 0;
 out:
+    if (ctx) ssp_cmd_progress_end(&pg);
     if (status) fprintf(stderr, "siamspice infer: %s\n", ssp_ctx_errmsg(ctx));
     ssp_train_destroy(&t);
     ssp_ctx_destroy(&ctx);
@@ -309,7 +318,7 @@ out:
 
 static int usage_run(FILE *to)
 {
-    fputs("usage: siamspice netlist --run RUN_DIR [--out DIR] [--set SECTION.KEY=VALUE]...\n"
+    fputs("usage: siamspice netlist --run RUN_DIR [-q] [--out DIR] [--set SECTION.KEY=VALUE]...\n"
           "\n"
           "Write every crossbar tile of RUN_DIR's checkpoint as a standalone ngspice\n"
           "netlist (DIR/m<matrix>_t<tile row>_<tile col>.cir: the devices' present read\n"
@@ -317,7 +326,8 @@ static int usage_run(FILE *to)
           "outputs; `ngspice -b FILE` runs one) and each matrix's weight-to-tile mapping\n"
           "(DIR/mapping_m<matrix>.txt). The tiles are those of RUN_DIR/config.ini\n"
           "([crossbar], [dac], [tia], [adc]; --set changes them). Default DIR:\n"
-          "RUN_DIR/netlists. Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
+          "RUN_DIR/netlists. -q: no progress display on stderr (a bar on a terminal,\n"
+          "else a line per 10 %). Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
           to);
     return to == stderr ? 2 : 0;
 }
@@ -326,14 +336,17 @@ int ssp_cmd_netlist_run(int argc, char **argv)
 {
     const char *dir = NULL, *out = NULL, *sets[MAX_SETS];
     char p[PATH_CAP];
-    int nsets = 0, rc, status;
+    int nsets = 0, rc, status, quiet = 0;
     ssp_ctx *ctx = NULL;
     ssp_train *t = NULL;
+    ssp_cmd_progress pg;
     double acc, loss;
     for (int i = 1; i < argc; i++) /* --help anywhere, even where a value was due */
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_run(stdout);
     for (int i = 1; i < argc; i++) {
-        if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
+        if (!strcmp(argv[i], "-q"))
+            quiet = 1;
+        else if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--run"))
             dir = argv[++i];
@@ -354,12 +367,15 @@ int ssp_cmd_netlist_run(int argc, char **argv)
         ssp_ctx_destroy(&ctx);
         return status;
     }
+    ssp_cmd_progress_init(&pg, quiet);
+    ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg);
     /* one test image gives the netlists their DC inputs */
     status = open_run(ctx, dir, sets, nsets, OPEN_NODAL, &NETLIST, 1, &t, NULL);
     if (status) goto done;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
     if (!rc) rc = ssp_xbar_write_netlists(ssp_train_xbar(t), out);
+    ssp_cmd_progress_end(&pg);
     if (rc) goto done;
     printf("%s: tile netlists and mappings of epoch %ld written to %s\n", dir, ssp_train_epochs_done(t), out);
     status = 0;
@@ -372,7 +388,7 @@ done:
 
 static int usage_validate(FILE *to)
 {
-    fputs("usage: siamspice validate (--run RUN_DIR | --config FILE) [--vectors K]\n"
+    fputs("usage: siamspice validate (--run RUN_DIR | --config FILE) [--vectors K] [-q]\n"
           "                          [--set SECTION.KEY=VALUE]...\n"
           "\n"
           "Run every crossbar tile of a network on the ideal, nodal and spice engines\n"
@@ -380,6 +396,7 @@ static int usage_validate(FILE *to)
           "differences per tile. --run: the devices of RUN_DIR's checkpoint and its\n"
           "config; --config: the initial devices of a config's network. The inputs are\n"
           "each layer's actual DAC voltages for the first K test images (default 4).\n"
+          "-q: no progress display on stderr (a bar on a terminal, else a line per 10 %).\n"
           "Exit status: 0 all tiles agree within engine.check_tol (of the ADC full\n"
           "scale), 1 a tile does not or a simulation failed, 2 bad usage or input.\n"
           "(Without --run/--config: one random tile, see siamspice validate --rows.)\n",
@@ -390,8 +407,9 @@ static int usage_validate(FILE *to)
 int ssp_cmd_validate_run(int argc, char **argv)
 {
     const char *dir = NULL, *config = NULL, *sets[MAX_SETS];
-    int nsets = 0, rc, status;
+    int nsets = 0, rc, status, quiet = 0;
     long vectors = 4;
+    ssp_cmd_progress pg;
     ssp_ctx *ctx = NULL;
     ssp_train *t = NULL;
     ssp_xbar *x;
@@ -402,7 +420,9 @@ int ssp_cmd_validate_run(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_validate(stdout);
     for (int i = 1; i < argc; i++) {
         char *end;
-        if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
+        if (!strcmp(argv[i], "-q"))
+            quiet = 1;
+        else if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--run"))
             dir = argv[++i];
@@ -424,25 +444,28 @@ int ssp_cmd_validate_run(int argc, char **argv)
         return usage_validate(stderr);
     }
     if (ssp_ctx_create(&ctx)) return 1;
+    ssp_cmd_progress_init(&pg, quiet);
+    ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg);
     status = open_state(ctx, dir, config, sets, nsets, OPEN_VALIDATE, &VALIDATE, vectors, &t, NULL);
     if (status) goto done;
     status = 1;
     x = ssp_train_xbar(t);
     rc = ssp_xbar_request_validate(x, (size_t)vectors);
     if (!rc) rc = ssp_train_evaluate(t, &acc, &loss);
+    ssp_cmd_progress_end(&pg);
     if (rc) goto done;
     tol = ssp_train_config(t)->check_tol;
     tc = ssp_xbar_validation(x, &n);
     printf("%s %s (%s): %zu tiles, the layer inputs of %ld test image%s\n", dir ? "run" : "config",
            dir ? dir : config, dir ? "checkpoint" : "initial devices", n, vectors, vectors == 1 ? "" : "s");
     printf("                          nodal vs spice           ideal vs spice\n"
-           "matrix tile     size       max rel    of v_fs         of v_fs  nodal_ms  spice_ms\n");
+           "matrix tile     size       max rel    of v_fs         of v_fs   nodal_us  spice_ms\n");
     for (size_t i = 0; i < n; i++) {
         char where[32], size[32];
         snprintf(where, sizeof where, "%zu,%zu", tc[i].tile_row, tc[i].tile_col);
         snprintf(size, sizeof size, "%zux%zu", tc[i].rows, tc[i].cols);
-        printf("%6zu %-8s %-8s %10.3e %10.3e %15.3e %9.1f %9.1f\n", tc[i].matrix, where, size, tc[i].nodal_vs_spice,
-               tc[i].nodal_vs_spice_fs, tc[i].ideal_vs_spice_fs, 1e3 * tc[i].nodal_s, 1e3 * tc[i].spice_s);
+        printf("%6zu %-8s %-8s %10.3e %10.3e %15.3e %10.1f %9.1f\n", tc[i].matrix, where, size, tc[i].nodal_vs_spice,
+               tc[i].nodal_vs_spice_fs, tc[i].ideal_vs_spice_fs, 1e6 * tc[i].nodal_s, 1e3 * tc[i].spice_s);
         if (tc[i].nodal_vs_spice > max_ns) max_ns = tc[i].nodal_vs_spice;
         if (tc[i].nodal_vs_spice_fs > max_fs) {
             max_fs = tc[i].nodal_vs_spice_fs;
@@ -454,7 +477,7 @@ int ssp_cmd_validate_run(int argc, char **argv)
     }
     printf("nodal_vs_spice_max_rel = %.3e (%.3e of v_fs; tolerance engine.check_tol = %.3e)\n"
            "ideal_vs_spice = %.3e of v_fs (wires, TIA gain and offset: what the nodal engine models)\n"
-           "nodal %.3f s, spice %.3f s in all\n",
+           "nodal %.4g s, spice %.4g s in all\n",
            max_ns, max_fs, tol, max_is, nodal_s, spice_s);
     if (ssp_train_pool(t)) {
         ssp_pool *pool = ssp_train_pool(t);

@@ -26,6 +26,7 @@ struct opts {
     unsigned long seed;
     const char *out;
     size_t vectors;
+    int quiet;           /* -q: no progress display */
     int help; /* --help given: nothing else parsed */
 };
 
@@ -37,7 +38,7 @@ static int usage(FILE *to, const char *cmd)
     fprintf(to,
             "usage: siamspice %s --rows N --cols M [--cell 1r|1t1r] [--scheme diff|ref]\n"
             "         [--rwire OHM_PER_UM --pitch UM] [--ideal-tia] [--seed S]%s\n",
-            cmd, netlist ? " [--out FILE]" : " [--vectors K]");
+            cmd, netlist ? " [--out FILE]" : " [--vectors K] [-q]");
     if (netlist)
         fprintf(to, "       siamspice netlist --run RUN_DIR [--out DIR] [--set S.K=V]... (netlist --run --help)\n");
     else
@@ -63,7 +64,9 @@ static int usage(FILE *to, const char *cmd)
     if (netlist)
         fprintf(to, "  --out FILE            write the netlist there (atomically) instead of stdout\n");
     else
-        fprintf(to, "  --vectors K           input vectors (default %d)\n", SSP_CMD_VECTORS_DEFAULT);
+        fprintf(to, "  --vectors K           input vectors (default %d)\n"
+                    "  -q                    no progress display on stderr (a bar on a terminal,\n"
+                    "                        else a line per 10 %%)\n", SSP_CMD_VECTORS_DEFAULT);
     fprintf(to, "Exit status: 0 done, 1 failed, 2 bad usage or input.\n");
     return 0;
 }
@@ -97,6 +100,7 @@ static int parse(int argc, char **argv, struct opts *o, ssp_ctx *ctx)
     o->out = NULL;
     o->vectors = SSP_CMD_VECTORS_DEFAULT;
     o->help = 0;
+    o->quiet = 0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         size_t z;
@@ -106,6 +110,10 @@ static int parse(int argc, char **argv, struct opts *o, ssp_ctx *ctx)
         }
         if (strcmp(a, "--ideal-tia") == 0) {
             o->p.tia.ideal = 1;
+            continue;
+        }
+        if (strcmp(a, "-q") == 0) {
+            o->quiet = 1;
             continue;
         }
         if (!v) return ssp_error(ctx, SSP_EINVAL, "option %s needs a value", a);
@@ -202,9 +210,12 @@ int ssp_cmd_netlist(int argc, char **argv)
         eo.title = title;
         eo.v_in = vin;
         eo.control = 1;
-        if (o.out)
+        if (o.out) {
             rc = ssp_spice_emit_file(o.out, ctx, c, &eo);
-        else
+            if (!rc)
+                fprintf(stderr, "siamspice netlist: wrote %s (%zux%zu tile; run it with: ngspice -b %s)\n", o.out,
+                        o.p.rows, o.p.cols, o.out);
+        } else
             rc = ssp_spice_emit(stdout, ctx, c, &eo);
     }
     if (rc) status = fail(ctx, "netlist", rc);
@@ -224,6 +235,7 @@ int ssp_cmd_validate(int argc, char **argv)
     double *g = NULL, *vin = NULL, *out[3] = {NULL, NULL, NULL};
     size_t n;
     int rc, status = 0, k;
+    ssp_cmd_progress pg;
 
     if (ssp_ctx_create(&ctx)) return 1;
     rc = parse(argc, argv, &o, ctx);
@@ -239,13 +251,17 @@ int ssp_cmd_validate(int argc, char **argv)
     n = o.vectors * o.p.cols;
     rc = random_tile(&o, o.vectors, &g, &vin);
     if (rc) ssp_error(ctx, rc, "out of memory");
+    ssp_cmd_progress_init(&pg, o.quiet);
     if (!rc) rc = ssp_spice_create(&spice, ctx, NULL);
     for (k = 0; !rc && k < 3; k++) {
+        ssp_cmd_progress_show(&pg, "running the ideal, nodal and spice engines", (size_t)k, 3, NULL);
         rc = ssp_engine_create(&eng[k], ctx, k, &o.p, spice);
         if (!rc) rc = ssp_engine_set_conductances(eng[k], g);
         if (!rc && !(out[k] = malloc(n * sizeof *out[k]))) rc = ssp_error(ctx, SSP_ENOMEM, "out of memory");
         if (!rc) rc = ssp_engine_run(eng[k], vin, o.vectors, out[k], NULL);
     }
+    if (!rc) ssp_cmd_progress_show(&pg, "running the ideal, nodal and spice engines", 3, 3, NULL);
+    ssp_cmd_progress_end(&pg);
     if (rc) {
         status = fail(ctx, "validate", rc);
     } else {

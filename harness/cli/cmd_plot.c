@@ -1,6 +1,8 @@
 /* cmd_plot.c — `siamspice plot RUN_DIR`: (re)draw a run's plots. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "ssp_cmd.h"
 #include "ssp_plot.h"
@@ -9,6 +11,7 @@ int ssp_cmd_plot(int argc, char **argv)
 {
     ssp_ctx *ctx = NULL;
     int status, rc;
+    time_t start;
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         puts("usage: siamspice plot RUN_DIR\n\n"
              "Draw, with gnuplot, every plot RUN_DIR has data for, each as PNG and SVG:\n"
@@ -38,8 +41,33 @@ int ssp_cmd_plot(int argc, char **argv)
         return 2;
     }
     if (ssp_ctx_create(&ctx)) return 1;
+    start = time(NULL);
     rc = ssp_plot_run(ctx, argv[1]);
     status = rc == SSP_OK ? 0 : (rc == SSP_EINVAL || rc == SSP_EFORMAT) ? 2 : 1;
+    if (!status) {
+        /* say what was drawn: the plots whose PNG this run (re)wrote */
+        static const char *const known[] = {"accuracy_loss", "cumulative_cost", "conductance_histogram", "waveform",
+                                            "fit_curve", "read", "accuracy_tsample"};
+        char p[4096];
+        struct stat sb;
+        int any = 0;
+        printf("siamspice plot: wrote in %s:", argv[1]);
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+            snprintf(p, sizeof p, "%s/%s.png", argv[1], known[k]);
+            if (stat(p, &sb) == 0 && sb.st_mtime >= start - 1) {
+                printf(" %s.{png,svg}", known[k]);
+                any = 1;
+            }
+        }
+        for (int m = 0; m < 64; m++) {
+            snprintf(p, sizeof p, "%s/irdrop_m%d.png", argv[1], m);
+            if (stat(p, &sb) == 0 && sb.st_mtime >= start - 1) {
+                printf(" irdrop_m%d.{png,svg}", m);
+                any = 1;
+            }
+        }
+        printf("%s plots.gp (the gnuplot script)\n", any ? "," : "");
+    }
     if (status) fprintf(stderr, "siamspice plot: %s\n", ssp_ctx_errmsg(ctx));
     ssp_ctx_destroy(&ctx);
     return status;

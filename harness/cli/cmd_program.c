@@ -22,6 +22,9 @@
 #include "ssp_units.h"
 
 enum { PATH_CAP = 4096, MAX_TILE = 256, DEFAULT_DELTA = 3 };
+/* Default cell pitch (um), the crossbar.pitch default that netlist and
+ * validate use too: with --rwire in ohm/um, one segment is rwire x pitch. */
+static const double DEFAULT_PITCH_UM = 0.5;
 /* Default level tolerance: bands of half a level spacing. */
 static const double DEFAULT_TOL = 0.5;
 
@@ -29,13 +32,14 @@ static int usage(FILE *to)
 {
     fputs("usage: siamspice program --params DEVICE.ini --rows R --cols C\n"
           "         (--present FILE | --random-present SEED) (--target FILE | --random-moves N)\n"
-          "         --levels L [--strategy open|verify] [--bias v2|v3] [--rwire OHM]\n"
-          "         [--order row|col|auto] [--delta K] [--tol T] [--out DIR] [--simulate spice|model]\n"
-          "         [--waveform [--waveform-cell ROW,COL]] [--accept-unreachable]\n"
+          "         --levels L [--strategy open|verify] [--bias v2|v3]\n"
+          "         [--rwire OHM_PER_UM [--pitch UM]] [--order row|col|auto] [--delta K] [--tol T]\n"
+          "         [--out DIR] [--simulate spice|model]\n"
+          "         [--waveform [--waveform-cell ROW,COL]] [--accept-unreachable] [-q]\n"
           "       siamspice program --present RUN_DIR|CKPT --target RUN_DIR|CKPT\n"
           "         [--target-weights levels|float] [--strategy open|verify] [--bias v2|v3]\n"
           "         [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n"
-          "         [--accept-unreachable]\n"
+          "         [--accept-unreachable] [-q]\n"
           "\n"
           "Plan the pulses that take an R x C tile of devices from a present to a target\n"
           "state, run them (ngspice transient or C device model) and write for tapeout:\n"
@@ -45,7 +49,15 @@ static int usage(FILE *to)
           "                           with unit (25uS) or, in targets, '-' (no change)\n"
           "  --random-present SEED    random levels (devices nominal)\n"
           "  --random-moves N         N random cells moved by +-K levels (--delta, default 3)\n"
-          "  --rwire OHM              wire resistance per segment (default 0, ideal)\n"
+          "  --levels L               conductance levels per device (the nominal range split\n"
+          "                           evenly)\n"
+          "  --delta K                levels a random move changes (default 3)\n"
+          "  --tol T                  half-width of a level's band, as a fraction of the\n"
+          "                           level spacing (default 0.5)\n"
+          "  --rwire OHM_PER_UM       wire resistance per micrometre of line, as in netlist\n"
+          "                           and validate (default 0, ideal wires)\n"
+          "  --pitch UM               cell pitch in micrometres, one wire segment (default\n"
+          "                           0.5: --rwire 5 gives 2.5 ohm segments)\n"
           "  --waveform               (spice) record one cell over the first transient that\n"
           "                           pulses it: DIR/waveform.csv, waveform.png and .svg\n"
           "  --waveform-cell ROW,COL  the cell to record (0-based; default: the first cell,\n"
@@ -63,6 +75,8 @@ static int usage(FILE *to)
           "spice runs every tile in ngspice. Writes DIR/tile_<k>/{schedule.csv,schedule.json,\n"
           "schedule.vcd,pwl/} per programmed tile and DIR/summary.{json,csv} (cells moved,\n"
           "pulses, in-band %, energy, latency, disturb). Default strategy: verify.\n"
+          "-q: no progress display on stderr (the calibration in ngspice, then the tiles\n"
+          "programmed, n of N: a bar with its ETA on a terminal, else a line per 10 %).\n"
           "Exit status: 0 done, 1 failed (also: a target unreachable, or none reached,\n"
           "without --accept-unreachable; the files are written), 2 bad usage or input.\n",
           to);
@@ -161,14 +175,15 @@ done:
 static int write_result(ssp_ctx *ctx, const char *path, const ssp_pulse_result *r, const char *sim,
                         const char *bias, const char *strategy)
 {
-    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}",
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}",
                           "simulate", sim, "bias", bias, "strategy", strategy, "targets",
                           (json_int_t)r->targets, "in_band", (json_int_t)r->in_band, "missed",
                           (json_int_t)r->missed, "unreachable", (json_int_t)r->unreachable, "pulses",
                           (json_int_t)r->pulses, "parallel_pulses", (json_int_t)r->groups,
                           "verify_reads", (json_int_t)r->verify_reads, "energy_j", r->energy_j,
                           "energy_selected_j", r->energy_sel_j, "energy_half_selected_j",
-                          r->energy_half_j, "energy_wire_j", r->energy_wire_j, "energy_read_j",
+                          r->energy_half_j, "energy_wire_j", r->energy_wire_j, "energy_error_bound_j",
+                          r->energy_tol_j, "energy_read_j",
                           r->energy_read_j, "latency_s", r->latency_s, "disturb_max_levels",
                           r->disturb_max, "disturb_mean_levels", r->disturb_mean);
     char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
@@ -194,8 +209,9 @@ int ssp_cmd_program(int argc, char **argv)
     const char *strategy = "verify", *bias = "v2", *sim = "spice", *order = "row";
     size_t R = 0, C = 0, L = 0, moves = 0, delta = DEFAULT_DELTA, nc;
     long seed = -1;
-    double rwire = 0, tol = DEFAULT_TOL;
-    int have_moves = 0, status = 2, rc, waveform = 0;
+    double rwire = 0, pitch = DEFAULT_PITCH_UM, tol = DEFAULT_TOL;
+    int have_moves = 0, status = 2, rc, waveform = 0, quiet = 0;
+    ssp_cmd_progress pg;
     long wrow = -1, wcol = -1;
     int accept = 0;
     ssp_pulse_wave wave = {0};
@@ -225,6 +241,8 @@ int ssp_cmd_program(int argc, char **argv)
         }
         if (strcmp(a, "--accept-unreachable") == 0) {
             accept = 1;
+        } else if (strcmp(a, "-q") == 0) {
+            quiet = 1;
             continue;
         }
         if (!v) {
@@ -257,7 +275,8 @@ int ssp_cmd_program(int argc, char **argv)
             wcol = strtol(cs, &end, 10);
             if (end == cs || *end || wcol < 0) goto bad_value;
         }
-        else if (strcmp(a, "--rwire") == 0) { if (ssp_units_parse(v, "ohm", &rwire, why, sizeof why) || rwire < 0) goto bad_value; }
+        else if (strcmp(a, "--rwire") == 0) { if (ssp_units_parse(v, "", &rwire, why, sizeof why) || !(rwire >= 0)) goto bad_value; }
+        else if (strcmp(a, "--pitch") == 0) { if (ssp_units_parse(v, "", &pitch, why, sizeof why) || !(pitch > 0)) goto bad_value; }
         else if (strcmp(a, "--tol") == 0) { if (ssp_units_parse(v, "", &tol, why, sizeof why) || !(tol > 0 && tol <= 1)) goto bad_value; }
         else {
             fprintf(stderr, "siamspice program: unknown option %s\n", a);
@@ -364,7 +383,7 @@ int ssp_cmd_program(int argc, char **argv)
     pr.strategy = strcmp(strategy, "open") == 0 ? SSP_PULSE_OPEN : SSP_PULSE_VERIFY;
     pr.bias = strcmp(bias, "v3") == 0 ? SSP_PULSE_V3 : SSP_PULSE_V2;
     pr.order = strcmp(order, "col") == 0 ? SSP_PULSE_BY_COL : strcmp(order, "auto") == 0 ? SSP_PULSE_BY_AUTO : SSP_PULSE_BY_ROW;
-    pr.r_wire = rwire;
+    pr.r_wire = rwire * pitch; /* ohm per segment */
     if ((rc = ssp_pulse_create(&pp, ctx, m, lv, R, C, &pr))) goto fail_input;
     if ((rc = ssp_pulse_schedule_alloc(&sched, ctx, R, C))) goto fail;
     if (strcmp(sim, "spice") == 0 && (rc = ssp_spice_create(&sp, ctx, NULL))) goto fail;
@@ -386,7 +405,12 @@ int ssp_cmd_program(int argc, char **argv)
         }
         if ((rc = ssp_pulse_wave_arm(pp, &wave, wc / C, wc % C))) goto fail;
     }
-    if ((rc = ssp_pulse_program_tile(pp, sp, NULL, 0, dev, target, sched, &res, st))) goto fail;
+    ssp_cmd_progress_init(&pg, quiet);
+    ssp_cmd_progress_show(&pg, sp ? "programming the tile in ngspice" : "programming the tile (C model)", 0, 1, NULL);
+    rc = ssp_pulse_program_tile(pp, sp, NULL, 0, dev, target, sched, &res, st);
+    if (!rc) ssp_cmd_progress_show(&pg, sp ? "programming the tile in ngspice" : "programming the tile (C model)", 1, 1, NULL);
+    ssp_cmd_progress_end(&pg);
+    if (rc) goto fail;
 
     if ((rc = ssp_pulse_export_dir(sched, ctx, out, dev0, &pr))) goto fail;
     snprintf(path, sizeof path, "%s/result.json", out);
@@ -403,9 +427,10 @@ int ssp_cmd_program(int argc, char **argv)
            res.missed, res.unreachable);
     printf("  pulses %zu in %zu parallel pulses, %zu rounds, %zu verify reads\n", res.pulses,
            res.groups, res.rounds, res.verify_reads);
-    printf("  energy %.4g pJ (selected %.4g, half-selected %.4g, wires %.4g, reads %.4g)\n",
-           res.energy_j * 1e12, res.energy_sel_j * 1e12, res.energy_half_j * 1e12,
-           res.energy_wire_j * 1e12, res.energy_read_j * 1e12);
+    printf("  energy %.4g pJ (selected %.4g, half-selected %.4g, wires %.4g, reads %.4g)", res.energy_j * 1e12,
+           res.energy_sel_j * 1e12, res.energy_half_j * 1e12, res.energy_wire_j * 1e12, res.energy_read_j * 1e12);
+    if (res.energy_tol_j > 0) printf(", each within +-%.2g pJ (transient accuracy)", res.energy_tol_j * 1e12);
+    putchar('\n');
     printf("  latency %.4g us; disturb of unselected cells max %.3g, mean %.3g levels\n",
            res.latency_s * 1e6, res.disturb_max, res.disturb_mean);
     for (size_t c = 0; c < nc; c++)

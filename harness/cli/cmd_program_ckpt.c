@@ -95,7 +95,7 @@ static int usage_ckpt(void)
     fputs("siamspice program: with checkpoints: --present RUN_DIR|CKPT --target RUN_DIR|CKPT\n"
           "  [--target-weights levels|float] [--strategy open|verify] [--bias v2|v3]\n"
           "  [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n"
-          "  [--accept-unreachable]\n",
+          "  [--accept-unreachable] [-q]\n",
           stderr);
     return 2;
 }
@@ -176,13 +176,19 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
     ssp_pulse_schedule *sched = NULL;
     ssp_hwprog_totals tot;
     double cal_dev = 0;
+    int quiet = 0;
+    size_t nwith = 0, done_tiles = 0;
+    ssp_cmd_progress pg;
 
     memset(&tot, 0, sizeof tot);
+    memset(&pg, 0, sizeof pg);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
         if (!strcmp(a, "--accept-unreachable")) {
             accept = 1;
+        } else if (!strcmp(a, "-q")) {
+            quiet = 1;
             continue;
         }
         if (!v) {
@@ -331,15 +337,25 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
     if ((rc = ssp_spice_create(&sp, ctx, NULL))) goto fail;
     if ((rc = ssp_device_rng_alloc(&rng, ctx, (unsigned long)seed))) goto fail;
     if ((rc = ssp_file_mkdirs(ctx, out))) goto fail;
+    ssp_cmd_progress_init(&pg, quiet);
+    for (size_t k = 0; k < ssp_hwprog_ntiles(hp); k++)
+        nwith += (size_t)ssp_hwprog_tile_has_targets(hp, k, target[ssp_hwprog_tile_at(hp, k)->m]);
     for (size_t k = 0; k < ssp_hwprog_ntiles(hp); k++) {
         const ssp_hwprog_tile *t = ssp_hwprog_tile_at(hp, k);
         int use_spice = !strcmp(sim, "spice");
         if (!ssp_hwprog_tile_has_targets(hp, k, target[t->m])) continue;
         /* model: the first tile with targets also runs in ngspice; its fit
          * prices the C-model energy and its deviation is reported */
-        if (!use_spice && !ssp_hwprog_cal(hp)->fitted &&
-            (rc = ssp_hwprog_check(hp, k, dev[t->m], target[t->m], sp, &cal_dev, NULL)))
-            goto fail;
+        if (!use_spice && !ssp_hwprog_cal(hp)->fitted) {
+            char what[96];
+            snprintf(what, sizeof what, "calibrating the energy model: tile %zu in ngspice", k);
+            ssp_cmd_progress_show(&pg, what, 0, 1, NULL);
+            rc = ssp_hwprog_check(hp, k, dev[t->m], target[t->m], sp, &cal_dev, NULL);
+            if (!rc) ssp_cmd_progress_show(&pg, what, 1, 1, NULL);
+            if (rc) goto fail;
+        }
+        ssp_cmd_progress_show(&pg, use_spice ? "programming tiles in ngspice" : "programming tiles (C model)",
+                              done_tiles, nwith, NULL);
         ssp_hwprog_gather(hp, k, dev[t->m], dev0);
         if ((rc = ssp_pulse_schedule_alloc(&sched, ctx, t->rows, t->cols))) goto fail;
         rows[nrows].k = k;
@@ -355,7 +371,11 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
         if (rc) goto fail;
         ssp_hwprog_totals_add(&tot, &rows[nrows].r);
         nrows++;
+        done_tiles++;
+        ssp_cmd_progress_show(&pg, use_spice ? "programming tiles in ngspice" : "programming tiles (C model)",
+                              done_tiles, nwith, NULL);
     }
+    ssp_cmd_progress_end(&pg);
     if ((rc = write_summary(ctx, out, &tot, rows, nrows, sim, strategy, bias, cal_dev, moved, ncells))) goto fail;
     printf("program %s -> %s: %zu of %zu cells to move, %zu tiles programmed (%s, %s, bias %s, simulated in %s)\n",
            present, target_a, moved, ncells, tot.tiles, strategy, tw, bias, sim);
@@ -377,6 +397,7 @@ fail_input:
     status = 2;
     goto done;
 fail:
+    ssp_cmd_progress_end(&pg);
     fprintf(stderr, "siamspice program: %s\n", ssp_ctx_errmsg(ctx));
     status = 1;
 done:

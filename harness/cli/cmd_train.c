@@ -22,6 +22,7 @@
 #include "ssp_plot.h"
 #include "ssp_report.h"
 #include "ssp_train.h"
+#include "ssp_units.h"
 #include "ssp_xbar.h"
 
 enum { PATH_CAP = 4096, MAX_SETS = 64, NAME_ROOM = 64 };
@@ -78,32 +79,13 @@ static void log_to_both(int level, const char *event, const char *kv, void *payl
     if (level <= s->level) fprintf(stderr, "siamspice %s %s: %s\n", name, event, kv);
 }
 
-static double wall_s(void)
+/* The epoch's progress through the shared display (cmd_progress.c). */
+static void progress(const ssp_train *t, long epochs, ssp_cmd_progress *pg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void progress(const ssp_train *t, long epochs, int tty, double t_start, size_t *last_decile)
-{
-    size_t step = ssp_train_step_in_epoch(t), total = ssp_train_steps_per_epoch(t);
-    double frac = total ? (double)step / (double)total : 1, el = wall_s() - t_start;
-    long ep = ssp_train_epochs_done(t) + 1;
-    if (tty) {
-        int width = 30, fill = (int)(frac * width);
-        double eta = frac > 0 ? el / frac * (1 - frac) : 0;
-        fprintf(stderr, "\repoch %ld/%ld [%.*s%*s] %5.1f%% step %zu/%zu loss %.4f eta %.0fs ", ep, epochs, fill,
-                "##############################", width - fill, "", 100 * frac, step, total,
-                ssp_train_running_loss(t), eta);
-    } else {
-        size_t decile = (size_t)(frac * 10);
-        if (decile > *last_decile) {
-            *last_decile = decile;
-            fprintf(stderr, "epoch %ld/%ld: %3.0f%% (step %zu/%zu) loss %.4f\n", ep, epochs, 100 * frac, step, total,
-                    ssp_train_running_loss(t));
-        }
-    }
+    char what[64], extra[32];
+    snprintf(what, sizeof what, "epoch %ld/%ld", ssp_train_epochs_done(t) + 1, epochs);
+    snprintf(extra, sizeof extra, "loss %.4f", ssp_train_running_loss(t));
+    ssp_cmd_progress_show(pg, what, ssp_train_step_in_epoch(t), ssp_train_steps_per_epoch(t), extra);
 }
 
 static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, ssp_train *t)
@@ -117,7 +99,7 @@ static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, s
     in_dir(p, dir, "metrics.json");
     if (!rc) rc = ssp_report_metrics_json(ctx, p, cfg, h, n);
     in_dir(p, dir, "report.txt");
-    if (!rc) rc = ssp_report_text(ctx, p, cfg, h, n);
+    if (!rc) rc = ssp_report_text(ctx, p, cfg, h, n, NULL, 0);
     if (!rc && ssp_train_xbar(t)) {
         /* circuit engines: the IR-drop map of the last evaluation, and at
          * the end the tile netlists the run finished with */
@@ -174,8 +156,10 @@ static int only_start_files(const char *dir, char *other, size_t n)
  * finished run resumes to nothing; a run stopped before its first
  * checkpoint starts over, saying so; a directory with a run's outputs but
  * no checkpoint is refused, not overwritten). Returns the exit status. */
-static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int resume, int quiet, int tty,
-                      struct log_sink *sink)
+/* *hist (when not NULL) receives a copy of the run's epoch metrics (the
+ * caller frees it), *nhist their number. */
+static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int resume, int quiet,
+                      struct log_sink *sink, ssp_epoch_metrics **hist, size_t *nhist)
 {
     char p[PATH_CAP];
     ssp_train *t = NULL;
@@ -239,17 +223,17 @@ static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int 
     }
     while (ssp_train_epochs_done(t) < cfg->epochs) {
         int done = 0;
-        size_t last_decile = 0;
-        double t0 = wall_s();
+        ssp_cmd_progress pg;
         ssp_epoch_metrics m;
+        ssp_cmd_progress_init(&pg, quiet);
         while (!done) {
             rc = ssp_train_step(t, &done);
             if (rc) goto fail;
-            if (!quiet) progress(t, cfg->epochs, tty, t0, &last_decile);
+            progress(t, cfg->epochs, &pg);
             if (g_stop) {
                 in_dir(p, dir, "checkpoint.bin");
                 rc = ssp_train_checkpoint_save(t, p);
-                if (tty && !quiet) fputc('\n', stderr);
+                ssp_cmd_progress_end(&pg);
                 if (rc) goto fail;
                 fprintf(stderr, "siamspice train: interrupted; checkpoint written. Continue with:\n"
                                 "  siamspice train --resume %s\n", dir);
@@ -257,20 +241,41 @@ static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int 
                 goto done;
             }
         }
+        ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg); /* the test evaluation */
         rc = ssp_train_epoch_end(t, &m);
+        ssp_ctx_set_progress(ctx, NULL, NULL);
+        ssp_cmd_progress_end(&pg);
         if (rc) goto fail;
-        if (tty && !quiet) fputc('\n', stderr);
-        printf("%s epoch %ld: train loss %.4f, test accuracy %.2f %%, weight writes %llu of %llu closed-loop "
-               "(%.2f %% eliminated), energy ratio %.4g, latency ratio %.4g (verify-first: %.4g, %.4g)\n",
-               ssp_method_name(cfg->method), m.epoch, m.train_loss, 100 * m.test_acc, m.hw.weight_writes,
-               m.closed_loop.weight_writes, m.updates_eliminated_pct, m.energy_ratio, m.latency_ratio,
-               m.energy_ratio_vf, m.latency_ratio_vf);
+        {
+            char pct[SSP_UNITS_FMT_CAP], line[1024];
+            snprintf(line, sizeof line,
+                     "%s epoch %ld: train loss %.4f, test accuracy %.2f %%, weight writes %llu of %llu closed-loop "
+                     "(%s %% eliminated%s), energy ratio %.4g, latency ratio %.4g (verify-first: %.4g, %.4g)",
+                     ssp_method_name(cfg->method), m.epoch, m.train_loss, 100 * m.test_acc, m.hw.weight_writes,
+                     m.closed_loop.weight_writes, ssp_units_format_pct(pct, sizeof pct, m.updates_eliminated_pct),
+                     cfg->method == SSP_METHOD_EXSITU ? "; ex-situ programs every weight once, at the epoch's end"
+                     : cfg->method == SSP_METHOD_CLOSED_LOOP ? "; closed_loop is the reference" : "",
+                     m.energy_ratio, m.latency_ratio, m.energy_ratio_vf, m.latency_ratio_vf);
+            printf("%s\n", line);
+            if (sink->file) fprintf(sink->file, "info epoch: %s\n", line);
+        }
         fflush(stdout);
         rc = write_outputs(ctx, dir, cfg, t);
         if (rc) goto fail;
     }
     rc = ssp_plot_export_conductances(ctx, dir, ssp_train_hw(t));
     if (rc) goto fail;
+    if (hist) {
+        size_t n;
+        const ssp_epoch_metrics *h = ssp_train_history(t, &n);
+        *hist = n ? malloc(n * sizeof **hist) : NULL;
+        if (n && !*hist) {
+            rc = ssp_error(ctx, SSP_ENOMEM, "out of memory keeping the metrics");
+            goto fail;
+        }
+        if (n) memcpy(*hist, h, n * sizeof **hist);
+        *nhist = n;
+    }
     status = 0;
     goto done;
 fail:
@@ -284,12 +289,15 @@ done:
 int ssp_cmd_train(int argc, char **argv)
 {
     const char *config = NULL, *out = NULL, *resume = NULL, *sets[MAX_SETS];
-    int nsets = 0, quiet = 0, status = 1, rc, tty = isatty(STDERR_FILENO), methods[4], nb, lock = -1;
+    int nsets = 0, quiet = 0, status = 1, rc, methods[4], nb, lock = -1;
     char dir[PATH_CAP], p[PATH_CAP];
     ssp_config cfg;
     ssp_ctx *ctx = NULL;
     struct log_sink sink = {NULL, SSP_LOG_WARN};
     struct sigaction sa;
+    ssp_epoch_metrics *hist = NULL;
+    size_t nhist = 0, nbl = 0;
+    ssp_report_baseline bl[SSP_REPORT_MAX_BASELINES];
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -392,9 +400,11 @@ int ssp_cmd_train(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    status = run_method(ctx, &cfg, dir, resume != NULL, quiet, tty, &sink);
+    status = run_method(ctx, &cfg, dir, resume != NULL, quiet, &sink, &hist, &nhist);
     /* the baselines: same config, data, seed and devices, another method */
     for (int b = 0; b < nb && status == 0; b++) {
+        ssp_epoch_metrics *bh = NULL;
+        size_t bn = 0;
         ssp_config cb = cfg;
         char sub[PATH_CAP];
         cb.method = methods[b];
@@ -404,8 +414,22 @@ int ssp_cmd_train(int argc, char **argv)
             status = 2;
             break;
         }
-        status = run_method(ctx, &cb, sub, resume != NULL, quiet, tty, &sink);
+        status = run_method(ctx, &cb, sub, resume != NULL, quiet, &sink, &bh, &bn);
+        if (status == 0 && bn && nbl < SSP_REPORT_MAX_BASELINES) {
+            bl[nbl].method = ssp_method_name(methods[b]);
+            bl[nbl++].last = bh[bn - 1];
+        }
+        free(bh);
     }
+    if (status == 0 && nbl && nhist) {
+        /* the run's report again, now beside the baselines it trained */
+        in_dir(p, dir, "report.txt");
+        if (ssp_report_text(ctx, p, &cfg, hist, nhist, bl, nbl)) {
+            fprintf(stderr, "siamspice train: %s\n", ssp_ctx_errmsg(ctx));
+            status = 1;
+        }
+    }
+    free(hist);
     if (status == 0) {
         rc = ssp_plot_run(ctx, dir);
         if (rc) {

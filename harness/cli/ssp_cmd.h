@@ -34,6 +34,25 @@ int ssp_cmd_config_load(ssp_config *cfg, ssp_ctx *ctx, const char *path);
  * finds for it (call after the --set options). */
 int ssp_cmd_config_resolve(ssp_config *cfg, ssp_ctx *ctx);
 
+/* The progress display every command shares (cmd_progress.c): on stderr,
+ * a bar with n of N and an ETA on a terminal, a line per 10 % otherwise,
+ * nothing when quiet (-q). A change of `what` starts a new stage. */
+typedef struct ssp_cmd_progress {
+    int quiet, tty;      /* -q given; stderr is a terminal */
+    int open, started;   /* a bar line not yet ended; the stage has printed */
+    char what[96];       /* the stage shown */
+    double t0;           /* s, monotonic clock at the stage's start */
+    size_t last_decile;  /* non-terminal: the last tenth printed */
+    size_t last_done;
+} ssp_cmd_progress;
+void ssp_cmd_progress_init(ssp_cmd_progress *p, int quiet);
+/* extra: text after n/N (e.g. "loss 0.21"), or NULL. */
+void ssp_cmd_progress_show(ssp_cmd_progress *p, const char *what, size_t done, size_t total, const char *extra);
+/* End the stage's line (a terminal bar) before other output. */
+void ssp_cmd_progress_end(ssp_cmd_progress *p);
+/* An ssp_progress_fn over an ssp_cmd_progress (the payload). */
+void ssp_cmd_progress_hook(const char *what, size_t done, size_t total, void *payload);
+
 /* siamspice device --params FILE [--pulses N] [--amplitude V] [--width s] [--spice]
  * Print a device model's pulse response: conductance after each pulse from
  * the C model (and, with --spice, from ngspice on the emitted subcircuit).

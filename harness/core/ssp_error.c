@@ -14,6 +14,8 @@ struct ssp_ctx {
     ssp_log_fn log_fn;            /* sink; NULL means stderr */
     void *log_payload;            /* passed to log_fn, owned by the caller */
     int log_level;                /* most verbose level emitted */
+    ssp_progress_fn progress_fn;  /* progress sink; NULL: none */
+    void *progress_payload;       /* passed to progress_fn, owned by the caller */
 };
 
 const char *ssp_strerror(int code)
@@ -48,6 +50,17 @@ void ssp_ctx_set_logger(ssp_ctx *ctx, ssp_log_fn fn, void *payload)
 {
     ctx->log_fn = fn;
     ctx->log_payload = payload;
+}
+
+void ssp_ctx_set_progress(ssp_ctx *ctx, ssp_progress_fn fn, void *payload)
+{
+    ctx->progress_fn = fn;
+    ctx->progress_payload = payload;
+}
+
+void ssp_progress(ssp_ctx *ctx, const char *what, size_t done, size_t total)
+{
+    if (ctx && ctx->progress_fn) ctx->progress_fn(what, done, total, ctx->progress_payload);
 }
 
 void ssp_ctx_set_log_level(ssp_ctx *ctx, int level) { ctx->log_level = level; }

@@ -85,6 +85,16 @@ SSP_API void ssp_ctx_set_logger(ssp_ctx *ctx, ssp_log_fn fn, void *payload);
 SSP_API void ssp_ctx_set_log_level(ssp_ctx *ctx, int level);
 SSP_API int ssp_ctx_log_level(const ssp_ctx *ctx);
 
+/* Progress of a long operation: what it is doing ("evaluating the test
+ * set"), done of total units. Library loops that can take more than a few
+ * seconds report through ssp_progress; the caller (the CLI) decides how to
+ * show it. payload is the pointer given to ssp_ctx_set_progress. */
+typedef void (*ssp_progress_fn)(const char *what, size_t done, size_t total, void *payload);
+/* Install a progress sink (fn NULL: none, the default). */
+SSP_API void ssp_ctx_set_progress(ssp_ctx *ctx, ssp_progress_fn fn, void *payload);
+/* Report progress; a no-op without a sink or with ctx NULL. */
+SSP_API void ssp_progress(ssp_ctx *ctx, const char *what, size_t done, size_t total);
+
 /* Record an error: the message is formatted into the context, and code is
  * returned so callers can write `return ssp_error(ctx, SSP_EIO, "...")`.
  * This is the one function a debugger breaks on. ctx may be NULL. */

@@ -51,16 +51,16 @@ SSP_API int ssp_file_mkdirs(ssp_ctx *ctx, const char *path);
  * holder's pid is written into the file for the message of the next one.
  * Another process holding it: SSP_ESTATE naming the directory and that
  * pid. */
-int ssp_file_lock_dir(ssp_ctx *ctx, const char *dir, int *fd);
+SSP_API int ssp_file_lock_dir(ssp_ctx *ctx, const char *dir, int *fd);
 /* Release the lock (close *fd, set it to -1); *fd < 0 is a no-op. */
-void ssp_file_unlock_dir(int *fd);
+SSP_API void ssp_file_unlock_dir(int *fd);
 
 /* Remove the temporary files of atomic writes ("<name>.tmp.<pid>") under
  * dir and its subdirectories whose writer no longer runs (or had this
  * process's pid: a process that has not written yet has none); each removal
  * is logged (warn event "stale_temp"). *removed (may be NULL) counts them.
  * Call it while holding the directory's lock. */
-int ssp_file_remove_stale_temps(ssp_ctx *ctx, const char *dir, size_t *removed);
+SSP_API int ssp_file_remove_stale_temps(ssp_ctx *ctx, const char *dir, size_t *removed);
 
 /* CRC-32 of len bytes (zlib's crc32, the checksum of PNG and gzip). */
 SSP_API uint32_t ssp_file_crc32(const void *data, size_t len);

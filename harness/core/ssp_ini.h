@@ -35,6 +35,6 @@ typedef int (*ssp_ini_fn)(void *payload, int line, const char *section, const ch
 
 /* Parse len bytes of text (NUL-terminated at text[len]); path names the
  * input in messages. Every fault of the text itself is SSP_ECONFIG. */
-int ssp_ini_parse(ssp_ctx *ctx, const char *path, const char *text, size_t len, ssp_ini_fn fn, void *payload);
+SSP_API int ssp_ini_parse(ssp_ctx *ctx, const char *path, const char *text, size_t len, ssp_ini_fn fn, void *payload);
 
 #endif

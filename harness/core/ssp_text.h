@@ -24,12 +24,12 @@ typedef struct ssp_text {
 } ssp_text;
 
 /* Append printf-formatted text. */
-void ssp_text_printf(ssp_text *t, const char *fmt, ...) SSP_PRINTF(2, 3);
+SSP_API void ssp_text_printf(ssp_text *t, const char *fmt, ...) SSP_PRINTF(2, 3);
 /* SSP_OK, or SSP_ENOMEM with "out of memory for <what>" when an append failed. */
-int ssp_text_check(const ssp_text *t, ssp_ctx *ctx, const char *what);
+SSP_API int ssp_text_check(const ssp_text *t, ssp_ctx *ctx, const char *what);
 /* Hand the text to the caller (free() it) and leave t empty; NULL if empty. */
-char *ssp_text_take(ssp_text *t);
+SSP_API char *ssp_text_take(ssp_text *t);
 /* Free the text and leave t empty (and usable again). */
-void ssp_text_free(ssp_text *t);
+SSP_API void ssp_text_free(ssp_text *t);
 
 #endif

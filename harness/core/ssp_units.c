@@ -83,3 +83,60 @@ int ssp_units_parse(const char *text, const char *unit, double *value, char *why
     *value = v * scale;
     return 0;
 }
+
+char *ssp_units_format_exact(char *buf, unsigned cap, double v)
+{
+    if (!cap) return buf;
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "%g", v);
+        return buf;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break; /* %.17g always reads back exactly */
+    }
+    return buf;
+}
+
+char *ssp_units_format_eng(char *buf, unsigned cap, double v, const char *unit, int digits)
+{
+    static const char *const prefix[] = {"f", "p", "n", "u", "m", "", "k", "M", "G", "T"};
+    enum { UNITY = 5, NPREFIX = sizeof prefix / sizeof prefix[0] };
+    double a = fabs(v), scaled = v;
+    int k = UNITY;
+    if (!cap) return buf;
+    if (digits < 1) digits = 1;
+    if (isfinite(v) && a > 0) {
+        /* the exponent after rounding to `digits`, so 999.96 n becomes 1 u */
+        char tmp[64];
+        double r;
+        int e;
+        snprintf(tmp, sizeof tmp, "%.*e", digits - 1, a);
+        r = strtod(tmp, NULL);
+        e = (int)floor(log10(r) / 3.0);
+        k = UNITY + e;
+        if (k < 0) k = 0;
+        if (k >= (int)NPREFIX) k = NPREFIX - 1;
+        scaled = v / pow(1000.0, (double)(k - UNITY));
+    }
+    snprintf(buf, cap, "%.*g %s%s", digits, scaled, prefix[k], unit ? unit : "");
+    return buf;
+}
+
+char *ssp_units_format_pct(char *buf, unsigned cap, double pct)
+{
+    enum { MIN_DECIMALS = 2, MAX_DECIMALS = 6 };
+    if (!cap) return buf;
+    for (int d = MIN_DECIMALS; d <= MAX_DECIMALS; d++) {
+        double r;
+        snprintf(buf, cap, "%.*f", d, pct);
+        r = strtod(buf, NULL);
+        if (!isfinite(pct) || ((r != 100 || pct == 100) && (r != 0 || pct == 0) && (r != -100 || pct == -100)))
+            return buf;
+    }
+    if (fabs(pct) < 50)
+        snprintf(buf, cap, "%s 0.000001", pct > 0 ? "<" : "> -");
+    else
+        snprintf(buf, cap, "%s 99.999999", pct > 0 ? ">" : "< -");
+    return buf;
+}

@@ -17,4 +17,23 @@
  * Returns 0 on success, -1 with a reason in why[why_len] otherwise. */
 SSP_API int ssp_units_parse(const char *text, const char *unit, double *value, char *why, unsigned why_len);
 
+/* Room for any number ssp_units_format_* writes (with a unit of up to 8
+ * characters). */
+enum { SSP_UNITS_FMT_CAP = 40 };
+
+/* The shortest of %.15g, %.16g and %.17g that strtod reads back as exactly
+ * v (4e-08, not 4.0000000000000001e-08): the form every tapeout file uses
+ * for times and voltages. Non-finite values are written as printf does.
+ * Returns buf. */
+SSP_API char *ssp_units_format_exact(char *buf, unsigned cap, double v);
+
+/* v with an engineering prefix (p n u m k M G, powers of 1000) and unit, to
+ * `digits` significant digits: "91.62 nJ", "1.5 ms", "0 J". Returns buf. */
+SSP_API char *ssp_units_format_eng(char *buf, unsigned cap, double v, const char *unit, int digits);
+
+/* A percentage with two decimals, or as many more (up to six) as it takes
+ * not to print 100.00 or 0.00 for a value that is not exactly that:
+ * 99.9972 -> "99.9972", 100 -> "100.00", 1e-9 -> "< 0.000001". Returns buf. */
+SSP_API char *ssp_units_format_pct(char *buf, unsigned cap, double pct);
+
 #endif

@@ -121,7 +121,7 @@ SSP_API int ssp_config_pulse_bias(const ssp_config *c);
 /* F, the line capacitance per cell a word or bit line crosses: one wire
  * segment (crossbar.c_wire x crossbar.pitch) and one cell (crossbar.c_cell),
  * as the read path's drivers are priced (ssp_readcost). */
-double ssp_config_c_line_cell(const ssp_config *c);
+SSP_API double ssp_config_c_line_cell(const ssp_config *c);
 
 /* The tile description of the config's crossbar, DAC, TIA and ADC. */
 SSP_API void ssp_config_tile(const ssp_config *c, ssp_tile_params *tile);

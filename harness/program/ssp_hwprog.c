@@ -221,6 +221,9 @@ void ssp_hwprog_totals_add(ssp_hwprog_totals *tot, const ssp_pulse_result *r)
     s->in_band += r->in_band;
     s->missed += r->missed;
     s->unreachable += r->unreachable;
+    s->pulsed += r->pulsed;
+    s->out_pulsed += r->out_pulsed;
+    s->out_stuck += r->out_stuck;
     s->pulses += r->pulses;
     s->groups += r->groups;
     s->verify_reads += r->verify_reads;
@@ -229,6 +232,7 @@ void ssp_hwprog_totals_add(ssp_hwprog_totals *tot, const ssp_pulse_result *r)
     s->energy_sel_j += r->energy_sel_j;
     s->energy_half_j += r->energy_half_j;
     s->energy_wire_j += r->energy_wire_j;
+    s->energy_tol_j += r->energy_tol_j;
     s->energy_read_j += r->energy_read_j;
     s->energy_driver_j += r->energy_driver_j;
     s->energy_analytic_j += r->energy_analytic_j;

@@ -772,7 +772,7 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
     size_t nc = pp->rows * pp->cols, c, keep = 0;
     double spacing = (lv->g[lv->n - 1] - lv->g[0]) / (double)(lv->n - 1);
     double *g0 = NULL, *gprev = NULL, *vr = NULL, *vc = NULL, t_abs;
-    unsigned char *active = NULL, *selmark = NULL;
+    unsigned char *active = NULL, *selmark = NULL, *hit = NULL; /* hit: the target received a pulse */
     int *st = NULL, rc = SSP_OK, phase_last = SSP_PULSE_SET;
     long rounds = pp->p.strategy == SSP_PULSE_VERIFY ? pp->p.verify_max : 1;
 
@@ -792,7 +792,8 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
     active = malloc(nc);
     selmark = malloc(nc);
     st = malloc(nc * sizeof *st);
-    if (!g0 || !gprev || !vr || !vc || !active || !selmark || !st) {
+    hit = calloc(nc, 1);
+    if (!g0 || !gprev || !vr || !vc || !active || !selmark || !st || !hit) {
         rc = ssp_error(pp->ctx, SSP_ENOMEM, "out of memory programming a %zu x %zu tile", pp->rows, pp->cols);
         goto done;
     }
@@ -862,6 +863,7 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
             }
             gprev[c] = read_g(&dev[c]);
             if ((rc = plan_cell(pp, c, target[c], g, amp_scale))) goto done;
+            hit[c] = 1; /* every planned cell is in one of the round's groups */
             npl++;
         }
         if (!npl) break;
@@ -911,6 +913,11 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
                 if (d > res->disturb_max) res->disturb_max = d;
                 continue;
             }
+            res->pulsed += hit[c];
+            if (!in_band(lv, target[c], g)) {
+                res->out_pulsed += hit[c];
+                res->out_stuck += dev[c].stuck != SSP_DEVICE_FREE;
+            }
             if (st[c] == SSP_PULSE_CELL_UNREACHABLE && !in_band(lv, target[c], g)) {
                 res->unreachable++;
                 continue;
@@ -941,6 +948,7 @@ done:
     free(vc);
     free(active);
     free(selmark);
+    free(hit);
     free(st);
     return rc;
 }

@@ -154,6 +154,9 @@ typedef struct ssp_pulse_result {
     size_t in_band;          /* targets inside their band at the end */
     size_t missed;           /* targets outside their band */
     size_t unreachable;      /* targets the device cannot reach (stuck, out of range) */
+    size_t pulsed;           /* targets that received at least one pulse */
+    size_t out_pulsed;       /* targets outside their band (missed + unreachable) that were pulsed */
+    size_t out_stuck;        /* targets outside their band on a stuck device */
     size_t pulses;           /* programming pulses on selected cells */
     size_t groups;           /* parallel pulses (line events) */
     size_t verify_reads;     /* line reads */
@@ -161,7 +164,10 @@ typedef struct ssp_pulse_result {
     double energy_j;         /* J, total: pulses (sources; model path: analytic or priced) + reads */
     double energy_sel_j;     /* J, in selected cells */
     double energy_half_j;    /* J, in half-selected (and V/3-biased) cells */
-    double energy_wire_j;    /* J, in wire resistance */
+    double energy_wire_j;    /* J, in wire resistance (sources - cells; never negative: a
+                              * difference within energy_tol_j of zero is 0) */
+    double energy_tol_j;     /* J, error bound of the transient's energies (ngspice path;
+                              * see ssp_pulse_wire_energy), 0 on the model path */
     double energy_read_j;    /* J, verify reads (Vr^2 G t per cell of a read line) */
     double energy_driver_j;  /* J, line drivers charging the lines: per pulse and
                               * per verify read, C_line V^2 of every line driven
@@ -190,6 +196,14 @@ typedef struct ssp_pulse_cal {
  * energy_half_j, energy_wire_j, energy_j from its analytic sums. */
 SSP_API int ssp_pulse_cal_fit(ssp_pulse_cal *cal, ssp_ctx *ctx, const ssp_pulse_result *spice_res);
 SSP_API void ssp_pulse_cal_price(const ssp_pulse_cal *cal, ssp_pulse_result *res);
+
+/* Energy lost in the wires of a transient: the drivers' energy e_sources
+ * minus the cells' e_cells, both integrated from the same samples, which
+ * agree only to the accuracy tol of the solution (ssp_pulse_spice.c: RELTOL
+ * of both, plus ABSTOL times each driver's integral of |V|). A difference in
+ * [-tol, 0) is round-off and gives 0; below -tol the energies are
+ * inconsistent: SSP_EMISMATCH naming the figures. */
+SSP_API int ssp_pulse_wire_energy(ssp_ctx *ctx, double e_sources, double e_cells, double tol, double *e_wire);
 
 typedef struct ssp_pulse ssp_pulse;
 

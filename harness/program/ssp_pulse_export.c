@@ -1,5 +1,7 @@
 /* ssp_pulse_export.c — a schedule as files for tapeout teams: CSV and JSON
- * (both read back exactly: doubles with 17 significant digits), one SPICE PWL
+ * (both read back exactly: every time and voltage in the shortest form that
+ * strtod reads back as the same double, ssp_units_format_exact, the same in
+ * CSV, JSON and PWL), one SPICE PWL
  * source file per line driver plus a tile deck that includes them, and a VCD
  * of the select, phase, pulse and verify signals. Every file is written
  * through ssp_file's atomic writes. Nothing here prints or simulates. */
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "ssp_file.h"
+#include "ssp_units.h"
 
 enum { PATH_CAP = 4096, LINE_CAP = 1024, NFIELDS = 11 };
 /* VCD timescale: 1 ps (times are rounded to it). */
@@ -32,19 +35,24 @@ static int phase_of(const char *s, int *phase)
 
 /* ---- CSV -------------------------------------------------------------------- */
 
+/* The shortest exact form of v (ssp_units_format_exact) in one of a
+ * line's buffers. */
+#define EXACT(i, v) ssp_units_format_exact(num[i], sizeof num[i], (v))
+
 int ssp_pulse_export_csv(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path)
 {
     ssp_afile *f = NULL;
     FILE *o;
     int rc;
+    char num[6][SSP_UNITS_FMT_CAP];
     if ((rc = ssp_file_atomic_open(&f, ctx, path))) return rc;
     o = ssp_file_stream(f);
     fprintf(o, "%s\n", CSV_HEADER);
     for (size_t k = 0; k < s->n; k++) {
         const ssp_pulse_event *e = &s->ev[k];
-        fprintf(o, "%.17g,%d,%s,%d,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n", e->t, e->tile,
-                ssp_pulse_phase_name(e->phase), e->row, e->col, e->v_row, e->v_col, e->v_row_unsel,
-                e->v_col_unsel, e->width, e->level);
+        fprintf(o, "%s,%d,%s,%d,%d,%s,%s,%s,%s,%s,%d\n", EXACT(0, e->t), e->tile, ssp_pulse_phase_name(e->phase),
+                e->row, e->col, EXACT(1, e->v_row), EXACT(2, e->v_col), EXACT(3, e->v_row_unsel),
+                EXACT(4, e->v_col_unsel), EXACT(5, e->width), e->level);
     }
     return ssp_file_atomic_commit(&f, ctx);
 }
@@ -149,43 +157,43 @@ done:
 
 /* ---- JSON ------------------------------------------------------------------- */
 
+/* A JSON real: the exact shortest form, kept a real (".0") when it reads
+ * like an integer, as jansson writes reals. */
+static const char *json_num(char *buf, double v)
+{
+    ssp_units_format_exact(buf, SSP_UNITS_FMT_CAP - 2, v);
+    if (!strpbrk(buf, ".eEn")) strcat(buf, ".0");
+    return buf;
+}
+
+/* Written by hand rather than through jansson, whose reals are %.17g (it
+ * has no shortest form); the layout is the one json_dumps(JSON_INDENT(1))
+ * gave, and ssp_pulse_parse_json (jansson) reads it. */
 int ssp_pulse_export_json(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *path)
 {
-    json_t *root = json_object(), *evs = json_array();
-    char *text = NULL;
-    int rc = SSP_OK, bad = !root || !evs;
-    if (!bad) {
-        bad |= json_object_set_new(root, "format", json_string("siamspice-schedule"));
-        bad |= json_object_set_new(root, "version", json_integer(1));
-        bad |= json_object_set_new(root, "rows", json_integer((json_int_t)s->rows));
-        bad |= json_object_set_new(root, "cols", json_integer((json_int_t)s->cols));
-        bad |= json_object_set_new(root, "bias", json_string(ssp_pulse_bias_name(s->bias)));
-        bad |= json_object_set_new(root, "order", json_string(s->order == SSP_PULSE_BY_COL ? "col" : "row"));
-        bad |= json_object_set_new(root, "edge_s", json_real(s->edge));
-        bad |= json_object_set_new(root, "latency_s", json_real(s->latency));
-    }
-    for (size_t k = 0; !bad && k < s->n; k++) {
+    ssp_afile *f = NULL;
+    FILE *o;
+    int rc;
+    char num[6][SSP_UNITS_FMT_CAP];
+    if ((rc = ssp_file_atomic_open(&f, ctx, path))) return rc;
+    o = ssp_file_stream(f);
+    fprintf(o,
+            "{\n \"format\": \"siamspice-schedule\",\n \"version\": 1,\n \"rows\": %zu,\n \"cols\": %zu,\n"
+            " \"bias\": \"%s\",\n \"order\": \"%s\",\n \"edge_s\": %s,\n \"latency_s\": %s,\n \"events\": [",
+            s->rows, s->cols, ssp_pulse_bias_name(s->bias), s->order == SSP_PULSE_BY_COL ? "col" : "row",
+            json_num(num[0], s->edge), json_num(num[1], s->latency));
+    for (size_t k = 0; k < s->n; k++) {
         const ssp_pulse_event *e = &s->ev[k];
-        json_t *o = json_pack("{s:f,s:i,s:s,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:i}", "time_s", e->t,
-                              "tile", e->tile, "phase", ssp_pulse_phase_name(e->phase), "row",
-                              e->row, "col", e->col, "v_row_v", e->v_row, "v_col_v", e->v_col,
-                              "v_row_unsel_v", e->v_row_unsel, "v_col_unsel_v", e->v_col_unsel,
-                              "width_s", e->width, "level", e->level);
-        bad |= !o || json_array_append_new(evs, o);
+        fprintf(o,
+                "%s\n  {\n   \"time_s\": %s,\n   \"tile\": %d,\n   \"phase\": \"%s\",\n   \"row\": %d,\n"
+                "   \"col\": %d,\n   \"v_row_v\": %s,\n   \"v_col_v\": %s,\n   \"v_row_unsel_v\": %s,\n"
+                "   \"v_col_unsel_v\": %s,\n   \"width_s\": %s,\n   \"level\": %d\n  }",
+                k ? "," : "", json_num(num[0], e->t), e->tile, ssp_pulse_phase_name(e->phase), e->row, e->col,
+                json_num(num[1], e->v_row), json_num(num[2], e->v_col), json_num(num[3], e->v_row_unsel),
+                json_num(num[4], e->v_col_unsel), json_num(num[5], e->width), e->level);
     }
-    if (!bad) {
-        bad |= json_object_set(root, "events", evs);
-        if (!bad) text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
-        bad |= !text;
-    }
-    if (bad)
-        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory building the schedule JSON");
-    else
-        rc = ssp_file_write_all(ctx, path, text, strlen(text));
-    free(text);
-    json_decref(evs);
-    json_decref(root);
-    return rc;
+    fprintf(o, "%s]\n}", s->n ? "\n " : "");
+    return ssp_file_atomic_commit(&f, ctx);
 }
 
 int ssp_pulse_read_json(ssp_pulse_schedule **out, ssp_ctx *ctx, const char *path)
@@ -350,7 +358,9 @@ int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *
             ssp_text_printf(&tx, "* bit-line driver %zu of a siamspice schedule (t s, V)\nVbl%zu cd%zu 0 PWL(\n", l - R, l - R, l - R);
         for (size_t k = 0; k < ncor; k++) {
             double v = cor[k].g >= 0 ? lineV[(size_t)cor[k].g * (R + C) + l] * cor[k].shape : 0;
-            ssp_text_printf(&tx, "+ %.17g %.17g\n", cor[k].t, v);
+            char nt[SSP_UNITS_FMT_CAP], nv[SSP_UNITS_FMT_CAP];
+            ssp_text_printf(&tx, "+ %s %s\n", ssp_units_format_exact(nt, sizeof nt, cor[k].t),
+                            ssp_units_format_exact(nv, sizeof nv, v));
         }
         ssp_text_printf(&tx, "+ )\n");
         if ((rc = ssp_text_check(&tx, ctx, "a PWL source"))) goto done;
@@ -367,8 +377,12 @@ int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *
     if ((rc = pulse_tile_netlist(ctx, &tx, dev, R, C, p->r_wire, NULL))) goto done;
     for (size_t i = 0; i < R; i++) ssp_text_printf(&tx, ".include wl%zu.pwl\n", i);
     for (size_t j = 0; j < C; j++) ssp_text_printf(&tx, ".include bl%zu.pwl\n", j);
-    ssp_text_printf(&tx, ".options klu\n.tran %.17g %.17g 0 %.17g uic\n", p->tmax_frac * p->width, tstop,
-                 p->tmax_frac * p->width);
+    {
+        char n1[SSP_UNITS_FMT_CAP], n2[SSP_UNITS_FMT_CAP];
+        ssp_units_format_exact(n1, sizeof n1, p->tmax_frac * p->width);
+        ssp_units_format_exact(n2, sizeof n2, tstop);
+        ssp_text_printf(&tx, ".options klu\n.tran %s %s 0 %s uic\n", n1, n2, n1);
+    }
     /* `ngspice -b tile.cir` prints each pulsed cell's final state as x_<i>_<j> */
     ssp_text_printf(&tx, "* final state of every pulsed cell, printed by ngspice -b\n");
     for (size_t k = 0; k < s->n; k++) {
@@ -378,7 +392,11 @@ int ssp_pulse_export_pwl(const ssp_pulse_schedule *s, ssp_ctx *ctx, const char *
         for (q = 0; q < k; q++) /* first pulse of this cell only */
             if (s->ev[q].phase != SSP_PULSE_READ && s->ev[q].row == e->row && s->ev[q].col == e->col) break;
         if (q < k) continue;
-        ssp_text_printf(&tx, ".meas tran x_%d_%d find v(s%d_%d) at=%.17g\n", e->row, e->col, e->row, e->col, tstop);
+        {
+            char nt[SSP_UNITS_FMT_CAP];
+            ssp_text_printf(&tx, ".meas tran x_%d_%d find v(s%d_%d) at=%s\n", e->row, e->col, e->row, e->col,
+                            ssp_units_format_exact(nt, sizeof nt, tstop));
+        }
     }
     ssp_text_printf(&tx, ".end\n");
     if ((rc = ssp_text_check(&tx, ctx, "the tile deck"))) goto done;

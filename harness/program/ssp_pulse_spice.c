@@ -21,6 +21,12 @@
 /* A transient whose last time point is this close to tstop (relative) has
  * covered the whole interval (see the ETIMESTEP note below). */
 static const double END_TOLERANCE = 1e-9;
+/* ngspice's default RELTOL and ABSTOL (A), which the tile netlist leaves
+ * as they are: currents of the transient solution are converged to RELTOL
+ * relative plus ABSTOL absolute (ngspice manual, ".options"), so energies
+ * computed from them agree to that much (ssp_pulse_wire_energy). */
+static const double SPICE_RELTOL = 1e-3;
+static const double SPICE_ABSTOL_A = 1e-12;
 /* Instance lines are shorter than this (bytes). */
 enum { INST_CAP = 8192, SAVE_PER_LINE = 16 };
 
@@ -90,6 +96,22 @@ static double wall_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int ssp_pulse_wire_energy(ssp_ctx *ctx, double e_sources, double e_cells, double tol, double *e_wire)
+{
+    double d = e_sources - e_cells;
+    *e_wire = 0;
+    if (!(tol >= 0) || !isfinite(d))
+        return ssp_error(ctx, SSP_EINVAL, "wire energy: sources %g J, cells %g J, bound %g J", e_sources, e_cells,
+                         tol);
+    if (d < -tol)
+        return ssp_error(ctx, SSP_EMISMATCH,
+                         "the cells took %.6g J but the drivers delivered only %.6g J: a negative wire energy of "
+                         "%.3g J, beyond the transient's accuracy (%.3g J)",
+                         e_cells, e_sources, d, tol);
+    *e_wire = d > 0 ? d : 0;
+    return SSP_OK;
 }
 
 int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_result *res)
@@ -254,11 +276,13 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
     }
     /* sources */
     {
-        double esrc = 0, esel = 0, ehalf = 0;
+        double esrc = 0, esel = 0, ehalf = 0, vdt = 0, ewire, tol;
         for (size_t l = 0; l < R + C; l++) {
             const double *v = l < R ? vrow[l] : vcol[l - R], *i = l < R ? irow[l] : icol[l - R];
-            for (k = 0; k + 1 < nt; k++)
+            for (k = 0; k + 1 < nt; k++) {
                 esrc -= 0.5 * (v[k] * i[k] + v[k + 1] * i[k + 1]) * (time[k + 1] - time[k]);
+                vdt += 0.5 * (fabs(v[k]) + fabs(v[k + 1])) * (time[k + 1] - time[k]);
+            }
         }
         for (c = 0; c < nc; c++) {
             ssp_device d = dev[c];
@@ -279,9 +303,12 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
                     ehalf += e;
             }
         }
+        tol = SPICE_RELTOL * (fabs(esrc) + fabs(esel) + fabs(ehalf)) + SPICE_ABSTOL_A * vdt;
+        if ((rc = ssp_pulse_wire_energy(pp->ctx, esrc, esel + ehalf, tol, &ewire))) goto done;
         res->energy_sel_j += esel;
         res->energy_half_j += ehalf;
-        res->energy_wire_j += esrc - esel - ehalf;
+        res->energy_wire_j += ewire;
+        res->energy_tol_j += tol;
     }
     /* analytic sums from the states at each pulse's start and end */
     for (size_t g = 0; g < pp->ngrp; g++) {

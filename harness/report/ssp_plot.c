@@ -383,11 +383,15 @@ static void script_waveform(FILE *f, const char *what, int svg)
     /* fixed margins: the three panels share one time axis */
     fprintf(f, "set key outside right\nset lmargin at screen 0.09\nset rmargin at screen 0.76\n"
                "set xlabel 'time (µs)'\nus(c) = column(c) * 1e6\n");
-    fprintf(f, "set multiplot layout 3,1 title \"Programming transient in ngspice: %s\"\n", what);
+    fprintf(f, "set multiplot layout 3,1 title \"Programming transient in ngspice: %s\\n"
+               "{/*0.85 the pulses of this round; the verify reads after each round are priced, not simulated, "
+               "so the program latency runs past this axis}\"\n", what);
+    /* the bit line drawn first and wide, the word line narrow on top: both
+     * stay visible where they coincide (half-select at V/2) */
     fprintf(f, "set ylabel 'voltage (V)'\n"
-               "plot 'waveform.csv' using (us('time_s')):'v_wl_V' with lines lw 2 title 'word line (driver)', \\\n"
-               "  '' using (us('time_s')):'v_bl_V' with lines lw 2 title 'bit line (driver)', \\\n"
-               "  '' using (us('time_s')):'v_cell_V' with lines lw 2 dt 2 title 'across the cell'\n");
+               "plot 'waveform.csv' using (us('time_s')):'v_bl_V' with lines lw 6 lc rgb '#ffbb78' title 'bit line (driver)', \\\n"
+               "  '' using (us('time_s')):'v_wl_V' with lines lw 2 lc rgb '#1f77b4' title 'word line (driver)', \\\n"
+               "  '' using (us('time_s')):'v_cell_V' with lines lw 2 dt 2 lc rgb '#2ca02c' title 'across the cell'\n");
     fprintf(f, "set ylabel 'cell current (µA)'\n"
                "plot 'waveform.csv' using (us('time_s')):(1e6 * column('i_cell_A')) with lines lw 2 title 'I(V, x)'\n");
     fprintf(f, "set ylabel 'state x'\nset y2label 'read conductance (µS)'\nset y2tics\nset ytics nomirror\n"
@@ -562,15 +566,19 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
             script_common(f);
             fprintf(f, "set key outside right\n");
             script_terminal(f, "conductance_histogram", svg, 1100, 900);
-            fprintf(f, "stats 'conductance_hist.csv' using 'layer' nooutput\nnl = int(STATS_max)\n"
-                       "stats 'conductance_hist.csv' using 'devices' nooutput\ntop = 2 * STATS_max\n");
+            fprintf(f, "stats 'conductance_hist.csv' using 'layer' nooutput\nnl = int(STATS_max)\n");
             fprintf(f, "set multiplot layout nl,1 title 'Device conductances per layer (grey lines: level targets)'\n");
-            fprintf(f, "set logscale y\nset xlabel 'read conductance (uS)'\nset ylabel 'devices'\nset style fill solid 0.6\n");
+            /* one decade format for every tick; each layer on its own scale */
+            fprintf(f, "set logscale y\nset format y '10^{%%L}'\nset xlabel 'read conductance (uS)'\n"
+                       "set ylabel 'devices'\nset style fill solid 0.6\n");
             fprintf(f, "do for [L=1:nl] {\n"
+                       "  stats 'conductance_hist.csv' using (column('layer')==L && column('devices')>0 ? "
+                       "column('devices') : 1/0) nooutput\n"
+                       "  top = 2 * STATS_max\n  set yrange [0.8:top]\n"
                        "  plot 'levels.csv' using (column('g_S')*1e6):(1):(0):(top) with vectors nohead lc rgb '#bbbbbb' notitle, \\\n"
                        "       'conductance_hist.csv' using (column('layer')==L ? column('g_S')*1e6 : 1/0):(column('devices')>0 ? column('devices') : 1/0) "
                        "with impulses lw 3 title sprintf('layer %%d', L)\n}\n");
-            fprintf(f, "unset multiplot\n");
+            fprintf(f, "unset multiplot\nset autoscale y\n");
         }
         for (size_t m = 0; m < in->nmat; m++)
             if (in->mat[m].finite > 0) script_heatmap(f, &in->mat[m], in->engine, svg);

@@ -28,6 +28,6 @@ SSP_API int ssp_plot_run(ssp_ctx *ctx, const char *dir);
 
 /* Run gnuplot on dir/script inside dir, its output into dir/log_name;
  * SSP_EIO with gnuplot's message when it is missing or fails. */
-int ssp_plot_gnuplot(ssp_ctx *ctx, const char *dir, const char *script, const char *log_name);
+SSP_API int ssp_plot_gnuplot(ssp_ctx *ctx, const char *dir, const char *script, const char *log_name);
 
 #endif

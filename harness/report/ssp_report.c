@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ssp_file.h"
+#include "ssp_units.h"
 
 typedef struct column {
     const char *name; /* CSV header / JSON key, unit suffixed */
@@ -30,6 +31,10 @@ GETTER(g_dwrites, m->hw.device_writes)
 GETTER(g_pulses, m->hw.pulses)
 GETTER(g_reads, m->hw.reads)
 GETTER(g_unreach, m->hw.out_of_band)
+GETTER(g_targets, m->hw.device_targets)
+GETTER(g_oob_pulsed, m->hw.out_of_band_pulsed)
+GETTER(g_oob_stuck, m->hw.out_of_band_stuck)
+GETTER(g_cl_dwrites, m->closed_loop.device_writes)
 GETTER(g_energy, ssp_hw_stats_energy(&m->hw))
 GETTER(g_latency, ssp_hw_stats_latency(&m->hw))
 GETTER(g_cl_wwrites, m->closed_loop.weight_writes)
@@ -74,13 +79,17 @@ static const column columns[] = {
     {"update_steps", g_updates, 1},
     {"weights", g_weights, 1},
     {"weight_writes", g_wwrites, 1},
+    {"device_targets", g_targets, 1},
     {"device_writes", g_dwrites, 1},
     {"pulses", g_pulses, 1},
     {"verify_reads", g_reads, 1},
     {"out_of_band", g_unreach, 1},
+    {"out_of_band_pulsed", g_oob_pulsed, 1},
+    {"out_of_band_stuck", g_oob_stuck, 1},
     {"energy_J", g_energy, 0},
     {"latency_s", g_latency, 0},
     {"closed_loop_weight_writes", g_cl_wwrites, 1},
+    {"closed_loop_device_writes", g_cl_dwrites, 1},
     {"closed_loop_pulses", g_cl_pulses, 1},
     {"closed_loop_reads", g_cl_reads, 1},
     {"closed_loop_energy_J", g_cl_energy, 0},
@@ -176,31 +185,183 @@ void ssp_report_read_figures(FILE *f, const ssp_read_figures *r)
     fprintf(f, "per MVM: %.4g J\n", r->energy_per_mvm);
 }
 
-int ssp_report_text(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m, size_t n)
+/* Engineering-prefix rendering into one of a few rotating buffers, so a
+ * printf line can hold several. */
+enum { ENG_CAP = 2 * SSP_UNITS_FMT_CAP };
+typedef struct eng_bufs {
+    char b[8][ENG_CAP];
+    int next;
+} eng_bufs;
+
+static const char *eng(eng_bufs *e, double v, const char *unit)
+{
+    char *b = e->b[e->next++ % 8];
+    return ssp_units_format_eng(b, ENG_CAP, v, unit, 4);
+}
+
+/* "-98.35 %": the change of a figure against its reference, as a percentage
+ * (negative: a reduction); "n/a" without a reference. */
+static const char *change(eng_bufs *e, double v, double ref)
+{
+    char *b = e->b[e->next++ % 8], pct[SSP_UNITS_FMT_CAP];
+    if (!(ref > 0)) return strcpy(b, "n/a");
+    ssp_units_format_pct(pct, sizeof pct, 100.0 * (v / ref - 1.0));
+    snprintf(b, ENG_CAP, "%s%s %%", v >= ref ? "+" : "", pct);
+    return b;
+}
+
+/* A count with thousands separators (1,510,690). */
+static const char *count(eng_bufs *e, unsigned long long v)
+{
+    char *b = e->b[e->next++ % 8], raw[32];
+    size_t n = (size_t)snprintf(raw, sizeof raw, "%llu", v), o = 0;
+    for (size_t i = 0; i < n && o + 2 < ENG_CAP; i++) {
+        if (i && (n - i) % 3 == 0) b[o++] = ',';
+        b[o++] = raw[i];
+    }
+    b[o] = '\0';
+    return b;
+}
+
+static void settings(FILE *f, const ssp_config *c)
+{
+    eng_bufs e = {0};
+    const char *engine = c->engine == SSP_ENGINE_IDEAL ? "ideal" : c->engine == SSP_ENGINE_NODAL ? "nodal" : "spice";
+    const char *mode = c->prog_mode == SSP_PROG_DEVICE ? "device (per device, V^2 G t estimate)"
+                       : c->prog_mode == SSP_PROG_MODEL ? "model (tile pulse schedules on the C model, priced by ngspice)"
+                                                        : "spice (tile pulse schedules in ngspice)";
+    fprintf(f, "Settings\n");
+    fprintf(f, "  data        %s, %ld training and %ld test images%s\n", c->dataset,
+            c->train_limit ? c->train_limit : 0, c->test_limit ? c->test_limit : 0,
+            c->train_limit || c->test_limit ? " (0: the whole set)" : " (the whole sets)");
+    fprintf(f, "  device      %s: %ld levels, band +-%.3g of a level spacing, write-verify up to %ld pulses\n",
+            c->device_params, c->levels, c->level_tolerance, c->verify_max);
+    fprintf(f, "  training    %s, lr %.4g (x %.3g per epoch), batch %ld, update every %ld batch%s, "
+               "threshold %.3g levels, seed %ld\n",
+            ssp_method_name(c->method), c->lr, c->lr_decay, c->batch, c->accumulate, c->accumulate == 1 ? "" : "es",
+            c->update_threshold, c->seed);
+    fprintf(f, "  forward     %s engine; programming %s\n", engine, mode);
+    fprintf(f, "  crossbar    %ld x %ld tiles, wire %s/um x %s pitch = %s per segment, row driver %s, "
+               "%ld-bit DAC, %ld-bit ADC\n",
+            c->tile_rows, c->tile_cols, eng(&e, c->tile.r_wire_per_um, "ohm"), eng(&e, c->tile.pitch_um * 1e-6, "m"),
+            eng(&e, c->tile.r_wire_per_um * c->tile.pitch_um, "ohm"), eng(&e, c->tile.r_driver, "ohm"), c->dac_bits,
+            c->adc_bits);
+    fprintf(f, "  (the crossbar's wires, DAC and ADC act on the forward pass only with the nodal or spice engine)\n\n");
+}
+
+/* One method's last epoch in the designer's table: accuracy, writes,
+ * programming energy and latency, and their change against closed loop. */
+static void method_table(FILE *f, const char *method, const ssp_epoch_metrics *m, size_t n)
+{
+    eng_bufs e = {0};
+    const ssp_epoch_metrics *l = &m[n - 1];
+    char pct[SSP_UNITS_FMT_CAP];
+    fprintf(f, "Method %s, per epoch\n", method);
+    fprintf(f, "  epoch  train loss  test acc  weight writes  of closed loop  eliminated  energy      closed loop  "
+               "change     latency     closed loop  change\n");
+    for (size_t i = 0; i < n; i++) {
+        double E = ssp_hw_stats_energy(&m[i].hw), Ecl = ssp_hw_stats_energy(&m[i].closed_loop);
+        double T = ssp_hw_stats_latency(&m[i].hw), Tcl = ssp_hw_stats_latency(&m[i].closed_loop);
+        e.next = 0;
+        fprintf(f, "  %5ld  %10.4f  %6.2f %%  %13s  %14s  %8s %%  %-10s  %-11s  %-9s  %-10s  %-11s  %s\n", m[i].epoch,
+                m[i].train_loss, 100 * m[i].test_acc, count(&e, m[i].hw.weight_writes),
+                count(&e, m[i].closed_loop.weight_writes),
+                ssp_units_format_pct(pct, sizeof pct, m[i].updates_eliminated_pct), eng(&e, E, "J"),
+                eng(&e, Ecl, "J"), change(&e, E, Ecl), eng(&e, T, "s"), eng(&e, Tcl, "s"), change(&e, T, Tcl));
+    }
+    e.next = 0;
+    fprintf(f, "\n  last epoch's programming: %s weight writes, %s device targets, %s devices pulsed, %s pulses, "
+               "%s verify reads\n",
+            count(&e, l->hw.weight_writes), count(&e, l->hw.device_targets), count(&e, l->hw.device_writes),
+            count(&e, l->hw.pulses), count(&e, l->hw.reads));
+    e.next = 0;
+    if (l->hw.device_targets)
+        fprintf(f, "  out of band after the write: %s of %s targets (%.2f %%); of them %s pulsed, %s on stuck devices\n",
+                count(&e, l->hw.out_of_band), count(&e, l->hw.device_targets),
+                100.0 * (double)l->hw.out_of_band / (double)l->hw.device_targets, count(&e, l->hw.out_of_band_pulsed),
+                count(&e, l->hw.out_of_band_stuck));
+    else
+        fprintf(f, "  out of band: not counted (%s programs pulse counts, not levels)\n", method);
+    e.next = 0;
+    fprintf(f, "  energy %s (pulses %s, verify reads %s); closed loop %s, verify-first %s (%s)\n",
+            eng(&e, ssp_hw_stats_energy(&l->hw), "J"), eng(&e, l->hw.pulse_energy_j, "J"),
+            eng(&e, l->hw.read_energy_j, "J"), eng(&e, ssp_hw_stats_energy(&l->closed_loop), "J"),
+            eng(&e, ssp_hw_stats_energy(&l->verify_first), "J"),
+            change(&e, ssp_hw_stats_energy(&l->hw), ssp_hw_stats_energy(&l->verify_first)));
+    e.next = 0;
+    fprintf(f, "  latency %s (serial estimate); closed loop %s, verify-first %s (%s)\n",
+            eng(&e, ssp_hw_stats_latency(&l->hw), "s"), eng(&e, ssp_hw_stats_latency(&l->closed_loop), "s"),
+            eng(&e, ssp_hw_stats_latency(&l->verify_first), "s"),
+            change(&e, ssp_hw_stats_latency(&l->hw), ssp_hw_stats_latency(&l->verify_first)));
+    if (!strcmp(method, "exsitu"))
+        fprintf(f, "  (ex-situ programs every weight once, at the epoch's end; the references price write-verify\n"
+                   "   of every weight at each of the epoch's update steps, as for every method)\n");
+    fputc('\n', f);
+}
+
+int ssp_report_text(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const ssp_epoch_metrics *m, size_t n,
+                    const ssp_report_baseline *b, size_t nb)
 {
     ssp_afile *af;
     FILE *f;
     int rc = ssp_file_atomic_open(&af, ctx, path);
     if (rc) return rc;
     f = ssp_file_stream(af);
-    fprintf(f, "siamspice run report\n\nmethod %s, %s, device %s (%ld levels), seed %ld\n\n", ssp_method_name(cfg->method),
-            cfg->dataset, cfg->device_params, cfg->levels, cfg->seed);
-    fprintf(f, "epoch  train_loss  test_acc  weight_writes  closed_loop_writes  eliminated  energy_ratio  "
-               "latency_ratio  (vs verify-first: energy  latency)\n");
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%5ld  %10.4f  %7.2f%%  %13llu  %18llu  %9.3f%%  %12.4g  %13.4g  %25.4g  %8.4g\n", m[i].epoch,
-                m[i].train_loss, 100 * m[i].test_acc, m[i].hw.weight_writes, m[i].closed_loop.weight_writes,
-                m[i].updates_eliminated_pct, m[i].energy_ratio, m[i].latency_ratio, m[i].energy_ratio_vf,
-                m[i].latency_ratio_vf);
-    fprintf(f, "\nclosed loop = write-verify every weight every step (one programming cycle per weight);\n"
-               "verify-first = read every device every step, pulse only those out of band.\n"
-               "Energy: V^2 G t per pulse and per read; latency: serial sum (device by device).\n");
+    fprintf(f, "siamspice run report: %s training on %s, %zu epoch%s, seed %ld\n\n", ssp_method_name(cfg->method),
+            cfg->dataset, n, n == 1 ? "" : "s", cfg->seed);
+    settings(f, cfg);
+    if (n) method_table(f, ssp_method_name(cfg->method), m, n);
+    fprintf(f, "Closed loop = write-verify every weight at every update step (one programming cycle per weight);\n"
+               "verify-first = read every device at every step, pulse only those out of band. Energy: V^2 G t\n"
+               "per pulse and per read (program.mode device) or the tile schedules' figures (model, spice);\n"
+               "latency: the serial sum. A change of -99 %% is a reduction to a hundredth.\n\n");
+    if (n && nb) {
+        eng_bufs e = {0};
+        size_t best_acc = 0, best_e = 0, best_t = 0, best_w = 0;
+        const ssp_epoch_metrics *row[1 + SSP_REPORT_MAX_BASELINES];
+        const char *name[1 + SSP_REPORT_MAX_BASELINES];
+        size_t nr = 0;
+        row[nr] = &m[n - 1];
+        name[nr++] = ssp_method_name(cfg->method);
+        for (size_t i = 0; i < nb && nr < 1 + SSP_REPORT_MAX_BASELINES; i++) {
+            row[nr] = &b[i].last;
+            name[nr++] = b[i].method;
+        }
+        fprintf(f, "Comparison with the baselines (last epoch of each, same data, network and devices)\n");
+        fprintf(f, "  method        test acc  weight writes  energy      latency     energy vs closed loop  "
+                   "latency vs closed loop\n");
+        for (size_t i = 0; i < nr; i++) {
+            double E = ssp_hw_stats_energy(&row[i]->hw), T = ssp_hw_stats_latency(&row[i]->hw);
+            e.next = 0;
+            fprintf(f, "  %-12s  %6.2f %%  %13s  %-10s  %-10s  %-21s  %s\n", name[i], 100 * row[i]->test_acc,
+                    count(&e, row[i]->hw.weight_writes), eng(&e, E, "J"), eng(&e, T, "s"),
+                    change(&e, E, ssp_hw_stats_energy(&row[i]->closed_loop)),
+                    change(&e, T, ssp_hw_stats_latency(&row[i]->closed_loop)));
+            if (row[i]->test_acc > row[best_acc]->test_acc) best_acc = i;
+            if (E < ssp_hw_stats_energy(&row[best_e]->hw)) best_e = i;
+            if (T < ssp_hw_stats_latency(&row[best_t]->hw)) best_t = i;
+            if (row[i]->hw.weight_writes < row[best_w]->hw.weight_writes) best_w = i;
+        }
+        e.next = 0;
+        fprintf(f, "  best test accuracy: %s (%.2f %%); fewest weight writes: %s; least programming energy: %s (%s);\n"
+                   "  shortest programming latency: %s (%s)\n\n",
+                name[best_acc], 100 * row[best_acc]->test_acc, name[best_w], name[best_e],
+                eng(&e, ssp_hw_stats_energy(&row[best_e]->hw), "J"), name[best_t],
+                eng(&e, ssp_hw_stats_latency(&row[best_t]->hw), "s"));
+    }
     if (n) {
-        const ssp_epoch_metrics *l = &m[n - 1];
-        fprintf(f, "\nfinal test accuracy (hardware forward): %.2f %%\n", 100 * l->test_acc);
-        fprintf(f, "programming in the last epoch: %llu pulses, %.4g J, %.4g s (serial estimate)\n", l->hw.pulses,
-                ssp_hw_stats_energy(&l->hw), ssp_hw_stats_latency(&l->hw));
-        ssp_report_read_figures(f, &l->read);
+        const ssp_read_figures *r = &m[n - 1].read;
+        eng_bufs e = {0};
+        fprintf(f, "Read path (the last epoch's test evaluation)\n");
+        fprintf(f, "  final test accuracy (hardware forward): %.2f %%\n", 100 * m[n - 1].test_acc);
+        fprintf(f, "  energy per inference %s: array %s, DAC %s, TIA %s, ADC %s\n", eng(&e, r->energy, "J"),
+                eng(&e, r->e_array, "J"), eng(&e, r->e_dac, "J"), eng(&e, r->e_tia, "J"), eng(&e, r->e_adc, "J"));
+        e.next = 0;
+        fprintf(f, "  latency per inference %s (%.4g MVMs of %s; read window %s)\n", eng(&e, r->latency, "s"), r->mvms,
+                eng(&e, r->latency_per_mvm, "s"), eng(&e, r->t_read, "s"));
+        fprintf(f, "  array energy: %s\n", r->array_from_circuit
+                                             ? "from the tiles' circuit (settled row admittance, IR drop included)"
+                                             : "virtual-ground estimate (no tile circuit: ideal engine or nonlinear cells)");
     }
     return ssp_file_atomic_commit(&af, ctx);
 }

@@ -26,10 +26,6 @@
 
 /* The tile programmer's section of a checkpoint (after the devices). */
 static const unsigned SSP_CKPT_PROG_MAGIC = 0x50524731u; /* "PRG1" */
-/* Each epoch's metrics are stored without the read figures (format 1's
- * layout, from before them): that many bytes per epoch; format 2 stores the
- * read figures at the end of the train section. */
-#define SSP_CKPT_METRICS_BYTES offsetof(ssp_epoch_metrics, read)
 /* Outputs of the networks: the ten classes of MNIST and Fashion-MNIST. */
 enum { SSP_NET_CLASSES = 10 };
 /* Batch size of test-set evaluation. */
@@ -558,7 +554,9 @@ const ssp_epoch_metrics *ssp_train_history(const ssp_train *t, size_t *n)
 }
 
 /* Price the two closed-loop references of this step (see ssp_train.h), at
- * the devices' present conductances. */
+ * the devices' present conductances. The references are priced, not
+ * simulated: their out-of-band counts are 0. step is what the method did
+ * (all zero for ex-situ training, which programs nothing at update steps). */
 static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step, int add_cl)
 {
     double vr = ssp_hw_read_voltage(t->hw), tr = ssp_hw_read_time(t->hw), gsum = ssp_hw_g_sum(t->hw);
@@ -567,6 +565,9 @@ static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step, int add_cl
     ssp_hw_stats vf = {0}, cl = {0};
     ssp_hw_set_pulse(t->hw, &vs, &ws, &edge);
     vf.weight_writes = step->weight_writes;
+    /* every device read; the devices the method programmed are its targets
+     * (plain SGD has no targets of its own: the devices it pulsed) */
+    vf.device_targets = step->device_targets > step->device_writes ? step->device_targets : step->device_writes;
     vf.device_writes = step->device_writes;
     vf.pulses = step->pulses;
     vf.reads = (unsigned long long)ndev + step->pulses;
@@ -577,6 +578,7 @@ static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step, int add_cl
     ssp_hw_stats_add(&t->ep_vf, &vf);
     cl = vf;
     cl.weight_writes = t->nweights;
+    cl.device_targets = 2 * t->nweights;
     cl.device_writes = step->device_writes + (unsigned long long)untouched;
     cl.pulses = step->pulses + (unsigned long long)untouched;
     cl.reads = (unsigned long long)ndev + cl.pulses;
@@ -685,10 +687,13 @@ static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
         t->ep_prog = ep.sum;
     }
     st->weight_writes = n;
-    st->device_writes = targets;
+    st->device_targets = targets;
+    st->device_writes = tot.sum.pulsed;
     st->pulses = tot.sum.pulses;
     st->reads = tot.sum.verify_reads;
     st->out_of_band = tot.sum.missed + tot.sum.unreachable;
+    st->out_of_band_pulsed = tot.sum.out_pulsed;
+    st->out_of_band_stuck = tot.sum.out_stuck;
     st->pulse_energy_j = tot.sum.energy_j - tot.sum.energy_read_j;
     st->read_energy_j = tot.sum.energy_read_j;
     st->read_latency_s = (double)tot.sum.verify_reads * t_verify;
@@ -726,10 +731,13 @@ static int closed_loop_circuit(ssp_train *t, ssp_hw_stats *st)
         t->ep_cl_prog = ep.sum;
     }
     st->weight_writes = t->nweights;
-    st->device_writes = 2 * t->nweights;
+    st->device_targets = 2 * t->nweights;
+    st->device_writes = tot.sum.pulsed;
     st->pulses = tot.sum.pulses;
     st->reads = tot.sum.verify_reads;
     st->out_of_band = tot.sum.missed + tot.sum.unreachable;
+    st->out_of_band_pulsed = tot.sum.out_pulsed;
+    st->out_of_band_stuck = tot.sum.out_stuck;
     st->pulse_energy_j = tot.sum.energy_j - tot.sum.energy_read_j;
     st->read_energy_j = tot.sum.energy_read_j;
     st->read_latency_s = (double)tot.sum.verify_reads * t_verify;
@@ -766,7 +774,6 @@ static int program_update(ssp_train *t)
             const ssp_twin_change *c = &t->twin->changes[i];
             rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, SSP_HW_OPEN_LOOP, &st);
         }
-        st.weight_writes = n;
     } else if (t->cfg.method == SSP_METHOD_CLOSED_LOOP) {
         n = ssp_twin_quantize_all(t->twin);
         t->t_q += now_s() - t0;
@@ -861,6 +868,13 @@ int ssp_train_step(ssp_train *t, int *epoch_done)
         if (!exsitu) {
             rc = program_update(t);
             if (rc) return rc;
+        } else {
+            /* ex-situ programs nothing here; the references still price
+             * this update step, so its reductions mean what every other
+             * method's do */
+            ssp_hw_stats none = {0};
+            price_closed_loop(t, &none, 1);
+            t->updates++;
         }
     }
     *epoch_done = t->pos >= t->train->n;
@@ -894,6 +908,7 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
         size_t n = d->n - i < SSP_EVAL_BATCH ? d->n - i : SSP_EVAL_BATCH, ok = 0;
         double bl = 0;
         int rc;
+        ssp_progress(t->ctx, "evaluating test images", i, d->n);
         if (i == 0 && t->xbar) ssp_xbar_request_irdrop(t->xbar, n);
         t->count_reads = 1;
         rc = hw_forward(t, d->x + i * d->dim, n);
@@ -910,6 +925,7 @@ static int eval_set(ssp_train *t, const ssp_dataset *d, double *acc, double *los
         lsum += bl * (double)n;
         correct += ok;
     }
+    ssp_progress(t->ctx, "evaluating test images", d->n, d->n);
     *acc = (double)correct / (double)d->n;
     *loss = lsum / (double)d->n;
     if (t->xbar) ssp_xbar_count_array(t->xbar, 0, 0);
@@ -938,8 +954,6 @@ int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
             if (rc) return rc;
         }
         ssp_hw_stats_add(&t->ep_hw, &st);
-        ssp_hw_stats_add(&t->ep_cl, &st);
-        ssp_hw_stats_add(&t->ep_vf, &st);
         t->xbar_stale = 1;
         t->t_prog += now_s() - t0;
         t0 = now_s();
@@ -997,6 +1011,153 @@ enum { SSP_CKPT_MAX_EPOCHS = 1000 };
 #define W(x) fwrite(&(x), sizeof(x), 1, f)
 #define R(x) (fread(&(x), sizeof(x), 1, f) == 1)
 
+/* The counters added after format 2 (ssp_hw_stats.device_targets,
+ * out_of_band_pulsed, out_of_band_stuck) in a section of their own, after
+ * the others, so the train section keeps the layout earlier checkpoints
+ * have; a checkpoint without it reads with those counters 0. */
+static const char CKPT_COUNTERS[] = "counters";
+
+/* ssp_hw_stats as format 2's train section holds it (and format 1's). */
+typedef struct ckpt_stats {
+    unsigned long long weight_writes, device_writes, pulses, reads, out_of_band;
+    double pulse_energy_j, read_energy_j, pulse_latency_s, read_latency_s;
+} ckpt_stats;
+
+/* ssp_epoch_metrics up to its read figures, as the train section holds it
+ * (format 1's layout, from before them; format 2 stores the read figures at
+ * the end of the train section). */
+typedef struct ckpt_metrics {
+    long epoch;
+    double lr, train_loss, train_acc, test_acc, test_loss;
+    long steps, updates;
+    unsigned long long weights;
+    ckpt_stats hw, closed_loop, verify_first;
+    double updates_eliminated_pct, energy_ratio, latency_ratio, energy_ratio_vf, latency_ratio_vf;
+    double t_forward, t_backward, t_quantize, t_program, t_eval;
+} ckpt_metrics;
+
+static ckpt_stats stats_out(const ssp_hw_stats *s)
+{
+    ckpt_stats c = {s->weight_writes, s->device_writes, s->pulses, s->reads, s->out_of_band,
+                    s->pulse_energy_j, s->read_energy_j, s->pulse_latency_s, s->read_latency_s};
+    return c;
+}
+
+static void stats_in(ssp_hw_stats *s, const ckpt_stats *c)
+{
+    memset(s, 0, sizeof *s);
+    s->weight_writes = c->weight_writes;
+    s->device_writes = c->device_writes;
+    s->pulses = c->pulses;
+    s->reads = c->reads;
+    s->out_of_band = c->out_of_band;
+    s->pulse_energy_j = c->pulse_energy_j;
+    s->read_energy_j = c->read_energy_j;
+    s->pulse_latency_s = c->pulse_latency_s;
+    s->read_latency_s = c->read_latency_s;
+}
+
+static ckpt_metrics metrics_out(const ssp_epoch_metrics *m)
+{
+    ckpt_metrics c;
+    memset(&c, 0, sizeof c);
+    c.epoch = m->epoch;
+    c.lr = m->lr;
+    c.train_loss = m->train_loss;
+    c.train_acc = m->train_acc;
+    c.test_acc = m->test_acc;
+    c.test_loss = m->test_loss;
+    c.steps = m->steps;
+    c.updates = m->updates;
+    c.weights = m->weights;
+    c.hw = stats_out(&m->hw);
+    c.closed_loop = stats_out(&m->closed_loop);
+    c.verify_first = stats_out(&m->verify_first);
+    c.updates_eliminated_pct = m->updates_eliminated_pct;
+    c.energy_ratio = m->energy_ratio;
+    c.latency_ratio = m->latency_ratio;
+    c.energy_ratio_vf = m->energy_ratio_vf;
+    c.latency_ratio_vf = m->latency_ratio_vf;
+    c.t_forward = m->t_forward;
+    c.t_backward = m->t_backward;
+    c.t_quantize = m->t_quantize;
+    c.t_program = m->t_program;
+    c.t_eval = m->t_eval;
+    return c;
+}
+
+static void metrics_in(ssp_epoch_metrics *m, const ckpt_metrics *c)
+{
+    memset(m, 0, sizeof *m);
+    m->epoch = c->epoch;
+    m->lr = c->lr;
+    m->train_loss = c->train_loss;
+    m->train_acc = c->train_acc;
+    m->test_acc = c->test_acc;
+    m->test_loss = c->test_loss;
+    m->steps = c->steps;
+    m->updates = c->updates;
+    m->weights = c->weights;
+    stats_in(&m->hw, &c->hw);
+    stats_in(&m->closed_loop, &c->closed_loop);
+    stats_in(&m->verify_first, &c->verify_first);
+    m->updates_eliminated_pct = c->updates_eliminated_pct;
+    m->energy_ratio = c->energy_ratio;
+    m->latency_ratio = c->latency_ratio;
+    m->energy_ratio_vf = c->energy_ratio_vf;
+    m->latency_ratio_vf = c->latency_ratio_vf;
+    m->t_forward = c->t_forward;
+    m->t_backward = c->t_backward;
+    m->t_quantize = c->t_quantize;
+    m->t_program = c->t_program;
+    m->t_eval = c->t_eval;
+}
+
+/* The stats the counters section covers, in its order: the epoch in
+ * progress (hw, closed loop, verify-first), then each finished epoch's. */
+static size_t counter_stats(ssp_train *t, ssp_hw_stats **out, size_t cap)
+{
+    size_t n = 0;
+    if (cap < 3 + 3 * t->nhist) return 0;
+    out[n++] = &t->ep_hw;
+    out[n++] = &t->ep_cl;
+    out[n++] = &t->ep_vf;
+    for (size_t i = 0; i < t->nhist; i++) {
+        out[n++] = &t->hist[i].hw;
+        out[n++] = &t->hist[i].closed_loop;
+        out[n++] = &t->hist[i].verify_first;
+    }
+    return n;
+}
+
+static int write_counters(ssp_train *t, FILE *f)
+{
+    size_t cap = 3 + 3 * t->nhist, n;
+    ssp_hw_stats **st = malloc(cap * sizeof *st);
+    if (!st) return SSP_EIO;
+    n = counter_stats(t, st, cap);
+    for (size_t i = 0; i < n; i++) {
+        W(st[i]->device_targets);
+        W(st[i]->out_of_band_pulsed);
+        W(st[i]->out_of_band_stuck);
+    }
+    free(st);
+    return ferror(f) ? SSP_EIO : SSP_OK;
+}
+
+static int read_counters(ssp_train *t, FILE *f, const char *path)
+{
+    size_t cap = 3 + 3 * t->nhist, n;
+    int ok = 1;
+    ssp_hw_stats **st = malloc(cap * sizeof *st);
+    if (!st) return ssp_error(t->ctx, SSP_ENOMEM, "out of memory reading %s", path);
+    n = counter_stats(t, st, cap);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = R(st[i]->device_targets) && R(st[i]->out_of_band_pulsed) && R(st[i]->out_of_band_stuck);
+    free(st);
+    return ok ? SSP_OK : ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated (counters)", path);
+}
+
 /* The tile programmer's state: its calibration and check counters. A run
  * in device mode writes the section too (empty calibration), so every
  * checkpoint carries it; one without it is accepted in device mode. */
@@ -1051,15 +1212,19 @@ static int write_train_state(const ssp_train *t, FILE *f)
     W(t->seen);
     W(t->steps);
     W(t->updates);
-    W(t->ep_hw);
-    W(t->ep_cl);
-    W(t->ep_vf);
+    {
+        ckpt_stats e[3] = {stats_out(&t->ep_hw), stats_out(&t->ep_cl), stats_out(&t->ep_vf)};
+        fwrite(e, sizeof e[0], 3, f);
+    }
     W(t->t_fwd);
     W(t->t_bwd);
     W(t->t_q);
     W(t->t_prog);
     W(t->nhist);
-    for (size_t i = 0; i < t->nhist; i++) fwrite(&t->hist[i], SSP_CKPT_METRICS_BYTES, 1, f);
+    for (size_t i = 0; i < t->nhist; i++) {
+        ckpt_metrics c = metrics_out(&t->hist[i]);
+        fwrite(&c, sizeof c, 1, f);
+    }
     fwrite(t->order, sizeof *t->order, ntrain, f);
     if (gsl_rng_fwrite(f, t->rng) != 0) return SSP_EIO;
     /* format 2: the epochs' read figures after the state format 1 had */
@@ -1087,11 +1252,17 @@ static int read_train_state(ssp_train *t, FILE *f, const char *path)
     long seed;
     size_t ntrain, nweights, nhist;
     int ok, rc;
+    ckpt_stats e[3];
     ok = R(seed) && R(ntrain) && R(nweights);
     if (ok && (rc = check_identity(t, path, seed, ntrain, nweights))) return rc;
     ok = ok && R(t->epochs_done) && R(t->pos) && R(t->lr) && R(t->loss_sum) && R(t->correct) && R(t->seen) &&
-         R(t->steps) && R(t->updates) && R(t->ep_hw) && R(t->ep_cl) && R(t->ep_vf) && R(t->t_fwd) && R(t->t_bwd) && R(t->t_q) &&
+         R(t->steps) && R(t->updates) && fread(e, sizeof e[0], 3, f) == 3 && R(t->t_fwd) && R(t->t_bwd) && R(t->t_q) &&
          R(t->t_prog) && R(nhist);
+    if (ok) {
+        stats_in(&t->ep_hw, &e[0]);
+        stats_in(&t->ep_cl, &e[1]);
+        stats_in(&t->ep_vf, &e[2]);
+    }
     if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated (training state)", path);
     /* values any section reader below or the loop would index with */
     if (t->epochs_done < 0 || t->epochs_done > SSP_CKPT_MAX_EPOCHS || nhist != (size_t)t->epochs_done ||
@@ -1106,8 +1277,9 @@ static int read_train_state(ssp_train *t, FILE *f, const char *path)
     }
     ok = 1; /* the epochs' metrics without the read figures (those follow the rng in format 2) */
     for (size_t i = 0; ok && i < nhist; i++) {
-        memset(&t->hist[i], 0, sizeof t->hist[i]);
-        ok = fread(&t->hist[i], SSP_CKPT_METRICS_BYTES, 1, f) == 1;
+        ckpt_metrics c;
+        ok = fread(&c, sizeof c, 1, f) == 1;
+        if (ok) metrics_in(&t->hist[i], &c);
     }
     t->nhist = ok ? nhist : 0;
     if (t->ckpt_for_resume)
@@ -1135,6 +1307,7 @@ int ssp_train_checkpoint_save(ssp_train *t, const char *path)
     if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_DEVICES, &f))) rc = ssp_hw_write_state(t->hw, f);
     if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_PROGRAM, &f))) rc = write_prog_state(t, f);
     if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_CROSSBAR, &f))) rc = ssp_xbar_write_state(t->xbar, f);
+    if (!rc && !(rc = ssp_ckpt_writer_section(w, CKPT_COUNTERS, &f))) rc = write_counters(t, f);
     if (rc == SSP_EIO) rc = ssp_error(t->ctx, SSP_ENOMEM, "checkpoint %s: out of memory gathering its sections", path);
     if (!rc) rc = ssp_ckpt_writer_commit(w, path);
     ssp_ckpt_writer_destroy(&w);
@@ -1154,6 +1327,7 @@ static int read_section(ssp_train *t, ssp_ckpt *c, const char *tag, int which)
     case 1: rc = ssp_twin_read(t->twin, t->ctx, f, path); break;
     case 2: rc = ssp_hw_read_state(t->hw, t->ctx, f, path); break;
     case 3: rc = read_prog_state(t, f, path); break;
+    case 5: rc = read_counters(t, f, path); break;
     default: rc = ssp_xbar_read_state(t->xbar, t->ctx, f, path); break;
     }
     if (rc) {
@@ -1174,6 +1348,8 @@ int ssp_train_checkpoint_read(ssp_train *t, const unsigned char *data, size_t le
                 "the next checkpoint written is format %d", ssp_ckpt_origin(c), SSP_CKPT_FORMAT);
     t->ckpt_format_read = ssp_ckpt_format(c);
     for (int k = 0; k < 5 && !rc; k++) rc = read_section(t, c, tags[k], k);
+    /* the counters section, when the checkpoint has one (not format 1) */
+    if (!rc && ssp_ckpt_format(c) != 1 && ssp_ckpt_has(c, CKPT_COUNTERS)) rc = read_section(t, c, CKPT_COUNTERS, 5);
     if (!rc && ssp_ckpt_format(c) == 1) {
         /* format 1 ends with the crossbar section: nothing may follow */
         FILE *f;

@@ -43,9 +43,11 @@
  * level V^2 G t estimate; bench/bench_update.c is the circuit-level
  * comparison of both updates.
  *
- * For every method that programs at update steps, two closed-loop updates
- * of the same steps are priced alongside, at the hardware's actual
- * conductances:
+ * For every method, two closed-loop updates of the same update steps are
+ * priced alongside, at the hardware's actual conductances (the closed_loop
+ * method is its own reference; ex-situ training, which programs only at the
+ * end of the epoch, is priced against the same per-step references, so
+ * "eliminated" and the ratios mean the same for every method):
  *  closed_loop   write-verify every weight every step (the paper's basic
  *                closed-loop update): each weight gets a programming cycle,
  *                at least one pulse on the device carrying it (the pulses the
@@ -91,12 +93,12 @@ typedef struct ssp_epoch_metrics {
     double test_acc;         /* test accuracy, hardware forward */
     double test_loss;        /* test cross-entropy, hardware forward */
     long steps;              /* batches */
-    long updates;            /* update steps (devices touched) */
+    long updates;            /* update steps (weights updated: every `accumulate` batches) */
     unsigned long long weights;   /* weights in the network */
     ssp_hw_stats hw;         /* programming actually done */
     ssp_hw_stats closed_loop;/* write-verify every weight on the same steps */
     ssp_hw_stats verify_first;/* read everything, pulse what is out of band, same steps */
-    double updates_eliminated_pct; /* 100 (1 - weight writes / closed-loop weight writes) */
+    double updates_eliminated_pct; /* 100 (1 - hw.weight_writes / closed_loop.weight_writes) */
     double energy_ratio;     /* programming energy / closed-loop energy */
     double latency_ratio;    /* programming latency / closed-loop latency */
     double energy_ratio_vf;  /* programming energy / verify-first energy */

@@ -40,6 +40,9 @@ void ssp_hw_stats_add(ssp_hw_stats *to, const ssp_hw_stats *from)
     to->pulses += from->pulses;
     to->reads += from->reads;
     to->out_of_band += from->out_of_band;
+    to->device_targets += from->device_targets;
+    to->out_of_band_pulsed += from->out_of_band_pulsed;
+    to->out_of_band_stuck += from->out_of_band_stuck;
     to->pulse_energy_j += from->pulse_energy_j;
     to->read_energy_j += from->read_energy_j;
     to->pulse_latency_s += from->pulse_latency_s;
@@ -237,10 +240,11 @@ static int settled(const ssp_hw *hw, int L, double g, double target, int reachab
     return fabs(g - target) <= 0.5 * (lv->hi[L] - lv->lo[L]);
 }
 
-/* Write-verify one device into band L; returns 1 if it got there. */
-static int verify_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, int *rc)
+/* Write-verify one device into band L; returns 1 if it got there, *pulsed
+ * 1 if it received a pulse. */
+static int verify_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, int *pulsed, int *rc)
 {
-    int pulsed = 0, reachable;
+    int reachable;
     double target = aim(hw, d, L, &reachable);
     *rc = SSP_OK;
     for (long k = 0; k <= hw->verify_max; k++) {
@@ -248,16 +252,12 @@ static int verify_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, int
         cost_read(hw, d, st);
         *rc = ssp_device_read(d, hw->rng, &g);
         if (*rc) return 0;
-        if (settled(hw, L, g, target, reachable)) {
-            st->device_writes += pulsed;
-            return reachable;
-        }
+        if (settled(hw, L, g, target, reachable)) return reachable;
         if (k == hw->verify_max || d->stuck != SSP_DEVICE_FREE) break;
         *rc = pulse_once(hw, d, g < target, st);
         if (*rc) return 0;
-        pulsed = 1;
+        *pulsed = 1;
     }
-    st->device_writes += pulsed;
     return 0;
 }
 
@@ -272,7 +272,7 @@ static size_t nearest_level(const ssp_hw *hw, double g)
 
 /* Open loop: the pulse count from the nominal model inverse (from the level
  * the device reads nearest to, to L); no verify reads. */
-static int open_loop_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, int *rc)
+static int open_loop_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, int *pulsed, int *rc)
 {
     const ssp_device_levels *lv = hw->levels;
     int reachable;
@@ -288,7 +288,7 @@ static int open_loop_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, 
     if ((a < (size_t)L) != set && a != (size_t)L) np = 1; /* table and reading disagree on direction */
     if (np > hw->verify_max) np = hw->verify_max;
     for (k = 0; k < np && !*rc; k++) *rc = pulse_once(hw, d, set, st);
-    st->device_writes++;
+    *pulsed = k > 0;
     g = read_g(d);
     return reachable && g >= lv->lo[L] && g <= lv->hi[L];
 }
@@ -297,16 +297,22 @@ int ssp_hw_write(ssp_hw *hw, size_t m, size_t idx, int q, int mode, ssp_hw_stats
 {
     ssp_device *d = hw->dev[m] + 2 * idx;
     int target[2] = {plus_level(q), minus_level(q)}, rc = SSP_OK;
-    unsigned long long before = st->device_writes;
     if (abs(q) >= (int)hw->levels->n)
         return ssp_error(hw->ctx, SSP_ERANGE, "level %d outside +-%zu", q, hw->levels->n - 1);
     for (int s = 0; s < 2 && !rc; s++) {
-        int ok = mode == SSP_HW_VERIFY ? verify_device(hw, &d[s], target[s], st, &rc)
-                                       : open_loop_device(hw, &d[s], target[s], st, &rc);
-        if (!rc && !ok) st->out_of_band++;
+        int pulsed = 0;
+        int ok = mode == SSP_HW_VERIFY ? verify_device(hw, &d[s], target[s], st, &pulsed, &rc)
+                                       : open_loop_device(hw, &d[s], target[s], st, &pulsed, &rc);
+        st->device_targets++;
+        st->device_writes += (unsigned long long)pulsed;
+        if (!rc && !ok) {
+            st->out_of_band++;
+            st->out_of_band_pulsed += (unsigned long long)pulsed;
+            st->out_of_band_stuck += d[s].stuck != SSP_DEVICE_FREE;
+        }
     }
     if (rc) return rc;
-    if (st->device_writes > before || mode == SSP_HW_VERIFY) st->weight_writes++;
+    st->weight_writes++;
     hw->stamp[m][idx] = hw->epoch;
     refresh_weight(hw, m, idx);
     return SSP_OK;
@@ -317,6 +323,7 @@ int ssp_hw_pulse(ssp_hw *hw, size_t m, size_t idx, long npulses, ssp_hw_stats *s
     ssp_device *d = hw->dev[m] + 2 * idx;
     int rc = SSP_OK;
     long n = labs(npulses);
+    int hit[2] = {0, 0};
     if (n == 0) return SSP_OK;
     for (long k = 0; k < n && !rc; k++) {
         int use_plus = read_g(&d[0]) >= read_g(&d[1]);
@@ -324,8 +331,9 @@ int ssp_hw_pulse(ssp_hw *hw, size_t m, size_t idx, long npulses, ssp_hw_stats *s
         /* raising the weight: SET on G+, or RESET on G- */
         int set = (npulses > 0) == use_plus;
         rc = pulse_once(hw, t, set, st);
+        hit[!use_plus] = 1;
     }
-    st->device_writes++;
+    st->device_writes += (unsigned long long)(hit[0] + hit[1]);
     st->weight_writes++;
     hw->stamp[m][idx] = hw->epoch;
     refresh_weight(hw, m, idx);

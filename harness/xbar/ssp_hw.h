@@ -32,17 +32,33 @@ enum ssp_hw_mode {
 /* Programming cost counters. Energy of a pulse = V^2 * G * width with G the
  * device's read conductance before the pulse; of a read = Vread^2 * G *
  * t_read. Latency adds pulse widths (+ two edges) and read times serially,
- * device after device: an upper bound the row-parallel scheduler improves. */
+ * device after device: an upper bound the row-parallel scheduler improves.
+ *
+ * What each count is, and how they nest (tests/train/test_train.c checks
+ * these relations on real runs of every method):
+ *   a target is a device asked to reach a level (both devices of a weight
+ *   written through ssp_hw_write; in the tile scheduler the devices whose
+ *   level changes); plain SGD (ssp_hw_pulse) has no levels and no targets.
+ *   device_writes        <= device_targets (level methods), <= pulses
+ *   device_targets       <= 2 weight_writes
+ *   out_of_band          <= device_targets
+ *   out_of_band_pulsed   <= out_of_band, <= device_writes
+ *   out_of_band_stuck    <= out_of_band */
 typedef struct ssp_hw_stats {
-    unsigned long long weight_writes; /* weights whose devices were programmed */
+    unsigned long long weight_writes; /* weights given a programming cycle (a target on one of
+                                         their devices; SGD: a pulse on one of them) */
     unsigned long long device_writes; /* devices that received at least one pulse */
     unsigned long long pulses;        /* programming pulses */
     unsigned long long reads;         /* verify reads */
-    unsigned long long out_of_band;   /* device writes that ended outside their band (noise, variation, stuck) */
+    unsigned long long out_of_band;   /* targets outside their level's band after the write
+                                         (pulsed or not, stuck ones included) */
     double pulse_energy_j;            /* J spent in pulses */
     double read_energy_j;             /* J spent in verify reads */
     double pulse_latency_s;           /* s of pulses (widths + edges) */
     double read_latency_s;            /* s of verify reads */
+    unsigned long long device_targets;     /* devices asked to reach a level */
+    unsigned long long out_of_band_pulsed; /* of out_of_band, those pulsed in this write */
+    unsigned long long out_of_band_stuck;  /* of out_of_band, those on a stuck device */
 } ssp_hw_stats;
 
 static inline double ssp_hw_stats_energy(const ssp_hw_stats *s) { return s->pulse_energy_j + s->read_energy_j; }

@@ -785,8 +785,10 @@ int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir)
     if (rc) return rc;
     for (m = 0; m < x->nmat; m++)
         if (x->lp[m].tile.rows > most) most = x->lp[m].tile.rows;
+    size_t ntiles = 0, written = 0;
     vin = malloc(most * sizeof *vin);
     if (!vin) return ssp_error(x->ctx, SSP_ENOMEM, "out of memory writing netlists");
+    for (m = 0; m < x->nmat; m++) ntiles += x->ir[m].gr * x->ir[m].gc;
     for (m = 0; m < x->nmat && !rc; m++) {
         const ssp_layer_params *p = &x->lp[m];
         const struct irdrop *ir = &x->ir[m];
@@ -804,7 +806,9 @@ int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir)
                 o.v_in = vin;
                 o.control = 1;
                 snprintf(path, sizeof path, "%s/m%zu_t%zu_%zu.cir", dir, m, tr, tc);
+                ssp_progress(x->ctx, "writing tile netlists", written, ntiles);
                 rc = ssp_spice_emit_file(path, x->ctx, ssp_engine_circuit(ssp_layer_engine(x->layer[m], tr, tc)), &o);
+                written++;
             }
         }
         if (rc) break;
@@ -818,6 +822,7 @@ int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir)
         }
         rc = ssp_file_atomic_commit(&af, x->ctx);
     }
+    if (!rc) ssp_progress(x->ctx, "writing tile netlists", ntiles, ntiles);
     free(vin);
     return rc;
 }

@@ -421,7 +421,7 @@ static void test_cli__program_waveform_writes_csv_and_png(void)
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     run_cli_split(&R, (const char *const[]){"program", "--params", "devicemodels/params/vteam32.ini", "--rows", "3",
                                             "--cols", "3", "--levels", "32", "--random-present", "5", "--random-moves",
-                                            "2", "--rwire", "2.5", "--waveform", "--out", dir, NULL});
+                                            "2", "--rwire", "5", "--waveform", "--out", dir, NULL});
     CU_ASSERT_EQUAL(R.status, 0);
     if (R.status) fprintf(stderr, "\n%s%s\n", R.out, R.err);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.out, "waveform of cell ("));

@@ -18,6 +18,7 @@
 #include "ssp_file.h"
 #include "ssp_pulse.h"
 #include "ssp_test.h"
+#include "ssp_units.h"
 
 /* Largest half-select disturb accepted, in level spacings, for the shipped
  * parameter sets under V/2 and V/3. */
@@ -229,8 +230,30 @@ static void test_pulses__energy_ideal_wires_matches_analytic(void)
     CU_ASSERT(ssp_close_rel(measured, r.energy_analytic_j, ENERGY_REL_TOL, 0));
     CU_ASSERT(ssp_close_rel(r.energy_sel_j, r.energy_sel_analytic_j, ENERGY_REL_TOL, 0));
     CU_ASSERT(fabs(r.energy_wire_j) < ENERGY_REL_TOL * measured);
+    /* ideal wires: no energy there beyond the transient's round-off, and
+     * never a negative figure */
+    CU_ASSERT(r.energy_wire_j >= 0);
+    CU_ASSERT(r.energy_tol_j > 0);
+    CU_ASSERT(r.energy_wire_j <= r.energy_tol_j);
     fx_close(&f);
     ssp_spice_destroy(&s);
+}
+
+/* Sources minus cells: round-off within the bound is 0, a positive figure
+ * passes, a difference beyond the bound below zero is an error naming it. */
+static void test_pulses__wire_energy_never_negative(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    double w = -1;
+    SSP_ASSERT_OK(ctx, ssp_pulse_wire_energy(ctx, 1e-12, 1e-12 + 1e-25, 1e-15, &w));
+    CU_ASSERT_EQUAL(w, 0.0);
+    SSP_ASSERT_OK(ctx, ssp_pulse_wire_energy(ctx, 2e-12, 1e-12, 1e-15, &w));
+    CU_ASSERT_DOUBLE_EQUAL(w, 1e-12, 1e-27);
+    CU_ASSERT_EQUAL(ssp_pulse_wire_energy(ctx, 1e-12, 2e-12, 1e-15, &w), SSP_EMISMATCH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "negative wire energy"));
+    CU_ASSERT_EQUAL(w, 0.0);
+    CU_ASSERT_EQUAL(ssp_pulse_wire_energy(ctx, NAN, 1e-12, 1e-15, &w), SSP_EINVAL);
+    CU_ASSERT_EQUAL(ssp_pulse_wire_energy(ctx, 1e-12, 1e-12, -1, &w), SSP_EINVAL);
 }
 
 static void test_pulses__wire_resistance_takes_energy(void)
@@ -375,11 +398,44 @@ static void test_pulses__csv_json_round_trip(void)
     SSP_ASSERT_OK(ctx, ssp_pulse_export_csv(a, ctx, path));
     SSP_ASSERT_OK(ctx, ssp_pulse_read_csv(&b, ctx, path));
     CU_ASSERT(same_events(a, b));
+    /* every time and voltage in its shortest exact form, in CSV and JSON alike */
+    {
+        FILE *in = fopen(path, "r");
+        char line[1024], want[1024], n[6][SSP_UNITS_FMT_CAP];
+        size_t k = 0;
+        CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+        CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, in)); /* header */
+        for (; k < a->n && fgets(line, sizeof line, in); k++) {
+            const ssp_pulse_event *e = &a->ev[k];
+            snprintf(want, sizeof want, "%s,%d,%s,%d,%d,%s,%s,%s,%s,%s,%d\n",
+                     ssp_units_format_exact(n[0], sizeof n[0], e->t), e->tile, ssp_pulse_phase_name(e->phase), e->row,
+                     e->col, ssp_units_format_exact(n[1], sizeof n[1], e->v_row),
+                     ssp_units_format_exact(n[2], sizeof n[2], e->v_col),
+                     ssp_units_format_exact(n[3], sizeof n[3], e->v_row_unsel),
+                     ssp_units_format_exact(n[4], sizeof n[4], e->v_col_unsel),
+                     ssp_units_format_exact(n[5], sizeof n[5], e->width), e->level);
+            CU_ASSERT_STRING_EQUAL(line, want);
+        }
+        CU_ASSERT_EQUAL(k, a->n);
+        fclose(in);
+    }
     CU_ASSERT(b->rows >= 1 && b->rows <= 8); /* CSV: the largest row used + 1 */
     snprintf(path, sizeof path, "%s/s.json", dir);
     SSP_ASSERT_OK(ctx, ssp_pulse_export_json(a, ctx, path));
     SSP_ASSERT_OK(ctx, ssp_pulse_read_json(&c, ctx, path));
     CU_ASSERT(same_events(a, c));
+    {
+        unsigned char *text = NULL;
+        size_t len = 0;
+        char want[128], n[SSP_UNITS_FMT_CAP];
+        SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, path, &text, &len));
+        for (size_t k = 0; k < a->n; k += 7) {
+            snprintf(want, sizeof want, "\"width_s\": %s", ssp_units_format_exact(n, sizeof n, a->ev[k].width));
+            if (!strchr(n, '.') && !strchr(n, 'e')) strcat(want, ".0");
+            CU_ASSERT_PTR_NOT_NULL(strstr((const char *)text, want));
+        }
+        free(text);
+    }
     CU_ASSERT_EQUAL(c->bias, a->bias);
     CU_ASSERT_EQUAL(c->rows, a->rows);
     CU_ASSERT_EQUAL(c->cols, a->cols);
@@ -983,6 +1039,7 @@ SSP_TEST_SUITE(pulses)
                   SSP_TEST(test_pulses__half_select_broken_bias_detected),
                   SSP_TEST(test_pulses__energy_ideal_wires_matches_analytic),
                   SSP_TEST(test_pulses__wire_resistance_takes_energy),
+                  SSP_TEST(test_pulses__wire_energy_never_negative),
                   SSP_TEST(test_pulses__model_agrees_with_spice_8x8),
                   SSP_TEST(test_pulses__calibrated_model_prices_like_spice),
                   SSP_TEST(test_pulses__csv_json_round_trip),

@@ -166,7 +166,7 @@ static int write_metrics(void *arg, const char *dir, int v)
     snprintf(p, sizeof p, "%s/metrics.json", dir);
     if (!rc) rc = ssp_report_metrics_json(ssp_test_ctx(), p, cfg, m, (size_t)v + 1);
     snprintf(p, sizeof p, "%s/report.txt", dir);
-    if (!rc) rc = ssp_report_text(ssp_test_ctx(), p, cfg, m, (size_t)v + 1);
+    if (!rc) rc = ssp_report_text(ssp_test_ctx(), p, cfg, m, (size_t)v + 1, NULL, 0);
     return rc;
 }
 

@@ -150,8 +150,9 @@ static void test_checkpoint__every_flipped_byte_detected(void)
     struct layout L;
     ssp_train *a = trained(&buf, &len), *b = fresh();
     read_layout(buf, len, &L);
-    CU_ASSERT_EQUAL(L.nsec, 5);
+    CU_ASSERT_EQUAL(L.nsec, 6);
     CU_ASSERT_STRING_EQUAL(L.tag[1], "twin");
+    CU_ASSERT_STRING_EQUAL(L.tag[5], "counters");
     SSP_ASSERT_OK(ctx, read_named(b, buf, len));
     assert_same_state(a, b);
     for (size_t k = 0; k < len; k++) {
@@ -213,6 +214,53 @@ static void test_checkpoint__truncated_or_extended_refused(void)
     ssp_train_destroy(&b);
 }
 
+/* A format-2 checkpoint written before the counters section existed (the
+ * first five sections only) reads, the added counters 0, the rest equal. */
+static void test_checkpoint__without_counters_section_read(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    unsigned char *buf = NULL, *old = NULL;
+    size_t len = 0, olen = 0, nh = 0, nb = 0;
+    char path[] = "/tmp/ssp_ckpt_oldXXXXXX";
+    struct layout L;
+    ssp_ckpt_writer *w = NULL;
+    ssp_train *a = trained(&buf, &len), *b = fresh();
+    const ssp_epoch_metrics *ha, *hb;
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    read_layout(buf, len, &L);
+    CU_ASSERT_EQUAL_FATAL(L.nsec, 6);
+    SSP_ASSERT_OK(ctx, ssp_ckpt_writer_create(&w, ctx));
+    for (size_t i = 0; i < 5; i++) {
+        FILE *f;
+        SSP_ASSERT_OK(ctx, ssp_ckpt_writer_section(w, L.tag[i], &f));
+        CU_ASSERT_EQUAL(fwrite(buf + L.off[i], 1, L.len[i], f), L.len[i]);
+    }
+    SSP_ASSERT_OK(ctx, ssp_ckpt_writer_commit(w, path));
+    ssp_ckpt_writer_destroy(&w);
+    SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, path, &old, &olen));
+    remove(path);
+    SSP_ASSERT_OK(ctx, read_named(b, old, olen));
+    assert_same_state(a, b);
+    ha = ssp_train_history(a, &nh);
+    hb = ssp_train_history(b, &nb);
+    CU_ASSERT_EQUAL_FATAL(nh, nb);
+    CU_ASSERT(nh > 0 && ha[0].hw.device_targets > 0);
+    CU_ASSERT_EQUAL(hb[0].hw.device_targets, 0);
+    CU_ASSERT_EQUAL(hb[0].hw.weight_writes, ha[0].hw.weight_writes);
+    CU_ASSERT_EQUAL(hb[0].hw.out_of_band, ha[0].hw.out_of_band);
+    /* and the full checkpoint carries them */
+    SSP_ASSERT_OK(ctx, read_named(b, buf, len));
+    hb = ssp_train_history(b, &nb);
+    CU_ASSERT_EQUAL(hb[0].hw.device_targets, ha[0].hw.device_targets);
+    CU_ASSERT_EQUAL(hb[0].hw.out_of_band_pulsed, ha[0].hw.out_of_band_pulsed);
+    free(old);
+    free(buf);
+    ssp_train_destroy(&a);
+    ssp_train_destroy(&b);
+}
+
 /* Format 1 was the five payloads back to back after "SSPCKPT1". */
 static void test_checkpoint__format1_still_read(void)
 {
@@ -225,7 +273,7 @@ static void test_checkpoint__format1_still_read(void)
     v1 = malloc(len);
     CU_ASSERT_FATAL(v1 != NULL);
     memcpy(v1, "SSPCKPT1", 8);
-    for (size_t i = 0; i < L.nsec; i++) {
+    for (size_t i = 0; i < L.nsec && i < 5; i++) { /* format 1 had no counters section */
         /* format 1 had no read figures: format 2 keeps them at the end of
          * the train section (the first), one per finished epoch */
         size_t nh = 0, drop = 0;
@@ -358,6 +406,7 @@ SSP_TEST_SUITE(checkpoint)
                   SSP_TEST(test_checkpoint__every_flipped_byte_detected),
                   SSP_TEST(test_checkpoint__truncated_or_extended_refused),
                   SSP_TEST(test_checkpoint__format1_still_read),
+                  SSP_TEST(test_checkpoint__without_counters_section_read),
                   SSP_TEST(test_checkpoint__newer_format_refused_by_number),
                   SSP_TEST(test_checkpoint__values_checked_past_the_crc),
                   SSP_TEST(test_checkpoint__damage_on_disk_named));

@@ -190,10 +190,114 @@ static void test_train__sgd_and_exsitu_run(void)
     c.method = SSP_METHOD_EXSITU;
     SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
     SSP_ASSERT_OK(ctx, run_epochs(t, 1, &m));
-    CU_ASSERT_EQUAL(m.updates, 0);                /* nothing programmed during the epoch */
+    CU_ASSERT_EQUAL(m.updates, m.steps);          /* priced against the per-step references */
     CU_ASSERT_EQUAL(m.hw.weight_writes, m.weights); /* programmed once, every weight verified */
     CU_ASSERT(m.test_acc > 0.3);
     ssp_train_destroy(&t);
+}
+
+/* The counters of one epoch's stats nest as ssp_hw.h says. levels: 1 for a
+ * method with level targets (all but plain SGD). */
+static void assert_counters_nest(const ssp_hw_stats *s, int levels)
+{
+    CU_ASSERT(s->device_writes <= s->pulses);
+    CU_ASSERT(s->device_targets <= 2 * s->weight_writes);
+    if (levels) {
+        CU_ASSERT(s->device_writes <= s->device_targets);
+    } else {
+        CU_ASSERT_EQUAL(s->device_targets, 0);
+        CU_ASSERT(s->device_writes <= 2 * s->weight_writes);
+        CU_ASSERT(s->weight_writes <= s->device_writes);
+    }
+    CU_ASSERT(s->out_of_band <= s->device_targets);
+    CU_ASSERT(s->out_of_band_pulsed <= s->out_of_band);
+    CU_ASSERT(s->out_of_band_pulsed <= s->device_writes);
+    CU_ASSERT(s->out_of_band_stuck <= s->out_of_band);
+}
+
+/* Every counter against the others and against the references, on a real
+ * short epoch of every method, on devices of which some are stuck (so every
+ * counter is exercised): the subset and sum relations of ssp_hw.h and
+ * ssp_train.h, and one meaning of "eliminated" for every method. */
+static void test_train__counters_add_up_for_every_method(void)
+{
+    static const struct {
+        int method, prog_mode;
+    } runs[] = {{SSP_METHOD_SIAMESE, SSP_PROG_DEVICE}, {SSP_METHOD_CLOSED_LOOP, SSP_PROG_DEVICE},
+                {SSP_METHOD_SGD, SSP_PROG_DEVICE},     {SSP_METHOD_EXSITU, SSP_PROG_DEVICE},
+                {SSP_METHOD_SIAMESE, SSP_PROG_MODEL}};
+    ssp_ctx *ctx = ssp_test_ctx();
+    char src[512], params[] = "/tmp/ssp_test_stuckXXXXXX", *text = NULL, *p;
+    size_t len = 0;
+    FILE *f;
+    int fd;
+    ssp_test_path(src, sizeof src, "devicemodels/params/vteam32.ini");
+    f = fopen(src, "r");
+    CU_ASSERT_FATAL(f != NULL);
+    text = calloc(1, 1 << 16);
+    CU_ASSERT_FATAL(text != NULL);
+    len = fread(text, 1, (1 << 16) - 1, f);
+    fclose(f);
+    CU_ASSERT_FATAL(len > 0);
+    /* 3 % of the devices stuck on, 3 % stuck off */
+    p = strstr(text, "stuck_on = 0 %");
+    CU_ASSERT_FATAL(p != NULL);
+    p[11] = '3';
+    p = strstr(text, "stuck_off = 0 %");
+    CU_ASSERT_FATAL(p != NULL);
+    p[12] = '3';
+    fd = mkstemp(params);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_FATAL(write(fd, text, len) == (ssize_t)len);
+    close(fd);
+    free(text);
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        ssp_config c;
+        ssp_train *t = NULL;
+        ssp_epoch_metrics m;
+        unsigned long long steps_weights;
+        int levels = runs[r].method != SSP_METHOD_SGD;
+        small_config(&c, runs[r].prog_mode == SSP_PROG_MODEL ? 64 : 256, 100);
+        snprintf(c.device_params, sizeof c.device_params, "%s", params);
+        c.method = runs[r].method;
+        c.prog_mode = runs[r].prog_mode;
+        if (c.prog_mode == SSP_PROG_MODEL) c.tile_rows = c.tile_cols = 16; /* a short ngspice check */
+        SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
+        SSP_ASSERT_OK(ctx, run_epochs(t, 1, &m));
+        steps_weights = m.weights * (unsigned long long)m.updates;
+        CU_ASSERT_EQUAL(m.updates, m.steps); /* accumulate = 1 */
+        assert_counters_nest(&m.hw, levels);
+        assert_counters_nest(&m.closed_loop, 1);
+        assert_counters_nest(&m.verify_first, 1);
+        /* the references: every weight every update step */
+        CU_ASSERT_EQUAL(m.closed_loop.weight_writes, steps_weights);
+        CU_ASSERT(m.closed_loop.reads >= 2 * steps_weights);
+        if (runs[r].method == SSP_METHOD_EXSITU) {
+            CU_ASSERT_EQUAL(m.hw.weight_writes, m.weights); /* once, at the epoch's end */
+        } else {
+            CU_ASSERT(m.hw.weight_writes <= steps_weights);
+            CU_ASSERT(m.closed_loop.pulses >= m.hw.pulses);
+            CU_ASSERT(m.closed_loop.device_writes >= m.hw.device_writes);
+            CU_ASSERT_EQUAL(m.verify_first.weight_writes, m.hw.weight_writes);
+            CU_ASSERT_EQUAL(m.verify_first.reads, 2 * steps_weights + m.verify_first.pulses);
+        }
+        CU_ASSERT_DOUBLE_EQUAL(m.updates_eliminated_pct,
+                               100.0 * (1.0 - (double)m.hw.weight_writes / (double)m.closed_loop.weight_writes),
+                               1e-9);
+        if (runs[r].method == SSP_METHOD_CLOSED_LOOP) {
+            CU_ASSERT_EQUAL(m.hw.device_targets, 2 * steps_weights);
+            CU_ASSERT(m.hw.reads >= m.hw.device_targets);
+        }
+        if (levels) {
+            /* stuck devices among the targets are out of band, never pulsed by
+             * the device-level writer */
+            CU_ASSERT(m.hw.out_of_band_stuck > 0);
+            if (runs[r].prog_mode == SSP_PROG_DEVICE)
+                CU_ASSERT(m.hw.out_of_band_pulsed + m.hw.out_of_band_stuck <= m.hw.out_of_band);
+        }
+        ssp_train_destroy(&t);
+    }
+    unlink(params);
 }
 
 static void expect_config_error(const char *text, const char *needle)
@@ -287,5 +391,6 @@ SSP_TEST_SUITE(train)
                   SSP_TEST(test_train__resume_mid_epoch_matches),
                   SSP_TEST(test_train__checkpoint_of_another_run_rejected),
                   SSP_TEST(test_train__closed_loop_writes_every_weight),
-                  SSP_TEST(test_train__sgd_and_exsitu_run));
+                  SSP_TEST(test_train__sgd_and_exsitu_run),
+                  SSP_TEST(test_train__counters_add_up_for_every_method));
 }
