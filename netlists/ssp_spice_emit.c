@@ -470,7 +470,7 @@ int ssp_spice_klu_estimate(ssp_spice_klu_need *need, ssp_ctx *ctx, const ssp_cir
         }
     }
 done:
-    klu_free_symbolic(&sym, &common);
+    if (sym) klu_free_symbolic(&sym, &common);
     free(ap);
     free(ai);
     free(mark);
