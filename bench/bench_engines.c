@@ -23,9 +23,16 @@
  *                                  voltage sources), up to 128x128; 0 above
  *   rss_mb                         peak resident memory of this process so
  *                                  far (ngspice runs in it)
+ *   klu_lnz, klu_lu_units          AMD's nnz(L) estimate and the LU storage
+ *                                  (8-byte units) ngspice's KLU asks for up
+ *                                  front (ssp_spice_klu_estimate); beyond
+ *                                  INT_MAX units (klu_fits=0) ngspice cannot
+ *                                  factor the tile, so its spice figures are
+ *                                  "na" and spice_max_tile (last line) is the
+ *                                  largest square tile that fits
  *   nodal_vs_spice_max_rel         over every spice output of the size
- * The spice stream runs at 64..512 (fewer vectors as tiles grow); at 1024
- * only the operating point (and nodal is compared with it). Last line:
+ * The spice stream runs at 64..512 (fewer vectors as tiles grow); 1024 is
+ * beyond ngspice's KLU (see klu_fits), so there only ideal and nodal run. Last line:
  *   BENCH engines size=128 ... (the 128 figures) and size<n>_... for all. */
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -50,11 +57,15 @@ static const size_t OLD_OP_MAX = 128;
 static const double G_LO_S = 10e-6, G_HI_S = 100e-6; /* cell conductance range (S) */
 static const double V_HI_V = 0.2;                    /* input range top (V) */
 static const double FLOOR_V = 1e-12; /* outputs below this compared absolutely (V) */
+/* Resolution of the largest square tile ngspice's KLU takes (rows). */
+enum { TILE_STEP = 16 };
 
 struct result {
     double ideal_ms, nodal_ms, spice_ms, check_ms, factor_ms, load_ms, op_ms, rnet_op_ms, old_op_ms, rss_mb,
         max_rel;
     size_t spice_vectors;
+    ssp_spice_klu_need klu; /* what ngspice's KLU asks for to factor the tile */
+    int fits;               /* klu.lu_units within ngspice's limit: spice runs */
 };
 
 static double now_ms(void)
@@ -183,9 +194,18 @@ static int run_size(ssp_ctx *ctx, ssp_spice *spice, size_t si, struct result *r)
     gsl_rng_set(rng, 20261128 + n);
     for (i = 0; i < n * n; i++) g[i] = G_LO_S + (G_HI_S - G_LO_S) * gsl_rng_uniform(rng);
     for (i = 0; i < VECTORS * n; i++) v[i] = V_HI_V * gsl_rng_uniform(rng);
-    for (k = 0; k < 3 && !rc; k++) {
+    for (k = 0; k < 2 && !rc; k++) {
         rc = ssp_engine_create(&e[k], ctx, k, &p, spice);
         if (!rc) rc = ssp_engine_set_conductances(e[k], g);
+    }
+    /* ngspice's KLU cannot factor a tile beyond its LU limit (it reports a
+     * singular matrix): such a size gets the nodal and ideal figures and
+     * the estimate, no spice run */
+    if (!rc) rc = ssp_spice_klu_estimate(&r->klu, ctx, ssp_engine_circuit(e[1]));
+    r->fits = !rc && r->klu.lu_units <= SSP_SPICE_KLU_MAX_UNITS;
+    if (!rc && r->fits) {
+        rc = ssp_engine_create(&e[2], ctx, SSP_ENGINE_SPICE, &p, spice);
+        if (!rc) rc = ssp_engine_set_conductances(e[2], g);
     }
     if (!rc) {
         t0 = now_ms();
@@ -207,16 +227,16 @@ static int run_size(ssp_ctx *ctx, ssp_spice *spice, size_t si, struct result *r)
     for (i = 0; i < n; i++) vop[i] = ssp_dac_voltage(&p.dac, v[i]);
     memset(&o, 0, sizeof o);
     o.v_in = vop;
-    if (!rc) rc = ssp_spice_emit_text(&text, ctx, ssp_engine_circuit(e[1]), &o);
-    if (!rc && !(bare = bare_network(text))) rc = SSP_ENOMEM;
-    if (!rc) rc = time_op(spice, bare, NULL, &r->rnet_op_ms);
-    if (!rc && n <= OLD_OP_MAX) {
+    if (!rc && r->fits) rc = ssp_spice_emit_text(&text, ctx, ssp_engine_circuit(e[1]), &o);
+    if (!rc && r->fits && !(bare = bare_network(text))) rc = SSP_ENOMEM;
+    if (!rc && r->fits) rc = time_op(spice, bare, NULL, &r->rnet_op_ms);
+    if (!rc && r->fits && n <= OLD_OP_MAX) {
         char *old = old_formulation(text);
         rc = old ? time_op(spice, old, NULL, &r->old_op_ms) : SSP_ENOMEM;
         free(old);
     }
-    if (!rc) rc = time_op(spice, text, &r->load_ms, &r->op_ms);
-    for (i = 0; !rc && i < n; i++) {
+    if (!rc && r->fits) rc = time_op(spice, text, &r->load_ms, &r->op_ms);
+    for (i = 0; !rc && r->fits && i < n; i++) {
         double y;
         ssp_spice_out_vector(ssp_engine_circuit(e[1]), i, name, sizeof name);
         rc = ssp_spice_vec_last(spice, name, &y);
@@ -225,10 +245,10 @@ static int run_size(ssp_ctx *ctx, ssp_spice *spice, size_t si, struct result *r)
             if (d > r->max_rel) r->max_rel = d;
         }
     }
-    if (!rc) rc = ssp_spice_unload(spice);
+    if (!rc && r->fits) rc = ssp_spice_unload(spice);
     free(text);
     free(bare);
-    if (!rc && ks) {
+    if (!rc && r->fits && ks) {
         /* the engine: the first batch (a check of CHECK_VECTORS vectors)
          * parses the circuit, the second reuses it (sources only) */
         size_t k1 = ks < CHECK_VECTORS ? ks : CHECK_VECTORS;
@@ -257,12 +277,43 @@ static int run_size(ssp_ctx *ctx, ssp_spice *spice, size_t si, struct result *r)
     return rc;
 }
 
+/* v with `digits` decimals (digits < 0: %.2e), or "na" where the figure
+ * was not measured (the tile is beyond ngspice's KLU). */
+static void num(char *buf, size_t n, int digits, double v, int measured)
+{
+    if (!measured) snprintf(buf, n, "na");
+    else if (digits < 0) snprintf(buf, n, "%.2e", v);
+    else snprintf(buf, n, "%.*f", digits, v);
+}
+
+/* The largest square tile between lo (fits) and hi (does not), in steps of
+ * TILE_STEP, whose netlist ngspice's KLU can factor (the estimate only). */
+static int largest_fitting(ssp_ctx *ctx, size_t lo, size_t hi, size_t *best)
+{
+    int rc = SSP_OK;
+    while (!rc && hi - lo > TILE_STEP) {
+        size_t mid = (lo + hi) / 2 / TILE_STEP * TILE_STEP;
+        ssp_tile_params p;
+        ssp_circuit *c = NULL;
+        ssp_spice_klu_need need;
+        ssp_tile_params_default(&p);
+        p.rows = p.cols = mid;
+        rc = ssp_circuit_create(&c, ctx, &p);
+        if (!rc) rc = ssp_spice_klu_estimate(&need, ctx, c);
+        ssp_circuit_destroy(&c);
+        if (!rc && need.lu_units <= SSP_SPICE_KLU_MAX_UNITS) lo = mid;
+        else if (!rc) hi = mid;
+    }
+    *best = lo;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     ssp_ctx *ctx = NULL;
     ssp_spice *spice = NULL;
     struct result r[NSIZES];
-    size_t nsizes = NSIZES;
+    size_t nsizes = NSIZES, max_tile = 0;
     int rc = SSP_OK, s;
 
     /* an optional argument: the largest size to run (default all) */
@@ -279,15 +330,26 @@ int main(int argc, char **argv)
     if (ssp_ctx_create(&ctx)) return 1;
     rc = ssp_spice_create(&spice, ctx, NULL);
     for (s = 0; s < (int)nsizes && !rc; s++) {
+        char op[32], rnet[32], ratio[32], rel[32];
         rc = run_size(ctx, spice, (size_t)s, &r[s]);
-        if (!rc)
-            printf("size=%zu ideal_ms=%.4f nodal_ms=%.4f spice_ms=%.1f spice_vectors=%zu check4_ms=%.0f spice_load_ms=%.0f "
-                   "spice_op_ms=%.0f rnet_op_ms=%.0f op_over_rnet=%.2f old_op_ms=%.0f nodal_factor_ms=%.1f "
-                   "rss_mb=%.0f nodal_vs_spice_max_rel=%.2e\n",
-                   SIZES[s], r[s].ideal_ms, r[s].nodal_ms, r[s].spice_ms, r[s].spice_vectors, r[s].check_ms, r[s].load_ms,
-                   r[s].op_ms, r[s].rnet_op_ms, r[s].op_ms / r[s].rnet_op_ms, r[s].old_op_ms, r[s].factor_ms,
-                   r[s].rss_mb,
-                   r[s].max_rel);
+        if (rc) break;
+        num(op, sizeof op, 0, r[s].op_ms, r[s].fits);
+        num(rnet, sizeof rnet, 0, r[s].rnet_op_ms, r[s].fits);
+        num(ratio, sizeof ratio, 2, r[s].op_ms / r[s].rnet_op_ms, r[s].fits);
+        num(rel, sizeof rel, -1, r[s].max_rel, r[s].fits);
+        printf("size=%zu ideal_ms=%.4f nodal_ms=%.4f spice_ms=%.1f spice_vectors=%zu check4_ms=%.0f spice_load_ms=%.0f "
+               "spice_op_ms=%s rnet_op_ms=%s op_over_rnet=%s old_op_ms=%.0f nodal_factor_ms=%.1f "
+               "rss_mb=%.0f klu_lnz=%.4g klu_lu_units=%.4g klu_fits=%d nodal_vs_spice_max_rel=%s\n",
+               SIZES[s], r[s].ideal_ms, r[s].nodal_ms, r[s].spice_ms, r[s].spice_vectors, r[s].check_ms, r[s].load_ms,
+               op, rnet, ratio, r[s].old_op_ms, r[s].factor_ms, r[s].rss_mb, r[s].klu.lnz, r[s].klu.lu_units,
+               r[s].fits, rel);
+    }
+    if (!rc) {
+        /* the largest square tile ngspice's KLU takes, from the estimate */
+        for (s = 0; s < (int)nsizes && r[s].fits; s++) {
+        }
+        if (s < (int)nsizes) rc = largest_fitting(ctx, SIZES[s - 1], SIZES[s], &max_tile);
+        else max_tile = SIZES[nsizes - 1];
     }
     if (rc) {
         fprintf(stderr, "bench_engines: %s\n", ssp_ctx_errmsg(ctx));
@@ -297,14 +359,21 @@ int main(int argc, char **argv)
     }
     printf("BENCH engines size=128 ideal_ms_per_vec=%.4f nodal_ms_per_vec=%.4f spice_ms_per_vec=%.1f "
            "check4_ms=%.0f spice_op_ms=%.0f rnet_op_ms=%.0f old_op_ms=%.0f nodal_factor_ms=%.1f peak_rss_mb=%.0f "
-           "nodal_vs_spice_max_rel=%.2e",
+           "nodal_vs_spice_max_rel=%.2e spice_max_tile=%zu",
            r[1].ideal_ms, r[1].nodal_ms, r[1].spice_ms, r[1].check_ms, r[1].op_ms, r[1].rnet_op_ms, r[1].old_op_ms, r[1].factor_ms,
-           r[1].rss_mb, r[1].max_rel);
-    for (s = 0; s < (int)nsizes; s++)
-        printf(" size%zu_spice_ms_per_vec=%.1f size%zu_spice_op_ms=%.0f size%zu_rnet_op_ms=%.0f "
-               "size%zu_nodal_factor_ms=%.1f size%zu_rss_mb=%.0f size%zu_nodal_vs_spice_max_rel=%.2e",
-               SIZES[s], r[s].spice_ms, SIZES[s], r[s].op_ms, SIZES[s], r[s].rnet_op_ms, SIZES[s],
-               r[s].factor_ms, SIZES[s], r[s].rss_mb, SIZES[s], r[s].max_rel);
+           r[1].rss_mb, r[1].max_rel, max_tile);
+    for (s = 0; s < (int)nsizes; s++) {
+        char sp[32], op[32], rnet[32], rel[32];
+        num(sp, sizeof sp, 1, r[s].spice_ms, r[s].fits && r[s].spice_vectors);
+        num(op, sizeof op, 0, r[s].op_ms, r[s].fits);
+        num(rnet, sizeof rnet, 0, r[s].rnet_op_ms, r[s].fits);
+        num(rel, sizeof rel, -1, r[s].max_rel, r[s].fits);
+        printf(" size%zu_ideal_ms_per_vec=%.4f size%zu_nodal_ms_per_vec=%.4f size%zu_spice_ms_per_vec=%s "
+               "size%zu_spice_op_ms=%s size%zu_rnet_op_ms=%s size%zu_nodal_factor_ms=%.1f size%zu_rss_mb=%.0f "
+               "size%zu_klu_lu_units=%.4g size%zu_nodal_vs_spice_max_rel=%s",
+               SIZES[s], r[s].ideal_ms, SIZES[s], r[s].nodal_ms, SIZES[s], sp, SIZES[s], op, SIZES[s], rnet, SIZES[s],
+               r[s].factor_ms, SIZES[s], r[s].rss_mb, SIZES[s], r[s].klu.lu_units, SIZES[s], rel);
+    }
     printf("\n");
     ssp_spice_destroy(&spice);
     ssp_ctx_destroy(&ctx);

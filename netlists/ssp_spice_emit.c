@@ -2,6 +2,8 @@
  * Only formats the element list; the equations are those of ssp_circuit.h. */
 #include "ssp_spice_emit.h"
 
+#include <klu.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,13 @@ static const double SSP_EMIT_OFFSET_R_OHM = 1e12;
 static const double SSP_EMIT_NORTON_S = 1048576.0; /* 2^20 S */
 
 enum { SSP_EMIT_EXPR_MAX = 512 };
+
+/* ngspice 46's bundled KLU (src/maths/KLU/klu_defaults.c): the first LU
+ * array of a block is initmem_amd times AMD's nnz(L) estimate plus the
+ * block order, for L and for U alike; its size in 8-byte units must stay
+ * below INT_MAX (klu.c, KLU_kernel_factor). */
+static const double SSP_NGSPICE_KLU_INITMEM_AMD = 10.0;
+const double SSP_SPICE_KLU_MAX_UNITS = (double)INT_MAX;
 
 void ssp_spice_row_source(size_t i, char *buf, size_t n) { snprintf(buf, n, "vr%zu", i); }
 
@@ -290,6 +299,201 @@ int ssp_spice_emit(FILE *f, ssp_ctx *ctx, const ssp_circuit *c, const ssp_emit_o
     }
     fprintf(f, ".end\n");
     if (ferror(f)) return ssp_error(ctx, SSP_EIO, "writing the netlist failed");
+    return SSP_OK;
+}
+
+/* The matrix pattern ngspice stamps from the emitted netlist, as (row,
+ * column) pairs of 0-based matrix indices. */
+struct pattern {
+    int *ri, *ci;     /* entries */
+    size_t n, cap;    /* entries used, allocated */
+    int *index;       /* circuit node -> matrix index, -1 before it appears */
+    int order;        /* next matrix index */
+};
+
+static void pattern_node(struct pattern *pt, int node)
+{
+    if (node > 0 && pt->index[node] < 0) pt->index[node] = pt->order++;
+}
+
+static int pattern_add(struct pattern *pt, int r, int c)
+{
+    if (r < 0 || c < 0) return SSP_OK; /* ground */
+    if (pt->n == pt->cap) {
+        size_t cap = pt->cap ? 2 * pt->cap : 1024;
+        int *ri = realloc(pt->ri, cap * sizeof *ri), *ci;
+        if (!ri) return SSP_ENOMEM;
+        pt->ri = ri;
+        if (!(ci = realloc(pt->ci, cap * sizeof *ci))) return SSP_ENOMEM;
+        pt->ci = ci;
+        pt->cap = cap;
+    }
+    pt->ri[pt->n] = r;
+    pt->ci[pt->n++] = c;
+    return SSP_OK;
+}
+
+static int cmp_int(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    return (a > b) - (a < b);
+}
+
+/* Matrix index of a circuit node (-1: ground). */
+static int at(const struct pattern *pt, int node) { return node > 0 ? pt->index[node] : -1; }
+
+/* The pattern of ssp_spice_emit's DC read netlist of c. */
+static int build_pattern(struct pattern *pt, const ssp_circuit *c)
+{
+    const ssp_element *el = ssp_circuit_elements(c);
+    size_t i, n = ssp_circuit_n_elements(c), nodes = ssp_circuit_n_nodes(c);
+    int *carriers = carrier_counts(c), *branch = malloc((n + 1) * sizeof *branch), rc = SSP_OK;
+    memset(pt, 0, sizeof *pt);
+    pt->index = malloc((nodes + 1) * sizeof *pt->index);
+    if (!carriers || !branch || !pt->index) {
+        rc = SSP_ENOMEM;
+        goto done;
+    }
+    for (i = 0; i <= nodes; i++) pt->index[i] = -1;
+    /* nodes in order of first appearance on the emitted lines */
+    for (i = 0; i < n; i++) {
+        const ssp_element *e = &el[i];
+        pattern_node(pt, e->kind == SSP_EL_OPAMP ? e->c : e->a);
+        pattern_node(pt, e->kind == SSP_EL_OPAMP ? e->a : e->b);
+        pattern_node(pt, e->kind == SSP_EL_OPAMP ? e->b : e->c);
+    }
+    /* branch currents after the nodes, one per voltage-defined element */
+    for (i = 0; i < n; i++) {
+        const ssp_element *e = &el[i];
+        int volt = (e->kind == SSP_EL_VSRC && !is_reference_source(e, carriers)) || e->kind == SSP_EL_OPAMP ||
+                   e->kind == SSP_EL_CCVS;
+        branch[i] = volt ? pt->order++ : -1;
+    }
+    for (i = 0; i < n && !rc; i++) {
+        const ssp_element *e = &el[i];
+        int a = at(pt, e->a), b = at(pt, e->b), g = at(pt, e->c), k = branch[i];
+        switch (e->kind) {
+        case SSP_EL_RES:
+        case SSP_EL_CELL:
+            rc = pattern_add(pt, a, a) || pattern_add(pt, a, b) || pattern_add(pt, b, a) || pattern_add(pt, b, b);
+            break;
+        case SSP_EL_NMOS: /* drain and source rows, controlled by all three */
+            rc = pattern_add(pt, a, a) || pattern_add(pt, a, b) || pattern_add(pt, a, g) || pattern_add(pt, b, a) ||
+                 pattern_add(pt, b, b) || pattern_add(pt, b, g);
+            break;
+        case SSP_EL_VSRC:
+            if (k < 0) rc = pattern_add(pt, a, a); /* Norton form: its resistor */
+            else rc = pattern_add(pt, a, k) || pattern_add(pt, k, a) || pattern_add(pt, b, k) || pattern_add(pt, k, b);
+            break;
+        case SSP_EL_OPAMP: /* out = f(v(+), v(-)) to ground */
+            rc = pattern_add(pt, g, k) || pattern_add(pt, k, g) || pattern_add(pt, k, a) || pattern_add(pt, k, b);
+            break;
+        case SSP_EL_CCVS:
+            rc = pattern_add(pt, a, k) || pattern_add(pt, k, a) || pattern_add(pt, b, k) || pattern_add(pt, k, b) ||
+                 pattern_add(pt, k, e->index >= 0 ? branch[e->index] : -1);
+            break;
+        default:
+            break;
+        }
+    }
+    if (rc) rc = SSP_ENOMEM;
+done:
+    free(carriers);
+    free(branch);
+    return rc;
+}
+
+int ssp_spice_klu_estimate(ssp_spice_klu_need *need, ssp_ctx *ctx, const ssp_circuit *c)
+{
+    struct pattern pt;
+    int *ap = NULL, *ai = NULL, *mark = NULL, rc, b;
+    size_t i, nz = 0;
+    klu_common common;
+    klu_symbolic *sym = NULL;
+
+    memset(need, 0, sizeof *need);
+    rc = build_pattern(&pt, c);
+    if (!rc) {
+        ap = calloc((size_t)pt.order + 1, sizeof *ap);
+        ai = malloc((pt.n ? pt.n : 1) * sizeof *ai);
+        mark = malloc(((size_t)pt.order + 1) * sizeof *mark);
+        if (!ap || !ai || !mark) rc = SSP_ENOMEM;
+    }
+    if (rc) {
+        rc = ssp_error(ctx, SSP_ENOMEM, "out of memory estimating ngspice's KLU factor");
+        goto done;
+    }
+    /* compressed columns, duplicates merged (counting sort by column) */
+    for (i = 0; i < pt.n; i++) ap[pt.ci[i] + 1]++;
+    for (b = 0; b < pt.order; b++) ap[b + 1] += ap[b];
+    {
+        int *next = malloc(((size_t)pt.order + 1) * sizeof *next);
+        if (!next) {
+            rc = ssp_error(ctx, SSP_ENOMEM, "out of memory estimating ngspice's KLU factor");
+            goto done;
+        }
+        memcpy(next, ap, ((size_t)pt.order + 1) * sizeof *next);
+        for (i = 0; i < pt.n; i++) ai[next[pt.ci[i]]++] = pt.ri[i];
+        free(next);
+    }
+    for (b = 0; b < pt.order; b++) mark[b] = -1;
+    for (b = 0; b < pt.order; b++) {
+        int p, end = ap[b + 1];
+        for (p = ap[b], ap[b] = (int)nz; p < end; p++)
+            if (mark[ai[p]] != b) {
+                mark[ai[p]] = b;
+                ai[nz++] = ai[p];
+            }
+    }
+    ap[pt.order] = (int)nz;
+    /* row indices ascending within each column, as ngspice hands its matrix
+     * to KLU (klusmp.c sorts its COO list): BTF's matching, and so AMD's
+     * ordering of the block, follow that order */
+    for (b = 0; b < pt.order; b++) qsort(ai + ap[b], (size_t)(ap[b + 1] - ap[b]), sizeof *ai, cmp_int);
+    klu_defaults(&common); /* BTF and AMD, as ngspice */
+    sym = klu_analyze(pt.order, ap, ai, &common);
+    if (!sym) {
+        rc = ssp_error(ctx, common.status == KLU_OUT_OF_MEMORY ? SSP_ENOMEM : SSP_EINVAL,
+                       "KLU could not analyse the tile's matrix (status %d)", common.status);
+        goto done;
+    }
+    need->n = (size_t)pt.order;
+    for (b = 0; b < sym->nblocks; b++) {
+        double nk = sym->R[b + 1] - sym->R[b], l, units;
+        if (nk < 2) continue; /* a singleton needs no LU array */
+        l = SSP_NGSPICE_KLU_INITMEM_AMD * sym->Lnz[b] + nk;
+        units = 2.0 * (ceil(l * sizeof(int) / sizeof(double)) + l); /* indices and values of L and of U */
+        if (units > need->lu_units) {
+            need->lu_units = units;
+            need->lnz = sym->Lnz[b];
+            need->block = (size_t)nk;
+        }
+    }
+done:
+    if (sym) klu_free_symbolic(&sym, &common);
+    free(ap);
+    free(ai);
+    free(mark);
+    free(pt.ri);
+    free(pt.ci);
+    free(pt.index);
+    return rc;
+}
+
+int ssp_spice_klu_check(ssp_ctx *ctx, const ssp_circuit *c, double max_units)
+{
+    const ssp_tile_params *p = ssp_circuit_params(c);
+    ssp_spice_klu_need need;
+    int rc = ssp_spice_klu_estimate(&need, ctx, c);
+    if (max_units <= 0) max_units = SSP_SPICE_KLU_MAX_UNITS;
+    if (rc) return rc;
+    if (need.lu_units > max_units)
+        return ssp_error(ctx, SSP_ERANGE,
+                         "tile %zux%zu is too large for ngspice's KLU: its matrix (order %zu) fills an estimated "
+                         "%.3g entries of L, and KLU asks for %.3g units of LU storage up front, above its limit "
+                         "%.3g (int indices); ngspice would report a singular matrix. Use smaller tiles "
+                         "(crossbar.rows/cols) or the nodal engine",
+                         p->rows, p->cols, need.n, need.lnz, need.lu_units, max_units);
     return SSP_OK;
 }
 

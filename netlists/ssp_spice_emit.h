@@ -87,6 +87,37 @@ SSP_API int ssp_spice_emit_text(char **text, ssp_ctx *ctx, const ssp_circuit *c,
 SSP_API int ssp_spice_emit_file(const char *path, ssp_ctx *ctx, const ssp_circuit *c,
                         const ssp_emit_opts *opts);
 
+/* What ngspice's KLU asks for to factor the DC read netlist of c.
+ *
+ * ngspice 46 factors with the KLU it bundles: int indices, and a first LU
+ * array of initmem_amd = 10 times AMD's estimate of nnz(L) per block
+ * (src/maths/KLU/klu_defaults.c; SuiteSparse's own default is 1.2). KLU
+ * refuses before allocating anything when that array exceeds INT_MAX
+ * 8-byte units (klu.c: INT_OVERFLOW(dunits) -> KLU_OUT_OF_MEMORY), and
+ * ngspice reports any failed factorization as "singular matrix: check node
+ * 0" (singular_col is still EMPTY). The crossbar's own fill reaches that at
+ * about 720x720 (1024x1024: estimate 1.64e8, array 4.9e9 units, measured
+ * under gdb); no rewording of the netlist removes it, since the bare
+ * resistor network fills the same (README, "ngspice at macro scale").
+ *
+ * ssp_spice_klu_estimate builds the matrix pattern ngspice stamps from the
+ * emitted netlist (nodes in order of first appearance, one branch current
+ * per voltage source, B-source v= and H source), runs KLU's own analysis
+ * (BTF + AMD, as ngspice) on it, and reports the block that needs most. */
+typedef struct ssp_spice_klu_need {
+    size_t n;        /* matrix order: nodes + branch currents */
+    size_t block;    /* order of the block below */
+    double lnz;      /* AMD's estimate of nnz(L) of that block, diagonal excluded */
+    double lu_units; /* 8-byte units ngspice's klu_factor asks for it */
+} ssp_spice_klu_need;
+/* ngspice's limit on lu_units (INT_MAX: int-indexed LU). */
+extern const double SSP_SPICE_KLU_MAX_UNITS;
+int ssp_spice_klu_estimate(ssp_spice_klu_need *need, ssp_ctx *ctx, const ssp_circuit *c);
+/* SSP_ERANGE with a message naming the tile and the figures when the
+ * netlist of c needs more than max_units (<= 0: SSP_SPICE_KLU_MAX_UNITS):
+ * ngspice would fail on it with a misleading "singular matrix". */
+int ssp_spice_klu_check(ssp_ctx *ctx, const ssp_circuit *c, double max_units);
+
 /* Names the emitted netlist uses: the row source of row i ("vr3") and the
  * vector of the TIA output of physical column c ("v(out_c1n)"). */
 SSP_API void ssp_spice_row_source(size_t i, char *buf, size_t n);

@@ -171,6 +171,10 @@ int ssp_engine_create(ssp_engine **out, ssp_ctx *ctx, int kind, const ssp_tile_p
                        "the nodal engine (siamspice read runs the transient in ngspice)", p->adc.t_sample);
     } else if (make_names(e)) {
         rc = ssp_error(ctx, SSP_ENOMEM, "out of memory creating an engine");
+    } else {
+        /* a tile whose matrix ngspice's KLU cannot factor fails here, by
+         * name, instead of as a "singular matrix" from ngspice later */
+        rc = ssp_spice_klu_check(ctx, e->c, 0);
     }
     if (rc) goto fail;
     *out = e;

@@ -3,6 +3,7 @@
  * Golden files are regenerated with SSP_UPDATE_GOLDEN=1 (then inspect the
  * diff and run them with `ngspice -b`). */
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -813,6 +814,62 @@ static void test_netlists__nodal_path_switches(void)
     ssp_circuit_destroy(&c);
 }
 
+/* ---- what ngspice's KLU needs ------------------------------------------ */
+
+static void klu_tile(ssp_tile_params *p, size_t n, int cell)
+{
+    ssp_tile_params_default(p);
+    p->rows = p->cols = n;
+    p->cell = cell;
+}
+
+/* The estimate follows ngspice's KLU sizing (10 x AMD's nnz(L) + block
+ * order, indices and values, L and U) and grows with the tile; both
+ * cell kinds fit ngspice at small sizes. */
+static void test_netlists__klu_estimate_follows_ngspice_sizing(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_circuit *c = NULL;
+    ssp_spice_klu_need small, big;
+    for (int cell = SSP_CELL_1R; cell <= SSP_CELL_1T1R; cell++) {
+        klu_tile(&p, 16, cell);
+        SSP_ASSERT_OK(ctx, ssp_circuit_create(&c, ctx, &p));
+        SSP_ASSERT_OK(ctx, ssp_spice_klu_estimate(&small, ctx, c));
+        ssp_circuit_destroy(&c);
+        klu_tile(&p, 32, cell);
+        SSP_ASSERT_OK(ctx, ssp_circuit_create(&c, ctx, &p));
+        SSP_ASSERT_OK(ctx, ssp_spice_klu_estimate(&big, ctx, c));
+        SSP_ASSERT_OK(ctx, ssp_spice_klu_check(ctx, c, 0));
+        ssp_circuit_destroy(&c);
+        CU_ASSERT(big.n > ssp_tile_outputs(&p) && big.block <= big.n && big.block > big.n / 2);
+        CU_ASSERT(big.lnz > 2.0 * small.lnz);
+        {
+            double l = 10.0 * big.lnz + (double)big.block;
+            CU_ASSERT_DOUBLE_EQUAL(big.lu_units, 2.0 * (ceil(l / 2.0) + l), 0.5);
+        }
+        CU_ASSERT(big.lu_units < SSP_SPICE_KLU_MAX_UNITS);
+    }
+}
+
+/* Beyond the limit the check fails by name, with the figures; at the
+ * limit it passes. */
+static void test_netlists__klu_check_names_oversized_tile(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_circuit *c = NULL;
+    ssp_spice_klu_need need;
+    klu_tile(&p, 32, SSP_CELL_1R);
+    SSP_ASSERT_OK(ctx, ssp_circuit_create(&c, ctx, &p));
+    SSP_ASSERT_OK(ctx, ssp_spice_klu_estimate(&need, ctx, c));
+    SSP_ASSERT_OK(ctx, ssp_spice_klu_check(ctx, c, need.lu_units));
+    CU_ASSERT_EQUAL(ssp_spice_klu_check(ctx, c, need.lu_units - 1.0), SSP_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "tile 32x32 is too large for ngspice's KLU"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "singular matrix"));
+    ssp_circuit_destroy(&c);
+}
+
 int ssp_suite_netlists(void); /* registered by the runner */
 SSP_TEST_SUITE(netlists)
 {
@@ -826,6 +883,8 @@ SSP_TEST_SUITE(netlists)
                   SSP_TEST(test_netlists__rejects_bad_cells),
                   SSP_TEST(test_netlists__names_follow_rows_and_pairs),
                   SSP_TEST(test_netlists__zero_resistance_merges_nodes),
+                  SSP_TEST(test_netlists__klu_estimate_follows_ngspice_sizing),
+                  SSP_TEST(test_netlists__klu_check_names_oversized_tile),
                   SSP_TEST(test_netlists__golden_4x4_1r),
                   SSP_TEST(test_netlists__golden_4x4_1t1r),
                   SSP_TEST(test_netlists__emit_streaming_form),

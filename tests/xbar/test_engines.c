@@ -458,6 +458,22 @@ static void test_engines__spice_pool_worker_dying_twice_fails(void)
     gsl_rng_free(r);
 }
 
+/* A tile whose matrix ngspice's KLU cannot factor (736x736: 7.6e7 entries
+ * of L estimated, 2.3e9 units of LU storage asked for, above INT_MAX) is
+ * refused when the spice engine is made, by name, before ngspice would
+ * report it as a singular matrix (it did at 1024x1024). */
+static void test_engines__spice_refuses_tile_beyond_klu(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_tile_params p;
+    ssp_engine *e = NULL;
+    ssp_tile_params_default(&p);
+    p.rows = p.cols = 736;
+    CU_ASSERT_EQUAL(ssp_engine_create(&e, ctx, SSP_ENGINE_SPICE, &p, g_spice), SSP_ERANGE);
+    CU_ASSERT_PTR_NULL(e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "tile 736x736 is too large for ngspice's KLU"));
+}
+
 static void test_engines__layer_too_large_is_rejected(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
@@ -478,6 +494,7 @@ SSP_TEST_SUITE(engines)
 {
     SSP_ADD_SUITE("engines", suite_init, suite_clean,
                   SSP_TEST(test_engines__nodal_matches_spice_linear),
+                  SSP_TEST(test_engines__spice_refuses_tile_beyond_klu),
                   SSP_TEST(test_engines__nodal_matches_spice_ideal_wires),
                   SSP_TEST(test_engines__nodal_matches_spice_1t1r),
                   SSP_TEST(test_engines__nodal_matches_spice_sinh_cells),
