@@ -112,11 +112,11 @@ typedef struct ssp_spice_klu_need {
 } ssp_spice_klu_need;
 /* ngspice's limit on lu_units (INT_MAX: int-indexed LU). */
 extern const double SSP_SPICE_KLU_MAX_UNITS;
-int ssp_spice_klu_estimate(ssp_spice_klu_need *need, ssp_ctx *ctx, const ssp_circuit *c);
+SSP_API int ssp_spice_klu_estimate(ssp_spice_klu_need *need, ssp_ctx *ctx, const ssp_circuit *c);
 /* SSP_ERANGE with a message naming the tile and the figures when the
  * netlist of c needs more than max_units (<= 0: SSP_SPICE_KLU_MAX_UNITS):
  * ngspice would fail on it with a misleading "singular matrix". */
-int ssp_spice_klu_check(ssp_ctx *ctx, const ssp_circuit *c, double max_units);
+SSP_API int ssp_spice_klu_check(ssp_ctx *ctx, const ssp_circuit *c, double max_units);
 
 /* Names the emitted netlist uses: the row source of row i ("vr3") and the
  * vector of the TIA output of physical column c ("v(out_c1n)"). */
