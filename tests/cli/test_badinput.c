@@ -453,18 +453,19 @@ static void test_badinput__program_unreached_targets_exit_1(void)
     CLI("program", "--params", dev, "--rows", "2", "--cols", "4", "--levels", "32", "--present", pre, "--target", tgt,
         "--simulate", "model", "--out", out);
     CU_ASSERT_EQUAL(R.status, 0);
-    /* 100 kohm wire segments: the cells see too little voltage to move */
+    /* 100 kohm wire segments (200 kohm/um at the default 0.5 um pitch): the
+     * cells see too little voltage to move */
     CLI("program", "--params", dev, "--rows", "2", "--cols", "4", "--levels", "32", "--present", pre, "--target", tgt,
-        "--simulate", "model", "--rwire", "100kohm", "--out", out);
+        "--simulate", "model", "--rwire", "200e3", "--out", out);
     CU_ASSERT_EQUAL(R.status, 1);
     CU_ASSERT(said("8 of 8 targets unreachable"));
     CLI("program", "--params", dev, "--rows", "2", "--cols", "4", "--levels", "32", "--present", pre, "--target", tgt,
-        "--simulate", "model", "--rwire", "100kohm", "--out", out, "--accept-unreachable");
+        "--simulate", "model", "--rwire", "200e3", "--out", out, "--accept-unreachable");
     CU_ASSERT_EQUAL(R.status, 0);
     CU_ASSERT(said("accepted (--accept-unreachable)"));
-    /* 1 kohm: they move, but none reaches its band */
+    /* 1 kohm segments: they move, but none reaches its band */
     CLI("program", "--params", dev, "--rows", "2", "--cols", "4", "--levels", "32", "--present", pre, "--target", tgt,
-        "--simulate", "model", "--rwire", "1kohm", "--out", out);
+        "--simulate", "model", "--rwire", "2e3", "--out", out);
     CU_ASSERT_EQUAL(R.status, 1);
     CU_ASSERT(said("none of the 8 targets reached its band"));
 }
