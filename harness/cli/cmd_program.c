@@ -241,7 +241,9 @@ int ssp_cmd_program(int argc, char **argv)
         }
         if (strcmp(a, "--accept-unreachable") == 0) {
             accept = 1;
-        } else if (strcmp(a, "-q") == 0) {
+            continue;
+        }
+        if (strcmp(a, "-q") == 0) {
             quiet = 1;
             continue;
         }

@@ -187,7 +187,9 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
         char *end = NULL;
         if (!strcmp(a, "--accept-unreachable")) {
             accept = 1;
-        } else if (!strcmp(a, "-q")) {
+            continue;
+        }
+        if (!strcmp(a, "-q")) {
             quiet = 1;
             continue;
         }

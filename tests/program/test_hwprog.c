@@ -558,14 +558,15 @@ static void test_hwprog__program_command_on_checkpoints(void)
     ssp_train_destroy(&t);
     {
         const char *run[] = {"program", "--present", a, "--target", bc, "--out", out, "--simulate", "model",
-                             "--strategy", "verify", "--bias", "v3"};
+                             "--strategy", "verify", "--bias", "v3", "--accept-unreachable"};
         const char *mismatch[] = {"program", "--present", a, "--target", other, "--out", out};
         const char *extra[] = {"program", "--present", a, "--target", b, "--rows", "4"};
         const char *badw[] = {"program", "--present", a, "--target", b, "--target-weights", "quantum"};
         CU_ASSERT_EQUAL(run_cmd(ssp_cmd_program, mismatch, 7), 2);
         CU_ASSERT_EQUAL(run_cmd(ssp_cmd_program, extra, 7), 2);
         CU_ASSERT_EQUAL(run_cmd(ssp_cmd_program, badw, 7), 2);
-        CU_ASSERT_EQUAL_FATAL(run_cmd(ssp_cmd_program, run, 13), 0);
+        /* devices with spread leave some targets unreachable: accepted here */
+        CU_ASSERT_EQUAL_FATAL(run_cmd(ssp_cmd_program, run, 14), 0);
     }
     snprintf(p, sizeof p, "%s/summary.json", out);
     sum = json_load_file(p, 0, &jerr);
