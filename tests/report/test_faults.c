@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture_writers.h"
 #include "ssp_config.h"
 #include "ssp_fault.h"
 #include "ssp_file.h"
@@ -180,24 +181,8 @@ static void test_faults__metrics_write(void)
 
 static int write_schedule(void *arg, const char *dir, int v)
 {
-    ssp_ctx *ctx = ssp_test_ctx();
-    ssp_pulse_schedule *s = NULL;
-    char p[512];
-    int rc = ssp_pulse_schedule_alloc(&s, ctx, 4, 4);
     (void)arg;
-    for (int k = 0; !rc && k < 3 + v; k++) {
-        ssp_pulse_event e = {4e-8 * k, 0, k % 2 ? SSP_PULSE_RESET : SSP_PULSE_SET, k % 4, (k + 1) % 4,
-                             k % 2 ? 0 : -1, k % 2 ? 1 : 0, -0.5, -0.5, 5e-8, k};
-        rc = ssp_pulse_schedule_add(s, ctx, &e);
-    }
-    snprintf(p, sizeof p, "%s/schedule.csv", dir);
-    if (!rc) rc = ssp_pulse_export_csv(s, ctx, p);
-    snprintf(p, sizeof p, "%s/schedule.json", dir);
-    if (!rc) rc = ssp_pulse_export_json(s, ctx, p);
-    snprintf(p, sizeof p, "%s/schedule.vcd", dir);
-    if (!rc) rc = ssp_pulse_export_vcd(s, ctx, p);
-    ssp_pulse_schedule_free(&s);
-    return rc;
+    return fixture_write_schedule(ssp_test_ctx(), dir, 3 + v);
 }
 
 static void test_faults__schedule_write(void)
@@ -208,26 +193,8 @@ static void test_faults__schedule_write(void)
 
 static int write_netlist(void *arg, const char *dir, int v)
 {
-    ssp_ctx *ctx = ssp_test_ctx();
-    ssp_tile_params tp;
-    ssp_circuit *c = NULL;
-    ssp_emit_opts o;
-    double g[16];
-    char p[512];
-    int rc;
     (void)arg;
-    ssp_tile_params_default(&tp);
-    tp.rows = 4;
-    tp.cols = 4;
-    for (int i = 0; i < 16; i++) g[i] = 1e-5 * (1 + i + v);
-    memset(&o, 0, sizeof o);
-    o.control = 1;
-    rc = ssp_circuit_create(&c, ctx, &tp);
-    if (!rc) rc = ssp_circuit_set_conductances(c, ctx, g);
-    snprintf(p, sizeof p, "%s/tile.cir", dir);
-    if (!rc) rc = ssp_spice_emit_file(p, ctx, c, &o);
-    ssp_circuit_destroy(&c);
-    return rc;
+    return fixture_write_netlist(ssp_test_ctx(), dir, v);
 }
 
 static void test_faults__netlist_write(void)

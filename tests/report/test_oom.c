@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture_writers.h"
 #include "ssp_config.h"
 #include "ssp_fault.h"
 #include "ssp_file.h"
@@ -225,26 +226,8 @@ static void test_oom__circuit_training(void)
 
 static int netlist(void *arg, const char *dir)
 {
-    ssp_ctx *ctx = ssp_test_ctx();
-    ssp_tile_params tp;
-    ssp_circuit *c = NULL;
-    ssp_emit_opts o;
-    double g[16];
-    char p[512];
-    int rc;
     (void)arg;
-    ssp_tile_params_default(&tp);
-    tp.rows = 4;
-    tp.cols = 4;
-    for (int i = 0; i < 16; i++) g[i] = 1e-5 * (1 + i);
-    memset(&o, 0, sizeof o);
-    o.control = 1;
-    rc = ssp_circuit_create(&c, ctx, &tp);
-    if (!rc) rc = ssp_circuit_set_conductances(c, ctx, g);
-    snprintf(p, sizeof p, "%s/tile.cir", dir);
-    if (!rc) rc = ssp_spice_emit_file(p, ctx, c, &o);
-    ssp_circuit_destroy(&c);
-    return rc;
+    return fixture_write_netlist(ssp_test_ctx(), dir, 0);
 }
 
 static void test_oom__netlist_emission(void)
@@ -255,24 +238,8 @@ static void test_oom__netlist_emission(void)
 
 static int schedule(void *arg, const char *dir)
 {
-    ssp_ctx *ctx = ssp_test_ctx();
-    ssp_pulse_schedule *s = NULL;
-    char p[512];
-    int rc = ssp_pulse_schedule_alloc(&s, ctx, 4, 4);
     (void)arg;
-    for (int k = 0; !rc && k < 40; k++) { /* enough events to grow the schedule */
-        ssp_pulse_event e = {4e-8 * k, 0, k % 2 ? SSP_PULSE_RESET : SSP_PULSE_SET, k % 4, (k + 1) % 4,
-                             k % 2 ? 0 : -1, k % 2 ? 1 : 0, -0.5, -0.5, 5e-8, k};
-        rc = ssp_pulse_schedule_add(s, ctx, &e);
-    }
-    snprintf(p, sizeof p, "%s/schedule.csv", dir);
-    if (!rc) rc = ssp_pulse_export_csv(s, ctx, p);
-    snprintf(p, sizeof p, "%s/schedule.json", dir);
-    if (!rc) rc = ssp_pulse_export_json(s, ctx, p);
-    snprintf(p, sizeof p, "%s/schedule.vcd", dir);
-    if (!rc) rc = ssp_pulse_export_vcd(s, ctx, p);
-    ssp_pulse_schedule_free(&s);
-    return rc;
+    return fixture_write_schedule(ssp_test_ctx(), dir, 40); /* enough events to grow the schedule */
 }
 
 static void test_oom__schedule_export(void)
