@@ -335,7 +335,7 @@ static int run(const opts *o, int v3)
         for (size_t m = 0; m < nm && !bad; m++) {
             size_t nd = 2 * ssp_hw_weight_count(hw, m);
             rows[m] = ssp_hw_rows(hw, m);
-            cols[m] = ssp_hw_cols(hw, m);
+            cols[m] = ssp_hw_device_cols(hw, m); /* the programmer sees devices */
             nw_all += nd / 2;
             dev[m] = malloc(nd * sizeof **dev);
             snap[m] = malloc(nd * sizeof **snap);
@@ -346,7 +346,7 @@ static int run(const opts *o, int v3)
             if (!bad) {
                 /* layer sizes: a matrix's rows less its bias row */
                 len += (size_t)snprintf(net + len, sizeof net - len, "%s%zu", m ? "-" : "", rows[m] - 1);
-                if (m + 1 == nm) snprintf(net + len, sizeof net - len, "-%zu", cols[m]);
+                if (m + 1 == nm) snprintf(net + len, sizeof net - len, "-%zu", ssp_hw_cols(hw, m));
             }
         }
         p.strategy = SSP_PULSE_VERIFY;

@@ -153,7 +153,7 @@ int main(int argc, char **argv)
         for (size_t m = 0; m < nm && !bad; m++) {
             size_t nd = 2 * ssp_hw_weight_count(hw, m);
             rows[m] = ssp_hw_rows(hw, m);
-            cols[m] = ssp_hw_cols(hw, m);
+            cols[m] = ssp_hw_device_cols(hw, m); /* the programmer sees devices */
             dev[m] = malloc(nd * sizeof **dev);
             snap[m] = malloc(nd * sizeof **snap);
             ssnap[m] = malloc(nd * sizeof **ssnap);
@@ -267,7 +267,7 @@ int main(int argc, char **argv)
                 int bad = !rows || !cols;
                 for (size_t m = 0; m < nm && !bad; m++) {
                     rows[m] = ssp_hw_rows(hw, m);
-                    cols[m] = ssp_hw_cols(hw, m);
+                    cols[m] = ssp_hw_device_cols(hw, m); /* the programmer sees devices */
                 }
                 p.strategy = SSP_PULSE_OPEN;
                 p.bias = ssp_config_pulse_bias(&c);

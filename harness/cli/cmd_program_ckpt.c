@@ -291,32 +291,33 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
             goto fail;
         }
         for (size_t m = 0; m < nm; m++) {
-            size_t nw = ssp_hw_weight_count(hw, m);
+            size_t nd = ssp_hw_device_count_of(hw, m);
             r[m] = ssp_hw_rows(hw, m);
-            c[m] = ssp_hw_cols(hw, m);
-            dev[m] = malloc(2 * nw * sizeof **dev);
-            target[m] = malloc(2 * nw * sizeof **target);
+            c[m] = ssp_hw_device_cols(hw, m);
+            dev[m] = malloc(nd * sizeof **dev);
+            target[m] = malloc(nd * sizeof **target);
             if (!dev[m] || !target[m]) {
                 free(r);
                 free(c);
                 rc = ssp_error(ctx, SSP_ENOMEM, "out of memory");
                 goto fail;
             }
-            memcpy(dev[m], ssp_hw_devices_const(hw, m), 2 * nw * sizeof **dev);
-            for (size_t i = 0; i < nw; i++) {
+            memcpy(dev[m], ssp_hw_devices_const(hw, m), nd * sizeof **dev);
+            for (size_t k = 0; k < nd; k++) {
+                size_t i;
+                int minus;
+                ssp_hw_device_weight(hw, m, k, &i, &minus);
                 int q = strcmp(tw, "float") ? tw_t->q[m][i] : ssp_twin_level_of(tw_t, m, tw_t->w[m][i]);
-                int lvl[2] = {q > 0 ? q : 0, q < 0 ? -q : 0};
-                for (int s = 0; s < 2; s++) {
-                    const ssp_device *d = &dev[m][2 * i + s];
-                    double g = ssp_device_conductance(d, ssp_device_model_read_voltage(d->model));
-                    double step = (lv->g[lv->n - 1] - lv->g[0]) / (double)(lv->n - 1);
-                    long now = lround((g - lv->g[0]) / step);
-                    int same = (now < 0 ? 0 : now >= (long)lv->n ? (long)lv->n - 1 : now) == lvl[s];
-                    target[m][2 * i + s] = same ? SSP_PULSE_KEEP : lvl[s];
-                    moved += !same;
-                }
+                int lvl = ssp_hw_device_level(q, minus);
+                const ssp_device *d = &dev[m][k];
+                double g = ssp_device_conductance(d, ssp_device_model_read_voltage(d->model));
+                double step = (lv->g[lv->n - 1] - lv->g[0]) / (double)(lv->n - 1);
+                long now = lround((g - lv->g[0]) / step);
+                int same = (now < 0 ? 0 : now >= (long)lv->n ? (long)lv->n - 1 : now) == lvl;
+                target[m][k] = same ? SSP_PULSE_KEEP : lvl;
+                moved += !same;
             }
-            ncells += 2 * nw;
+            ncells += nd;
         }
         p.strategy = strcmp(strategy, "open") ? SSP_PULSE_VERIFY : SSP_PULSE_OPEN;
         p.bias = strcmp(bias, "v3") ? SSP_PULSE_V2 : SSP_PULSE_V3;

@@ -93,7 +93,7 @@ static int shape_of(ssp_hwprog *hp, size_t R, size_t C, ssp_pulse **out)
 
 int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
                       const ssp_device_levels *lv, size_t nmat, const size_t *rows,
-                      const size_t *cols, const ssp_hwprog_params *p)
+                      const size_t *dcols, const ssp_hwprog_params *p)
 {
     ssp_hwprog *hp;
     ssp_device nom;
@@ -120,7 +120,7 @@ int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
     hp->pp.r_wire = p->r_wire;
     hp->pp.c_line_cell = p->c_line_cell;
     for (size_t i = 0; i < nmat; i++)
-        nt += ((rows[i] + p->tile_rows - 1) / p->tile_rows) * ((2 * cols[i] + p->tile_cols - 1) / p->tile_cols);
+        nt += ((rows[i] + p->tile_rows - 1) / p->tile_rows) * ((dcols[i] + p->tile_cols - 1) / p->tile_cols);
     hp->pcols = malloc(nmat * sizeof *hp->pcols);
     hp->tiles = malloc(nt * sizeof *hp->tiles);
     hp->buf = malloc(p->tile_rows * p->tile_cols * sizeof *hp->buf);
@@ -132,7 +132,7 @@ int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
         return ssp_error(ctx, SSP_ENOMEM, "out of memory creating a tile programmer");
     }
     for (size_t i = 0; i < nmat; i++) {
-        size_t pc = 2 * cols[i];
+        size_t pc = dcols[i];
         hp->pcols[i] = pc;
         for (size_t r0 = 0; r0 < rows[i]; r0 += p->tile_rows)
             for (size_t c0 = 0; c0 < pc; c0 += p->tile_cols) {

@@ -1,11 +1,11 @@
 /* ssp_hwprog.h — programming a network's device pairs tile by tile through
  * the pulse scheduler (ssp_pulse.h), on the C device model or in ngspice.
  *
- * Matrix m of rows x cols weights is a physical array of rows x 2 cols
- * devices: weight (i, j) is the pair at physical columns 2j (G+) and 2j+1
- * (G-), which is exactly the device array of ssp_hw (index 2 (i cols + j) + s)
- * read row-major, and the column order of the crossbar tiles (ssp_layer).
- * That array is cut into tiles of at most tile_rows x tile_cols devices
+ * Matrix m is a physical array of rows x dcols devices, row-major: the
+ * device array of ssp_hw (ssp_hw_devices_const, ssp_hw_device_cols), whose
+ * pairs sit side by side on a row in the column order of the crossbar tiles
+ * (ssp_layer); which device carries which weight is ssp_hw's business, this
+ * module sees devices and per-device targets only. That array is cut into tiles of at most tile_rows x tile_cols devices
  * (the config's crossbar size), numbered matrix by matrix, row of tiles by
  * row of tiles. A tile is programmed as one unit: every cell with a target
  * level (SSP_PULSE_KEEP: none) gets its pulses, the others on its lines see
@@ -61,12 +61,12 @@ typedef struct ssp_hwprog_totals {
 
 typedef struct ssp_hwprog ssp_hwprog;
 
-/* A programmer for nmat matrices of rows[m] x cols[m] weights (2 devices
- * each) following model m with level table lv (both borrowed, must outlive
- * it). */
+/* A programmer for nmat matrices of rows[m] x dcols[m] devices (from an
+ * ssp_hw: ssp_hw_rows, ssp_hw_device_cols) following model m with level
+ * table lv (both borrowed, must outlive it). */
 SSP_API int ssp_hwprog_create(ssp_hwprog **out, ssp_ctx *ctx, const ssp_device_model *m,
                       const ssp_device_levels *lv, size_t nmat, const size_t *rows,
-                      const size_t *cols, const ssp_hwprog_params *p);
+                      const size_t *dcols, const ssp_hwprog_params *p);
 SSP_API void ssp_hwprog_destroy(ssp_hwprog **hp);
 
 SSP_API size_t ssp_hwprog_ntiles(const ssp_hwprog *hp);
@@ -74,7 +74,7 @@ SSP_API const ssp_hwprog_tile *ssp_hwprog_tile_at(const ssp_hwprog *hp, size_t k
 /* 1 when some cell of tile k has a target in targetm (matrix's targets). */
 SSP_API int ssp_hwprog_tile_has_targets(const ssp_hwprog *hp, size_t k, const int *targetm);
 /* Copy tile k's cells out of a matrix's device array (devm: the matrix's
- * 2 rows cols devices; buf: rows x cols of the tile). */
+ * rows x dcols devices; buf: rows x cols of the tile). */
 SSP_API void ssp_hwprog_gather(const ssp_hwprog *hp, size_t k, const ssp_device *devm, ssp_device *buf);
 
 /* Program tile k of the matrix whose devices are devm towards targetm

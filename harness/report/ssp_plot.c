@@ -58,8 +58,8 @@ int ssp_plot_export_conductances(ssp_ctx *ctx, const char *dir, const ssp_hw *hw
     f = ssp_file_stream(af);
     fprintf(f, "layer,g_S,devices\n");
     for (size_t m = 0; m < ssp_hw_nmat(hw); m++) {
-        const ssp_device *d = ssp_hw_devices((ssp_hw *)(uintptr_t)hw, m);
-        size_t ndev = 2 * ssp_hw_weight_count(hw, m);
+        const ssp_device *d = ssp_hw_devices_const(hw, m);
+        size_t ndev = ssp_hw_device_count_of(hw, m);
         memset(count, 0, nbins * sizeof *count);
         for (size_t i = 0; i < ndev; i++) {
             double g = ssp_device_conductance(&d[i], ssp_device_model_read_voltage(d[i].model));

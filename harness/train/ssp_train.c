@@ -42,9 +42,10 @@ struct ssp_train {
     ssp_twin *twin;               /* owned */
     ssp_hw *hw;                   /* owned */
     ssp_spice *spice;             /* ngspice session for the spice engine and checks (owned, may be NULL) */
+    ssp_spice *check_spice;       /* program.mode = model without t->spice: the session the program checks
+                                   * run in, opened at an epoch's first check, closed at its end (owned) */
     ssp_xbar *xbar;               /* circuit-engine forward (owned; NULL: ideal engine) */
     ssp_pool *pool;               /* ngspice workers for the spice tiles (owned, may be NULL) */
-    int xbar_stale;               /* devices changed since the tiles were last loaded */
     int ckpt_format_read;         /* format of the checkpoint being read (ssp_ckpt_format) */
     int ckpt_for_resume;          /* 1: a checkpoint read restores the training order too (default) */
     ssp_readcost *rcost;          /* read energy and latency counter (owned) */
@@ -342,9 +343,9 @@ static int build_prog(ssp_train *t)
         goto done;
     }
     for (size_t m = 0; m < nm; m++) {
-        size_t nd = 2 * ssp_hw_weight_count(t->hw, m);
+        size_t nd = ssp_hw_device_count_of(t->hw, m);
         rows[m] = ssp_hw_rows(t->hw, m);
-        cols[m] = ssp_hw_cols(t->hw, m);
+        cols[m] = ssp_hw_device_cols(t->hw, m);
         t->prog_target[m] = malloc(nd * sizeof **t->prog_target);
         if (!t->prog_target[m]) {
             rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory for the tile programmer");
@@ -361,7 +362,7 @@ static int build_prog(ssp_train *t)
         if (!rc && (!(t->cl_dev = calloc(nm, sizeof *t->cl_dev)) || !(t->cl_target = calloc(nm, sizeof *t->cl_target))))
             rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory for the closed-loop copy");
         for (size_t m = 0; !rc && m < nm; m++) {
-            size_t nd = 2 * ssp_hw_weight_count(t->hw, m);
+            size_t nd = ssp_hw_device_count_of(t->hw, m);
             t->cl_dev[m] = malloc(nd * sizeof **t->cl_dev);
             t->cl_target[m] = malloc(nd * sizeof **t->cl_target);
             if (!t->cl_dev[m] || !t->cl_target[m]) rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory for the closed-loop copy");
@@ -371,9 +372,10 @@ static int build_prog(ssp_train *t)
         ssp_error_prefix(t->ctx, "program: ");
         goto done;
     }
-    /* spice mode holds a session for the run; model mode opens one for each
-     * check only (ngspice allows one session per process, so two model-mode
-     * trainers can live side by side) */
+    /* spice mode holds a session for the run; model mode opens one at an
+     * epoch's first check and keeps it for the epoch's other checks
+     * (ngspice allows one session per process, so two model-mode trainers
+     * can live side by side as long as their epochs do not interleave) */
     if (!t->spice && c->prog_mode == SSP_PROG_SPICE) rc = ssp_spice_create(&t->spice, t->ctx, NULL);
 done:
     free(rows);
@@ -387,12 +389,7 @@ static int hw_forward(ssp_train *t, const double *x, size_t n)
 {
     ssp_readcost_matmul_fn fn = ssp_hw_matmul_ideal;
     void *payload = t->hw;
-    if (t->xbar) {
-        if (t->xbar_stale) {
-            int rc = ssp_xbar_sync(t->xbar);
-            if (rc) return rc;
-            t->xbar_stale = 0;
-        }
+    if (t->xbar) { /* the tiles follow the devices by ssp_hw_version */
         fn = ssp_xbar_matmul;
         payload = t->xbar;
     }
@@ -513,6 +510,7 @@ void ssp_train_destroy(ssp_train **pt)
     if (t->prog_target)
         for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++) free(t->prog_target[m]);
     free(t->prog_target);
+    ssp_spice_destroy(&t->check_spice);
     ssp_spice_destroy(&t->spice);
     ssp_hw_destroy(&t->hw);
     ssp_device_model_free(&t->model);
@@ -578,7 +576,7 @@ static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step, int add_cl
     ssp_hw_stats_add(&t->ep_vf, &vf);
     cl = vf;
     cl.weight_writes = t->nweights;
-    cl.device_targets = 2 * t->nweights;
+    cl.device_targets = ssp_hw_device_count(t->hw);
     cl.device_writes = step->device_writes + (unsigned long long)untouched;
     cl.pulses = step->pulses + (unsigned long long)untouched;
     cl.reads = (unsigned long long)ndev + cl.pulses;
@@ -588,9 +586,6 @@ static void price_closed_loop(ssp_train *t, const ssp_hw_stats *step, int add_cl
     cl.read_latency_s += tr * untouched;
     if (add_cl) ssp_hw_stats_add(&t->ep_cl, &cl);
 }
-
-static int plus_level(int q) { return q > 0 ? q : 0; }
-static int minus_level(int q) { return q < 0 ? -q : 0; }
 
 /* The program check of this update: tile number (prog_checks mod the tiles
  * with targets) among the tiles that have targets, run in ngspice from the
@@ -611,10 +606,9 @@ static int program_check(ssp_train *t)
     }
     {
         size_t m = ssp_hwprog_tile_at(t->prog, k)->m;
-        ssp_spice *own = NULL, *sp = t->spice;
-        if (!sp && (rc = ssp_spice_create(&own, t->ctx, NULL))) return rc;
-        rc = ssp_hwprog_check(t->prog, k, ssp_hw_devices(t->hw, m), t->prog_target[m], sp ? sp : own, &dev, NULL);
-        ssp_spice_destroy(&own);
+        if (!t->spice && !t->check_spice && (rc = ssp_spice_create(&t->check_spice, t->ctx, NULL))) return rc;
+        rc = ssp_hwprog_check(t->prog, k, ssp_hw_devices_const(t->hw, m), t->prog_target[m],
+                              t->spice ? t->spice : t->check_spice, &dev, NULL);
     }
     if (rc) return rc;
     t->prog_checks++;
@@ -635,46 +629,49 @@ static int program_check(ssp_train *t)
  * targets (siamese: only devices whose level changes; closed loop: both
  * devices of every weight), programmed tile by tile; every programmed
  * tile's weights are read back (half-select disturb included). */
+/* ssp_hw_program's callback for program_tiles: every tile with a target
+ * through the scheduler (spice mode in the run's session, else on the C
+ * model with the hardware's noise), every programmed tile's rows marked for
+ * read-back (half-select disturb stays within a tile). */
+struct tile_job {
+    ssp_train *t;
+    ssp_hwprog_totals tot;
+};
+
+static int program_tiles_on(void *payload, ssp_device *const *dev, gsl_rng *rng, unsigned char *const *touched)
+{
+    struct tile_job *job = payload;
+    ssp_train *t = job->t;
+    int spice = t->cfg.prog_mode == SSP_PROG_SPICE;
+    int rc = ssp_hwprog_program_all(t->prog, dev, (const int *const *)t->prog_target, spice ? t->spice : NULL,
+                                    spice ? NULL : rng, &job->tot);
+    for (size_t k = 0; k < ssp_hwprog_ntiles(t->prog); k++) {
+        const ssp_hwprog_tile *tl = ssp_hwprog_tile_at(t->prog, k);
+        if (ssp_hwprog_tile_has_targets(t->prog, k, t->prog_target[tl->m]))
+            memset(touched[tl->m] + tl->r0, 1, tl->rows);
+    }
+    return rc;
+}
+
 static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
 {
     size_t nm = ssp_hw_nmat(t->hw), targets = 0;
     ssp_hwprog_totals tot;
-    ssp_device **dev = NULL;
+    struct tile_job job = {t, {0, {0}}};
     int spice = t->cfg.prog_mode == SSP_PROG_SPICE, rc = SSP_OK;
     double t_verify = ssp_hwprog_pulse_params(t->prog)->t_verify;
-    memset(&tot, 0, sizeof tot);
     for (size_t i = 0; i < n; i++) {
         const ssp_twin_change *c = &t->twin->changes[i];
-        int *tg = t->prog_target[c->m] + 2 * (size_t)c->idx;
-        int to[2] = {plus_level(c->to), minus_level(c->to)}, from[2] = {plus_level(c->from), minus_level(c->from)};
-        for (int s = 0; s < 2; s++)
-            if (all || to[s] != from[s]) {
-                tg[s] = to[s];
-                targets++;
-            }
+        targets += ssp_hw_target_weight(t->hw, (size_t)c->idx, c->to, c->from, !all, t->prog_target[c->m]);
         ssp_hw_stamp(t->hw, c->m, c->idx);
     }
     if (!spice && (!ssp_hwprog_cal(t->prog)->fitted ||
                    (t->cfg.prog_check_every > 0 && t->prog_updates % t->cfg.prog_check_every == 0)))
         rc = program_check(t);
-    if (!rc) {
-        dev = malloc(nm * sizeof *dev);
-        if (!dev) rc = ssp_error(t->ctx, SSP_ENOMEM, "out of memory programming tiles");
-    }
-    for (size_t m = 0; !rc && m < nm; m++) dev[m] = ssp_hw_devices(t->hw, m);
     ssp_hwprog_record_stamp(t->prog, t->steps);
-    if (!rc)
-        rc = ssp_hwprog_program_all(t->prog, dev, (const int *const *)t->prog_target, spice ? t->spice : NULL,
-                                    spice ? NULL : ssp_hw_rng(t->hw), &tot);
-    free(dev);
-    /* read back every programmed tile's rows, clear the targets */
-    for (size_t k = 0; k < ssp_hwprog_ntiles(t->prog); k++) {
-        const ssp_hwprog_tile *tl = ssp_hwprog_tile_at(t->prog, k);
-        if (ssp_hwprog_tile_has_targets(t->prog, k, t->prog_target[tl->m]))
-            ssp_hw_refresh_rows(t->hw, tl->m, tl->r0, tl->r0 + tl->rows);
-    }
+    if (!rc) rc = ssp_hw_program(t->hw, program_tiles_on, &job);
     for (size_t m = 0; m < nm; m++)
-        for (size_t i = 0; i < 2 * ssp_hw_weight_count(t->hw, m); i++) t->prog_target[m][i] = SSP_PULSE_KEEP;
+        for (size_t i = 0; i < ssp_hw_device_count_of(t->hw, m); i++) t->prog_target[m][i] = SSP_PULSE_KEEP;
     if (rc) {
         if (rc != SSP_EMISMATCH) /* the check's message names epoch and step already */
             ssp_error_prefix(t->ctx, "epoch %ld step %ld: ", t->epochs_done + 1, t->steps);
@@ -683,9 +680,10 @@ static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
     t->prog_updates++;
     {
         ssp_hwprog_totals ep = {0, t->ep_prog};
-        ssp_hwprog_totals_add(&ep, &tot.sum);
+        ssp_hwprog_totals_add(&ep, &job.tot.sum);
         t->ep_prog = ep.sum;
     }
+    tot = job.tot;
     st->weight_writes = n;
     st->device_targets = targets;
     st->device_writes = tot.sum.pulsed;
@@ -712,13 +710,7 @@ static int closed_loop_circuit(ssp_train *t, ssp_hw_stats *st)
     double t_verify = ssp_hwprog_pulse_params(t->cl_prog)->t_verify;
     int rc;
     memset(&tot, 0, sizeof tot);
-    for (size_t m = 0; m < nm; m++) {
-        size_t nw = ssp_hw_weight_count(t->hw, m);
-        for (size_t i = 0; i < nw; i++) {
-            t->cl_target[m][2 * i] = plus_level(t->twin->q[m][i]);
-            t->cl_target[m][2 * i + 1] = minus_level(t->twin->q[m][i]);
-        }
-    }
+    for (size_t m = 0; m < nm; m++) ssp_hw_target_all(t->hw, m, t->twin->q[m], t->cl_target[m]);
     *ssp_hwprog_cal(t->cl_prog) = *ssp_hwprog_cal(t->prog);
     rc = ssp_hwprog_program_all(t->cl_prog, t->cl_dev, (const int *const *)t->cl_target, NULL, t->cl_rng, &tot);
     if (rc) {
@@ -731,7 +723,7 @@ static int closed_loop_circuit(ssp_train *t, ssp_hw_stats *st)
         t->ep_cl_prog = ep.sum;
     }
     st->weight_writes = t->nweights;
-    st->device_targets = 2 * t->nweights;
+    st->device_targets = ssp_hw_device_count(t->hw);
     st->device_writes = tot.sum.pulsed;
     st->pulses = tot.sum.pulses;
     st->reads = tot.sum.verify_reads;
@@ -745,61 +737,121 @@ static int closed_loop_circuit(ssp_train *t, ssp_hw_stats *st)
     return SSP_OK;
 }
 
+/* ---- the training methods ------------------------------------------- */
+
+/* What quantizes the twin's update into level changes. */
+static size_t quantize_changed(ssp_twin *tw) { return ssp_twin_quantize(tw); }
+static size_t quantize_all(ssp_twin *tw) { return ssp_twin_quantize_all(tw); }
+static size_t quantize_none(ssp_twin *tw)
+{
+    (void)tw;
+    return 0;
+}
+
+/* program.mode = device: the n changes of the twin written on the C model. */
+static int write_changes(ssp_train *t, size_t n, int mode, ssp_hw_stats *st)
+{
+    int rc = SSP_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const ssp_twin_change *c = &t->twin->changes[i];
+        rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, mode, st);
+    }
+    return rc;
+}
+
+static int write_open_loop(ssp_train *t, size_t n, ssp_hw_stats *st) { return write_changes(t, n, SSP_HW_OPEN_LOOP, st); }
+static int write_verify(ssp_train *t, size_t n, ssp_hw_stats *st) { return write_changes(t, n, SSP_HW_VERIFY, st); }
+
+/* sgd: the change of each weight as pulses, no quantization step. */
+static int pulse_changes(ssp_train *t, size_t n, ssp_hw_stats *st)
+{
+    double ppl = ssp_hw_pulses_per_level(t->hw);
+    int rc = SSP_OK;
+    (void)n;
+    for (size_t m = 0; m < t->twin->nmat && !rc; m++) {
+        const double *hw = ssp_hw_weights(t->hw, m);
+        double step = ssp_twin_step(t->twin, m);
+        for (size_t i = 0; i < t->twin->size[m] && !rc; i++) {
+            long np = lround((t->twin->w[m][i] - hw[i]) / step * ppl);
+            if (np) rc = ssp_hw_pulse(t->hw, m, i, np, st);
+        }
+    }
+    return rc;
+}
+
+/* ex-situ programs nothing during training (the references still price
+ * each update step, so its reductions mean what every other method's do);
+ * at the end of an epoch its float weights are written once, verified. */
+static int program_nothing(ssp_train *t, size_t n, ssp_hw_stats *st)
+{
+    (void)t;
+    (void)n;
+    (void)st;
+    return SSP_OK;
+}
+
+static int program_once_verified(ssp_train *t, ssp_hw_stats *st) { return write_verify(t, ssp_twin_quantize_all(t->twin), st); }
+
+/* One row per method (enum ssp_method order). program.mode model | spice
+ * (siamese and closed_loop only, ssp_config_check) programs the quantized
+ * changes through the tile scheduler instead of `program`: only the devices
+ * whose level changes, or with all_devices both devices of every weight. */
+typedef struct train_method {
+    int method;                                              /* enum ssp_method */
+    size_t (*quantize)(ssp_twin *tw);                        /* the level changes of an update */
+    int (*program)(ssp_train *t, size_t n, ssp_hw_stats *st); /* program.mode = device */
+    int all_devices;                                         /* tiles: every device a target */
+    int own_reference;                                       /* the method is the closed-loop reference */
+    int (*at_epoch_end)(ssp_train *t, ssp_hw_stats *st);     /* before the evaluation (NULL: none) */
+} train_method;
+
+static const train_method METHODS[] = {
+    {SSP_METHOD_SIAMESE, quantize_changed, write_open_loop, 0, 0, NULL},
+    {SSP_METHOD_CLOSED_LOOP, quantize_all, write_verify, 1, 1, NULL},
+    {SSP_METHOD_SGD, quantize_none, pulse_changes, 0, 0, NULL},
+    {SSP_METHOD_EXSITU, quantize_none, program_nothing, 0, 0, program_once_verified},
+};
+
+static const train_method *method_of(int method)
+{
+    for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
+        if (METHODS[i].method == method) return &METHODS[i];
+    return NULL;
+}
+
+/* program.mode model | spice: the n changes through the tiles and, with
+ * program.closed_loop = circuit, the reference on its copy. */
+static int program_through_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st, ssp_hw_stats *st_cl)
+{
+    int rc;
+    if (t->cl_prog && !t->cl_ready) {
+        for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++)
+            memcpy(t->cl_dev[m], ssp_hw_devices_const(t->hw, m), ssp_hw_device_count_of(t->hw, m) * sizeof **t->cl_dev);
+        t->cl_ready = 1;
+    }
+    rc = program_tiles(t, n, all, st);
+    if (!rc && t->cl_prog) rc = closed_loop_circuit(t, st_cl);
+    return rc;
+}
+
 /* Program what the method asks for after an update of the twin. */
 static int program_update(ssp_train *t)
 {
+    const train_method *me = method_of(t->cfg.method);
     ssp_hw_stats st = {0}, st_cl = {0};
-    int rc = SSP_OK;
+    int rc;
     double t0 = now_s();
     size_t n;
+    if (!me) return ssp_error(t->ctx, SSP_EINVAL, "training method %d unknown", t->cfg.method);
     ssp_hw_mark(t->hw);
-    if (t->prog) {
-        int all = t->cfg.method == SSP_METHOD_CLOSED_LOOP;
-        n = all ? ssp_twin_quantize_all(t->twin) : ssp_twin_quantize(t->twin);
-        t->t_q += now_s() - t0;
-        t0 = now_s();
-        if (t->cl_prog && !t->cl_ready) {
-            for (size_t m = 0; m < ssp_hw_nmat(t->hw); m++)
-                memcpy(t->cl_dev[m], ssp_hw_devices_const(t->hw, m),
-                       2 * ssp_hw_weight_count(t->hw, m) * sizeof **t->cl_dev);
-            t->cl_ready = 1;
-        }
-        rc = program_tiles(t, n, all, &st);
-        if (!rc && t->cl_prog) rc = closed_loop_circuit(t, &st_cl);
-    } else if (t->cfg.method == SSP_METHOD_SIAMESE) {
-        n = ssp_twin_quantize(t->twin);
-        t->t_q += now_s() - t0;
-        t0 = now_s();
-        for (size_t i = 0; i < n && !rc; i++) {
-            const ssp_twin_change *c = &t->twin->changes[i];
-            rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, SSP_HW_OPEN_LOOP, &st);
-        }
-    } else if (t->cfg.method == SSP_METHOD_CLOSED_LOOP) {
-        n = ssp_twin_quantize_all(t->twin);
-        t->t_q += now_s() - t0;
-        t0 = now_s();
-        for (size_t i = 0; i < n && !rc; i++) {
-            const ssp_twin_change *c = &t->twin->changes[i];
-            rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, SSP_HW_VERIFY, &st);
-        }
-    } else { /* sgd: the change of each weight as pulses, no quantization step */
-        double ppl = ssp_hw_pulses_per_level(t->hw);
-        t->t_q += now_s() - t0;
-        t0 = now_s();
-        for (size_t m = 0; m < t->twin->nmat && !rc; m++) {
-            const double *hw = ssp_hw_weights(t->hw, m);
-            double step = ssp_twin_step(t->twin, m);
-            for (size_t i = 0; i < t->twin->size[m] && !rc; i++) {
-                long np = lround((t->twin->w[m][i] - hw[i]) / step * ppl);
-                if (np) rc = ssp_hw_pulse(t->hw, m, i, np, &st);
-            }
-        }
-    }
+    n = me->quantize(t->twin);
+    t->t_q += now_s() - t0;
+    t0 = now_s();
+    rc = t->prog ? program_through_tiles(t, n, me->all_devices, &st, &st_cl) : me->program(t, n, &st);
     t->t_prog += now_s() - t0;
-    t->xbar_stale = 1;
     if (rc) return rc;
     ssp_hw_stats_add(&t->ep_hw, &st);
-    if (t->cfg.method == SSP_METHOD_CLOSED_LOOP) {
+    if (me->own_reference) {
         ssp_hw_stats_add(&t->ep_cl, &st);
         ssp_hw_stats_add(&t->ep_vf, &st);
     } else
@@ -865,17 +917,8 @@ int ssp_train_step(ssp_train *t, int *epoch_done)
         ssp_twin_apply(t->twin, t->lr, c->momentum);
         t->t_q += now_s() - t0;
         /* 4-6. quantize, program the devices, read back */
-        if (!exsitu) {
-            rc = program_update(t);
-            if (rc) return rc;
-        } else {
-            /* ex-situ programs nothing here; the references still price
-             * this update step, so its reductions mean what every other
-             * method's do */
-            ssp_hw_stats none = {0};
-            price_closed_loop(t, &none, 1);
-            t->updates++;
-        }
+        rc = program_update(t);
+        if (rc) return rc;
     }
     *epoch_done = t->pos >= t->train->n;
     return SSP_OK;
@@ -940,21 +983,17 @@ size_t ssp_train_test_size(const ssp_train *t) { return t->test->n; }
 int ssp_train_epoch_end(ssp_train *t, ssp_epoch_metrics *m)
 {
     double t0 = now_s();
+    const train_method *me = method_of(t->cfg.method);
     ssp_epoch_metrics *nh;
     int rc;
     memset(m, 0, sizeof *m);
-    if (t->cfg.method == SSP_METHOD_EXSITU) {
-        /* program the float weights once, write-verify, then judge the hardware */
+    ssp_spice_destroy(&t->check_spice); /* the epoch's program checks are done */
+    if (me && me->at_epoch_end) {
+        /* e.g. ex-situ: program the float weights once, then judge the hardware */
         ssp_hw_stats st = {0};
-
-        size_t n = ssp_twin_quantize_all(t->twin);
-        for (size_t i = 0; i < n; i++) {
-            const ssp_twin_change *c = &t->twin->changes[i];
-            rc = ssp_hw_write(t->hw, c->m, c->idx, c->to, SSP_HW_VERIFY, &st);
-            if (rc) return rc;
-        }
+        rc = me->at_epoch_end(t, &st);
+        if (rc) return rc;
         ssp_hw_stats_add(&t->ep_hw, &st);
-        t->xbar_stale = 1;
         t->t_prog += now_s() - t0;
         t0 = now_s();
     }
@@ -1358,7 +1397,6 @@ int ssp_train_checkpoint_read(ssp_train *t, const unsigned char *data, size_t le
             rc = ssp_error(t->ctx, SSP_EFORMAT, "%s: bytes after the last checkpoint section", ssp_ckpt_origin(c));
         ssp_ckpt_close(c, NULL, &f);
     }
-    t->xbar_stale = 1;
     ssp_ckpt_free(&c);
     return rc;
 }

@@ -1,5 +1,12 @@
 /* ssp_hw.c — device pairs, level programming through the C device model,
- * read-back weights and the ideal-engine product. No printing. */
+ * read-back weights and the ideal-engine product. No printing.
+ *
+ * The one place that knows how the devices are laid out: matrix m is a
+ * physical array of rows x 2 cols devices, weight idx = i cols + j on the
+ * pair at index 2 idx (G+) and 2 idx + 1 (G-), i.e. physical columns 2j and
+ * 2j + 1 of row i (the PAIR_* helpers below). Every other module reaches a
+ * device through the functions of ssp_hw.h and must not repeat that
+ * arithmetic. */
 #include "ssp_hw.h"
 
 #include <cblas.h>
@@ -9,12 +16,18 @@
 
 static const unsigned SSP_HW_MAGIC = 0x48574131u; /* "HWA1" */
 
+/* The device-pair layout: two devices per weight, interleaved. */
+enum { PAIR_DEVICES = 2, PAIR_PLUS = 0, PAIR_MINUS = 1 };
+static size_t pair_index(size_t idx) { return PAIR_DEVICES * idx; }
+
 struct ssp_hw {
     ssp_ctx *ctx;                     /* borrowed */
     const ssp_device_model *model;    /* borrowed */
     size_t nmat;
     size_t *rows, *cols;              /* shapes (owned) */
-    ssp_device **dev;                 /* dev[m]: 2 * rows * cols devices (owned) */
+    ssp_device **dev;                 /* dev[m]: PAIR_DEVICES * rows * cols devices (owned) */
+    unsigned char **touched;          /* per matrix, per row: changed by ssp_hw_program's fn (owned) */
+    unsigned long version;            /* device changes so far (ssp_hw_version) */
     double **w;                       /* read-back weights (owned) */
     double **g;                       /* read conductance of every device (owned) */
     unsigned **stamp;                 /* per weight: write epoch of its last write (owned) */
@@ -59,7 +72,9 @@ void ssp_hw_destroy(ssp_hw **phw)
         if (hw->w) free(hw->w[m]);
         if (hw->g) free(hw->g[m]);
         if (hw->stamp) free(hw->stamp[m]);
+        if (hw->touched) free(hw->touched[m]);
     }
+    free(hw->touched);
     free(hw->g);
     free(hw->stamp);
     free(hw->dev);
@@ -80,10 +95,10 @@ static double read_g(const ssp_device *d) { return ssp_device_conductance(d, ssp
 /* Update the read conductances and the read-back weight of one pair. */
 static void refresh_weight(ssp_hw *hw, size_t m, size_t idx)
 {
-    const ssp_device *d = hw->dev[m] + 2 * idx;
-    double *g = hw->g[m] + 2 * idx, gp = read_g(&d[0]), gm = read_g(&d[1]);
-    g[0] = gp;
-    g[1] = gm;
+    const ssp_device *d = hw->dev[m] + pair_index(idx);
+    double *g = hw->g[m] + pair_index(idx), gp = read_g(&d[PAIR_PLUS]), gm = read_g(&d[PAIR_MINUS]);
+    g[PAIR_PLUS] = gp;
+    g[PAIR_MINUS] = gm;
     hw->w[m][idx] = hw->w_max[m] * (gp - gm) / hw->g_span;
 }
 
@@ -142,9 +157,10 @@ int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, siz
     hw->w = calloc(nmat, sizeof *hw->w);
     hw->g = calloc(nmat, sizeof *hw->g);
     hw->stamp = calloc(nmat, sizeof *hw->stamp);
+    hw->touched = calloc(nmat, sizeof *hw->touched);
     hw->w_max = malloc(nmat * sizeof *hw->w_max);
     if (hw->w_max) memcpy(hw->w_max, w_max, nmat * sizeof *w_max);
-    if (!hw->rows || !hw->cols || !hw->dev || !hw->w || !hw->g || !hw->stamp || !hw->w_max) {
+    if (!hw->rows || !hw->cols || !hw->dev || !hw->w || !hw->g || !hw->stamp || !hw->touched || !hw->w_max) {
         rc = ssp_error(ctx, SSP_ENOMEM, "out of memory creating the hardware model");
         goto fail;
     }
@@ -168,16 +184,17 @@ int ssp_hw_create(ssp_hw **out, ssp_ctx *ctx, const ssp_device_model *model, siz
         size_t n = rows[m] * cols[m];
         hw->rows[m] = rows[m];
         hw->cols[m] = cols[m];
-        hw->dev[m] = malloc(2 * n * sizeof **hw->dev);
+        hw->dev[m] = malloc(PAIR_DEVICES * n * sizeof **hw->dev);
         hw->w[m] = malloc(n * sizeof **hw->w);
-        hw->g[m] = calloc(2 * n, sizeof **hw->g);
+        hw->g[m] = calloc(PAIR_DEVICES * n, sizeof **hw->g);
         hw->stamp[m] = calloc(n, sizeof **hw->stamp);
-        hw->ndev += 2 * n;
-        if (!hw->dev[m] || !hw->w[m] || !hw->g[m] || !hw->stamp[m]) {
-            rc = ssp_error(ctx, SSP_ENOMEM, "out of memory allocating %zu devices", 2 * n);
+        hw->touched[m] = calloc(rows[m] ? rows[m] : 1, sizeof **hw->touched);
+        hw->ndev += PAIR_DEVICES * n;
+        if (!hw->dev[m] || !hw->w[m] || !hw->g[m] || !hw->stamp[m] || !hw->touched[m]) {
+            rc = ssp_error(ctx, SSP_ENOMEM, "out of memory allocating %zu devices", PAIR_DEVICES * n);
             goto fail;
         }
-        for (size_t i = 0; i < 2 * n; i++) {
+        for (size_t i = 0; i < PAIR_DEVICES * n; i++) {
             ssp_device *d = &hw->dev[m][i];
             rc = ssp_device_sample(d, ctx, model, hw->rng);
             if (rc) goto fail;
@@ -295,11 +312,12 @@ static int open_loop_device(ssp_hw *hw, ssp_device *d, int L, ssp_hw_stats *st, 
 
 int ssp_hw_write(ssp_hw *hw, size_t m, size_t idx, int q, int mode, ssp_hw_stats *st)
 {
-    ssp_device *d = hw->dev[m] + 2 * idx;
-    int target[2] = {plus_level(q), minus_level(q)}, rc = SSP_OK;
+    ssp_device *d = hw->dev[m] + pair_index(idx);
+    int target[PAIR_DEVICES] = {plus_level(q), minus_level(q)}, rc = SSP_OK;
     if (abs(q) >= (int)hw->levels->n)
         return ssp_error(hw->ctx, SSP_ERANGE, "level %d outside +-%zu", q, hw->levels->n - 1);
-    for (int s = 0; s < 2 && !rc; s++) {
+    hw->version++;
+    for (int s = 0; s < PAIR_DEVICES && !rc; s++) {
         int pulsed = 0;
         int ok = mode == SSP_HW_VERIFY ? verify_device(hw, &d[s], target[s], st, &pulsed, &rc)
                                        : open_loop_device(hw, &d[s], target[s], st, &pulsed, &rc);
@@ -320,14 +338,15 @@ int ssp_hw_write(ssp_hw *hw, size_t m, size_t idx, int q, int mode, ssp_hw_stats
 
 int ssp_hw_pulse(ssp_hw *hw, size_t m, size_t idx, long npulses, ssp_hw_stats *st)
 {
-    ssp_device *d = hw->dev[m] + 2 * idx;
+    ssp_device *d = hw->dev[m] + pair_index(idx);
     int rc = SSP_OK;
     long n = labs(npulses);
-    int hit[2] = {0, 0};
+    int hit[PAIR_DEVICES] = {0, 0};
     if (n == 0) return SSP_OK;
+    hw->version++;
     for (long k = 0; k < n && !rc; k++) {
-        int use_plus = read_g(&d[0]) >= read_g(&d[1]);
-        ssp_device *t = use_plus ? &d[0] : &d[1];
+        int use_plus = read_g(&d[PAIR_PLUS]) >= read_g(&d[PAIR_MINUS]);
+        ssp_device *t = use_plus ? &d[PAIR_PLUS] : &d[PAIR_MINUS];
         /* raising the weight: SET on G+, or RESET on G- */
         int set = (npulses > 0) == use_plus;
         rc = pulse_once(hw, t, set, st);
@@ -343,10 +362,11 @@ int ssp_hw_pulse(ssp_hw *hw, size_t m, size_t idx, long npulses, ssp_hw_stats *s
 int ssp_hw_preset(ssp_hw *hw, size_t m, const int *q)
 {
     size_t n = hw->rows[m] * hw->cols[m];
+    hw->version++;
     for (size_t i = 0; i < n; i++) {
-        int lv[2] = {plus_level(q[i]), minus_level(q[i])};
-        for (int s = 0; s < 2; s++) {
-            ssp_device *d = &hw->dev[m][2 * i + s];
+        int lv[PAIR_DEVICES] = {plus_level(q[i]), minus_level(q[i])};
+        for (int s = 0; s < PAIR_DEVICES; s++) {
+            ssp_device *d = &hw->dev[m][pair_index(i) + (size_t)s];
             double g = hw->levels->g[lv[s]];
             int rc;
             if (d->stuck != SSP_DEVICE_FREE) continue;
@@ -369,7 +389,10 @@ double ssp_hw_untouched_carrier_g(const ssp_hw *hw)
         const double *g = hw->g[m];
         const unsigned *st = hw->stamp[m];
         for (size_t i = 0; i < hw->rows[m] * hw->cols[m]; i++)
-            if (st[i] != hw->epoch) s += g[2 * i] > g[2 * i + 1] ? g[2 * i] : g[2 * i + 1];
+            if (st[i] != hw->epoch) {
+                double gp = g[pair_index(i) + PAIR_PLUS], gm = g[pair_index(i) + PAIR_MINUS];
+                s += gp > gm ? gp : gm;
+            }
     }
     return s;
 }
@@ -386,7 +409,7 @@ double ssp_hw_g_sum(const ssp_hw *hw)
     /* summed in a fixed order every time, so a resumed run matches bit for bit */
     double s = 0;
     for (size_t m = 0; m < hw->nmat; m++)
-        for (size_t i = 0; i < 2 * hw->rows[m] * hw->cols[m]; i++) s += hw->g[m][i];
+        for (size_t i = 0; i < ssp_hw_device_count_of(hw, m); i++) s += hw->g[m][i];
     return s;
 }
 size_t ssp_hw_device_count(const ssp_hw *hw) { return hw->ndev; }
@@ -395,15 +418,67 @@ double ssp_hw_read_time(const ssp_hw *hw) { return hw->read_t; }
 const double *ssp_hw_weights(const ssp_hw *hw, size_t m) { return hw->w[m]; }
 size_t ssp_hw_nmat(const ssp_hw *hw) { return hw->nmat; }
 size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m) { return hw->rows[m] * hw->cols[m]; }
-ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m) { return hw->dev[m]; }
 const ssp_device *ssp_hw_devices_const(const ssp_hw *hw, size_t m) { return hw->dev[m]; }
+size_t ssp_hw_device_cols(const ssp_hw *hw, size_t m) { return PAIR_DEVICES * hw->cols[m]; }
+size_t ssp_hw_device_count_of(const ssp_hw *hw, size_t m) { return PAIR_DEVICES * hw->rows[m] * hw->cols[m]; }
+unsigned long ssp_hw_version(const ssp_hw *hw) { return hw->version; }
+
+void ssp_hw_cells(const ssp_hw *hw, size_t m, ssp_cell_iv *plus, ssp_cell_iv *minus)
+{
+    const ssp_device *d = hw->dev[m];
+    for (size_t i = 0; i < hw->rows[m] * hw->cols[m]; i++) {
+        ssp_device_cell_iv(&d[pair_index(i) + PAIR_PLUS], &plus[i]);
+        ssp_device_cell_iv(&d[pair_index(i) + PAIR_MINUS], &minus[i]);
+    }
+}
+
+void ssp_hw_device_weight(const ssp_hw *hw, size_t m, size_t d, size_t *idx, int *minus)
+{
+    (void)hw;
+    (void)m;
+    *idx = d / PAIR_DEVICES;
+    *minus = d % PAIR_DEVICES == PAIR_MINUS;
+}
+
+int ssp_hw_device_level(int q, int minus) { return minus ? minus_level(q) : plus_level(q); }
+
+size_t ssp_hw_target_weight(const ssp_hw *hw, size_t idx, int q, int from, int changed_only, int *targetm)
+{
+    int to[PAIR_DEVICES] = {plus_level(q), minus_level(q)}, was[PAIR_DEVICES] = {plus_level(from), minus_level(from)};
+    size_t n = 0;
+    (void)hw;
+    for (int s = 0; s < PAIR_DEVICES; s++)
+        if (!changed_only || to[s] != was[s]) {
+            targetm[pair_index(idx) + (size_t)s] = to[s];
+            n++;
+        }
+    return n;
+}
+
+void ssp_hw_target_all(const ssp_hw *hw, size_t m, const int *q, int *targetm)
+{
+    for (size_t i = 0; i < hw->rows[m] * hw->cols[m]; i++) ssp_hw_target_weight(hw, i, q[i], 0, 0, targetm);
+}
+
+int ssp_hw_program(ssp_hw *hw, ssp_hw_program_fn fn, void *payload)
+{
+    int rc = fn(payload, hw->dev, hw->rng, hw->touched);
+    for (size_t m = 0; m < hw->nmat; m++)
+        for (size_t r = 0; r < hw->rows[m]; r++) {
+            if (!hw->touched[m][r]) continue;
+            for (size_t i = r * hw->cols[m]; i < (r + 1) * hw->cols[m]; i++) refresh_weight(hw, m, i);
+            hw->touched[m][r] = 0;
+        }
+    hw->version++;
+    return rc;
+}
 const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw) { return hw->levels; }
 
 size_t ssp_hw_stuck_count(const ssp_hw *hw)
 {
     size_t n = 0;
     for (size_t m = 0; m < hw->nmat; m++)
-        for (size_t i = 0; i < 2 * hw->rows[m] * hw->cols[m]; i++) n += hw->dev[m][i].stuck != SSP_DEVICE_FREE;
+        for (size_t i = 0; i < ssp_hw_device_count_of(hw, m); i++) n += hw->dev[m][i].stuck != SSP_DEVICE_FREE;
     return n;
 }
 
@@ -421,7 +496,7 @@ int ssp_hw_write_state(const ssp_hw *hw, FILE *f)
     fwrite(&magic, sizeof magic, 1, f);
     fwrite(&hw->nmat, sizeof hw->nmat, 1, f);
     for (size_t m = 0; m < hw->nmat; m++) {
-        size_t n = 2 * hw->rows[m] * hw->cols[m];
+        size_t n = ssp_hw_device_count_of(hw, m);
         fwrite(&n, sizeof n, 1, f);
         for (size_t i = 0; i < n; i++) {
             const ssp_device *d = &hw->dev[m][i];
@@ -466,11 +541,13 @@ int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin)
 {
     unsigned magic = 0;
     size_t nmat = 0;
-    int ok = fread(&magic, sizeof magic, 1, f) == 1 && magic == SSP_HW_MAGIC && fread(&nmat, sizeof nmat, 1, f) == 1 &&
+    int ok;
+    hw->version++;
+    ok = fread(&magic, sizeof magic, 1, f) == 1 && magic == SSP_HW_MAGIC && fread(&nmat, sizeof nmat, 1, f) == 1 &&
              nmat == hw->nmat;
     for (size_t m = 0; ok && m < nmat; m++) {
         size_t n = 0;
-        ok = fread(&n, sizeof n, 1, f) == 1 && n == 2 * hw->rows[m] * hw->cols[m];
+        ok = fread(&n, sizeof n, 1, f) == 1 && n == ssp_hw_device_count_of(hw, m);
         for (size_t i = 0; ok && i < n; i++) {
             ssp_device *d = &hw->dev[m][i];
             double p[SSP_DEVICE_MAX_PARAMS];
@@ -489,7 +566,7 @@ int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin)
                 return ssp_error(ctx, SSP_EFORMAT, "%s: device section: matrix %zu device %zu holds values out of range "
                                  "(state %g, stuck %d)", origin, m, i, d->x, d->stuck);
         }
-        for (size_t i = 0; ok && i < n / 2; i++) refresh_weight(hw, m, i);
+        for (size_t i = 0; ok && i < n / PAIR_DEVICES; i++) refresh_weight(hw, m, i);
     }
     ok = ok && gsl_rng_fread(f, hw->rng) == 0;
     if (!ok) return ssp_error(ctx, SSP_EFORMAT, "%s: device section truncated or from another network", origin);
@@ -500,11 +577,6 @@ double ssp_hw_g_span(const ssp_hw *hw) { return hw->g_span; }
 double ssp_hw_w_max(const ssp_hw *hw, size_t m) { return hw->w_max[m]; }
 size_t ssp_hw_rows(const ssp_hw *hw, size_t m) { return hw->rows[m]; }
 size_t ssp_hw_cols(const ssp_hw *hw, size_t m) { return hw->cols[m]; }
-
-void ssp_hw_refresh_rows(ssp_hw *hw, size_t m, size_t r0, size_t r1)
-{
-    for (size_t i = r0 * hw->cols[m]; i < r1 * hw->cols[m]; i++) refresh_weight(hw, m, i);
-}
 
 void ssp_hw_stamp(ssp_hw *hw, size_t m, size_t idx) { hw->stamp[m][idx] = hw->epoch; }
 gsl_rng *ssp_hw_rng(ssp_hw *hw) { return hw->rng; }

@@ -97,9 +97,49 @@ SSP_API int ssp_hw_matmul_ideal(void *payload, size_t m, const double *u, size_t
 SSP_API size_t ssp_hw_nmat(const ssp_hw *hw);
 /* Weights (pairs) in matrix m. */
 SSP_API size_t ssp_hw_weight_count(const ssp_hw *hw, size_t m);
-/* Devices of matrix m: 2 per weight, [2 idx] = G+, [2 idx + 1] = G-. */
-SSP_API ssp_device *ssp_hw_devices(ssp_hw *hw, size_t m);
+/* The devices of matrix m, read only, as the physical array they form:
+ * ssp_hw_rows(hw, m) rows of ssp_hw_device_cols(hw, m) devices, row-major
+ * (ssp_hw_device_count_of devices in all). Only ssp_hw.c knows which device
+ * of the array carries which weight; the others ask through the functions
+ * below. Devices change only through ssp_hw_write, ssp_hw_pulse,
+ * ssp_hw_preset, ssp_hw_program and ssp_hw_read_state. */
 SSP_API const ssp_device *ssp_hw_devices_const(const ssp_hw *hw, size_t m);
+SSP_API size_t ssp_hw_device_cols(const ssp_hw *hw, size_t m);
+SSP_API size_t ssp_hw_device_count_of(const ssp_hw *hw, size_t m);
+/* The read-state I-V of the device pair of every weight of matrix m:
+ * plus[idx] of its G+ device, minus[idx] of its G- device. */
+SSP_API void ssp_hw_cells(const ssp_hw *hw, size_t m, ssp_cell_iv *plus, ssp_cell_iv *minus);
+/* Device d (0 .. ssp_hw_device_count_of - 1) of matrix m: its weight
+ * (*idx) and side (*minus: 0 G+, 1 G-), and the level it holds for signed
+ * weight level q. */
+SSP_API void ssp_hw_device_weight(const ssp_hw *hw, size_t m, size_t d, size_t *idx, int *minus);
+SSP_API int ssp_hw_device_level(int q, int minus);
+/* Targets for programming weight idx of a matrix to signed level q in a
+ * per-device target array of the matrix (targetm, ssp_hw_device_count_of
+ * entries, one level index per device): both devices of the pair, or with
+ * changed_only only those whose level differs from the one for level
+ * `from`. Returns the number of targets set. */
+SSP_API size_t ssp_hw_target_weight(const ssp_hw *hw, size_t idx, int q, int from, int changed_only, int *targetm);
+/* The same for every weight of matrix m, to the signed levels q[idx]. */
+SSP_API void ssp_hw_target_all(const ssp_hw *hw, size_t m, const int *q, int *targetm);
+
+/* Incremented by every change of any device (ssp_hw_write, ssp_hw_pulse,
+ * ssp_hw_preset, ssp_hw_program, ssp_hw_read_state): a consumer that holds
+ * a copy of device states (the circuit tiles, ssp_xbar) compares it with
+ * the version it copied. */
+SSP_API unsigned long ssp_hw_version(const ssp_hw *hw);
+
+/* Tile programming through another module (ssp_hwprog, which must not see
+ * ssp_hw): fn gets the devices of every matrix (dev[m], the physical array
+ * of ssp_hw_devices_const), the hardware's rng (see ssp_hw_rng) and a
+ * per-matrix, per-row flag array touched (all 0); it changes devices and
+ * sets touched[m][r] for every row r of matrix m it may have changed. After
+ * fn returns, with any status, the read-back weights of those rows are
+ * recomputed and the version incremented; fn's status is returned. */
+typedef int (*ssp_hw_program_fn)(void *payload, ssp_device *const *dev, gsl_rng *rng,
+                                 unsigned char *const *touched);
+SSP_API int ssp_hw_program(ssp_hw *hw, ssp_hw_program_fn fn, void *payload);
+
 SSP_API const ssp_device_levels *ssp_hw_levels(const ssp_hw *hw);
 /* Sum over the weights NOT written since ssp_hw_mark() of the read
  * conductance of the device carrying each weight (the larger of the pair),
@@ -125,10 +165,6 @@ SSP_API size_t ssp_hw_cols(const ssp_hw *hw, size_t m);
 /* Number of stuck devices in all matrices. */
 SSP_API size_t ssp_hw_stuck_count(const ssp_hw *hw);
 
-/* After devices of matrix m were changed directly (ssp_hw_devices, e.g. by
- * the tile programmer): recompute the read-back weights of weight rows
- * [r0, r1). */
-SSP_API void ssp_hw_refresh_rows(ssp_hw *hw, size_t m, size_t r0, size_t r1);
 /* Count weight (m, idx) as written in the present write epoch. */
 SSP_API void ssp_hw_stamp(ssp_hw *hw, size_t m, size_t idx);
 /* The generator of variation and write noise (its state is checkpointed

@@ -117,14 +117,14 @@ void ssp_readcost_sync(ssp_readcost *r)
     const ssp_device_levels *lv = ssp_hw_levels(r->hw);
     for (size_t m = 0; m < r->nmat; m++) {
         const ssp_device *d = ssp_hw_devices_const(r->hw, m);
-        size_t rows = ssp_hw_rows(r->hw, m), cols = ssp_hw_cols(r->hw, m);
+        size_t rows = ssp_hw_rows(r->hw, m), dcols = ssp_hw_device_cols(r->hw, m);
         /* padding columns of the last tile column read at g_min */
-        double pad = (double)(r->gc[m] * r->tile.cols - 2 * cols) * lv->g[0];
+        double pad = (double)(r->gc[m] * r->tile.cols - dcols) * lv->g[0];
         for (size_t i = 0; i < rows; i++) {
             double g = pad;
-            for (size_t j = 0; j < 2 * cols; j++) {
+            for (size_t j = 0; j < dcols; j++) {
                 ssp_cell_iv iv;
-                ssp_device_cell_iv(&d[2 * i * cols + j], &iv);
+                ssp_device_cell_iv(&d[i * dcols + j], &iv);
                 g += iv.kind == SSP_IV_SINH ? iv.gp * iv.b : iv.g;
             }
             r->g_row[m][i] = g;

@@ -41,6 +41,7 @@ struct ssp_xbar {
     ssp_layer **checker;     /* nmat spice layers for checks, made on demand (owned) */
     ssp_layer **ideal;       /* nmat ideal layers for the IR-drop capture, made on demand (owned) */
     ssp_cell_iv *plus, *minus; /* largest matrix's cells (owned) */
+    unsigned long hw_version; /* ssp_hw_version of the devices in the tiles */
     double *v, *y;           /* workspaces: inputs in V, outputs (owned) */
     size_t cap_v, cap_y;
     double *tv, *to, *ti;    /* one tile's inputs and two outputs (owned) */
@@ -199,24 +200,25 @@ int ssp_xbar_create(ssp_xbar **out, ssp_ctx *ctx, ssp_hw *hw, const ssp_tile_par
 /* The cells of matrix m from its devices. */
 static void cells_of(ssp_xbar *x, size_t m)
 {
-    ssp_device *d = ssp_hw_devices(x->hw, m);
-    size_t n = ssp_hw_weight_count(x->hw, m);
-    for (size_t i = 0; i < n; i++) {
-        ssp_device_cell_iv(&d[2 * i], &x->plus[i]);
-        ssp_device_cell_iv(&d[2 * i + 1], &x->minus[i]);
-    }
+    ssp_hw_cells(x->hw, m, x->plus, x->minus);
 }
 
 int ssp_xbar_sync(ssp_xbar *x)
 {
+    unsigned long v = ssp_hw_version(x->hw);
     for (size_t m = 0; m < x->nmat; m++) {
         int rc;
         cells_of(x, m);
         rc = ssp_layer_set_cells(x->layer[m], x->plus, x->minus);
         if (rc) return rc;
     }
+    x->hw_version = v;
     return SSP_OK;
 }
+
+/* The tiles hold the devices as they are now (a change since the last copy
+ * shows as a new ssp_hw_version). */
+static int synced(ssp_xbar *x) { return x->hw_version == ssp_hw_version(x->hw) ? SSP_OK : ssp_xbar_sync(x); }
 
 static int grow(ssp_xbar *x, double **buf, size_t *cap, size_t n)
 {
@@ -619,8 +621,8 @@ int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *
     ssp_xbar *x = payload;
     const ssp_layer_params *p = &x->lp[m];
     size_t i, nv = n * p->n_in, ny = n * p->n_out;
-    int rc;
-    rc = grow(x, &x->v, &x->cap_v, nv);
+    int rc = synced(x);
+    if (!rc) rc = grow(x, &x->v, &x->cap_v, nv);
     if (!rc) rc = grow(x, &x->y, &x->cap_y, ny);
     if (rc) return rc;
     for (i = 0; i < nv; i++) x->v[i] = u[i] * x->v_read;
@@ -779,7 +781,8 @@ int ssp_xbar_write_irdrop(const ssp_xbar *x, FILE *f)
 int ssp_xbar_write_netlists(ssp_xbar *x, const char *dir)
 {
     char path[4096], title[160];
-    int rc = ssp_file_mkdirs(x->ctx, dir);
+    int rc = synced(x);
+    if (!rc) rc = ssp_file_mkdirs(x->ctx, dir);
     double *vin = NULL;
     size_t most = 0, m, tr, tc, r;
     if (rc) return rc;

@@ -68,10 +68,12 @@ SSP_API void ssp_xbar_destroy(ssp_xbar **x);
  * the spice engine. */
 SSP_API int ssp_xbar_set_nodal_path(ssp_xbar *x, int path);
 
-/* Copy the devices' present read-state I–V into the tiles. */
+/* Copy the devices' present read-state I–V into the tiles. The product and
+ * the netlist export do it themselves whenever the hardware's version
+ * (ssp_hw_version) differs from the one last copied. */
 SSP_API int ssp_xbar_sync(ssp_xbar *x);
-/* Z (n x cols) = the crossbar's product for matrix m; payload is ssp_xbar.
- * Call ssp_xbar_sync() after the devices changed. */
+/* Z (n x cols) = the crossbar's product for matrix m on the devices as they
+ * are now; payload is ssp_xbar. */
 SSP_API int ssp_xbar_matmul(void *payload, size_t m, const double *u, size_t n, double *z);
 
 /* Solve the spice tiles (the spice engine's layers, the checks', the

@@ -339,7 +339,7 @@ static void test_hwprog__tiles_calibration_and_disturb(void)
     ssp_device_levels *lv = NULL;
     ssp_hwprog *hp = NULL;
     ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, 4, 4, 0, 0};
-    size_t rows[1] = {5}, cols[1] = {3};
+    size_t rows[1] = {5}, cols[1] = {6}; /* devices: 3 pairs a row */
     ssp_device dev[30], start[30], nom, *devs[1] = {dev};
     int target[30], *targets[1] = {target};
     ssp_hwprog_totals tot;
@@ -412,7 +412,7 @@ static void test_hwprog__driver_energy_follows_the_line_capacitance(void)
     ssp_device_levels *lv = NULL;
     ssp_hwprog *hp = NULL;
     ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, 4, 4, 2.5, -1e-15};
-    size_t rows[1] = {4}, cols[1] = {2};
+    size_t rows[1] = {4}, cols[1] = {4}; /* devices: 2 pairs a row */
     ssp_device dev[16], start[16];
     int target[16];
     ssp_pulse_result r[2];

@@ -209,6 +209,132 @@ static void test_hw__stuck_fractions_are_drawn(void)
     ssp_device_model_free(&m);
 }
 
+/* The device of matrix m carrying side `minus` of weight idx, found through
+ * ssp_hw_device_weight (the test does not repeat the layout). */
+static size_t device_of(const ssp_hw *hw, size_t m, size_t idx, int minus)
+{
+    for (size_t d = 0; d < ssp_hw_device_count_of(hw, m); d++) {
+        size_t i;
+        int s;
+        ssp_hw_device_weight(hw, m, d, &i, &s);
+        if (i == idx && s == minus) return d;
+    }
+    CU_FAIL("no device carries the weight");
+    return 0;
+}
+
+struct set_job {
+    size_t d;   /* device of matrix 0 to set */
+    double g;   /* S */
+    size_t row; /* row to mark touched (ROWS: none) */
+    int rc;     /* status to return */
+};
+
+static int set_one(void *payload, ssp_device *const *dev, gsl_rng *rng, unsigned char *const *touched)
+{
+    struct set_job *j = payload;
+    CU_ASSERT_PTR_NOT_NULL(rng);
+    for (size_t r = 0; r < ROWS; r++) CU_ASSERT_EQUAL(touched[0][r], 0);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_device_set_conductance(&dev[0][j->d], ssp_test_ctx(), j->g));
+    if (j->row < ROWS) touched[0][j->row] = 1;
+    return j->rc;
+}
+
+/* ssp_hw_program: the callback's changes reach the read-back weights of the
+ * rows it marks, every call moves the version (also a failing one, whose
+ * status comes back), and write, pulse and preset move it too. */
+static void test_hw__program_refreshes_marked_rows_and_counts_versions(void)
+{
+    ssp_device_model *m = nominal_model();
+    ssp_hw *hw = make_hw(m, 3);
+    const ssp_device_levels *lv = ssp_hw_levels(hw);
+    size_t idx = 1 * COLS + 2;
+    struct set_job j = {device_of(hw, 0, idx, 0), lv->g[5], 1, SSP_OK};
+    unsigned long v0 = ssp_hw_version(hw), v1, v2;
+    double want = W_MAX * (lv->g[5] - lv->g[0]) / ssp_hw_g_span(hw);
+    ssp_hw_stats st = {0};
+    int q[ROWS * COLS] = {0};
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_hw_program(hw, set_one, &j));
+    v1 = ssp_hw_version(hw);
+    CU_ASSERT(v1 > v0);
+    CU_ASSERT_DOUBLE_EQUAL(ssp_hw_weights(hw, 0)[idx], want, 1e-6 * want);
+    /* G- of the same weight to the same level: weight back to 0; the
+     * callback fails, the row is still read back */
+    j.d = device_of(hw, 0, idx, 1);
+    j.rc = SSP_EIO;
+    CU_ASSERT_EQUAL(ssp_hw_program(hw, set_one, &j), SSP_EIO);
+    v2 = ssp_hw_version(hw);
+    CU_ASSERT(v2 > v1);
+    CU_ASSERT(fabs(ssp_hw_weights(hw, 0)[idx]) < 1e-9 * want);
+    /* an unmarked row is not read back (the contract: mark what you change) */
+    j.d = device_of(hw, 0, 0, 0);
+    j.row = ROWS;
+    j.rc = SSP_OK;
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_hw_program(hw, set_one, &j));
+    CU_ASSERT(fabs(ssp_hw_weights(hw, 0)[0]) < 1e-12);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_hw_write(hw, 0, 3, 2, SSP_HW_VERIFY, &st));
+    CU_ASSERT(ssp_hw_version(hw) > v2);
+    v2 = ssp_hw_version(hw);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_hw_pulse(hw, 0, 3, 1, &st));
+    CU_ASSERT(ssp_hw_version(hw) > v2);
+    v2 = ssp_hw_version(hw);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_hw_pulse(hw, 0, 3, 0, &st)); /* no pulse, no change */
+    CU_ASSERT_EQUAL(ssp_hw_version(hw), v2);
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_hw_preset(hw, 0, q));
+    CU_ASSERT(ssp_hw_version(hw) > v2);
+    ssp_hw_destroy(&hw);
+    ssp_device_model_free(&m);
+}
+
+/* Targets: a signed level lands on G+ (q > 0) or G- (q < 0), the other
+ * device at level 0; changed_only sets only the devices whose level moves.
+ * The cells of a preset matrix read the levels' conductances on the side
+ * each weight's sign says. */
+static void test_hw__targets_and_cells_follow_the_signed_levels(void)
+{
+    ssp_device_model *m = nominal_model();
+    ssp_hw *hw = make_hw(m, 5);
+    const ssp_device_levels *lv = ssp_hw_levels(hw);
+    size_t nd = ssp_hw_device_count_of(hw, 0), n = ROWS * COLS;
+    int *tg = malloc(nd * sizeof *tg), q[ROWS * COLS];
+    ssp_cell_iv plus[ROWS * COLS], minus[ROWS * COLS];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tg);
+    CU_ASSERT_EQUAL(nd, ssp_hw_rows(hw, 0) * ssp_hw_device_cols(hw, 0));
+    for (size_t d = 0; d < nd; d++) tg[d] = -99;
+    CU_ASSERT_EQUAL(ssp_hw_target_weight(hw, 4, 3, 0, 1, tg), 1); /* (0,0) -> (3,0): G+ only */
+    CU_ASSERT_EQUAL(tg[device_of(hw, 0, 4, 0)], 3);
+    CU_ASSERT_EQUAL(tg[device_of(hw, 0, 4, 1)], -99);
+    CU_ASSERT_EQUAL(ssp_hw_target_weight(hw, 4, -2, 3, 1, tg), 2); /* (3,0) -> (0,2): both */
+    CU_ASSERT_EQUAL(tg[device_of(hw, 0, 4, 0)], 0);
+    CU_ASSERT_EQUAL(tg[device_of(hw, 0, 4, 1)], 2);
+    CU_ASSERT_EQUAL(ssp_hw_target_weight(hw, 4, -2, -2, 1, tg), 0);
+    CU_ASSERT_EQUAL(ssp_hw_target_weight(hw, 4, -2, -2, 0, tg), 2);
+    for (size_t i = 0; i < n; i++) q[i] = (int)(i % 7) - 3;
+    ssp_hw_target_all(hw, 0, q, tg);
+    for (size_t d = 0; d < nd; d++) {
+        size_t i;
+        int s;
+        ssp_hw_device_weight(hw, 0, d, &i, &s);
+        CU_ASSERT_EQUAL(tg[d], ssp_hw_device_level(q[i], s));
+        CU_ASSERT_EQUAL(tg[d], s ? (q[i] < 0 ? -q[i] : 0) : (q[i] > 0 ? q[i] : 0));
+    }
+    SSP_ASSERT_OK(ssp_test_ctx(), ssp_hw_preset(hw, 0, q));
+    ssp_hw_cells(hw, 0, plus, minus);
+    for (size_t i = 0; i < n; i++) {
+        ssp_cell_iv want_p, want_m;
+        ssp_device_cell_iv(&ssp_hw_devices_const(hw, 0)[device_of(hw, 0, i, 0)], &want_p);
+        ssp_device_cell_iv(&ssp_hw_devices_const(hw, 0)[device_of(hw, 0, i, 1)], &want_m);
+        CU_ASSERT_EQUAL(memcmp(&plus[i], &want_p, sizeof want_p), 0);
+        CU_ASSERT_EQUAL(memcmp(&minus[i], &want_m, sizeof want_m), 0);
+        /* the weight's sign is the pair's: w > 0 iff G+ > G- */
+        if (q[i]) CU_ASSERT((ssp_hw_weights(hw, 0)[i] > 0) == (q[i] > 0));
+    }
+    (void)lv;
+    free(tg);
+    ssp_hw_destroy(&hw);
+    ssp_device_model_free(&m);
+}
+
 SSP_TEST_SUITE(hw)
 {
     SSP_ADD_SUITE("hw", NULL, NULL,
@@ -217,5 +343,7 @@ SSP_TEST_SUITE(hw)
                   SSP_TEST(test_hw__open_loop_and_plain_pulses_move_the_right_way),
                   SSP_TEST(test_hw__preset_costs_nothing_and_hits_the_levels),
                   SSP_TEST(test_hw__state_round_trips_and_foreign_state_is_refused),
-                  SSP_TEST(test_hw__stuck_fractions_are_drawn));
+                  SSP_TEST(test_hw__stuck_fractions_are_drawn),
+                  SSP_TEST(test_hw__program_refreshes_marked_rows_and_counts_versions),
+                  SSP_TEST(test_hw__targets_and_cells_follow_the_signed_levels));
 }

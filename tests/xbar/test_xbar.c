@@ -66,6 +66,19 @@ static int run_epoch(ssp_train *t, ssp_epoch_metrics *m)
 /* The hardware counts its stuck devices over every matrix (both devices of
  * a weight): a fresh array from vteam32 (no stuck fraction) has none, and
  * each device frozen afterwards, on or off, counts once. */
+/* Sticks both devices of matrix 0's first weight and the last device of
+ * matrix 1 (2 x 5 weights: 20 devices). */
+static int stick_three(void *payload, ssp_device *const *dev, gsl_rng *rng, unsigned char *const *touched)
+{
+    (void)payload;
+    (void)rng;
+    ssp_device_stick(&dev[0][0], SSP_DEVICE_STUCK_ON);
+    ssp_device_stick(&dev[0][1], SSP_DEVICE_STUCK_OFF);
+    ssp_device_stick(&dev[1][2 * 2 * 5 - 1], SSP_DEVICE_STUCK_ON);
+    touched[0][0] = touched[1][1] = 1;
+    return SSP_OK;
+}
+
 static void test_xbar__hw_counts_stuck_devices(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
@@ -74,16 +87,11 @@ static void test_xbar__hw_counts_stuck_devices(void)
     char path[4096];
     const size_t rows[2] = {3, 2}, cols[2] = {4, 5};
     const double w_max[2] = {1, 1};
-    ssp_device *d;
     SSP_ASSERT_OK(ctx, ssp_device_model_load(&m, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
     SSP_ASSERT_OK(ctx, ssp_hw_create(&hw, ctx, m, 2, rows, cols, 32, 0.25, w_max, 50, 7));
     CU_ASSERT_EQUAL(ssp_hw_device_count(hw), 2 * (3 * 4 + 2 * 5));
     CU_ASSERT_EQUAL(ssp_hw_stuck_count(hw), 0);
-    d = ssp_hw_devices(hw, 0);
-    ssp_device_stick(&d[0], SSP_DEVICE_STUCK_ON);
-    ssp_device_stick(&d[1], SSP_DEVICE_STUCK_OFF); /* the pair's other device */
-    d = ssp_hw_devices(hw, 1);
-    ssp_device_stick(&d[2 * 2 * 5 - 1], SSP_DEVICE_STUCK_ON); /* the last device of matrix 1 */
+    SSP_ASSERT_OK(ctx, ssp_hw_program(hw, stick_three, NULL));
     CU_ASSERT_EQUAL(ssp_hw_stuck_count(hw), 3);
     ssp_hw_destroy(&hw);
     CU_ASSERT_PTR_NULL(hw);
