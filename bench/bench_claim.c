@@ -100,9 +100,6 @@ static int fail(ssp_ctx *ctx, const char *what)
     return 1;
 }
 
-static int plus_level(int q) { return q > 0 ? q : 0; }
-static int minus_level(int q) { return q < 0 ? -q : 0; }
-
 static double total_j(const ssp_pulse_result *r) { return r->energy_j + r->energy_driver_j; }
 static double pct_less(double a, double b) { return b > 0 ? 100.0 * (1.0 - a / b) : 0; }
 
@@ -132,7 +129,7 @@ enum { CAL_CELLS = 8 };
 static int calibrate(ssp_ctx *ctx, ssp_hwprog *hp, const ssp_hw *hw, double *spice_s)
 {
     const ssp_hwprog_tile *t = ssp_hwprog_tile_at(hp, 0);
-    size_t m = t->m, nd = 2 * ssp_hw_weight_count(hw, m), pc = nd / ssp_hw_rows(hw, m);
+    size_t m = t->m, nd = ssp_hw_device_count_of(hw, m), pc = ssp_hw_device_cols(hw, m);
     const ssp_device *devm = ssp_hw_devices_const(hw, m);
     const ssp_device_levels *lv = ssp_hw_levels(hw);
     int *target = malloc(nd * sizeof *target);
@@ -333,15 +330,15 @@ static int run(const opts *o, int v3)
         const ssp_hw *hw = ssp_train_hw(t);
         int bad = !rows || !cols;
         for (size_t m = 0; m < nm && !bad; m++) {
-            size_t nd = 2 * ssp_hw_weight_count(hw, m);
+            size_t nd = ssp_hw_device_count_of(hw, m);
             rows[m] = ssp_hw_rows(hw, m);
             cols[m] = ssp_hw_device_cols(hw, m); /* the programmer sees devices */
-            nw_all += nd / 2;
+            nw_all += ssp_hw_weight_count(hw, m);
             dev[m] = malloc(nd * sizeof **dev);
             snap[m] = malloc(nd * sizeof **snap);
             ssnap[m] = malloc(nd * sizeof **ssnap);
             target[m] = malloc(nd * sizeof **target);
-            qprev[m] = malloc(nd / 2 * sizeof **qprev);
+            qprev[m] = malloc(ssp_hw_weight_count(hw, m) * sizeof **qprev);
             bad = !dev[m] || !snap[m] || !ssnap[m] || !target[m] || !qprev[m];
             if (!bad) {
                 /* layer sizes: a matrix's rows less its bias row */
@@ -391,7 +388,7 @@ static int run(const opts *o, int v3)
             int check;
             for (size_t m = 0; m < nm; m++) {
                 size_t nw = ssp_hw_weight_count(hw, m);
-                if (ep == 1 && step == 0) memcpy(dev[m], ssp_hw_devices_const(hw, m), 2 * nw * sizeof **dev);
+                if (ep == 1 && step == 0) memcpy(dev[m], ssp_hw_devices_const(hw, m), ssp_hw_device_count_of(hw, m) * sizeof **dev);
                 memcpy(qprev[m], tw->q[m], nw * sizeof **qprev);
             }
             /* a check at every check_every-th step and at the first epoch's
@@ -400,9 +397,8 @@ static int run(const opts *o, int v3)
                     (ep == 1 && (size_t)(step + 1) * (size_t)c.batch >= n_train);
             if (check)
                 for (size_t m = 0; m < nm; m++) {
-                    size_t nw = ssp_hw_weight_count(hw, m);
-                    memcpy(snap[m], dev[m], 2 * nw * sizeof **snap);
-                    memcpy(ssnap[m], ssp_hw_devices_const(hw, m), 2 * nw * sizeof **ssnap);
+                    memcpy(snap[m], dev[m], ssp_hw_device_count_of(hw, m) * sizeof **snap);
+                    memcpy(ssnap[m], ssp_hw_devices_const(hw, m), ssp_hw_device_count_of(hw, m) * sizeof **ssnap);
                 }
             t0 = now_s();
             u0 = cpu_s();
@@ -413,13 +409,7 @@ static int run(const opts *o, int v3)
             /* the closed-loop update of the same step on its own devices,
              * priced by the trainer's calibration */
             *ssp_hwprog_cal(cl) = *ssp_hwprog_cal(sp);
-            for (size_t m = 0; m < nm; m++) {
-                size_t nw = ssp_hw_weight_count(hw, m);
-                for (size_t i = 0; i < nw; i++) {
-                    target[m][2 * i] = plus_level(tw->q[m][i]);
-                    target[m][2 * i + 1] = minus_level(tw->q[m][i]);
-                }
-            }
+            for (size_t m = 0; m < nm; m++) ssp_hw_target_all(hw, m, tw->q[m], target[m]);
             memset(&tot, 0, sizeof tot);
             t0 = now_s();
             u0 = cpu_s();
@@ -443,7 +433,7 @@ static int run(const opts *o, int v3)
                 k = smallest_tile(cl, target);
                 if (k < ssp_hwprog_ntiles(cl)) {
                     size_t m = ssp_hwprog_tile_at(cl, k)->m;
-                    if (spice_check(ctx, cl, k, snap, target, 2 * ssp_hw_weight_count(hw, m), &ed, &xd, &rs, &rm)) {
+                    if (spice_check(ctx, cl, k, snap, target, ssp_hw_device_count_of(hw, m), &ed, &xd, &rs, &rm)) {
                         rc = fail(ctx, "closed-loop ngspice check");
                         goto done;
                     }
@@ -455,16 +445,15 @@ static int run(const opts *o, int v3)
                     checks++;
                 }
                 /* the Siamese update of this step: devices whose level changed */
-                for (size_t m = 0; m < nm; m++)
-                    for (size_t i = 0; i < ssp_hw_weight_count(hw, m); i++) {
-                        int q = tw->q[m][i], p = qprev[m][i];
-                        target[m][2 * i] = plus_level(q) != plus_level(p) ? plus_level(q) : SSP_PULSE_KEEP;
-                        target[m][2 * i + 1] = minus_level(q) != minus_level(p) ? minus_level(q) : SSP_PULSE_KEEP;
-                    }
+                for (size_t m = 0; m < nm; m++) {
+                    for (size_t dv = 0; dv < ssp_hw_device_count_of(hw, m); dv++) target[m][dv] = SSP_PULSE_KEEP;
+                    for (size_t i = 0; i < ssp_hw_weight_count(hw, m); i++)
+                        ssp_hw_target_weight(hw, i, tw->q[m][i], qprev[m][i], 1, target[m]);
+                }
                 k = smallest_tile(sp, target);
                 if (k < ssp_hwprog_ntiles(sp)) {
                     size_t m = ssp_hwprog_tile_at(sp, k)->m;
-                    if (spice_check(ctx, sp, k, ssnap, target, 2 * ssp_hw_weight_count(hw, m), &ed, &xd, &rs, &rm)) {
+                    if (spice_check(ctx, sp, k, ssnap, target, ssp_hw_device_count_of(hw, m), &ed, &xd, &rs, &rm)) {
                         rc = fail(ctx, "siamese ngspice check");
                         goto done;
                     }

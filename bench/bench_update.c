@@ -56,8 +56,6 @@ static int fail(ssp_ctx *ctx, const char *what)
     return 1;
 }
 
-static int plus_level(int q) { return q > 0 ? q : 0; }
-static int minus_level(int q) { return q < 0 ? -q : 0; }
 
 /* The first tile with a target, or ntiles. */
 static size_t first_tile(const ssp_hwprog *hp, int *const *target)
@@ -151,14 +149,14 @@ int main(int argc, char **argv)
         const ssp_hw *hw = ssp_train_hw(t);
         int bad = !rows || !cols;
         for (size_t m = 0; m < nm && !bad; m++) {
-            size_t nd = 2 * ssp_hw_weight_count(hw, m);
+            size_t nd = ssp_hw_device_count_of(hw, m);
             rows[m] = ssp_hw_rows(hw, m);
             cols[m] = ssp_hw_device_cols(hw, m); /* the programmer sees devices */
             dev[m] = malloc(nd * sizeof **dev);
             snap[m] = malloc(nd * sizeof **snap);
             ssnap[m] = malloc(nd * sizeof **ssnap);
             target[m] = malloc(nd * sizeof **target);
-            qprev[m] = malloc(nd / 2 * sizeof **qprev);
+            qprev[m] = malloc(ssp_hw_weight_count(hw, m) * sizeof **qprev);
             bad = !dev[m] || !snap[m] || !ssnap[m] || !target[m] || !qprev[m];
         }
         p.strategy = SSP_PULSE_VERIFY;
@@ -190,9 +188,9 @@ int main(int argc, char **argv)
         int last;
         for (size_t m = 0; m < nm; m++) {
             size_t nw = ssp_hw_weight_count(hw, m);
-            if (steps == 0) memcpy(dev[m], ssp_hw_devices_const(hw, m), 2 * nw * sizeof **dev);
-            memcpy(snap[m], dev[m], 2 * nw * sizeof **snap); /* closed loop, before this step */
-            memcpy(ssnap[m], ssp_hw_devices_const(hw, m), 2 * nw * sizeof **ssnap); /* siamese */
+            if (steps == 0) memcpy(dev[m], ssp_hw_devices_const(hw, m), ssp_hw_device_count_of(hw, m) * sizeof **dev);
+            memcpy(snap[m], dev[m], ssp_hw_device_count_of(hw, m) * sizeof **snap); /* closed loop, before this step */
+            memcpy(ssnap[m], ssp_hw_devices_const(hw, m), ssp_hw_device_count_of(hw, m) * sizeof **ssnap); /* siamese */
             memcpy(qprev[m], tw->q[m], nw * sizeof **qprev);
         }
         before = *ssp_train_epoch_hw(t);
@@ -202,13 +200,7 @@ int main(int argc, char **argv)
         se = ssp_hw_stats_energy(after) - ssp_hw_stats_energy(&before);
         sl = ssp_hw_stats_latency(after) - ssp_hw_stats_latency(&before);
         /* the closed-loop update of the same step on its own devices */
-        for (size_t m = 0; m < nm; m++) {
-            size_t nw = ssp_hw_weight_count(hw, m);
-            for (size_t i = 0; i < nw; i++) {
-                target[m][2 * i] = plus_level(tw->q[m][i]);
-                target[m][2 * i + 1] = minus_level(tw->q[m][i]);
-            }
-        }
+        for (size_t m = 0; m < nm; m++) ssp_hw_target_all(hw, m, tw->q[m], target[m]);
         if (!ssp_hwprog_cal(cl)->fitted) {
             size_t k = first_tile(cl, target);
             double d;
@@ -246,18 +238,17 @@ int main(int argc, char **argv)
             size_t ps = 0, pm = 0;
             k = first_tile(cl, target);
             if (k < ssp_hwprog_ntiles(cl)) {
-                if (cal_check(ctx, cl, k, snap, target, 2 * ssp_hw_weight_count(hw, ssp_hwprog_tile_at(cl, k)->m), &d, &es, &em, &ps, &pm)) { rc = fail(ctx, "closed-loop check"); goto done; }
+                if (cal_check(ctx, cl, k, snap, target, ssp_hw_device_count_of(hw, ssp_hwprog_tile_at(cl, k)->m), &d, &es, &em, &ps, &pm)) { rc = fail(ctx, "closed-loop check"); goto done; }
                 printf("calibration check, closed loop tile %zu: ngspice %zu pulses %.4g pJ, calibrated C model %zu pulses "
                        "%.4g pJ (%.3f %%)\n", k, ps, es * 1e12, pm, em * 1e12, 100 * d);
                 if (d > cal_max) cal_max = d;
             }
             /* the Siamese update of this step: devices whose level changed */
-            for (size_t m = 0; m < nm; m++)
-                for (size_t i = 0; i < ssp_hw_weight_count(hw, m); i++) {
-                    int q = tw->q[m][i], p = qprev[m][i];
-                    target[m][2 * i] = plus_level(q) != plus_level(p) ? plus_level(q) : SSP_PULSE_KEEP;
-                    target[m][2 * i + 1] = minus_level(q) != minus_level(p) ? minus_level(q) : SSP_PULSE_KEEP;
-                }
+            for (size_t m = 0; m < nm; m++) {
+                for (size_t dv = 0; dv < ssp_hw_device_count_of(hw, m); dv++) target[m][dv] = SSP_PULSE_KEEP;
+                for (size_t i = 0; i < ssp_hw_weight_count(hw, m); i++)
+                    ssp_hw_target_weight(hw, i, tw->q[m][i], qprev[m][i], 1, target[m]);
+            }
             k = first_tile(cl, target);
             if (k < ssp_hwprog_ntiles(cl)) {
                 /* priced by the trainer's calibration, open loop */
@@ -306,7 +297,7 @@ int main(int argc, char **argv)
                         goto done;
                     }
                     ssp_spice_destroy(&s);
-                    if (cal_check(ctx, op, k, ssnap, target, 2 * ssp_hw_weight_count(hw, ssp_hwprog_tile_at(op, k)->m), &d, &es, &em, &ps, &pm)) {
+                    if (cal_check(ctx, op, k, ssnap, target, ssp_hw_device_count_of(hw, ssp_hwprog_tile_at(op, k)->m), &d, &es, &em, &ps, &pm)) {
                         ssp_hwprog_destroy(&op);
                         rc = fail(ctx, "siamese check");
                         goto done;

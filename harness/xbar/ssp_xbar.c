@@ -458,8 +458,10 @@ static int run_calibrate(ssp_xbar *x, size_t m, const double *v, size_t n)
             for (o = 0; o < ir->outs; o++) {
                 double sii = 0, sei = 0;
                 size_t used = 0;
+                ssp_weight_loc loc; /* output o's columns (the layer's scheme) */
+                ssp_layer_locate(x->layer[m], 0, o, &loc);
                 for (q = 0; q < k; q++) {
-                    size_t a = q * cols + 2 * o, b = a + 1;
+                    size_t a = q * cols + loc.col_plus, b = q * cols + loc.col_minus;
                     int ca = x->tcode[a], cb = x->tcode[b];
                     if (ca <= -half || ca >= half - 1 || cb <= -half || cb >= half - 1 || fabs(x->ti[a]) >= vfs ||
                         fabs(x->ti[b]) >= vfs)
@@ -523,9 +525,11 @@ static int run_irdrop(ssp_xbar *x, size_t m, const double *v, size_t n)
             double *err = ir->err + (tr * ir->gc + tc) * ir->outs, top = 0;
             for (o = 0; o < ir->outs; o++) {
                 double se = 0, si = 0;
+                ssp_weight_loc loc; /* output o's columns (the layer's scheme) */
+                ssp_layer_locate(x->layer[m], 0, o, &loc);
                 for (q = 0; q < k; q++) {
-                    double ye = x->to[q * cols + 2 * o] - x->to[q * cols + 2 * o + 1];
-                    double yi = x->ti[q * cols + 2 * o] - x->ti[q * cols + 2 * o + 1];
+                    double ye = x->to[q * cols + loc.col_plus] - x->to[q * cols + loc.col_minus];
+                    double yi = x->ti[q * cols + loc.col_plus] - x->ti[q * cols + loc.col_minus];
                     se += ye * yi;
                     si += yi * yi;
                 }
