@@ -843,7 +843,11 @@ static int program_update(ssp_train *t)
     double t0 = now_s();
     size_t n;
     if (!me) return ssp_error(t->ctx, SSP_EINVAL, "training method %d unknown", t->cfg.method);
-    ssp_hw_mark(t->hw);
+    /* a new write epoch for the reference's pricing (ssp_hw_untouched_carrier_g);
+     * ex-situ never opened one (so from its second epoch on the weights of
+     * the end-of-epoch programming count as written: kept, the figures of
+     * earlier runs stay what they were) */
+    if (me->program != program_nothing) ssp_hw_mark(t->hw);
     n = me->quantize(t->twin);
     t->t_q += now_s() - t0;
     t0 = now_s();
