@@ -625,10 +625,6 @@ static int program_check(ssp_train *t)
     return SSP_OK;
 }
 
-/* program.mode model | spice: the n changes of the twin as per-device
- * targets (siamese: only devices whose level changes; closed loop: both
- * devices of every weight), programmed tile by tile; every programmed
- * tile's weights are read back (half-select disturb included). */
 /* ssp_hw_program's callback for program_tiles: every tile with a target
  * through the scheduler (spice mode in the run's session, else on the C
  * model with the hardware's noise), every programmed tile's rows marked for
@@ -653,11 +649,15 @@ static int program_tiles_on(void *payload, ssp_device *const *dev, gsl_rng *rng,
     return rc;
 }
 
+/* program.mode model | spice: the n changes of the twin as per-device
+ * targets (siamese: only devices whose level changes; closed loop: both
+ * devices of every weight), programmed tile by tile; every programmed
+ * tile's weights are read back (half-select disturb included). */
 static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
 {
     size_t nm = ssp_hw_nmat(t->hw), targets = 0;
-    ssp_hwprog_totals tot;
     struct tile_job job = {t, {0, {0}}};
+    const ssp_hwprog_totals *tot = &job.tot;
     int spice = t->cfg.prog_mode == SSP_PROG_SPICE, rc = SSP_OK;
     double t_verify = ssp_hwprog_pulse_params(t->prog)->t_verify;
     for (size_t i = 0; i < n; i++) {
@@ -683,19 +683,18 @@ static int program_tiles(ssp_train *t, size_t n, int all, ssp_hw_stats *st)
         ssp_hwprog_totals_add(&ep, &job.tot.sum);
         t->ep_prog = ep.sum;
     }
-    tot = job.tot;
     st->weight_writes = n;
     st->device_targets = targets;
-    st->device_writes = tot.sum.pulsed;
-    st->pulses = tot.sum.pulses;
-    st->reads = tot.sum.verify_reads;
-    st->out_of_band = tot.sum.missed + tot.sum.unreachable;
-    st->out_of_band_pulsed = tot.sum.out_pulsed;
-    st->out_of_band_stuck = tot.sum.out_stuck;
-    st->pulse_energy_j = tot.sum.energy_j - tot.sum.energy_read_j;
-    st->read_energy_j = tot.sum.energy_read_j;
-    st->read_latency_s = (double)tot.sum.verify_reads * t_verify;
-    st->pulse_latency_s = tot.sum.latency_s - st->read_latency_s;
+    st->device_writes = tot->sum.pulsed;
+    st->pulses = tot->sum.pulses;
+    st->reads = tot->sum.verify_reads;
+    st->out_of_band = tot->sum.missed + tot->sum.unreachable;
+    st->out_of_band_pulsed = tot->sum.out_pulsed;
+    st->out_of_band_stuck = tot->sum.out_stuck;
+    st->pulse_energy_j = tot->sum.energy_j - tot->sum.energy_read_j;
+    st->read_energy_j = tot->sum.energy_read_j;
+    st->read_latency_s = (double)tot->sum.verify_reads * t_verify;
+    st->pulse_latency_s = tot->sum.latency_s - st->read_latency_s;
     return SSP_OK;
 }
 
