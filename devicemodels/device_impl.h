@@ -1,4 +1,5 @@
-/* device_impl.h — internal interface between ssp_device.c and the model files.
+/* device_impl.h — internal interface between the device module (ssp_device_*.c)
+ * and the model files.
  *
  * A model file (ssp_vteam.c, ssp_yakopcic.c, ssp_biolek.c, ssp_pulselevel.c)
  * writes its equations once, as macros over a tiny vocabulary (SX_P, SX_MIN,

@@ -157,8 +157,9 @@ static int set_value(const ssp_param *p, void *field, const char *value, char *w
     switch (p->kind) {
     case SSP_PARAM_TEXT:
         if (strlen(value) > ssp_params_text_room(p)) {
-            snprintf(why, wl, "%zu characters; at most %zu fit on the line of a run's config.ini (libinih reads "
-                     "lines of at most %d characters)", strlen(value), ssp_params_text_room(p), SSP_INI_LINE_MAX);
+            snprintf(why, wl, "%zu characters; at most %zu fit (in its field, and on its line 'key = value' when "
+                     "written back: libinih reads lines of at most %d characters)", strlen(value),
+                     ssp_params_text_room(p), SSP_INI_LINE_MAX);
             return -1;
         }
         snprintf(field, p->cap, "%s", value);

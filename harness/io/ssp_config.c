@@ -1,6 +1,8 @@
-/* ssp_config.c — parameter table, INI loading (libinih), overrides, checks
- * and the resolved-config writer. The table below is the single list of
- * parameters: loading, overriding, writing and documentation all walk it. */
+/* ssp_config.c — the run configuration's parameter table, its defaults and
+ * its cross-field checks. The table below is the single list of parameters:
+ * loading, overriding and writing walk it through the shared parameter
+ * layer (harness/core/ssp_params: INI text, units, ranges, messages), and the
+ * man page documents it. Nothing here parses text by hand. */
 #include "ssp_config.h"
 
 #include <stddef.h>
