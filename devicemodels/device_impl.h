@@ -1,4 +1,5 @@
-/* device_impl.h — internal interface between ssp_device.c and the model files.
+/* device_impl.h — internal interface between the device module (ssp_device_*.c)
+ * and the model files.
  *
  * A model file (ssp_vteam.c, ssp_yakopcic.c, ssp_biolek.c, ssp_pulselevel.c)
  * writes its equations once, as macros over a tiny vocabulary (SX_P, SX_MIN,
@@ -16,6 +17,7 @@
 #include <stddef.h>
 
 #include "ssp_cell_iv.h"
+#include "ssp_params.h"
 
 /* Largest number of physical parameters a model may declare (the three
  * common slots included); ssp_device.h's SSP_DEVICE_MAX_PARAMS must match. */
@@ -33,44 +35,18 @@ enum {
 /* Most threshold voltages a model reports. */
 #define SSP_DEVICE_NTHRESH 4
 
-/* Physical units a parameter may carry in a file. */
-enum ssp_device_unit {
-    SSP_UNIT_ONE,        /* dimensionless; written bare or as "1" */
-    SSP_UNIT_PERCENT,    /* written with "%", stored as a fraction */
-    SSP_UNIT_COUNT,      /* a positive integer, written bare */
-    SSP_UNIT_CHOICE,     /* one word from the parameter's choice list */
-    SSP_UNIT_OHM,        /* ohm (prefixes allowed: kohm, Mohm) */
-    SSP_UNIT_SIEMENS,    /* S (nS, uS) */
-    SSP_UNIT_VOLT,       /* V (mV) */
-    SSP_UNIT_AMPERE,     /* A (mA, uA) */
-    SSP_UNIT_SECOND,     /* s (ns, us, ms) */
-    SSP_UNIT_METER,      /* m (nm, pm) */
-    SSP_UNIT_VELOCITY,   /* m/s (nm/s) */
-    SSP_UNIT_MOBILITY,   /* m^2/(V*s), no prefix */
-    SSP_UNIT_PER_SECOND, /* 1/s, no prefix */
-    SSP_UNIT_PER_VOLT,   /* 1/V, no prefix */
-    SSP_UNIT_NKINDS
-};
-
-/* Parameter flags. */
-enum {
-    SSP_PF_REQUIRED = 1u << 0, /* must be present in the file */
-    SSP_PF_DERIVED = 1u << 1,  /* computed by the model, never read from a file */
-    SSP_PF_OPEN_LO = 1u << 2,  /* value must be > lo (otherwise >= lo) */
-    SSP_PF_OPEN_HI = 1u << 3,  /* value must be < hi (otherwise <= hi) */
-    SSP_PF_NONZERO = 1u << 4   /* value must not be 0 */
-};
-
-/* One entry of a parameter table. */
-struct ssp_device_param {
-    const char *key;             /* file key (in its section) and SPICE name */
-    int unit;                    /* enum ssp_device_unit */
-    double lo, hi;               /* accepted range in SI units, see flags */
-    unsigned flags;              /* SSP_PF_* */
-    double def;                  /* value when an optional key is absent */
-    const char *const *choices;  /* SSP_UNIT_CHOICE: NULL-terminated words */
-    const char *what;            /* meaning, for messages and SPICE headers */
-};
+/* A model's [parameters] table is an ssp_param table (ssp_params.h) over
+ * its parameter vector: entry i is slot i, a double. A physical value must
+ * be written with its unit (ssp_units.h: "10 kohm", "3 nm", "0.5 mm/s");
+ * a dimensionless one bare (or with "1"). */
+#define SSP_DEVICE_REAL(key, unit, lo, hi, flags, def, what) \
+    {"parameters", key, SSP_PARAM_REAL, unit, lo, hi, (flags) | SSP_PARAM_UNIT_REQUIRED, 0, 0, 0, NULL, 0, def, what}
+/* A whole number (a pulse count, a window exponent) kept in its double slot. */
+#define SSP_DEVICE_WHOLE(key, lo, hi, flags, def, what) \
+    {"parameters", key, SSP_PARAM_WHOLE, "", lo, hi, (flags) | SSP_PARAM_IN_DOUBLE, 0, 0, 0, NULL, 0, def, what}
+/* One word of words ("a|b|c"), its index kept in the double slot. */
+#define SSP_DEVICE_CHOICE(key, words, flags, def, what) \
+    {"parameters", key, SSP_PARAM_CHOICE, "", 0, 0, (flags) | SSP_PARAM_IN_DOUBLE, 0, 0, 0, words, 0, def, what}
 
 /* A model: its parameter table, its equations in C, the same equations as
  * SPICE text, and the hooks the shared machinery needs. Instances are const
@@ -79,7 +55,7 @@ struct ssp_device_ops {
     const char *kind;                    /* value of [device] model = ... */
     const char *title;                   /* one line: model and its paper */
     const char *const *cite;             /* NULL-terminated citation lines */
-    const struct ssp_device_param *par;  /* table; first 3 entries: x_lo, x_hi, kr */
+    const ssp_param *par;                /* [parameters] table; first 3 entries: x_lo, x_hi, kr */
     size_t npar;                         /* entries in par */
     /* Cross-parameter checks after loading (ranges are already checked).
      * Returns 0, or 1 with *key and why set. */
@@ -120,12 +96,12 @@ extern const struct ssp_device_ops ssp_device_ops_pulselevel;
 
 /* The three common table entries every model starts with. */
 #define SSP_DEVICE_COMMON_PARAMS(xlo_def, xlo_flags)                                     \
-    {"x_lo", SSP_UNIT_ONE, 0.0, 1.0, (xlo_flags), (xlo_def), NULL,                       \
-     "lower bound of the state window (OFF end)"},                                       \
-    {"x_hi", SSP_UNIT_ONE, 0.0, 1.0, SSP_PF_DERIVED, 1.0, NULL,                          \
-     "upper bound of the state window (ON end)"},                                        \
-    {"kr", SSP_UNIT_ONE, 0.0, 1e3, SSP_PF_DERIVED, 1.0, NULL,                            \
-     "rate multiplier (device-to-device spread; 0 = stuck)"}
+    SSP_DEVICE_REAL("x_lo", "", 0.0, 1.0, (xlo_flags), (xlo_def),                        \
+                    "lower bound of the state window (OFF end)"),                        \
+    SSP_DEVICE_REAL("x_hi", "", 0.0, 1.0, SSP_PARAM_DERIVED, 1.0,                        \
+                    "upper bound of the state window (ON end)"),                         \
+    SSP_DEVICE_REAL("kr", "", 0.0, 1e3, SSP_PARAM_DERIVED, 1.0,                          \
+                    "rate multiplier (device-to-device spread; 0 = stuck)")
 
 /* Width of the band at each end of the state window over which the rate
  * fades linearly to zero (state units). Keeps the state inside the window

@@ -19,18 +19,17 @@
 
 enum { K_r_on = SSP_DEVICE_NCOMMON, K_r_off, K_d, K_mu_v, K_p_win, K_v_th, K_k_drift, K_NPAR };
 
-#define REQ SSP_PF_REQUIRED
-#define OLO SSP_PF_OPEN_LO
-static const struct ssp_device_param bio_par[K_NPAR] = {
-    SSP_DEVICE_COMMON_PARAMS(0.0, SSP_PF_DERIVED),
-    {"r_on", SSP_UNIT_OHM, 0, HUGE_VAL, REQ | OLO, 0, NULL, "resistance when fully doped"},
-    {"r_off", SSP_UNIT_OHM, 0, HUGE_VAL, REQ | OLO, 0, NULL, "resistance when undoped"},
-    {"d", SSP_UNIT_METER, 0, HUGE_VAL, REQ | OLO, 0, NULL, "film thickness D"},
-    {"mu_v", SSP_UNIT_MOBILITY, 0, HUGE_VAL, REQ | OLO, 0, NULL, "dopant mobility"},
-    {"p_win", SSP_UNIT_COUNT, 1, 100, REQ, 0, NULL, "Biolek window exponent p"},
-    {"v_th", SSP_UNIT_VOLT, 0, HUGE_VAL, 0, 0, NULL, "no motion below |V| = v_th (0: none)"},
-    {"k_drift", SSP_UNIT_ONE, 0, HUGE_VAL, SSP_PF_DERIVED, 0, NULL,
-     "mu_v r_on / d^2, 1/(A*s)"},
+#define REQ SSP_PARAM_REQUIRED
+#define OLO SSP_PARAM_OPEN_LO
+static const ssp_param bio_par[K_NPAR] = {
+    SSP_DEVICE_COMMON_PARAMS(0.0, SSP_PARAM_DERIVED),
+    SSP_DEVICE_REAL("r_on", "ohm", 0, HUGE_VAL, REQ | OLO, 0, "resistance when fully doped"),
+    SSP_DEVICE_REAL("r_off", "ohm", 0, HUGE_VAL, REQ | OLO, 0, "resistance when undoped"),
+    SSP_DEVICE_REAL("d", "m", 0, HUGE_VAL, REQ | OLO, 0, "film thickness D"),
+    SSP_DEVICE_REAL("mu_v", "m^2/(V*s)", 0, HUGE_VAL, REQ | OLO, 0, "dopant mobility"),
+    SSP_DEVICE_WHOLE("p_win", 1, 100, REQ, 0, "Biolek window exponent p"),
+    SSP_DEVICE_REAL("v_th", "V", 0, HUGE_VAL, 0, 0, "no motion below |V| = v_th (0: none)"),
+    SSP_DEVICE_REAL("k_drift", "", 0, HUGE_VAL, SSP_PARAM_DERIVED, 0, "mu_v r_on / d^2, 1/(A*s)"),
 };
 #undef REQ
 #undef OLO

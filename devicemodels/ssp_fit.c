@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "device_impl.h"
+#include "ssp_units.h"
 
 /* Residuals the fit needs per free parameter. */
 #define MIN_POINTS_PER_PARAM 5
@@ -467,47 +468,29 @@ static const struct kind *find_kind(const char *name)
 
 /* ---- parameter files ---------------------------------------------------------- */
 
-static const char *unit_name(int unit)
-{
-    switch (unit) {
-    case SSP_UNIT_OHM: return "ohm";
-    case SSP_UNIT_SIEMENS: return "S";
-    case SSP_UNIT_VOLT: return "V";
-    case SSP_UNIT_AMPERE: return "A";
-    case SSP_UNIT_SECOND: return "s";
-    case SSP_UNIT_METER: return "m";
-    case SSP_UNIT_VELOCITY: return "m/s";
-    case SSP_UNIT_MOBILITY: return "m^2/(V*s)";
-    case SSP_UNIT_PER_SECOND: return "1/s";
-    case SSP_UNIT_PER_VOLT: return "1/V";
-    case SSP_UNIT_PERCENT: return "%";
-    default: return "";
-    }
-}
-
-static int unit_prefixed(int unit) { return unit >= SSP_UNIT_OHM && unit <= SSP_UNIT_VELOCITY; }
-
 /* "3.0769 nS": value v in unit u, with an SI prefix where the unit takes one. */
-static void fmt_value(char *buf, size_t n, double v, int unit)
+static void fmt_value(char *buf, size_t n, double v, const char *unit)
 {
     static const char *const pre[] = {"f", "p", "n", "u", "m", "", "k", "M", "G"};
-    if (unit_prefixed(unit) && v != 0) {
+    if (ssp_units_prefixed(unit) && v != 0) {
         int e = (int)floor(log10(fabs(v)) / 3.0);
         if (e < -5) e = -5;
         if (e > 3) e = 3;
-        snprintf(buf, n, "%.6g %s%s", v / pow(10.0, 3.0 * e), pre[e + 5], unit_name(unit));
-    } else if (*unit_name(unit))
-        snprintf(buf, n, "%.6g %s", v, unit_name(unit));
+        snprintf(buf, n, "%.6g %s%s", v / pow(10.0, 3.0 * e), pre[e + 5], unit);
+    } else if (*unit)
+        snprintf(buf, n, "%.6g %s", v, unit);
     else
         snprintf(buf, n, "%.6g", v);
 }
 
 /* The [parameters] value of slot i of p as the file writes it. */
-static void fmt_param(char *buf, size_t n, const struct ssp_device_param *d, double v)
+static void fmt_param(char *buf, size_t n, const ssp_param *d, double v)
 {
-    if (d->unit == SSP_UNIT_CHOICE)
-        snprintf(buf, n, "%s", d->choices[(int)v]);
-    else if (d->unit == SSP_UNIT_COUNT)
+    size_t len;
+    if (d->kind == SSP_PARAM_CHOICE) {
+        const char *w = ssp_params_choice(d, (int)v, &len);
+        snprintf(buf, n, "%.*s", (int)len, w);
+    } else if (d->kind == SSP_PARAM_WHOLE)
         snprintf(buf, n, "%.0f", v);
     else
         fmt_value(buf, n, v, d->unit);
@@ -528,16 +511,16 @@ static void write_ini(ssp_text *t, const struct spec *s, const double *p,
     if (header) ssp_text_printf(t, "%s", header);
     ssp_text_printf(t, "\n[device]\nmodel = %s\nname = %s\n\n[parameters]\n", ops->kind, name);
     for (i = 0; i < ops->npar; i++) {
-        if (ops->par[i].flags & SSP_PF_DERIVED) continue;
+        if (ops->par[i].flags & SSP_PARAM_DERIVED) continue;
         fmt_param(v, sizeof v, &ops->par[i], p[i]);
         ssp_text_printf(t, "%s = %s\n", ops->par[i].key, v);
     }
     ssp_text_printf(t, "\n[programming]\n");
     for (i = 0; i < PR_N; i++) {
-        fmt_value(v, sizeof v, s->prog[i], i == PR_X_INIT ? SSP_UNIT_ONE
+        fmt_value(v, sizeof v, s->prog[i], i == PR_X_INIT ? ""
                                            : (i == PR_READ_V || i == PR_SET_V || i == PR_RESET_V)
-                                               ? SSP_UNIT_VOLT
-                                               : SSP_UNIT_SECOND);
+                                               ? "V"
+                                               : "s");
         ssp_text_printf(t, "%s = %s\n", prog_key[i], v);
     }
     ssp_text_printf(t, "\n[variation]\n");
@@ -1023,9 +1006,9 @@ int ssp_fit_run(ssp_fit_result **out, ssp_ctx *ctx, const ssp_fit_data *d,
         tq = gsl_cdf_tdist_Pinv(0.5 + 0.5 * CI_LEVEL, (double)(nres - pb.nu));
         intervals(&bst->s, bst->u, cov, tq, r->par);
         for (size_t j = 0; j < bst->s.nfree; j++) {
-            const struct ssp_device_param *pd = &bst->s.ops->par[bst->s.f[j].slot];
+            const ssp_param *pd = &bst->s.ops->par[bst->s.f[j].slot];
             snprintf(r->par[j].key, sizeof r->par[j].key, "%s", pd->key);
-            snprintf(r->par[j].unit, sizeof r->par[j].unit, "%s", unit_name(pd->unit));
+            snprintf(r->par[j].unit, sizeof r->par[j].unit, "%s", pd->unit);
             snprintf(r->par[j].note, sizeof r->par[j].note, "%s", bst->s.f[j].note);
         }
     }

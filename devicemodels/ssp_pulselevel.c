@@ -36,28 +36,28 @@ enum {
     K_v_ltd, K_t_ltp, K_t_ltd, K_a_ltp, K_a_ltd, K_c0p, K_c1p, K_c0d, K_c1d, K_NPAR
 };
 
-#define REQ SSP_PF_REQUIRED
-#define OLO SSP_PF_OPEN_LO
-#define OHI SSP_PF_OPEN_HI
-#define DER SSP_PF_DERIVED
-static const struct ssp_device_param pl_par[K_NPAR] = {
-    SSP_DEVICE_COMMON_PARAMS(0.0, SSP_PF_DERIVED),
-    {"g_min", SSP_UNIT_SIEMENS, 0, HUGE_VAL, REQ | OLO, 0, NULL, "minimum conductance"},
-    {"g_max", SSP_UNIT_SIEMENS, 0, HUGE_VAL, REQ | OLO, 0, NULL, "maximum conductance"},
-    {"n_ltp", SSP_UNIT_COUNT, 1, 1e6, REQ, 0, NULL, "LTP pulses from Gmin to Gmax"},
-    {"n_ltd", SSP_UNIT_COUNT, 1, 1e6, REQ, 0, NULL, "LTD pulses from Gmax to Gmin"},
-    {"nl_ltp", SSP_UNIT_ONE, -9, 9, REQ, 0, NULL, "NeuroSim LTP nonlinearity label"},
-    {"nl_ltd", SSP_UNIT_ONE, -9, 9, REQ, 0, NULL, "NeuroSim LTD nonlinearity label"},
-    {"v_ltp", SSP_UNIT_VOLT, 0, HUGE_VAL, REQ | OLO, 0, NULL, "LTP threshold voltage (> 0)"},
-    {"v_ltd", SSP_UNIT_VOLT, -HUGE_VAL, 0, REQ | OHI, 0, NULL, "LTD threshold voltage (< 0)"},
-    {"t_ltp", SSP_UNIT_SECOND, 0, HUGE_VAL, REQ | OLO, 0, NULL, "width of one nominal LTP pulse"},
-    {"t_ltd", SSP_UNIT_SECOND, 0, HUGE_VAL, REQ | OLO, 0, NULL, "width of one nominal LTD pulse"},
-    {"a_ltp", SSP_UNIT_ONE, -HUGE_VAL, HUGE_VAL, DER, 0, NULL, "LTP curve constant A, pulses (0: linear)"},
-    {"a_ltd", SSP_UNIT_ONE, -HUGE_VAL, HUGE_VAL, DER, 0, NULL, "LTD curve constant A, pulses (0: linear)"},
-    {"c0p", SSP_UNIT_ONE, -HUGE_VAL, HUGE_VAL, DER, 0, NULL, "LTP rate: b/A (1/N if linear)"},
-    {"c1p", SSP_UNIT_ONE, -HUGE_VAL, HUGE_VAL, DER, 0, NULL, "LTP rate: 1/A (0 if linear)"},
-    {"c0d", SSP_UNIT_ONE, -HUGE_VAL, HUGE_VAL, DER, 0, NULL, "LTD rate: b/A (1/N if linear)"},
-    {"c1d", SSP_UNIT_ONE, -HUGE_VAL, HUGE_VAL, DER, 0, NULL, "LTD rate: 1/A (0 if linear)"},
+#define REQ SSP_PARAM_REQUIRED
+#define OLO SSP_PARAM_OPEN_LO
+#define OHI SSP_PARAM_OPEN_HI
+#define DER SSP_PARAM_DERIVED
+static const ssp_param pl_par[K_NPAR] = {
+    SSP_DEVICE_COMMON_PARAMS(0.0, SSP_PARAM_DERIVED),
+    SSP_DEVICE_REAL("g_min", "S", 0, HUGE_VAL, REQ | OLO, 0, "minimum conductance"),
+    SSP_DEVICE_REAL("g_max", "S", 0, HUGE_VAL, REQ | OLO, 0, "maximum conductance"),
+    SSP_DEVICE_WHOLE("n_ltp", 1, 1e6, REQ, 0, "LTP pulses from Gmin to Gmax"),
+    SSP_DEVICE_WHOLE("n_ltd", 1, 1e6, REQ, 0, "LTD pulses from Gmax to Gmin"),
+    SSP_DEVICE_REAL("nl_ltp", "", -9, 9, REQ, 0, "NeuroSim LTP nonlinearity label"),
+    SSP_DEVICE_REAL("nl_ltd", "", -9, 9, REQ, 0, "NeuroSim LTD nonlinearity label"),
+    SSP_DEVICE_REAL("v_ltp", "V", 0, HUGE_VAL, REQ | OLO, 0, "LTP threshold voltage (> 0)"),
+    SSP_DEVICE_REAL("v_ltd", "V", -HUGE_VAL, 0, REQ | OHI, 0, "LTD threshold voltage (< 0)"),
+    SSP_DEVICE_REAL("t_ltp", "s", 0, HUGE_VAL, REQ | OLO, 0, "width of one nominal LTP pulse"),
+    SSP_DEVICE_REAL("t_ltd", "s", 0, HUGE_VAL, REQ | OLO, 0, "width of one nominal LTD pulse"),
+    SSP_DEVICE_REAL("a_ltp", "", -HUGE_VAL, HUGE_VAL, DER, 0, "LTP curve constant A, pulses (0: linear)"),
+    SSP_DEVICE_REAL("a_ltd", "", -HUGE_VAL, HUGE_VAL, DER, 0, "LTD curve constant A, pulses (0: linear)"),
+    SSP_DEVICE_REAL("c0p", "", -HUGE_VAL, HUGE_VAL, DER, 0, "LTP rate: b/A (1/N if linear)"),
+    SSP_DEVICE_REAL("c1p", "", -HUGE_VAL, HUGE_VAL, DER, 0, "LTP rate: 1/A (0 if linear)"),
+    SSP_DEVICE_REAL("c0d", "", -HUGE_VAL, HUGE_VAL, DER, 0, "LTD rate: b/A (1/N if linear)"),
+    SSP_DEVICE_REAL("c1d", "", -HUGE_VAL, HUGE_VAL, DER, 0, "LTD rate: 1/A (0 if linear)"),
 };
 #undef REQ
 #undef OLO

@@ -28,29 +28,26 @@ enum {
     K_alpha_on, K_alpha_off, K_w_on, K_w_off, K_a_on, K_a_off, K_w_c, K_lam, K_NPAR
 };
 
-static const char *const iv_words[] = {"linear", "exponential", "conductance", NULL};
-
-#define REQ SSP_PF_REQUIRED
-#define OLO SSP_PF_OPEN_LO
-#define OHI SSP_PF_OPEN_HI
-static const struct ssp_device_param vteam_par[K_NPAR] = {
-    SSP_DEVICE_COMMON_PARAMS(0.0, SSP_PF_DERIVED),
-    {"r_on", SSP_UNIT_OHM, 0, HUGE_VAL, REQ | OLO, 0, NULL, "ON resistance"},
-    {"r_off", SSP_UNIT_OHM, 0, HUGE_VAL, REQ | OLO, 0, NULL, "OFF resistance"},
-    {"iv", SSP_UNIT_CHOICE, 0, 2, REQ, 0, iv_words,
-     "I-V relation: 0 linear R(w), 1 exponential R(w), 2 G linear in x"},
-    {"v_on", SSP_UNIT_VOLT, -HUGE_VAL, 0, REQ | OHI, 0, NULL, "ON threshold voltage (< 0)"},
-    {"v_off", SSP_UNIT_VOLT, 0, HUGE_VAL, REQ | OLO, 0, NULL, "OFF threshold voltage (> 0)"},
-    {"k_on", SSP_UNIT_VELOCITY, -HUGE_VAL, 0, REQ | OHI, 0, NULL, "ON rate constant (< 0)"},
-    {"k_off", SSP_UNIT_VELOCITY, 0, HUGE_VAL, REQ | OLO, 0, NULL, "OFF rate constant (> 0)"},
-    {"alpha_on", SSP_UNIT_ONE, 0, 20, REQ | OLO, 0, NULL, "ON rate exponent"},
-    {"alpha_off", SSP_UNIT_ONE, 0, 20, REQ | OLO, 0, NULL, "OFF rate exponent"},
-    {"w_on", SSP_UNIT_METER, 0, HUGE_VAL, REQ, 0, NULL, "state variable w at R_on"},
-    {"w_off", SSP_UNIT_METER, 0, HUGE_VAL, REQ | OLO, 0, NULL, "state variable w at R_off"},
-    {"a_on", SSP_UNIT_METER, -HUGE_VAL, HUGE_VAL, REQ, 0, NULL, "ON window position"},
-    {"a_off", SSP_UNIT_METER, -HUGE_VAL, HUGE_VAL, REQ, 0, NULL, "OFF window position"},
-    {"w_c", SSP_UNIT_METER, 0, HUGE_VAL, REQ | OLO, 0, NULL, "window edge width"},
-    {"lam", SSP_UNIT_ONE, 0, HUGE_VAL, SSP_PF_DERIVED, 0, NULL, "lambda = ln(r_off/r_on)"},
+#define REQ SSP_PARAM_REQUIRED
+#define OLO SSP_PARAM_OPEN_LO
+#define OHI SSP_PARAM_OPEN_HI
+static const ssp_param vteam_par[K_NPAR] = {
+    SSP_DEVICE_COMMON_PARAMS(0.0, SSP_PARAM_DERIVED),
+    SSP_DEVICE_REAL("r_on", "ohm", 0, HUGE_VAL, REQ | OLO, 0, "ON resistance"),
+    SSP_DEVICE_REAL("r_off", "ohm", 0, HUGE_VAL, REQ | OLO, 0, "OFF resistance"),
+    SSP_DEVICE_CHOICE("iv", "linear|exponential|conductance", REQ, 0, "I-V relation: 0 linear R(w), 1 exponential R(w), 2 G linear in x"),
+    SSP_DEVICE_REAL("v_on", "V", -HUGE_VAL, 0, REQ | OHI, 0, "ON threshold voltage (< 0)"),
+    SSP_DEVICE_REAL("v_off", "V", 0, HUGE_VAL, REQ | OLO, 0, "OFF threshold voltage (> 0)"),
+    SSP_DEVICE_REAL("k_on", "m/s", -HUGE_VAL, 0, REQ | OHI, 0, "ON rate constant (< 0)"),
+    SSP_DEVICE_REAL("k_off", "m/s", 0, HUGE_VAL, REQ | OLO, 0, "OFF rate constant (> 0)"),
+    SSP_DEVICE_REAL("alpha_on", "", 0, 20, REQ | OLO, 0, "ON rate exponent"),
+    SSP_DEVICE_REAL("alpha_off", "", 0, 20, REQ | OLO, 0, "OFF rate exponent"),
+    SSP_DEVICE_REAL("w_on", "m", 0, HUGE_VAL, REQ, 0, "state variable w at R_on"),
+    SSP_DEVICE_REAL("w_off", "m", 0, HUGE_VAL, REQ | OLO, 0, "state variable w at R_off"),
+    SSP_DEVICE_REAL("a_on", "m", -HUGE_VAL, HUGE_VAL, REQ, 0, "ON window position"),
+    SSP_DEVICE_REAL("a_off", "m", -HUGE_VAL, HUGE_VAL, REQ, 0, "OFF window position"),
+    SSP_DEVICE_REAL("w_c", "m", 0, HUGE_VAL, REQ | OLO, 0, "window edge width"),
+    SSP_DEVICE_REAL("lam", "", 0, HUGE_VAL, SSP_PARAM_DERIVED, 0, "lambda = ln(r_off/r_on)"),
 };
 #undef REQ
 #undef OLO

@@ -27,23 +27,23 @@ enum {
     K_alphan, K_eta, K_NPAR
 };
 
-#define REQ SSP_PF_REQUIRED
-#define OLO SSP_PF_OPEN_LO
-#define OHI SSP_PF_OPEN_HI
-static const struct ssp_device_param yak_par[K_NPAR] = {
+#define REQ SSP_PARAM_REQUIRED
+#define OLO SSP_PARAM_OPEN_LO
+#define OHI SSP_PARAM_OPEN_HI
+static const ssp_param yak_par[K_NPAR] = {
     SSP_DEVICE_COMMON_PARAMS(0.0, REQ | OLO),
-    {"a1", SSP_UNIT_AMPERE, 0, HUGE_VAL, REQ | OLO, 0, NULL, "I-V amplitude for V >= 0"},
-    {"a2", SSP_UNIT_AMPERE, 0, HUGE_VAL, REQ | OLO, 0, NULL, "I-V amplitude for V < 0"},
-    {"b", SSP_UNIT_PER_VOLT, 0, HUGE_VAL, REQ | OLO, 0, NULL, "I-V sinh steepness"},
-    {"vp", SSP_UNIT_VOLT, 0, HUGE_VAL, REQ, 0, NULL, "positive threshold"},
-    {"vn", SSP_UNIT_VOLT, 0, HUGE_VAL, REQ, 0, NULL, "negative threshold (magnitude)"},
-    {"ap", SSP_UNIT_PER_SECOND, 0, HUGE_VAL, REQ | OLO, 0, NULL, "positive switching rate"},
-    {"an", SSP_UNIT_PER_SECOND, 0, HUGE_VAL, REQ | OLO, 0, NULL, "negative switching rate"},
-    {"xp", SSP_UNIT_ONE, 0, 1, REQ | OHI, 0, NULL, "state where the positive window starts"},
-    {"xn", SSP_UNIT_ONE, 0, 1, REQ | OHI, 0, NULL, "1 - state where the negative window starts"},
-    {"alphap", SSP_UNIT_ONE, 0, HUGE_VAL, REQ, 0, NULL, "positive window decay"},
-    {"alphan", SSP_UNIT_ONE, 0, HUGE_VAL, REQ, 0, NULL, "negative window decay"},
-    {"eta", SSP_UNIT_ONE, -1, 1, REQ | SSP_PF_NONZERO, 0, NULL, "direction of motion (+1 or -1)"},
+    SSP_DEVICE_REAL("a1", "A", 0, HUGE_VAL, REQ | OLO, 0, "I-V amplitude for V >= 0"),
+    SSP_DEVICE_REAL("a2", "A", 0, HUGE_VAL, REQ | OLO, 0, "I-V amplitude for V < 0"),
+    SSP_DEVICE_REAL("b", "1/V", 0, HUGE_VAL, REQ | OLO, 0, "I-V sinh steepness"),
+    SSP_DEVICE_REAL("vp", "V", 0, HUGE_VAL, REQ, 0, "positive threshold"),
+    SSP_DEVICE_REAL("vn", "V", 0, HUGE_VAL, REQ, 0, "negative threshold (magnitude)"),
+    SSP_DEVICE_REAL("ap", "1/s", 0, HUGE_VAL, REQ | OLO, 0, "positive switching rate"),
+    SSP_DEVICE_REAL("an", "1/s", 0, HUGE_VAL, REQ | OLO, 0, "negative switching rate"),
+    SSP_DEVICE_REAL("xp", "", 0, 1, REQ | OHI, 0, "state where the positive window starts"),
+    SSP_DEVICE_REAL("xn", "", 0, 1, REQ | OHI, 0, "1 - state where the negative window starts"),
+    SSP_DEVICE_REAL("alphap", "", 0, HUGE_VAL, REQ, 0, "positive window decay"),
+    SSP_DEVICE_REAL("alphan", "", 0, HUGE_VAL, REQ, 0, "negative window decay"),
+    SSP_DEVICE_REAL("eta", "", -1, 1, REQ | SSP_PARAM_NONZERO, 0, "direction of motion (+1 or -1)"),
 };
 #undef REQ
 #undef OLO

@@ -9,13 +9,28 @@
 
 #include "ssp_export.h"
 
-/* Parse text into *value (in base SI units). unit is the expected unit
- * symbol ("V", "A", "s", "ohm", "S", "m", "Hz", "F", "J") or "" for a
- * plain number. The text is a number, optionally followed (with or without
- * spaces) by an SI prefix (f p n u µ m k M G T) and the unit symbol; for a
- * unit, a bare number is accepted as already in base units.
+/* The one unit set of siamspice, for run configs, device parameter files
+ * and command options alike. Each symbol is its own quantity:
+ *   V A s ohm S m m/s Hz F J   (SI prefixes f p n u µ m k M G T; "ohm" in
+ *                               any case: kohm, kOhm, MOhm)
+ *   m^2/(V*s) 1/s 1/V %        (no prefix)
+ *   "" (or "1")                a plain number
+ * Parse text into *value, in units of `unit` (a prefix applied: "10 kohm"
+ * is 10000 for unit "ohm", "3 %" is 3 for unit "%"). The text is a number,
+ * optionally followed (with or without spaces) by the unit, prefixed where
+ * it takes one. A bare number is the value in `unit` unless flags has
+ * SSP_UNITS_REQUIRED. A unit of another quantity is an error naming both.
  * Returns 0 on success, -1 with a reason in why[why_len] otherwise. */
+enum { SSP_UNITS_REQUIRED = 1 };
+SSP_API int ssp_units_read(const char *text, const char *unit, unsigned flags, double *value, char *why,
+                           unsigned why_len);
+/* ssp_units_read with flags 0 (a bare number is in `unit`). */
 SSP_API int ssp_units_parse(const char *text, const char *unit, double *value, char *why, unsigned why_len);
+/* What a unit measures, for messages: "a resistance (ohm)"; "" and "1":
+ * "dimensionless"; an unknown symbol: NULL. */
+SSP_API const char *ssp_units_kind(const char *unit);
+/* 1 when the unit takes an SI prefix (V, ohm, ...), 0 when not (%, 1/s). */
+SSP_API int ssp_units_prefixed(const char *unit);
 
 /* Room for any number ssp_units_format_* writes (with a unit of up to 8
  * characters). */

@@ -948,6 +948,73 @@ static void test_devices__spice_text_matches_golden_files(void)
     }
 }
 
+/* ---- every shipped file reads to the values it always read to ------------------ */
+
+/* The file's every value, bit for bit (%a): the programming and variation
+ * keys, each .subckt parameter (the model's table, derived slots included)
+ * and the bounds. tests/golden/params/<file>.dump was written by the reader
+ * before it moved onto the shared parameter layer (ssp_params). */
+static char *value_dump(const ssp_device_model *m)
+{
+    static const char *const common[] = {"read_voltage", "read_width", "set_amplitude", "set_width",
+                                         "reset_amplitude", "reset_width", "pulse_edge", "x_init",
+                                         "d2d_gmin", "d2d_gmax", "d2d_rate", "c2c_step", "c2c_range",
+                                         "read_noise", "stuck_on", "stuck_off"};
+    ssp_ctx *ctx = ssp_test_ctx();
+    char *sub = NULL, *out = NULL, *p;
+    size_t len = 0, olen = 0;
+    FILE *f = open_memstream(&out, &olen);
+    double v;
+    if (!f) return NULL;
+    fprintf(f, "kind = %s\nname = %s\ngmin = %a\ngmax = %a\n", ssp_device_model_kind(m), ssp_device_model_name(m),
+            ssp_device_model_gmin(m), ssp_device_model_gmax(m));
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        if (ssp_device_model_param(m, ctx, common[i], &v) == SSP_OK) fprintf(f, "%s = %a\n", common[i], v);
+    ssp_device_spice_subckt(m, ctx, NULL, 0, &len);
+    sub = malloc(len + 1);
+    if (sub && ssp_device_spice_subckt(m, ctx, sub, len + 1, &len) == SSP_OK && (p = strstr(sub, "params:"))) {
+        /* "k=v" pairs up to the end of the .subckt line's continuations */
+        for (p += 7; *p && !(p[0] == '\n' && p[1] != '+');) {
+            char key[64];
+            int n = 0;
+            while (*p == ' ' || *p == '\n' || *p == '+') p++;
+            if (sscanf(p, "%63[a-z_0-9]=%*s%n", key, &n) != 1 || n == 0) break;
+            if (strcmp(key, "x0") != 0 && ssp_device_model_param(m, ctx, key, &v) == SSP_OK)
+                fprintf(f, "%s = %a\n", key, v);
+            p += n;
+        }
+    }
+    free(sub);
+    fclose(f);
+    return out;
+}
+
+static void test_devices__shipped_files_read_to_recorded_values(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    for (size_t i = 0; i < NFILES; i++) {
+        char rel[128], path[512], *got;
+        unsigned char *golden = NULL;
+        size_t glen;
+        ssp_device_model *m = load(all_files[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+        got = value_dump(m);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+        CU_ASSERT_PTR_NOT_NULL(strstr(got, "\nstuck_off = "));
+        CU_ASSERT_PTR_NOT_NULL(strstr(got, "\nkr = "));
+        snprintf(rel, sizeof rel, "tests/golden/params/%s.dump", all_files[i]);
+        ssp_test_path(path, sizeof path, rel);
+        if (getenv("SSP_UPDATE_GOLDEN")) SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, path, got, strlen(got)));
+        SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, path, &golden, &glen));
+        if (strcmp((const char *)golden, got) != 0)
+            fprintf(stderr, "\n  %s differs from the values read (SSP_UPDATE_GOLDEN=1 rewrites)\n", rel);
+        CU_ASSERT_STRING_EQUAL((const char *)golden, got);
+        free(golden);
+        free(got);
+        ssp_device_model_free(&m);
+    }
+}
+
 SSP_TEST_SUITE(devices)
 {
     SSP_ADD_SUITE("devices", suite_init, suite_clean,
@@ -970,5 +1037,6 @@ SSP_TEST_SUITE(devices)
                   SSP_TEST(test_devices__cycle_to_cycle_and_read_noise_match_parameters),
                   SSP_TEST(test_devices__stuck_devices_do_not_move),
                   SSP_TEST(test_devices__integration_and_argument_errors_are_reported),
-                  SSP_TEST(test_devices__spice_text_matches_golden_files));
+                  SSP_TEST(test_devices__spice_text_matches_golden_files),
+                  SSP_TEST(test_devices__shipped_files_read_to_recorded_values));
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ssp_config.h"
+#include "ssp_file.h"
 #include "ssp_ini.h"
 #include "ssp_test.h"
 
@@ -208,6 +209,44 @@ static void test_config__config_that_is_not_a_file_refused(void)
     CU_ASSERT(has("/nonexistent/run.ini"));
 }
 
+/* Every shipped configuration reads to the values it always read to: the
+ * resolved config.ini written from it (every key, doubles as %.17g) equals
+ * tests/golden/params/config_<name>.ini, written by the reader before it
+ * moved onto the shared parameter layer (ssp_params). */
+static void test_config__shipped_configs_read_to_recorded_values(void)
+{
+    static const char *const names[] = {"cnn", "default", "fashion", "neurosim", "nodal", "spice-small",
+                                        "sweep-short"};
+    ssp_ctx *ctx = CTX;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] + 1; i++) {
+        char rel[128], path[512], *got = NULL;
+        unsigned char *golden = NULL;
+        size_t glen, len = 0;
+        ssp_config c;
+        FILE *f;
+        if (i < sizeof names / sizeof names[0])
+            snprintf(rel, sizeof rel, "configs/%s.ini", names[i]);
+        else
+            snprintf(rel, sizeof rel, "tests/fuzz/checkpoint.ini");
+        ssp_config_defaults(&c);
+        SSP_ASSERT_OK(ctx, ssp_config_load(&c, ctx, ssp_test_path(path, sizeof path, rel)));
+        f = open_memstream(&got, &len);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        CU_ASSERT_EQUAL(ssp_config_write(&c, f), SSP_OK);
+        fclose(f);
+        snprintf(rel, sizeof rel, "tests/golden/params/config_%s.ini",
+                 i < sizeof names / sizeof names[0] ? names[i] : "fuzz-checkpoint");
+        ssp_test_path(path, sizeof path, rel);
+        if (getenv("SSP_UPDATE_GOLDEN")) SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, path, got, strlen(got)));
+        SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, path, &golden, &glen));
+        if (strcmp((const char *)golden, got) != 0)
+            fprintf(stderr, "\n  %s differs from the values read (SSP_UPDATE_GOLDEN=1 rewrites)\n", rel);
+        CU_ASSERT_STRING_EQUAL((const char *)golden, got);
+        free(golden);
+        free(got);
+    }
+}
+
 SSP_TEST_SUITE(config)
 {
     SSP_ADD_SUITE("config", setup, NULL, SSP_TEST(test_config__overlong_line_refused_with_its_line),
@@ -216,5 +255,6 @@ SSP_TEST_SUITE(config)
                   SSP_TEST(test_config__empty_list_element_refused),
                   SSP_TEST(test_config__value_longer_than_a_line_refused),
                   SSP_TEST(test_config__written_config_reads_back),
-                  SSP_TEST(test_config__config_that_is_not_a_file_refused));
+                  SSP_TEST(test_config__config_that_is_not_a_file_refused),
+                  SSP_TEST(test_config__shipped_configs_read_to_recorded_values));
 }
