@@ -269,7 +269,7 @@ static void test_cli__every_command_rejects_bad_usage(void)
         {{"sweep", "--resume", "/nonexistent/sweep", "--grid", "g.ini", NULL}, "--resume DIR alone"},
         {{"device", NULL}, "--params is required"},
         {{"device", "--params", "/nonexistent/dev.ini", NULL}, "/nonexistent/dev.ini"},
-        {{"device", "--params", "devicemodels/params/vteam32.ini", "--pulses", "x", NULL}, "--pulses x"},
+        {{"device", "--params", "devicemodels/params/vteam32.ini", "--pulses", "x", NULL}, "--pulses 'x'"},
         {{"fit", NULL}, "--model is required"},
         {{"fit", "--model", "pulselevel", "--data", "/nonexistent/d.csv", NULL}, "/nonexistent/d.csv"},
         {{"fit", "--model", "pulselevel", "--data", "devicemodels/params/vteam32.ini", NULL},
