@@ -274,7 +274,7 @@ static void test_cli__every_command_rejects_bad_usage(void)
         {{"fit", "--model", "pulselevel", "--data", "/nonexistent/d.csv", NULL}, "/nonexistent/d.csv"},
         {{"fit", "--model", "pulselevel", "--data", "devicemodels/params/vteam32.ini", NULL},
          "devicemodels/params/vteam32.ini:1: unknown column"},
-        {{"fit", "--model", "pulselevel", "--data", "x.csv", "--starts", "-1", NULL}, "--starts -1"},
+        {{"fit", "--model", "pulselevel", "--data", "x.csv", "--starts", "-1", NULL}, "--starts '-1'"},
         {{"fit", "--generate", "devicemodels/params/vteam32.ini", "--model", "vteam", NULL}, "takes no --model"},
         {{"fit", "--generate", "/nonexistent/dev.ini", NULL}, "/nonexistent/dev.ini"},
     };
