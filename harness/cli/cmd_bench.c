@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 
 enum { LINE_CAP = 4096, PATH_CAP = 4096 };
@@ -45,7 +46,16 @@ static int run_one(const char *dir, const char *name)
 int ssp_cmd_bench(int argc, char **argv)
 {
     char dir[PATH_CAP], params[PATH_CAP], configs[PATH_CAP];
-    int failed = 0, ran = 0, list = argc == 2 && !strcmp(argv[1], "--list");
+    char about[PATH_CAP + 512];
+    int failed = 0, ran = 0, list = 0, status;
+    ssp_cmd_list names = {.n = 0};
+    ssp_cmd_opt opts[] = {
+        {.name = "--list", .kind = SSP_CMD_FLAG, .target = &list, .help = "print the benchmarks' names and run none"},
+        {.kind = SSP_CMD_LIST, .target = &names, .arg = "NAME"},
+    };
+    ssp_cmd_spec spec = {.cmd = "bench", .synopsis = "usage: siamspice bench [NAME...]\n       siamspice bench --list\n",
+                         .about = about, .tail = "Exit status 0 done, 1 a benchmark failed or none was found, 2 bad usage.\n",
+                         .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
     if (ssp_cmd_dir(SSP_CMD_BENCH, dir, sizeof dir) || ssp_cmd_dir(SSP_CMD_PARAMS, params, sizeof params) ||
         ssp_cmd_dir(SSP_CMD_CONFIGS, configs, sizeof configs)) {
         fputs("siamspice bench: cannot tell where the benchmarks are (set SSP_BENCH_DIR)\n", stderr);
@@ -56,25 +66,19 @@ int ssp_cmd_bench(int argc, char **argv)
         fprintf(stderr, "siamspice bench: setenv: %s\n", strerror(errno));
         return 1;
     }
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: siamspice bench [NAME...]\n       siamspice bench --list\n\n"
-               "Run the benchmarks in %s (in a build tree,\n"
-               "make bench-NAME builds and runs one; make install installs them all) and print\n"
-               "each one's final BENCH line. Without NAME: all of them. --list prints their\n"
-               "names and runs none. The benchmarks that train read MNIST from $SSP_BENCH_DATA\n"
-               "(a directory with mnist/), else from the source tree's data/.\n"
-               "Exit status 0 done, 1 a benchmark failed or none was found, 2 bad usage.\n", dir);
-        return 0;
-    }
-    for (int i = 1; i < argc && !list; i++) {
-        if (argv[i][0] == '-') {
-            fprintf(stderr, "siamspice bench: unknown option '%s'\n", argv[i]);
-            return 2;
-        }
-        failed += run_one(dir, argv[i]);
+    snprintf(about, sizeof about,
+             "Run the benchmarks in %s (in a build tree,\n"
+             "make bench-NAME builds and runs one; make install installs them all) and print\n"
+             "each one's final BENCH line. Without NAME: all of them. The benchmarks that\n"
+             "train read MNIST from $SSP_BENCH_DATA (a directory with mnist/), else from the\n"
+             "source tree's data/.\n", dir);
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    if (list && names.n) return ssp_cmd_opts_usage(&spec, "--list runs nothing: give no NAME with it");
+    for (int i = 0; i < names.n; i++) {
+        failed += run_one(dir, names.v[i]);
         ran++;
     }
-    if (argc == 1 || list) {
+    if (!names.n) {
         DIR *d = opendir(dir);
         struct dirent *e;
         if (!d) {

@@ -9,12 +9,12 @@
  * conductance at the read voltage from the C model and, with --spice, from
  * an ngspice transient of the emitted subcircuit. The device is nominal and
  * noise-free. A thin driver: the work is in ssp_devcurve / ssp_device. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 #include "ssp_devcurve.h"
 #include "ssp_device.h"
@@ -25,41 +25,13 @@
 /* Most pulses one command runs (per direction). */
 #define MAX_PULSES 100000L
 
-static int usage(FILE *to)
-{
-    fputs("usage: siamspice device --params FILE [--pulses N] [--amplitude V] [--width s]"
-          " [--spice]\n"
-          "\n"
-          "Print a device model's pulse response: the read conductance after each of N\n"
-          "SET pulses and then N RESET pulses (or N pulses of --amplitude), from the C\n"
-          "model and, with --spice, from ngspice on the model's emitted subcircuit.\n"
-          "  --params FILE    device parameter file (devicemodels/params/*.ini)\n"
-          "  --pulses N       pulses per direction (default 20)\n"
-          "  --amplitude V    one pulse amplitude instead of the model's SET then RESET pulses\n"
-          "  --width s        pulse width in seconds (SI prefix allowed: 50n, 300u)\n"
-          "  --spice          also simulate the pulses in ngspice and print its conductance\n"
-          "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
-          to);
-    return to == stderr ? 2 : 0;
-}
-
-/* A number with an optional SI prefix and an optional unit letter. */
-static int parse_si(const char *s, char unit, double *out)
-{
-    static const char prefixes[] = "fpnumkMG";
-    static const double factors[] = {1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e3, 1e6, 1e9};
-    char *end;
-    const char *p;
-    errno = 0;
-    *out = strtod(s, &end);
-    if (end == s || errno == ERANGE || !isfinite(*out)) return -1;
-    if (*end && (p = strchr(prefixes, *end)) != NULL && *end != '\0') {
-        *out *= factors[p - prefixes];
-        end++;
-    }
-    if (*end == unit) end++;
-    return *end == '\0' ? 0 : -1;
-}
+static const char SYNOPSIS[] =
+    "usage: siamspice device --params FILE [--pulses N] [--amplitude V] [--width s] [--spice]\n";
+static const char ABOUT[] =
+    "Print a device model's pulse response: the read conductance after each of N\n"
+    "SET pulses and then N RESET pulses (or N pulses of --amplitude), from the C\n"
+    "model and, with --spice, from ngspice on the model's emitted subcircuit.\n";
+static const char TAIL[] = "Exit status: 0 done, 1 failed, 2 bad usage or input.\n";
 
 int ssp_cmd_device(int argc, char **argv)
 {
@@ -76,51 +48,26 @@ int ssp_cmd_device(int argc, char **argv)
     double *amp = NULL, *width = NULL, *gc = NULL, *gs = NULL, vr;
     size_t n, k;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
-        if (strcmp(a, "--spice") == 0) {
-            spice = 1;
-            continue;
-        }
-        if (strcmp(a, "--params") && strcmp(a, "--pulses") && strcmp(a, "--amplitude") &&
-            strcmp(a, "--width")) {
-            fprintf(stderr, "siamspice device: unknown option '%s'\n", a);
-            return usage(stderr);
-        }
-        if (!v) {
-            fprintf(stderr, "siamspice device: %s needs a value\n", a);
-            return usage(stderr);
-        }
-        i++;
-        if (strcmp(a, "--params") == 0)
-            params = v;
-        else if (strcmp(a, "--pulses") == 0) {
-            errno = 0;
-            npulse = strtol(v, &end, 10);
-            if (*end || errno || npulse < 1 || npulse > MAX_PULSES) {
-                fprintf(stderr, "siamspice device: --pulses %s: want 1..%ld\n", v, MAX_PULSES);
-                return 2;
-            }
-        } else if (strcmp(a, "--amplitude") == 0) {
-            if (parse_si(v, 'V', &amp_opt) || amp_opt == 0) {
-                fprintf(stderr, "siamspice device: --amplitude %s: not a non-zero voltage\n", v);
-                return 2;
-            }
-            have_amp = 1;
-        } else if (strcmp(a, "--width") == 0) {
-            if (parse_si(v, 's', &width_opt) || !(width_opt > 0)) {
-                fprintf(stderr, "siamspice device: --width %s: not a positive time\n", v);
-                return 2;
-            }
-            have_width = 1;
-        }
-    }
-    if (!params) {
-        fputs("siamspice device: --params is required\n", stderr);
-        return usage(stderr);
-    }
+    ssp_cmd_opt opts[] = {
+        {.name = "--params", .kind = SSP_CMD_STRING, .target = &params, .arg = "FILE",
+         .help = "device parameter file (devicemodels/params/*.ini)"},
+        {.name = "--pulses", .kind = SSP_CMD_LONG, .target = &npulse, .arg = "N", .lo = 1, .hi = MAX_PULSES,
+         .flags = SSP_CMD_RANGE, .help = "pulses per direction (default 20)"},
+        {.name = "--amplitude", .kind = SSP_CMD_UNIT, .target = &amp_opt, .arg = "V", .unit = "V",
+         .flags = SSP_CMD_NONZERO, .help = "one pulse amplitude instead of the model's SET then RESET pulses"},
+        {.name = "--width", .kind = SSP_CMD_UNIT, .target = &width_opt, .arg = "s", .unit = "s", .lo = 0,
+         .hi = INFINITY, .flags = SSP_CMD_RANGE | SSP_CMD_LO_OPEN,
+         .help = "pulse width in seconds (SI prefix allowed: 50n, 300u)"},
+        {.name = "--spice", .kind = SSP_CMD_FLAG, .target = &spice,
+         .help = "also simulate the pulses in ngspice and print its conductance"},
+    };
+    ssp_cmd_spec spec = {.cmd = "device", .synopsis = SYNOPSIS, .about = ABOUT, .tail = TAIL,
+                         .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
+
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    have_amp = ssp_cmd_opts_given(&spec, "--amplitude") > 0;
+    have_width = ssp_cmd_opts_given(&spec, "--width") > 0;
+    if (!params) return ssp_cmd_opts_usage(&spec, "--params is required");
     if (ssp_ctx_create(&ctx) != SSP_OK) {
         fputs("siamspice device: out of memory\n", stderr);
         return 1;

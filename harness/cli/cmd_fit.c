@@ -15,12 +15,12 @@
  * second form writes synthetic data of a parameter file (ssp_fit_generate)
  * for trying the first. A thin driver: the work is in ssp_fit, ssp_devcurve
  * and ssp_plot. Exit 0 ok, 1 the fit or a simulation failed, 2 bad input. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 #include "ssp_devcurve.h"
 #include "ssp_device.h"
@@ -35,64 +35,16 @@
 #define GEN_CYCLES 3
 #define GEN_PULSES 60
 /* Largest counts the generator accepts. */
-#define GEN_MAX 100000L
+#define GEN_MAX 100000.0
 /* Most random starts a fit may be asked for. */
-#define MAX_STARTS 1000L
+#define MAX_STARTS 1000.0
 
-static int usage(FILE *to)
-{
-    fputs("usage: siamspice fit --model vteam|yakopcic|biolek|pulselevel --data FILE.csv\n"
-          "                     [--out params.ini] [--plot DIR] [--spice] [--read-voltage V]\n"
-          "                     [--edge s] [--starts N] [--seed S] [-q]\n"
-          "       siamspice fit --generate PARAMS.ini [--devices N] [--cycles N] [--pulses N]\n"
-          "                     [--seed S] [--out data.csv]\n"
-          "  --model M         model kind to fit\n"
-          "  --data FILE.csv   measured pulses, header device,cycle,pulse,amplitude_V,width_s,g_S\n"
-          "  --out FILE        write the fitted parameter file (or the generated CSV) there;\n"
-          "                    without it the text is printed after the report\n"
-          "  --plot DIR        write DIR/fit_curve.csv and draw DIR/fit_curve.png and .svg\n"
-          "  --spice           replay every cycle in ngspice on the emitted subcircuit\n"
-          "  --read-voltage V  voltage g_S was read at (default 0.2 x the smallest |amplitude|)\n"
-          "  --edge s          pulse rise/fall time (default 2 % of the shortest width)\n"
-          "  --starts N        random starts besides the data-driven one (default per model)\n"
-          "  --seed S          seed of the random starts, or of the generated data (default 1)\n"
-          "  -q                no progress display on stderr (a bar on a terminal, else a\n"
-          "                    line per 10 %)\n"
-          "  --generate FILE   write synthetic data of parameter file FILE instead of fitting:\n"
-          "                    --devices (3), --cycles (3), --pulses N SET then N RESET (60)\n",
-          to);
-    return to == stderr ? 2 : 0;
-}
-
-/* A number with an optional SI prefix and an optional unit letter. */
-static int parse_si(const char *s, char unit, double *out)
-{
-    static const char prefixes[] = "fpnumkMG";
-    static const double factors[] = {1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e3, 1e6, 1e9};
-    char *end;
-    const char *p;
-    errno = 0;
-    *out = strtod(s, &end);
-    if (end == s || errno == ERANGE || !isfinite(*out)) return -1;
-    if (*end && (p = strchr(prefixes, *end)) != NULL) {
-        *out *= factors[p - prefixes];
-        end++;
-    }
-    if (*end == unit) end++;
-    return *end == '\0' ? 0 : -1;
-}
-
-static int parse_count(const char *opt, const char *v, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtol(v, &end, 10);
-    if (*end || errno || end == v || *out < 0 || *out > max) {
-        fprintf(stderr, "siamspice fit: %s %s: want a whole number 0..%ld\n", opt, v, max);
-        return -1;
-    }
-    return 0;
-}
+static const char SYNOPSIS[] =
+    "usage: siamspice fit --model vteam|yakopcic|biolek|pulselevel --data FILE.csv\n"
+    "                     [--out params.ini] [--plot DIR] [--spice] [--read-voltage V]\n"
+    "                     [--edge s] [--starts N] [--seed S] [-q]\n"
+    "       siamspice fit --generate PARAMS.ini [--devices N] [--cycles N] [--pulses N]\n"
+    "                     [--seed S] [--out data.csv]\n";
 
 static int generate(const char *params, const char *out, long devices, long cycles, long pulses,
                     unsigned long seed)
@@ -295,63 +247,41 @@ int ssp_cmd_fit(int argc, char **argv)
     ssp_fit_result *r = NULL;
     double *g_spice = NULL, *rms_spice = NULL, dmax = 0;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
-        if (strcmp(a, "--spice") == 0) {
-            spice = 1;
-            continue;
-        }
-        if (strcmp(a, "-q") == 0) {
-            quiet = 1;
-            continue;
-        }
-        if (strcmp(a, "--model") && strcmp(a, "--data") && strcmp(a, "--out") && strcmp(a, "--plot") &&
-            strcmp(a, "--read-voltage") && strcmp(a, "--edge") && strcmp(a, "--starts") &&
-            strcmp(a, "--seed") && strcmp(a, "--generate") && strcmp(a, "--devices") &&
-            strcmp(a, "--cycles") && strcmp(a, "--pulses")) {
-            fprintf(stderr, "siamspice fit: unknown option '%s'\n", a);
-            return usage(stderr);
-        }
-        if (!v) {
-            fprintf(stderr, "siamspice fit: %s needs a value\n", a);
-            return usage(stderr);
-        }
-        i++;
-        if (strcmp(a, "--model") == 0)
-            model = v;
-        else if (strcmp(a, "--data") == 0)
-            data = v;
-        else if (strcmp(a, "--out") == 0)
-            out = v;
-        else if (strcmp(a, "--plot") == 0)
-            plot = v;
-        else if (strcmp(a, "--generate") == 0)
-            gen = v;
-        else if (strcmp(a, "--read-voltage") == 0) {
-            if (parse_si(v, 'V', &o.read_voltage) || o.read_voltage == 0) {
-                fprintf(stderr, "siamspice fit: --read-voltage %s: not a non-zero voltage\n", v);
-                return 2;
-            }
-        } else if (strcmp(a, "--edge") == 0) {
-            if (parse_si(v, 's', &o.edge) || !(o.edge > 0)) {
-                fprintf(stderr, "siamspice fit: --edge %s: not a positive time\n", v);
-                return 2;
-            }
-        } else if (strcmp(a, "--starts") == 0) {
-            if (parse_count(a, v, MAX_STARTS, &starts)) return 2;
-        } else if (strcmp(a, "--seed") == 0) {
-            if (parse_count(a, v, 2147483647L, &seed)) return 2;
-        } else {
-            long *dst = strcmp(a, "--devices") == 0 ? &devices : strcmp(a, "--cycles") == 0 ? &cycles : &pulses;
-            if (parse_count(a, v, GEN_MAX, dst)) return 2;
-            if (*dst < 1) {
-                fprintf(stderr, "siamspice fit: %s %s: want at least 1\n", a, v);
-                return 2;
-            }
-            have_gen_opt = 1;
-        }
-    }
+    ssp_cmd_opt opts[] = {
+        {.name = "--model", .kind = SSP_CMD_STRING, .target = &model, .arg = "M", .help = "model kind to fit"},
+        {.name = "--data", .kind = SSP_CMD_STRING, .target = &data, .arg = "FILE.csv",
+         .help = "measured pulses, header device,cycle,pulse,amplitude_V,width_s,g_S"},
+        {.name = "--out", .kind = SSP_CMD_STRING, .target = &out, .arg = "FILE",
+         .help = "write the fitted parameter file (or the generated CSV) there;\n"
+                 "without it the text is printed after the report"},
+        {.name = "--plot", .kind = SSP_CMD_STRING, .target = &plot, .arg = "DIR",
+         .help = "write DIR/fit_curve.csv and draw DIR/fit_curve.png and .svg"},
+        {.name = "--spice", .kind = SSP_CMD_FLAG, .target = &spice,
+         .help = "replay every cycle in ngspice on the emitted subcircuit"},
+        {.name = "--read-voltage", .kind = SSP_CMD_UNIT, .target = &o.read_voltage, .arg = "V", .unit = "V",
+         .flags = SSP_CMD_NONZERO, .help = "voltage g_S was read at (default 0.2 x the smallest |amplitude|)"},
+        {.name = "--edge", .kind = SSP_CMD_UNIT, .target = &o.edge, .arg = "s", .unit = "s", .lo = 0, .hi = INFINITY,
+         .flags = SSP_CMD_RANGE | SSP_CMD_LO_OPEN, .help = "pulse rise/fall time (default 2 % of the shortest width)"},
+        {.name = "--starts", .kind = SSP_CMD_LONG, .target = &starts, .arg = "N", .lo = 0, .hi = MAX_STARTS,
+         .flags = SSP_CMD_RANGE, .help = "random starts besides the data-driven one (default per model)"},
+        {.name = "--seed", .kind = SSP_CMD_LONG, .target = &seed, .arg = "S", .lo = 0, .hi = 2147483647.0,
+         .flags = SSP_CMD_RANGE, .help = "seed of the random starts, or of the generated data (default 1)"},
+        {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &quiet,
+         .help = "no progress display on stderr (a bar on a terminal, else a\nline per 10 %)"},
+        {.name = "--generate", .kind = SSP_CMD_STRING, .target = &gen, .arg = "FILE",
+         .help = "write synthetic data of parameter file FILE instead of fitting"},
+        {.name = "--devices", .kind = SSP_CMD_LONG, .target = &devices, .arg = "N", .lo = 1, .hi = GEN_MAX,
+         .flags = SSP_CMD_RANGE, .help = "--generate: devices (default 3)"},
+        {.name = "--cycles", .kind = SSP_CMD_LONG, .target = &cycles, .arg = "N", .lo = 1, .hi = GEN_MAX,
+         .flags = SSP_CMD_RANGE, .help = "--generate: cycles per device (default 3)"},
+        {.name = "--pulses", .kind = SSP_CMD_LONG, .target = &pulses, .arg = "N", .lo = 1, .hi = GEN_MAX,
+         .flags = SSP_CMD_RANGE, .help = "--generate: N SET then N RESET pulses per cycle (default 60)"},
+    };
+    ssp_cmd_spec spec = {.cmd = "fit", .synopsis = SYNOPSIS, .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
+
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    have_gen_opt = ssp_cmd_opts_given(&spec, "--devices") || ssp_cmd_opts_given(&spec, "--cycles") ||
+                   ssp_cmd_opts_given(&spec, "--pulses");
     if (gen) {
         if (model || data || plot || spice) {
             fputs("siamspice fit: --generate writes data; it takes no --model, --data, --plot or --spice\n", stderr);
@@ -363,10 +293,7 @@ int ssp_cmd_fit(int argc, char **argv)
         fputs("siamspice fit: --devices, --cycles and --pulses go with --generate\n", stderr);
         return 2;
     }
-    if (!model || !data) {
-        fprintf(stderr, "siamspice fit: %s is required\n", !model ? "--model" : "--data");
-        return usage(stderr);
-    }
+    if (!model || !data) return ssp_cmd_opts_usage(&spec, "%s is required", !model ? "--model" : "--data");
     if (out && ssp_cmd_out_file("fit", out)) return 2;
     if (ssp_ctx_create(&ctx) != SSP_OK) {
         fputs("siamspice fit: out of memory\n", stderr);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 #include "ssp_pool.h"
 #include "ssp_config.h"
@@ -15,35 +16,23 @@
 #include "ssp_train.h"
 #include "ssp_xbar.h"
 
-enum { MAX_SETS = 64, PATH_CAP = 4096 };
+enum { MAX_SETS = SSP_CMD_LIST_MAX, PATH_CAP = 4096 };
 /* Training images validate reads at least (the network's set-up wants a
  * training set; the tile comparison does not use it). */
 enum { VALIDATE_TRAIN_IMAGES = 64 };
 
-static int usage(FILE *to)
-{
-    fputs("usage: siamspice infer RUN_DIR [-q] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
-          "       siamspice infer RUN_DIR --sweep-t-sample T1,T2,... [--set ...]... [--out DIR]\n"
-          "\n"
-          "Evaluate RUN_DIR/checkpoint.bin on the test set of RUN_DIR/config.ini with\n"
-          "the hardware forward pass. --set changes parameters for this evaluation only\n"
-          "(e.g. --set data.test_limit=1000 or --set engine.forward=ideal); parameters\n"
-          "that change the network or its devices make the checkpoint unusable and are\n"
-          "refused by the checkpoint check. Prints accuracy and loss.\n"
-          "  --out DIR   also write DIR/config.ini (this evaluation's parameters) and,\n"
-          "              with engine.forward nodal or spice, DIR/irdrop.csv of the first\n"
-          "              test batch and its heat maps DIR/irdrop_m<M>.png and .svg\n"
-          "  --sweep-t-sample T1,T2,...  evaluate once per ADC sample time (adc.t_sample,\n"
-          "              e.g. 20ns,50ns,100ns; 0 = settled) on the nodal engine and print\n"
-          "              accuracy, read energy and latency per inference for each; with\n"
-          "              --out also DIR/tsample_sweep.csv and DIR/accuracy_tsample.png/.svg\n"
-          "  -q          no progress display on stderr (a bar on a terminal, else a line\n"
-          "              per 10 %)\n"
-          "Prints the read energy per inference (array, DAC, TIA, ADC) and latency.\n"
-          "Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
-          to);
-    return to == stderr ? 2 : 0;
-}
+static const char INFER_SYNOPSIS[] =
+    "usage: siamspice infer RUN_DIR [-q] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
+    "       siamspice infer RUN_DIR --sweep-t-sample T1,T2,... [--set ...]... [--out DIR]\n";
+static const char INFER_ABOUT[] =
+    "Evaluate RUN_DIR/checkpoint.bin on the test set of RUN_DIR/config.ini with\n"
+    "the hardware forward pass. --set changes parameters for this evaluation only\n"
+    "(e.g. --set data.test_limit=1000 or --set engine.forward=ideal); parameters\n"
+    "that change the network or its devices make the checkpoint unusable and are\n"
+    "refused by the checkpoint check. Prints accuracy and loss.\n";
+static const char INFER_TAIL[] =
+    "Prints the read energy per inference (array, DAC, TIA, ADC) and latency.\n"
+    "Exit status: 0 done, 1 failed, 2 bad usage or input.\n";
 
 /* How open_run sets the engines up. */
 enum {
@@ -248,31 +237,34 @@ static int sweep_t_sample(ssp_ctx *ctx, const char *dir, const char *list, const
 
 int ssp_cmd_infer(int argc, char **argv)
 {
-    const char *dir = NULL, *out = NULL, *sweep = NULL, *sets[MAX_SETS];
+    const char *dir = NULL, *out = NULL, *sweep = NULL;
     ssp_config cfg;
-    int nsets = 0, rc, status = 1, quiet = 0;
+    int rc, status = 1, quiet = 0;
     ssp_ctx *ctx = NULL;
     ssp_train *t = NULL;
     ssp_cmd_progress pg;
     double acc = 0, loss = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout);
-        if (!strcmp(argv[i], "-q"))
-            quiet = 1;
-        else if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
-            sets[nsets++] = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--out"))
-            out = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--sweep-t-sample"))
-            sweep = argv[++i];
-        else if (argv[i][0] != '-' && !dir)
-            dir = argv[i];
-        else {
-            fprintf(stderr, "siamspice infer: unexpected argument '%s'\n", argv[i]);
-            return usage(stderr);
-        }
-    }
-    if (!dir) return usage(stderr);
+    ssp_cmd_list sets = {.n = 0};
+    ssp_cmd_opt opts[] = {
+        {.kind = SSP_CMD_STRING, .target = &dir, .arg = "RUN_DIR"},
+        {.name = "--set", .kind = SSP_CMD_LIST, .target = &sets, .arg = "S.K=V",
+         .help = "change a parameter for this evaluation only"},
+        {.name = "--out", .kind = SSP_CMD_STRING, .target = &out, .arg = "DIR",
+         .help = "also write DIR/config.ini (this evaluation's parameters) and,\n"
+                 "with engine.forward nodal or spice, DIR/irdrop.csv of the first\n"
+                 "test batch and its heat maps DIR/irdrop_m<M>.png and .svg"},
+        {.name = "--sweep-t-sample", .kind = SSP_CMD_STRING, .target = &sweep, .arg = "T1,T2,...",
+         .help = "evaluate once per ADC sample time (adc.t_sample,\n"
+                 "e.g. 20ns,50ns,100ns; 0 = settled) on the nodal engine and print\n"
+                 "accuracy, read energy and latency per inference for each; with\n"
+                 "--out also DIR/tsample_sweep.csv and DIR/accuracy_tsample.png/.svg"},
+        {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &quiet,
+         .help = "no progress display on stderr (a bar on a terminal, else a line\nper 10 %)"},
+    };
+    ssp_cmd_spec spec = {.cmd = "infer", .synopsis = INFER_SYNOPSIS, .about = INFER_ABOUT, .tail = INFER_TAIL,
+                         .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    if (!dir) return ssp_cmd_opts_usage(&spec, "give the run directory RUN_DIR");
     if (out && strlen(out) + 32 >= PATH_CAP) {
         fprintf(stderr, "siamspice infer: --out directory name too long\n");
         return 2;
@@ -285,10 +277,10 @@ int ssp_cmd_infer(int argc, char **argv)
     ssp_cmd_progress_init(&pg, quiet);
     ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg);
     if (sweep) {
-        status = sweep_t_sample(ctx, dir, sweep, sets, nsets, out);
+        status = sweep_t_sample(ctx, dir, sweep, sets.v, sets.n, out);
         goto out;
     }
-    status = open_run(ctx, dir, sets, nsets, OPEN_AS_RUN, &INFER, 0, &t, &cfg);
+    status = open_run(ctx, dir, sets.v, sets.n, OPEN_AS_RUN, &INFER, 0, &t, &cfg);
     if (status) goto out;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
@@ -316,48 +308,41 @@ out:
     return status;
 }
 
-static int usage_run(FILE *to)
-{
-    fputs("usage: siamspice netlist --run RUN_DIR [-q] [--out DIR] [--set SECTION.KEY=VALUE]...\n"
-          "\n"
-          "Write every crossbar tile of RUN_DIR's checkpoint as a standalone ngspice\n"
-          "netlist (DIR/m<matrix>_t<tile row>_<tile col>.cir: the devices' present read\n"
-          "states, DC row inputs from the first test image, .control printing the TIA\n"
-          "outputs; `ngspice -b FILE` runs one) and each matrix's weight-to-tile mapping\n"
-          "(DIR/mapping_m<matrix>.txt). The tiles are those of RUN_DIR/config.ini\n"
-          "([crossbar], [dac], [tia], [adc]; --set changes them). Default DIR:\n"
-          "RUN_DIR/netlists. -q: no progress display on stderr (a bar on a terminal,\n"
-          "else a line per 10 %). Exit status: 0 done, 1 failed, 2 bad usage or input.\n",
-          to);
-    return to == stderr ? 2 : 0;
-}
+static const char NETLIST_RUN_SYNOPSIS[] =
+    "usage: siamspice netlist --run RUN_DIR [-q] [--out DIR] [--set SECTION.KEY=VALUE]...\n";
+static const char NETLIST_RUN_ABOUT[] =
+    "Write every crossbar tile of RUN_DIR's checkpoint as a standalone ngspice\n"
+    "netlist (DIR/m<matrix>_t<tile row>_<tile col>.cir: the devices' present read\n"
+    "states, DC row inputs from the first test image, .control printing the TIA\n"
+    "outputs; `ngspice -b FILE` runs one) and each matrix's weight-to-tile mapping\n"
+    "(DIR/mapping_m<matrix>.txt). The tiles are those of RUN_DIR/config.ini\n"
+    "([crossbar], [dac], [tia], [adc]; --set changes them).\n";
+static const char RUN_TAIL[] = "Exit status: 0 done, 1 failed, 2 bad usage or input.\n";
 
 int ssp_cmd_netlist_run(int argc, char **argv)
 {
-    const char *dir = NULL, *out = NULL, *sets[MAX_SETS];
+    const char *dir = NULL, *out = NULL;
     char p[PATH_CAP];
-    int nsets = 0, rc, status, quiet = 0;
+    int rc, status, quiet = 0;
     ssp_ctx *ctx = NULL;
     ssp_train *t = NULL;
     ssp_cmd_progress pg;
     double acc, loss;
-    for (int i = 1; i < argc; i++) /* --help anywhere, even where a value was due */
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_run(stdout);
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-q"))
-            quiet = 1;
-        else if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
-            sets[nsets++] = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--run"))
-            dir = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--out"))
-            out = argv[++i];
-        else {
-            fprintf(stderr, "siamspice netlist: unexpected argument '%s'\n", argv[i]);
-            return usage_run(stderr);
-        }
-    }
-    if (!dir) return usage_run(stderr);
+    ssp_cmd_list sets = {.n = 0};
+    ssp_cmd_opt opts[] = {
+        {.name = "--run", .kind = SSP_CMD_STRING, .target = &dir, .arg = "RUN_DIR",
+         .help = "the run whose checkpoint's tiles are written"},
+        {.name = "--out", .kind = SSP_CMD_STRING, .target = &out, .arg = "DIR",
+         .help = "the netlists' directory (default RUN_DIR/netlists)"},
+        {.name = "--set", .kind = SSP_CMD_LIST, .target = &sets, .arg = "S.K=V",
+         .help = "change a circuit parameter of the tiles"},
+        {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &quiet,
+         .help = "no progress display on stderr (a bar on a terminal, else a\nline per 10 %)"},
+    };
+    ssp_cmd_spec spec = {.cmd = "netlist", .synopsis = NETLIST_RUN_SYNOPSIS, .about = NETLIST_RUN_ABOUT,
+                         .tail = RUN_TAIL, .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    if (!dir) return ssp_cmd_opts_usage(&spec, "--run RUN_DIR is required");
     if (!out) {
         snprintf(p, sizeof p, "%s/netlists", dir);
         out = p;
@@ -370,7 +355,7 @@ int ssp_cmd_netlist_run(int argc, char **argv)
     ssp_cmd_progress_init(&pg, quiet);
     ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg);
     /* one test image gives the netlists their DC inputs */
-    status = open_run(ctx, dir, sets, nsets, OPEN_NODAL, &NETLIST, 1, &t, NULL);
+    status = open_run(ctx, dir, sets.v, sets.n, OPEN_NODAL, &NETLIST, 1, &t, NULL);
     if (status) goto done;
     status = 1;
     rc = ssp_train_evaluate(t, &acc, &loss);
@@ -386,28 +371,23 @@ done:
     return status;
 }
 
-static int usage_validate(FILE *to)
-{
-    fputs("usage: siamspice validate (--run RUN_DIR | --config FILE) [--vectors K] [-q]\n"
-          "                          [--set SECTION.KEY=VALUE]...\n"
-          "\n"
-          "Run every crossbar tile of a network on the ideal, nodal and spice engines\n"
-          "from the same cells and the same inputs, and print a table of their largest\n"
-          "differences per tile. --run: the devices of RUN_DIR's checkpoint and its\n"
-          "config; --config: the initial devices of a config's network. The inputs are\n"
-          "each layer's actual DAC voltages for the first K test images (default 4).\n"
-          "-q: no progress display on stderr (a bar on a terminal, else a line per 10 %).\n"
-          "Exit status: 0 all tiles agree within engine.check_tol (of the ADC full\n"
-          "scale), 1 a tile does not or a simulation failed, 2 bad usage or input.\n"
-          "(Without --run/--config: one random tile, see siamspice validate --rows.)\n",
-          to);
-    return to == stderr ? 2 : 0;
-}
+static const char VALIDATE_RUN_SYNOPSIS[] =
+    "usage: siamspice validate (--run RUN_DIR | --config FILE) [--vectors K] [-q]\n"
+    "                          [--set SECTION.KEY=VALUE]...\n";
+static const char VALIDATE_RUN_ABOUT[] =
+    "Run every crossbar tile of a network on the ideal, nodal and spice engines\n"
+    "from the same cells and the same inputs, and print a table of their largest\n"
+    "differences per tile. The inputs are each layer's actual DAC voltages for the\n"
+    "first K test images.\n";
+static const char VALIDATE_RUN_TAIL[] =
+    "Exit status: 0 all tiles agree within engine.check_tol (of the ADC full\n"
+    "scale), 1 a tile does not or a simulation failed, 2 bad usage or input.\n"
+    "(Without --run/--config: one random tile, see siamspice validate --rows.)\n";
 
 int ssp_cmd_validate_run(int argc, char **argv)
 {
-    const char *dir = NULL, *config = NULL, *sets[MAX_SETS];
-    int nsets = 0, rc, status, quiet = 0;
+    const char *dir = NULL, *config = NULL;
+    int rc, status, quiet = 0;
     long vectors = 4;
     ssp_cmd_progress pg;
     ssp_ctx *ctx = NULL;
@@ -416,37 +396,27 @@ int ssp_cmd_validate_run(int argc, char **argv)
     const ssp_xbar_tile_check *tc;
     size_t n, worst = 0;
     double acc, loss, tol, max_ns = 0, max_fs = 0, max_is = 0, spice_s = 0, nodal_s = 0;
-    for (int i = 1; i < argc; i++) /* --help anywhere, even where a value was due */
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage_validate(stdout);
-    for (int i = 1; i < argc; i++) {
-        char *end;
-        if (!strcmp(argv[i], "-q"))
-            quiet = 1;
-        else if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < MAX_SETS)
-            sets[nsets++] = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--run"))
-            dir = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--config"))
-            config = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--vectors")) {
-            vectors = strtol(argv[++i], &end, 10);
-            if (*end || vectors < 1 || vectors > 1000) {
-                fprintf(stderr, "siamspice validate: --vectors wants 1..1000, not '%s'\n", argv[i]);
-                return usage_validate(stderr);
-            }
-        } else {
-            fprintf(stderr, "siamspice validate: unexpected argument '%s'\n", argv[i]);
-            return usage_validate(stderr);
-        }
-    }
-    if (!dir == !config) {
-        fprintf(stderr, "siamspice validate: give one of --run RUN_DIR or --config FILE\n");
-        return usage_validate(stderr);
-    }
+    ssp_cmd_list sets = {.n = 0};
+    ssp_cmd_opt opts[] = {
+        {.name = "--run", .kind = SSP_CMD_STRING, .target = &dir, .arg = "RUN_DIR",
+         .help = "the devices of RUN_DIR's checkpoint and its config"},
+        {.name = "--config", .kind = SSP_CMD_STRING, .target = &config, .arg = "FILE",
+         .help = "the initial devices of a config's network"},
+        {.name = "--vectors", .kind = SSP_CMD_LONG, .target = &vectors, .arg = "K", .lo = 1, .hi = 1000,
+         .flags = SSP_CMD_RANGE, .help = "test images whose layer inputs are compared (default 4)"},
+        {.name = "--set", .kind = SSP_CMD_LIST, .target = &sets, .arg = "S.K=V",
+         .help = "change a circuit, converter or data parameter"},
+        {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &quiet,
+         .help = "no progress display on stderr (a bar on a terminal, else a\nline per 10 %)"},
+    };
+    ssp_cmd_spec spec = {.cmd = "validate", .synopsis = VALIDATE_RUN_SYNOPSIS, .about = VALIDATE_RUN_ABOUT,
+                         .tail = VALIDATE_RUN_TAIL, .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    if (!dir == !config) return ssp_cmd_opts_usage(&spec, "give one of --run RUN_DIR or --config FILE");
     if (ssp_ctx_create(&ctx)) return 1;
     ssp_cmd_progress_init(&pg, quiet);
     ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg);
-    status = open_state(ctx, dir, config, sets, nsets, OPEN_VALIDATE, &VALIDATE, vectors, &t, NULL);
+    status = open_state(ctx, dir, config, sets.v, sets.n, OPEN_VALIDATE, &VALIDATE, vectors, &t, NULL);
     if (status) goto done;
     status = 1;
     x = ssp_train_xbar(t);

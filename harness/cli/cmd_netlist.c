@@ -1,7 +1,6 @@
 /* cmd_netlist.c — the `netlist` and `validate` commands: option parsing, a
  * random tile from a seed, and printing. The circuit, emission and engines
  * live in the library; this file only drives them. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 #include "ssp_engine.h"
 #include "ssp_spice_emit.h"
@@ -24,127 +24,96 @@ enum { SSP_CMD_VECTORS_DEFAULT = 8 };
 struct opts {
     ssp_tile_params p;
     unsigned long seed;
+    size_t seed_opt; /* --seed as parsed */
     const char *out;
     size_t vectors;
-    int quiet;           /* -q: no progress display */
-    int help; /* --help given: nothing else parsed */
+    int quiet; /* -q: no progress display */
 };
 
-/* The synopsis (to stderr after a usage error: exit 2) or, for --help, the
- * synopsis and the options (to stdout: exit 0). */
-static int usage(FILE *to, const char *cmd)
-{
-    int netlist = strcmp(cmd, "netlist") == 0;
-    fprintf(to,
-            "usage: siamspice %s --rows N --cols M [--cell 1r|1t1r] [--scheme diff|ref]\n"
-            "         [--rwire OHM_PER_UM --pitch UM] [--ideal-tia] [--seed S]%s\n",
-            cmd, netlist ? " [--out FILE]" : " [--vectors K] [-q]");
-    if (netlist)
-        fprintf(to, "       siamspice netlist --run RUN_DIR [--out DIR] [--set S.K=V]... (netlist --run --help)\n");
-    else
-        fprintf(to, "       siamspice validate (--run RUN_DIR | --config FILE) [--vectors K] [--set S.K=V]...\n"
-                    "         (validate --run --help)\n");
-    if (to == stderr) return 2;
-    fprintf(to, "\n%s",
-            netlist ? "Write one crossbar tile with random cell conductances (10..100 uS) and random\n"
-                      "DC row inputs (0..0.2 V) from the seed as an ngspice netlist with a .control\n"
-                      "block printing the TIA outputs (`ngspice -b FILE` runs it), to FILE or stdout.\n"
-                    : "Solve one random tile (as netlist draws it) on the ideal, nodal and spice\n"
-                      "engines with K input vectors and print the largest relative differences:\n"
-                      "nodal_vs_spice_max_rel, ideal_vs_spice_max_rel, ideal_vs_nodal_max_rel.\n");
-    fprintf(to, "  --rows N, --cols M    tile size: N word lines, M physical bit lines (even\n"
-                "                        for diff: M/2 outputs; ref: M-1 outputs)\n"
-                "  --cell 1r|1t1r        bare memristor, or with an access transistor (default 1r)\n"
-                "  --scheme diff|ref     differential column pairs, or one shared reference\n"
-                "                        column (default diff)\n"
-                "  --rwire OHM_PER_UM    wire resistance per micrometre (default 5)\n"
-                "  --pitch UM            cell pitch in micrometres (default 0.5: 2.5 ohm segments)\n"
-                "  --ideal-tia           ideal TIAs instead of finite gain, offset and rails\n"
-                "  --seed S              random seed of the conductances and inputs (default 1)\n");
-    if (netlist)
-        fprintf(to, "  --out FILE            write the netlist there (atomically) instead of stdout\n");
-    else
-        fprintf(to, "  --vectors K           input vectors (default %d)\n"
-                    "  -q                    no progress display on stderr (a bar on a terminal,\n"
-                    "                        else a line per 10 %%)\n", SSP_CMD_VECTORS_DEFAULT);
-    fprintf(to, "Exit status: 0 done, 1 failed, 2 bad usage or input.\n");
-    return 0;
-}
+static const char NETLIST_SYNOPSIS[] =
+    "usage: siamspice netlist --rows N --cols M [--cell 1r|1t1r] [--scheme diff|ref]\n"
+    "         [--rwire OHM_PER_UM --pitch UM] [--ideal-tia] [--seed S] [--out FILE]\n"
+    "       siamspice netlist --run RUN_DIR [--out DIR] [--set S.K=V]... (netlist --run --help)\n";
+static const char NETLIST_ABOUT[] =
+    "Write one crossbar tile with random cell conductances (10..100 uS) and random\n"
+    "DC row inputs (0..0.2 V) from the seed as an ngspice netlist with a .control\n"
+    "block printing the TIA outputs (`ngspice -b FILE` runs it), to FILE or stdout.\n";
+static const char VALIDATE_SYNOPSIS[] =
+    "usage: siamspice validate --rows N --cols M [--cell 1r|1t1r] [--scheme diff|ref]\n"
+    "         [--rwire OHM_PER_UM --pitch UM] [--ideal-tia] [--seed S] [--vectors K] [-q]\n"
+    "       siamspice validate (--run RUN_DIR | --config FILE) [--vectors K] [--set S.K=V]...\n"
+    "         (validate --run --help)\n";
+static const char VALIDATE_ABOUT[] =
+    "Solve one random tile (as netlist draws it) on the ideal, nodal and spice\n"
+    "engines with K input vectors and print the largest relative differences:\n"
+    "nodal_vs_spice_max_rel, ideal_vs_spice_max_rel, ideal_vs_nodal_max_rel.\n";
+static const char TAIL[] = "Exit status: 0 done, 1 failed, 2 bad usage or input.\n";
 
-static int parse_size(const char *s, size_t *out)
+/* Parse the tile options of netlist (validate: 0) or validate (1) into o.
+ * Returns 0 to go on, else 1 with the exit status in *status (the help,
+ * or a usage error said on stderr). */
+static int parse(int argc, char **argv, struct opts *o, int validate, int *status)
 {
-    char *end;
-    unsigned long long v;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end || s[0] == '-' || !s[0]) return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtod(s, &end);
-    return (errno || *end || !s[0]) ? -1 : 0;
-}
-
-static int parse(int argc, char **argv, struct opts *o, ssp_ctx *ctx)
-{
-    int i, rc;
+    const char *cell = "1r", *scheme = "diff";
+    ssp_cmd_opt opts[] = {
+        {.name = "--rows", .kind = SSP_CMD_SIZE, .target = &o->p.rows, .arg = "N",
+         .help = "tile size: N word lines"},
+        {.name = "--cols", .kind = SSP_CMD_SIZE, .target = &o->p.cols, .arg = "M",
+         .help = "M physical bit lines (even for diff: M/2 outputs;\nref: M-1 outputs)"},
+        {.name = "--cell", .kind = SSP_CMD_STRING, .target = &cell, .arg = "1r|1t1r",
+         .help = "bare memristor, or with an access transistor (default 1r)"},
+        {.name = "--scheme", .kind = SSP_CMD_STRING, .target = &scheme, .arg = "diff|ref",
+         .help = "differential column pairs, or one shared reference\ncolumn (default diff)"},
+        {.name = "--rwire", .kind = SSP_CMD_DOUBLE, .target = &o->p.r_wire_per_um, .arg = "OHM_PER_UM",
+         .help = "wire resistance per micrometre (default 5)"},
+        {.name = "--pitch", .kind = SSP_CMD_DOUBLE, .target = &o->p.pitch_um, .arg = "UM",
+         .help = "cell pitch in micrometres (default 0.5: 2.5 ohm segments)"},
+        {.name = "--ideal-tia", .kind = SSP_CMD_FLAG, .target = &o->p.tia.ideal,
+         .help = "ideal TIAs instead of finite gain, offset and rails"},
+        {.name = "--seed", .kind = SSP_CMD_SIZE, .target = &o->seed_opt, .arg = "S",
+         .help = "random seed of the conductances and inputs (default 1)"},
+        /* netlist only */
+        {.name = "--out", .kind = SSP_CMD_STRING, .target = &o->out, .arg = "FILE",
+         .help = "write the netlist there (atomically) instead of stdout"},
+        /* validate only */
+        {.name = "--vectors", .kind = SSP_CMD_SIZE, .target = &o->vectors, .arg = "K", .lo = 1, .hi = INFINITY,
+         .flags = SSP_CMD_RANGE, .help = "input vectors (default 8)"},
+        {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &o->quiet,
+         .help = "no progress display on stderr (a bar on a terminal,\nelse a line per 10 %)"},
+    };
+    enum { NETLIST_OPTS = 9, VALIDATE_FIRST = 9 };
+    ssp_cmd_spec spec = {.cmd = validate ? "validate" : "netlist",
+                         .synopsis = validate ? VALIDATE_SYNOPSIS : NETLIST_SYNOPSIS,
+                         .about = validate ? VALIDATE_ABOUT : NETLIST_ABOUT, .tail = TAIL, .opts = opts,
+                         .nopts = sizeof opts / sizeof opts[0]};
+    ssp_ctx *ctx = NULL;
+    int rc;
     ssp_tile_params_default(&o->p);
     o->p.rows = 0;
     o->p.cols = 0;
-    o->seed = 1;
+    o->seed_opt = 1;
     o->out = NULL;
     o->vectors = SSP_CMD_VECTORS_DEFAULT;
-    o->help = 0;
     o->quiet = 0;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        size_t z;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            o->help = 1;
-            return SSP_OK;
-        }
-        if (strcmp(a, "--ideal-tia") == 0) {
-            o->p.tia.ideal = 1;
-            continue;
-        }
-        if (strcmp(a, "-q") == 0) {
-            o->quiet = 1;
-            continue;
-        }
-        if (!v) return ssp_error(ctx, SSP_EINVAL, "option %s needs a value", a);
-        i++;
-        if (strcmp(a, "--rows") == 0 || strcmp(a, "--cols") == 0 || strcmp(a, "--seed") == 0 ||
-            strcmp(a, "--vectors") == 0) {
-            if (parse_size(v, &z)) return ssp_error(ctx, SSP_EINVAL, "%s: bad number '%s'", a, v);
-            if (a[2] == 'r') o->p.rows = z;
-            else if (a[2] == 'c') o->p.cols = z;
-            else if (a[2] == 's') o->seed = (unsigned long)z;
-            else o->vectors = z;
-        } else if (strcmp(a, "--rwire") == 0) {
-            if (parse_double(v, &o->p.r_wire_per_um))
-                return ssp_error(ctx, SSP_EINVAL, "--rwire: bad number '%s'", v);
-        } else if (strcmp(a, "--pitch") == 0) {
-            if (parse_double(v, &o->p.pitch_um))
-                return ssp_error(ctx, SSP_EINVAL, "--pitch: bad number '%s'", v);
-        } else if (strcmp(a, "--cell") == 0) {
-            rc = ssp_cell_type_parse(ctx, v, &o->p.cell);
-            if (rc) return rc;
-        } else if (strcmp(a, "--scheme") == 0) {
-            rc = ssp_col_scheme_parse(ctx, v, &o->p.scheme);
-            if (rc) return rc;
-        } else if (strcmp(a, "--out") == 0) {
-            o->out = v;
-        } else {
-            return ssp_error(ctx, SSP_EINVAL, "unknown option %s", a);
-        }
+    if (validate) {
+        /* validate has no --out: drop it from its table */
+        memmove(&opts[NETLIST_OPTS - 1], &opts[VALIDATE_FIRST], sizeof opts - VALIDATE_FIRST * sizeof opts[0]);
+        spec.nopts--;
+    } else {
+        spec.nopts = NETLIST_OPTS;
     }
-    if (o->vectors == 0) return ssp_error(ctx, SSP_EINVAL, "--vectors must be at least 1");
-    return ssp_tile_params_check(ctx, &o->p);
+    if (ssp_cmd_opts_parse(&spec, argc, argv, status)) return 1;
+    o->seed = (unsigned long)o->seed_opt;
+    if (ssp_ctx_create(&ctx)) {
+        *status = 1;
+        return 1;
+    }
+    rc = ssp_cell_type_parse(ctx, cell, &o->p.cell);
+    if (!rc) rc = ssp_col_scheme_parse(ctx, scheme, &o->p.scheme);
+    if (!rc) rc = ssp_tile_params_check(ctx, &o->p);
+    if (rc) *status = ssp_cmd_opts_usage(&spec, "%s", ssp_ctx_errmsg(ctx));
+    ssp_ctx_destroy(&ctx);
+    return rc != 0;
 }
 
 /* Random conductances (rows x cols) and inputs (k x rows) from the seed. */
@@ -183,21 +152,9 @@ int ssp_cmd_netlist(int argc, char **argv)
     char title[128];
     int rc, status = 0;
 
+    if (parse(argc, argv, &o, 0, &status)) return status;
+    if (o.out && (status = ssp_cmd_out_file("netlist", o.out))) return status;
     if (ssp_ctx_create(&ctx)) return 1;
-    rc = parse(argc, argv, &o, ctx);
-    if (!rc && !o.help && o.out && (status = ssp_cmd_out_file("netlist", o.out))) {
-        ssp_ctx_destroy(&ctx);
-        return status;
-    }
-    if (!rc && o.help) {
-        ssp_ctx_destroy(&ctx);
-        return usage(stdout, "netlist");
-    }
-    if (rc) {
-        fprintf(stderr, "siamspice netlist: %s\n", ssp_ctx_errmsg(ctx));
-        ssp_ctx_destroy(&ctx);
-        return usage(stderr, "netlist");
-    }
     rc = random_tile(&o, 1, &g, &vin);
     if (rc) ssp_error(ctx, rc, "out of memory");
     if (!rc) rc = ssp_circuit_create(&c, ctx, &o.p);
@@ -237,17 +194,8 @@ int ssp_cmd_validate(int argc, char **argv)
     int rc, status = 0, k;
     ssp_cmd_progress pg;
 
+    if (parse(argc, argv, &o, 1, &status)) return status;
     if (ssp_ctx_create(&ctx)) return 1;
-    rc = parse(argc, argv, &o, ctx);
-    if (!rc && o.help) {
-        ssp_ctx_destroy(&ctx);
-        return usage(stdout, "validate");
-    }
-    if (rc) {
-        fprintf(stderr, "siamspice validate: %s\n", ssp_ctx_errmsg(ctx));
-        ssp_ctx_destroy(&ctx);
-        return usage(stderr, "validate");
-    }
     n = o.vectors * o.p.cols;
     rc = random_tile(&o, o.vectors, &g, &vin);
     if (rc) ssp_error(ctx, rc, "out of memory");

@@ -8,6 +8,8 @@
  * level index ("12"), a conductance with its unit ("25.5uS", "2.55e-5 S";
  * nearest level for targets, the exact state for present) or, in a target
  * file only, "-" for "no change". Lines starting with '#' are comments. */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 #include "ssp_file.h"
 #include "ssp_plot.h"
@@ -28,60 +31,22 @@ static const double DEFAULT_PITCH_UM = 0.5;
 /* Default level tolerance: bands of half a level spacing. */
 static const double DEFAULT_TOL = 0.5;
 
-static int usage(FILE *to)
-{
-    fputs("usage: siamspice program --params DEVICE.ini --rows R --cols C\n"
-          "         (--present FILE | --random-present SEED) (--target FILE | --random-moves N)\n"
-          "         --levels L [--strategy open|verify] [--bias v2|v3]\n"
-          "         [--rwire OHM_PER_UM [--pitch UM]] [--order row|col|auto] [--delta K] [--tol T]\n"
-          "         [--out DIR] [--simulate spice|model]\n"
-          "         [--waveform [--waveform-cell ROW,COL]] [--accept-unreachable] [-q]\n"
-          "       siamspice program --present RUN_DIR|CKPT --target RUN_DIR|CKPT\n"
-          "         [--target-weights levels|float] [--strategy open|verify] [--bias v2|v3]\n"
-          "         [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n"
-          "         [--accept-unreachable] [-q]\n"
-          "\n"
-          "Plan the pulses that take an R x C tile of devices from a present to a target\n"
-          "state, run them (ngspice transient or C device model) and write for tapeout:\n"
-          "schedule.csv, schedule.json, schedule.vcd, pwl/ (one PWL file per line driver\n"
-          "and tile.cir) and result.json into DIR (default program-out).\n"
-          "  --present/--target FILE  CSV, one line per row: level index, conductance\n"
-          "                           with unit (25uS) or, in targets, '-' (no change)\n"
-          "  --random-present SEED    random levels (devices nominal)\n"
-          "  --random-moves N         N random cells moved by +-K levels (--delta, default 3)\n"
-          "  --levels L               conductance levels per device (the nominal range split\n"
-          "                           evenly)\n"
-          "  --delta K                levels a random move changes (default 3)\n"
-          "  --tol T                  half-width of a level's band, as a fraction of the\n"
-          "                           level spacing (default 0.5)\n"
-          "  --rwire OHM_PER_UM       wire resistance per micrometre of line, as in netlist\n"
-          "                           and validate (default 0, ideal wires)\n"
-          "  --pitch UM               cell pitch in micrometres, one wire segment (default\n"
-          "                           0.5: --rwire 5 gives 2.5 ohm segments)\n"
-          "  --waveform               (spice) record one cell over the first transient that\n"
-          "                           pulses it: DIR/waveform.csv, waveform.png and .svg\n"
-          "  --waveform-cell ROW,COL  the cell to record (0-based; default: the first cell,\n"
-          "                           row by row, whose target differs from its present level)\n"
-          "  --accept-unreachable     exit 0 although targets were unreachable (stuck or out\n"
-          "                           of range) or none reached its band (default: exit 1)\n"
-          "\n"
-          "With checkpoints (a run directory, or a checkpoint.bin with config.ini beside it):\n"
-          "every crossbar tile of the network (crossbar.rows x crossbar.cols of the present\n"
-          "run's config) is programmed from the present checkpoint's device states to the\n"
-          "target checkpoint's levels (--target-weights levels: the levels its twin wrote;\n"
-          "float: its float weights quantized); cells whose nearest level is already the\n"
-          "target are left alone. --simulate model (default) runs the C device model (noise from --seed)\n"
-          "and prices energy with a calibration fitted on an ngspice run of the first tile;\n"
-          "spice runs every tile in ngspice. Writes DIR/tile_<k>/{schedule.csv,schedule.json,\n"
-          "schedule.vcd,pwl/} per programmed tile and DIR/summary.{json,csv} (cells moved,\n"
-          "pulses, in-band %, energy, latency, disturb). Default strategy: verify.\n"
-          "-q: no progress display on stderr (the calibration in ngspice, then the tiles\n"
-          "programmed, n of N: a bar with its ETA on a terminal, else a line per 10 %).\n"
-          "Exit status: 0 done, 1 failed (also: a target unreachable, or none reached,\n"
-          "without --accept-unreachable; the files are written), 2 bad usage or input.\n",
-          to);
-    return to == stderr ? 2 : 0;
-}
+static const char SYNOPSIS[] =
+    "usage: siamspice program --params DEVICE.ini --rows R --cols C\n"
+    "         (--present FILE | --random-present SEED) (--target FILE | --random-moves N)\n"
+    "         --levels L [--strategy open|verify] [--bias v2|v3]\n"
+    "         [--rwire OHM_PER_UM [--pitch UM]] [--order row|col|auto] [--delta K] [--tol T]\n"
+    "         [--out DIR] [--simulate spice|model]\n"
+    "         [--waveform [--waveform-cell ROW,COL]] [--accept-unreachable] [-q]\n"
+    "       siamspice program --present RUN_DIR|CKPT --target RUN_DIR|CKPT [OPTIONS]\n"
+    "         (the checkpoint form; its options below)\n";
+static const char ABOUT[] =
+    "Plan the pulses that take an R x C tile of devices from a present to a target\n"
+    "state, run them (ngspice transient or C device model) and write for tapeout:\n"
+    "schedule.csv, schedule.json, schedule.vcd, pwl/ (one PWL file per line driver\n"
+    "and tile.cir) and result.json into DIR (default program-out).\n";
+/* the help goes on with the checkpoint form's, which ends with the exit status */
+static const char TAIL[] = "\n";
 
 int ssp_cmd_program_outcome(size_t targets, size_t in_band, size_t unreachable, int accept)
 {
@@ -194,15 +159,6 @@ static int write_result(ssp_ctx *ctx, const char *path, const ssp_pulse_result *
     return rc;
 }
 
-static int parse_size(const char *s, size_t lo, size_t hi, size_t *v)
-{
-    char *end;
-    long x = strtol(s, &end, 10);
-    if (end == s || *end || x < (long)lo || x > (long)hi) return -1;
-    *v = (size_t)x;
-    return 0;
-}
-
 int ssp_cmd_program(int argc, char **argv)
 {
     const char *params = NULL, *present = NULL, *target_f = NULL, *out = "program-out";
@@ -226,78 +182,87 @@ int ssp_cmd_program(int argc, char **argv)
     ssp_pulse_schedule *sched = NULL;
     ssp_pulse_params pr;
     ssp_pulse_result res;
-    char path[PATH_CAP], why[128];
+    char path[PATH_CAP];
+
+    const char *wcell = NULL;
+    size_t rseed = 0;
+    ssp_cmd_opt opts[] = {
+        {.name = "--params", .kind = SSP_CMD_STRING, .target = &params, .arg = "DEVICE.ini",
+         .help = "device parameter file (devicemodels/params/*.ini)"},
+        {.name = "--rows", .kind = SSP_CMD_SIZE, .target = &R, .arg = "R", .lo = 1, .hi = MAX_TILE,
+         .flags = SSP_CMD_RANGE, .help = "word lines of the tile"},
+        {.name = "--cols", .kind = SSP_CMD_SIZE, .target = &C, .arg = "C", .lo = 1, .hi = MAX_TILE,
+         .flags = SSP_CMD_RANGE, .help = "bit lines of the tile"},
+        {.name = "--present", .kind = SSP_CMD_STRING, .target = &present, .arg = "FILE",
+         .help = "CSV, one line per row: level index, conductance\n"
+                 "with unit (25uS) or, in targets, '-' (no change)"},
+        {.name = "--target", .kind = SSP_CMD_STRING, .target = &target_f, .arg = "FILE",
+         .help = "the target state, as --present"},
+        {.name = "--random-present", .kind = SSP_CMD_SIZE, .target = &rseed, .arg = "SEED", .lo = 0,
+         .hi = 2147483647.0, .flags = SSP_CMD_RANGE, .help = "random levels (devices nominal)"},
+        {.name = "--random-moves", .kind = SSP_CMD_SIZE, .target = &moves, .arg = "N", .lo = 0,
+         .hi = MAX_TILE * MAX_TILE, .flags = SSP_CMD_RANGE,
+         .help = "N random cells moved by +-K levels (--delta, default 3)"},
+        {.name = "--levels", .kind = SSP_CMD_SIZE, .target = &L, .arg = "L", .lo = 2, .hi = 4096,
+         .flags = SSP_CMD_RANGE, .help = "conductance levels per device (the nominal range split\nevenly)"},
+        {.name = "--delta", .kind = SSP_CMD_SIZE, .target = &delta, .arg = "K", .lo = 1, .hi = 4096,
+         .flags = SSP_CMD_RANGE, .help = "levels a random move changes (default 3)"},
+        {.name = "--tol", .kind = SSP_CMD_UNIT, .target = &tol, .arg = "T", .unit = "", .lo = 0, .hi = 1,
+         .flags = SSP_CMD_RANGE | SSP_CMD_LO_OPEN,
+         .help = "half-width of a level's band, as a fraction of the\nlevel spacing (default 0.5)"},
+        {.name = "--strategy", .kind = SSP_CMD_CHOICE, .target = &strategy, .choices = "open|verify",
+         .help = "open-loop pulses, or write-verify (default verify)"},
+        {.name = "--bias", .kind = SSP_CMD_CHOICE, .target = &bias, .choices = "v2|v3",
+         .help = "half-select bias scheme (default v2)"},
+        {.name = "--order", .kind = SSP_CMD_CHOICE, .target = &order, .choices = "row|col|auto",
+         .help = "the order the cells are programmed in (default row)"},
+        {.name = "--rwire", .kind = SSP_CMD_UNIT, .target = &rwire, .arg = "OHM_PER_UM", .unit = "", .lo = 0,
+         .hi = INFINITY, .flags = SSP_CMD_RANGE,
+         .help = "wire resistance per micrometre of line, as in netlist\nand validate (default 0, ideal wires)"},
+        {.name = "--pitch", .kind = SSP_CMD_UNIT, .target = &pitch, .arg = "UM", .unit = "", .lo = 0,
+         .hi = INFINITY, .flags = SSP_CMD_RANGE | SSP_CMD_LO_OPEN,
+         .help = "cell pitch in micrometres, one wire segment (default\n0.5: --rwire 5 gives 2.5 ohm segments)"},
+        {.name = "--out", .kind = SSP_CMD_STRING, .target = &out, .arg = "DIR",
+         .help = "output directory (default program-out)"},
+        {.name = "--simulate", .kind = SSP_CMD_CHOICE, .target = &sim, .choices = "spice|model",
+         .help = "ngspice transients or the C device model (default spice)"},
+        {.name = "--waveform", .kind = SSP_CMD_FLAG, .target = &waveform,
+         .help = "(spice) record one cell over the first transient that\n"
+                 "pulses it: DIR/waveform.csv, waveform.png and .svg"},
+        {.name = "--waveform-cell", .kind = SSP_CMD_STRING, .target = &wcell, .arg = "ROW,COL",
+         .help = "the cell to record (0-based; default: the first cell,\n"
+                 "row by row, whose target differs from its present level)"},
+        {.name = "--accept-unreachable", .kind = SSP_CMD_FLAG, .target = &accept,
+         .help = "exit 0 although targets were unreachable (stuck or out\n"
+                 "of range) or none reached its band (default: exit 1)"},
+        {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &quiet,
+         .help = "no progress display on stderr (a bar on a terminal, else\na line per 10 %)"},
+    };
+    ssp_cmd_spec spec = {.cmd = "program", .synopsis = SYNOPSIS, .about = ABOUT, .tail = TAIL,
+                         .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
 
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--present") == 0 && ssp_cmd_program_is_checkpoint(argv[i + 1]))
             return ssp_cmd_program_checkpoints(argc, argv);
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
-        if (strcmp(a, "--waveform") == 0) {
-            waveform = 1;
-            continue;
-        }
-        if (strcmp(a, "--accept-unreachable") == 0) {
-            accept = 1;
-            continue;
-        }
-        if (strcmp(a, "-q") == 0) {
-            quiet = 1;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "siamspice program: %s needs a value\n", a);
-            return usage(stderr);
-        }
-        i++;
-        if (strcmp(a, "--params") == 0) params = v;
-        else if (strcmp(a, "--rows") == 0) { if (parse_size(v, 1, MAX_TILE, &R)) goto bad_value; }
-        else if (strcmp(a, "--cols") == 0) { if (parse_size(v, 1, MAX_TILE, &C)) goto bad_value; }
-        else if (strcmp(a, "--levels") == 0) { if (parse_size(v, 2, 4096, &L)) goto bad_value; }
-        else if (strcmp(a, "--present") == 0) present = v;
-        else if (strcmp(a, "--random-present") == 0) {
-            size_t s;
-            if (parse_size(v, 0, 2147483647UL, &s)) goto bad_value;
-            seed = (long)s;
-        } else if (strcmp(a, "--target") == 0) target_f = v;
-        else if (strcmp(a, "--random-moves") == 0) { if (parse_size(v, 0, MAX_TILE * MAX_TILE, &moves)) goto bad_value; have_moves = 1; }
-        else if (strcmp(a, "--delta") == 0) { if (parse_size(v, 1, 4096, &delta)) goto bad_value; }
-        else if (strcmp(a, "--strategy") == 0) strategy = v;
-        else if (strcmp(a, "--bias") == 0) bias = v;
-        else if (strcmp(a, "--order") == 0) order = v;
-        else if (strcmp(a, "--simulate") == 0) sim = v;
-        else if (strcmp(a, "--out") == 0) out = v;
-        else if (strcmp(a, "--waveform-cell") == 0) {
-            char *end;
-            wrow = strtol(v, &end, 10);
-            if (end == v || *end != ',' || wrow < 0) goto bad_value;
-            const char *cs = end + 1;
-            wcol = strtol(cs, &end, 10);
-            if (end == cs || *end || wcol < 0) goto bad_value;
-        }
-        else if (strcmp(a, "--rwire") == 0) { if (ssp_units_parse(v, "", &rwire, why, sizeof why) || !(rwire >= 0)) goto bad_value; }
-        else if (strcmp(a, "--pitch") == 0) { if (ssp_units_parse(v, "", &pitch, why, sizeof why) || !(pitch > 0)) goto bad_value; }
-        else if (strcmp(a, "--tol") == 0) { if (ssp_units_parse(v, "", &tol, why, sizeof why) || !(tol > 0 && tol <= 1)) goto bad_value; }
-        else {
-            fprintf(stderr, "siamspice program: unknown option %s\n", a);
-            return usage(stderr);
-        }
-        continue;
-    bad_value:
-        fprintf(stderr, "siamspice program: bad value for %s: '%s'\n", a, v);
-        return 2;
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) {
+        /* the help goes on with the checkpoint form's options */
+        if (status == 0) ssp_cmd_program_checkpoints(2, (char *[]){argv[0], (char *)(uintptr_t) "--help", NULL});
+        return status;
     }
-    if (!params || !R || !C || !L || (!present) == (seed < 0) || (!target_f) == !have_moves) {
-        fprintf(stderr, "siamspice program: need --params, --rows, --cols, --levels, one of --present/--random-present and one of --target/--random-moves\n");
-        return usage(stderr);
+    have_moves = ssp_cmd_opts_given(&spec, "--random-moves") > 0;
+    if (ssp_cmd_opts_given(&spec, "--random-present")) seed = (long)rseed;
+    if (wcell) {
+        char *end;
+        const char *cs;
+        wrow = strtol(wcell, &end, 10);
+        if (end == wcell || *end != ',' || wrow < 0) return ssp_cmd_opts_usage(&spec, "--waveform-cell '%s': want ROW,COL", wcell);
+        cs = end + 1;
+        wcol = strtol(cs, &end, 10);
+        if (end == cs || *end || wcol < 0) return ssp_cmd_opts_usage(&spec, "--waveform-cell '%s': want ROW,COL", wcell);
     }
-    if ((strcmp(strategy, "open") && strcmp(strategy, "verify")) || (strcmp(bias, "v2") && strcmp(bias, "v3")) ||
-        (strcmp(sim, "spice") && strcmp(sim, "model")) || (strcmp(order, "row") && strcmp(order, "col") && strcmp(order, "auto"))) {
-        fprintf(stderr, "siamspice program: --strategy open|verify, --bias v2|v3, --order row|col|auto, --simulate spice|model\n");
-        return 2;
-    }
+    if (!params || !R || !C || !L || (!present) == (seed < 0) || (!target_f) == !have_moves)
+        return ssp_cmd_opts_usage(&spec, "need --params, --rows, --cols, --levels, one of --present/--random-present "
+                                  "and one of --target/--random-moves");
     if (wrow >= 0 && !waveform) {
         fprintf(stderr, "siamspice program: --waveform-cell needs --waveform\n");
         return 2;

@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
@@ -90,15 +91,22 @@ static int open_checkpoint(ssp_ctx *ctx, const char *arg, ssp_train **t, ssp_con
     return ssp_train_checkpoint_load_to_read(*t, ckpt);
 }
 
-static int usage_ckpt(void)
-{
-    fputs("siamspice program: with checkpoints: --present RUN_DIR|CKPT --target RUN_DIR|CKPT\n"
-          "  [--target-weights levels|float] [--strategy open|verify] [--bias v2|v3]\n"
-          "  [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n"
-          "  [--accept-unreachable] [-q]\n",
-          stderr);
-    return 2;
-}
+static const char SYNOPSIS[] =
+    "usage: siamspice program --present RUN_DIR|CKPT --target RUN_DIR|CKPT\n"
+    "         [--target-weights levels|float] [--strategy open|verify] [--bias v2|v3]\n"
+    "         [--verify-rounds N] [--simulate model|spice] [--seed S] [--out DIR]\n"
+    "         [--accept-unreachable] [-q]\n";
+static const char ABOUT[] =
+    "With checkpoints (a run directory, or a checkpoint.bin with config.ini beside it):\n"
+    "every crossbar tile of the network (crossbar.rows x crossbar.cols of the present\n"
+    "run's config) is programmed from the present checkpoint's device states to the\n"
+    "target checkpoint's levels; cells whose nearest level is already the target are\n"
+    "left alone. Writes DIR/tile_<k>/{schedule.csv,schedule.json,schedule.vcd,pwl/}\n"
+    "per programmed tile and DIR/summary.{json,csv} (cells moved, pulses, in-band %,\n"
+    "energy, latency, disturb).\n";
+static const char TAIL[] =
+    "Exit status: 0 done, 1 failed (also: a target unreachable, or none reached,\n"
+    "without --accept-unreachable; the files are written), 2 bad usage or input.\n";
 
 typedef struct tile_row {
     size_t k, m, r0, c0, rows, cols;
@@ -182,57 +190,40 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
 
     memset(&tot, 0, sizeof tot);
     memset(&pg, 0, sizeof pg);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
-        if (!strcmp(a, "--accept-unreachable")) {
-            accept = 1;
-            continue;
-        }
-        if (!strcmp(a, "-q")) {
-            quiet = 1;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "siamspice program: %s needs a value\n", a);
-            return usage_ckpt();
-        }
-        i++;
-        if (!strcmp(a, "--present")) present = v;
-        else if (!strcmp(a, "--target")) target_a = v;
-        else if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--simulate")) sim = v;
-        else if (!strcmp(a, "--strategy")) strategy = v;
-        else if (!strcmp(a, "--bias")) bias = v;
-        else if (!strcmp(a, "--target-weights")) tw = v;
-        else if (!strcmp(a, "--verify-rounds")) {
-            rounds = strtol(v, &end, 10);
-            if (!*v || *end || rounds < 1 || rounds > 1000) {
-                fprintf(stderr, "siamspice program: bad value for --verify-rounds: '%s' (1..1000)\n", v);
-                return 2;
-            }
-        } else if (!strcmp(a, "--seed")) {
-            seed = strtol(v, &end, 10);
-            if (!*v || *end || seed < 0) {
-                fprintf(stderr, "siamspice program: bad value for --seed: '%s'\n", v);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "siamspice program: option %s does not apply to checkpoints (the tile size, device and "
-                            "levels come from the run's config)\n", a);
-            return usage_ckpt();
-        }
-    }
-    if (!present || !target_a) {
-        fprintf(stderr, "siamspice program: checkpoints need both --present and --target\n");
-        return usage_ckpt();
-    }
-    if ((strcmp(strategy, "open") && strcmp(strategy, "verify")) || (strcmp(bias, "v2") && strcmp(bias, "v3")) ||
-        (strcmp(sim, "spice") && strcmp(sim, "model")) || (strcmp(tw, "levels") && strcmp(tw, "float"))) {
-        fprintf(stderr, "siamspice program: --strategy open|verify, --bias v2|v3, --simulate spice|model, "
-                        "--target-weights levels|float\n");
-        return 2;
-    }
+    ssp_cmd_opt opts[] = {
+        {.name = "--present", .kind = SSP_CMD_STRING, .target = &present, .arg = "RUN_DIR|CKPT",
+         .help = "the devices: their states, variation and stuck flags"},
+        {.name = "--target", .kind = SSP_CMD_STRING, .target = &target_a, .arg = "RUN_DIR|CKPT",
+         .help = "the levels to program"},
+        {.name = "--target-weights", .kind = SSP_CMD_CHOICE, .target = &tw, .choices = "levels|float",
+         .help = "the levels the target's twin wrote, or its float\nweights quantized (default levels)"},
+        {.name = "--strategy", .kind = SSP_CMD_CHOICE, .target = &strategy, .choices = "open|verify",
+         .help = "open-loop pulses, or write-verify (default verify)"},
+        {.name = "--bias", .kind = SSP_CMD_CHOICE, .target = &bias, .choices = "v2|v3",
+         .help = "half-select bias scheme (default v2)"},
+        {.name = "--verify-rounds", .kind = SSP_CMD_LONG, .target = &rounds, .arg = "N", .lo = 1, .hi = 1000,
+         .flags = SSP_CMD_RANGE, .help = "write-verify rounds per tile (default 8)"},
+        {.name = "--simulate", .kind = SSP_CMD_CHOICE, .target = &sim, .choices = "model|spice",
+         .help = "the C device model (noise from --seed; energy priced by\n"
+                 "a calibration fitted on an ngspice run of the first tile),\n"
+                 "or every tile in ngspice (default model)"},
+        {.name = "--seed", .kind = SSP_CMD_LONG, .target = &seed, .arg = "S", .lo = 0, .hi = INFINITY,
+         .flags = SSP_CMD_RANGE, .help = "seed of the model's programming noise (default 1)"},
+        {.name = "--out", .kind = SSP_CMD_STRING, .target = &out, .arg = "DIR",
+         .help = "output directory (default program-out)"},
+        {.name = "--accept-unreachable", .kind = SSP_CMD_FLAG, .target = &accept,
+         .help = "exit 0 although targets were unreachable or none\nreached its band (default: exit 1)"},
+        {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &quiet,
+         .help = "no progress display on stderr (the calibration in ngspice,\n"
+                 "then the tiles programmed: a bar with its ETA on a terminal,\n"
+                 "else a line per 10 %)"},
+    };
+    ssp_cmd_spec spec = {.cmd = "program", .synopsis = SYNOPSIS, .about = ABOUT, .tail = TAIL,
+                         .hint = "(with checkpoints the tile size, device and levels come from the run's config)",
+                         .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
+
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    if (!present || !target_a) return ssp_cmd_opts_usage(&spec, "checkpoints need both --present and --target");
     if (!ssp_cmd_program_is_checkpoint(target_a)) {
         fprintf(stderr, "siamspice program: --target %s is not a run directory or checkpoint (the present one is)\n",
                 target_a);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
@@ -18,40 +19,27 @@
 #include "ssp_train.h"
 #include "ssp_xbar.h"
 
-enum { READ_MAX_SETS = 64, READ_PATH_CAP = 4096 };
+enum { READ_PATH_CAP = 4096 };
 
 /* The random tile's cells (S) and its row inputs as a fraction of v_read:
  * the conductance range of the other commands' random tiles (10..100 uS). */
 static const double READ_G_LO_S = 10e-6, READ_G_HI_S = 100e-6;
 
-static int usage(FILE *to)
-{
-    fputs("usage: siamspice read --rows N --cols M [--seed S] [--input F] [--spice]\n"
-          "                      [--set SECTION.KEY=VALUE]... [--out DIR]\n"
-          "       siamspice read --run RUN_DIR [--spice] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
-          "\n"
-          "The transient read of a crossbar tile: every word line steps from 0 V to its\n"
-          "DAC voltage at t = 0, the lines charge through their wire RC, the TIAs settle\n"
-          "with their gain-bandwidth pole, the ADC samples at adc.t_sample. Solved as the\n"
-          "nodal engine's linear state-space step response and, with --spice, as an\n"
-          "ngspice transient of the same circuit (with the TIA's slew limit and rails).\n"
-          "Prints the settling time to 1/2 ADC LSB, the error of a read sampled at\n"
-          "adc.t_sample, whether the read would slew or reach the rails, the energy\n"
-          "the rows deliver, and (with --spice) the largest nodal-vs-ngspice difference\n"
-          "as a fraction of each output's settled change.\n"
-          "  --rows/--cols   one random tile (cells 10..100 uS, rows at F x dac.v_read\n"
-          "                  times a uniform draw; --input F, default 0.1) of the\n"
-          "                  default circuit ([crossbar], [dac], [tia], [adc]; --set)\n"
-          "  --run RUN_DIR   every tile of the checkpoint's network, each layer's DAC\n"
-          "                  inputs of the first test image (a table; --spice on\n"
-          "                  128x128 tiles takes minutes per tile)\n"
-          "  --out DIR       write DIR/read.csv (the random tile's, or the run's first\n"
-          "                  tile's waveforms) and DIR/read.png/.svg; with --run also\n"
-          "                  DIR/read_tiles.csv\n"
-          "Exit status: 0 done, 1 a simulation failed, 2 bad usage or input.\n",
-          to);
-    return to == stderr ? 2 : 0;
-}
+static const char SYNOPSIS[] =
+    "usage: siamspice read --rows N --cols M [--seed S] [--input F] [--spice]\n"
+    "                      [--set SECTION.KEY=VALUE]... [--out DIR]\n"
+    "       siamspice read --run RUN_DIR [--spice] [--set SECTION.KEY=VALUE]... [--out DIR]\n";
+static const char ABOUT[] =
+    "The transient read of a crossbar tile: every word line steps from 0 V to its\n"
+    "DAC voltage at t = 0, the lines charge through their wire RC, the TIAs settle\n"
+    "with their gain-bandwidth pole, the ADC samples at adc.t_sample. Solved as the\n"
+    "nodal engine's linear state-space step response and, with --spice, as an\n"
+    "ngspice transient of the same circuit (with the TIA's slew limit and rails).\n"
+    "Prints the settling time to 1/2 ADC LSB, the error of a read sampled at\n"
+    "adc.t_sample, whether the read would slew or reach the rails, the energy\n"
+    "the rows deliver, and (with --spice) the largest nodal-vs-ngspice difference\n"
+    "as a fraction of each output's settled change.\n";
+static const char TAIL[] = "Exit status: 0 done, 1 a simulation failed, 2 bad usage or input.\n";
 
 static void print_result(const char *what, const ssp_tile_params *p, const ssp_read_result *r)
 {
@@ -244,45 +232,42 @@ done:
 
 int ssp_cmd_read(int argc, char **argv)
 {
-    const char *run = NULL, *out = NULL, *sets[READ_MAX_SETS];
-    long rows = 0, cols = 0;
-    unsigned long seed = 1;
+    const char *run = NULL, *out = NULL;
+    long rows = 0, cols = 0, seed_opt = 1;
+    unsigned long seed;
     double input = 0.1;
-    int nsets = 0, spice_on = 0, rc, bad_input = 0;
+    int spice_on = 0, rc, bad_input = 0, status;
     ssp_ctx *ctx = NULL;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout);
-    for (int i = 1; i < argc; i++) {
-        char *end = NULL;
-        if (!strcmp(argv[i], "--spice")) spice_on = 1;
-        else if (i + 1 < argc && !strcmp(argv[i], "--set") && nsets < READ_MAX_SETS) sets[nsets++] = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--run")) run = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--out")) out = argv[++i];
-        else if (i + 1 < argc && (!strcmp(argv[i], "--rows") || !strcmp(argv[i], "--cols") || !strcmp(argv[i], "--seed"))) {
-            long z = strtol(argv[i + 1], &end, 10);
-            if (*end || z < 0 || (argv[i][2] != 's' && (z < 1 || z > SSP_TILE_MAX))) {
-                fprintf(stderr, "siamspice read: %s wants a number (1..%d), not '%s'\n", argv[i], SSP_TILE_MAX, argv[i + 1]);
-                return usage(stderr);
-            }
-            if (argv[i][2] == 'r') rows = z;
-            else if (argv[i][2] == 'c') cols = z;
-            else seed = (unsigned long)z;
-            i++;
-        } else if (i + 1 < argc && !strcmp(argv[i], "--input")) {
-            input = strtod(argv[++i], &end);
-            if (*end || !(input > 0 && input <= 1)) {
-                fprintf(stderr, "siamspice read: --input wants a fraction in (0, 1], not '%s'\n", argv[i]);
-                return usage(stderr);
-            }
-        } else {
-            fprintf(stderr, "siamspice read: unexpected argument '%s'\n", argv[i]);
-            return usage(stderr);
-        }
-    }
-    if (!run == !(rows && cols)) {
-        fprintf(stderr, "siamspice read: give --rows and --cols (a random tile) or --run RUN_DIR\n");
-        return usage(stderr);
-    }
+    ssp_cmd_list sets = {.n = 0};
+    ssp_cmd_opt opts[] = {
+        {.name = "--rows", .kind = SSP_CMD_LONG, .target = &rows, .arg = "N", .lo = 1, .hi = SSP_TILE_MAX,
+         .flags = SSP_CMD_RANGE, .help = "word lines of one random tile (cells 10..100 uS)"},
+        {.name = "--cols", .kind = SSP_CMD_LONG, .target = &cols, .arg = "M", .lo = 1, .hi = SSP_TILE_MAX,
+         .flags = SSP_CMD_RANGE, .help = "bit lines of the random tile, of the default circuit\n"
+                                         "([crossbar], [dac], [tia], [adc]; --set)"},
+        {.name = "--seed", .kind = SSP_CMD_LONG, .target = &seed_opt, .arg = "S", .lo = 0, .hi = INFINITY,
+         .flags = SSP_CMD_RANGE, .help = "seed of the random tile (default 1)"},
+        {.name = "--input", .kind = SSP_CMD_DOUBLE, .target = &input, .arg = "F", .lo = 0, .hi = 1,
+         .flags = SSP_CMD_RANGE | SSP_CMD_LO_OPEN, .help = "the random tile's rows at F x dac.v_read times a uniform\ndraw (default 0.1)"},
+        {.name = "--run", .kind = SSP_CMD_STRING, .target = &run, .arg = "RUN_DIR",
+         .help = "every tile of the checkpoint's network, each layer's DAC\n"
+                 "inputs of the first test image (a table; --spice on\n"
+                 "128x128 tiles takes minutes per tile)"},
+        {.name = "--spice", .kind = SSP_CMD_FLAG, .target = &spice_on,
+         .help = "also the ngspice transient of the same circuit"},
+        {.name = "--set", .kind = SSP_CMD_LIST, .target = &sets, .arg = "S.K=V",
+         .help = "change a parameter of the circuit"},
+        {.name = "--out", .kind = SSP_CMD_STRING, .target = &out, .arg = "DIR",
+         .help = "write DIR/read.csv (the random tile's, or the run's first\n"
+                 "tile's waveforms) and DIR/read.png/.svg; with --run also\n"
+                 "DIR/read_tiles.csv"},
+    };
+    ssp_cmd_spec spec = {.cmd = "read", .synopsis = SYNOPSIS, .about = ABOUT, .tail = TAIL,
+                         .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    seed = (unsigned long)seed_opt;
+    if (!run == !(rows && cols))
+        return ssp_cmd_opts_usage(&spec, "give --rows and --cols (a random tile) or --run RUN_DIR");
     if ((out && strlen(out) + 32 >= READ_PATH_CAP) || (run && strlen(run) + 32 >= READ_PATH_CAP)) {
         fprintf(stderr, "siamspice read: path too long\n");
         return 2;
@@ -293,13 +278,13 @@ int ssp_cmd_read(int argc, char **argv)
         return 2;
     }
     if (run) {
-        rc = read_run(ctx, run, sets, nsets, spice_on, out, &bad_input);
+        rc = read_run(ctx, run, sets.v, sets.n, spice_on, out, &bad_input);
     } else {
         ssp_config cfg;
         ssp_tile_params p;
         ssp_config_defaults(&cfg);
         rc = SSP_OK;
-        for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
+        for (int i = 0; !rc && i < sets.n; i++) rc = ssp_config_set(&cfg, ctx, sets.v[i]);
         cfg.tile_rows = rows;
         cfg.tile_cols = cols;
         ssp_config_tile(&cfg, &p);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
@@ -182,28 +183,17 @@ int ssp_cmd_pool_worker(int argc, char **argv)
 
 /* ---- the sweep (rank 0) ---------------------------------------------- */
 
-static int usage(FILE *to)
-{
-    fputs("usage: siamspice sweep --config BASE.ini --grid GRID.ini [--out DIR] [--workers N] [-q]\n"
-          "       siamspice sweep --resume DIR [--workers N] [-q]\n"
-          "\n"
-          "Run every combination of the grid's values as a training run of the base\n"
-          "configuration, on local worker processes or, under mpirun, on the other ranks.\n"
-          "  --config FILE  the base configuration (as for siamspice train)\n"
-          "  --grid FILE    keys and values, e.g.  crossbar.r_wire = 0, 1, 2.5\n"
-          "                                       run.seed = 1..5\n"
-          "  --out DIR      sweep directory (default runs/sweep-<timestamp>)\n"
-          "  --resume DIR   run only the jobs of DIR that are missing or failed\n"
-          "  --workers N    local worker processes (default 2; under mpirun every rank\n"
-          "                 but 0 serves jobs and N is ignored)\n"
-          "  -q             no progress display\n"
-          "Writes DIR/<job>/ (a run directory per job), DIR/sweep.csv, DIR/sweep.json and\n"
-          "DIR/sweep_<key>.png (each metric against each swept key, spread over run.seed).\n"
-          "Exit status: 0 every job ok, 1 a job failed (recorded in the table), 2 bad usage\n"
-          "or input.\n",
-          to);
-    return to == stderr ? 2 : 0;
-}
+static const char SYNOPSIS[] =
+    "usage: siamspice sweep --config BASE.ini --grid GRID.ini [--out DIR] [--workers N] [-q]\n"
+    "       siamspice sweep --resume DIR [--workers N] [-q]\n";
+static const char ABOUT[] =
+    "Run every combination of the grid's values as a training run of the base\n"
+    "configuration, on local worker processes or, under mpirun, on the other ranks.\n";
+static const char TAIL[] =
+    "Writes DIR/<job>/ (a run directory per job), DIR/sweep.csv, DIR/sweep.json and\n"
+    "DIR/sweep_<key>.png (each metric against each swept key, spread over run.seed).\n"
+    "Exit status: 0 every job ok, 1 a job failed (recorded in the table), 2 bad usage\n"
+    "or input.\n";
 
 struct job {
     char name[JOB_NAME_MAX + 1];   /* directory name under the sweep directory */
@@ -353,31 +343,29 @@ int ssp_cmd_sweep(int argc, char **argv)
     ssp_sweep_row *rows = NULL;
     ssp_pool *pool = NULL;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout);
-        if (!strcmp(a, "-q")) quiet = 1;
-        else if (i + 1 < argc && !strcmp(a, "--config")) config = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--grid")) gridpath = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--out")) out = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--resume")) resume = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--workers")) {
-            char *end = NULL;
-            long w = strtol(argv[++i], &end, 10);
-            if (!end || *end || w < 1 || w > 256) {
-                fprintf(stderr, "siamspice sweep: --workers '%s' is not a number in 1..256\n", argv[i]);
-                return 2;
-            }
-            workers = (int)w;
-        } else {
-            fprintf(stderr, "siamspice sweep: unknown or incomplete option '%s'\n", a);
-            return usage(stderr);
-        }
-    }
-    if (resume ? (config || gridpath || out) : (!config || !gridpath)) {
-        fprintf(stderr, "siamspice sweep: give --config FILE and --grid FILE, or --resume DIR alone\n");
-        return usage(stderr);
-    }
+    long nworkers = DEFAULT_WORKERS;
+    ssp_cmd_opt opts[] = {
+        {.name = "--config", .kind = SSP_CMD_STRING, .target = &config, .arg = "FILE",
+         .help = "the base configuration (as for siamspice train)"},
+        {.name = "--grid", .kind = SSP_CMD_STRING, .target = &gridpath, .arg = "FILE",
+         .help = "keys and values, e.g.  crossbar.r_wire = 0, 1, 2.5\n"
+                 "                      run.seed = 1..5"},
+        {.name = "--out", .kind = SSP_CMD_STRING, .target = &out, .arg = "DIR",
+         .help = "sweep directory (default runs/sweep-<timestamp>)"},
+        {.name = "--resume", .kind = SSP_CMD_STRING, .target = &resume, .arg = "DIR",
+         .help = "run only the jobs of DIR that are missing or failed"},
+        {.name = "--workers", .kind = SSP_CMD_LONG, .target = &nworkers, .arg = "N", .lo = 1, .hi = 256,
+         .flags = SSP_CMD_RANGE,
+         .help = "local worker processes (default 2; under mpirun every rank\nbut 0 serves jobs and N is ignored)"},
+        {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &quiet, .help = "no progress display"},
+    };
+    ssp_cmd_spec spec = {.cmd = "sweep", .synopsis = SYNOPSIS, .about = ABOUT, .tail = TAIL,
+                         .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
+
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    workers = (int)nworkers;
+    if (resume ? (config || gridpath || out) : (!config || !gridpath))
+        return ssp_cmd_opts_usage(&spec, "give --config FILE and --grid FILE, or --resume DIR alone");
     if (strlen(resume ? resume : out ? out : "runs/sweep-YYYYmmdd-HHMMSS") + JOB_NAME_MAX + 64 >= PATH_CAP) {
         fprintf(stderr, "siamspice sweep: sweep directory name too long\n");
         return 2;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd_opts.h"
 #include "ssp_cmd.h"
 #include "ssp_config.h"
 #include "ssp_file.h"
@@ -25,7 +26,7 @@
 #include "ssp_units.h"
 #include "ssp_xbar.h"
 
-enum { PATH_CAP = 4096, MAX_SETS = 64, NAME_ROOM = 64 };
+enum { PATH_CAP = 4096, NAME_ROOM = 64 };
 
 static volatile sig_atomic_t g_stop; /* set by SIGINT / SIGTERM */
 
@@ -44,26 +45,16 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
-static int usage(FILE *to)
-{
-    fputs("usage: siamspice train --config FILE [--set SECTION.KEY=VALUE]... [--out DIR] [-q|-v]\n"
-          "       siamspice train --resume RUN_DIR [-q|-v]\n"
-          "\n"
-          "Train a crossbar network in situ on the simulated hardware.\n"
-          "  --config FILE   INI configuration (see configs/default.ini)\n"
-          "  --set S.K=V     override one parameter, e.g. --set train.lr=0.02\n"
-          "  --out DIR       run directory (default runs/<name>-<timestamp>)\n"
-          "  --resume DIR    continue an interrupted run from DIR/checkpoint.bin\n"
-          "  -q              no progress display (a bar on a terminal, else a line per 10 %)\n"
-          "  -v              also show the library's info log lines on stderr\n"
-          "Writes config.ini, metrics.csv, metrics.json, checkpoint.bin, report.txt,\n"
-          "run.log, conductance_hist.csv, levels.csv and the plots (PNG and SVG) into the\n"
-          "run directory; with engine.forward nodal or spice also irdrop.csv and\n"
-          "netlists/. Baselines (run.baselines) go to baseline-<method>/.\n"
-          "Exit status: 0 done, 1 failed or interrupted, 2 bad usage or input.\n",
-          to);
-    return to == stderr ? 2 : 0;
-}
+static const char SYNOPSIS[] =
+    "usage: siamspice train --config FILE [--set SECTION.KEY=VALUE]... [--out DIR] [-q|-v]\n"
+    "       siamspice train --resume RUN_DIR [-q|-v]\n";
+static const char ABOUT[] = "Train a crossbar network in situ on the simulated hardware.\n";
+static const char TAIL[] =
+    "Writes config.ini, metrics.csv, metrics.json, checkpoint.bin, report.txt,\n"
+    "run.log, conductance_hist.csv, levels.csv and the plots (PNG and SVG) into the\n"
+    "run directory; with engine.forward nodal or spice also irdrop.csv and\n"
+    "netlists/. Baselines (run.baselines) go to baseline-<method>/.\n"
+    "Exit status: 0 done, 1 failed or interrupted, 2 bad usage or input.\n";
 
 struct log_sink {
     FILE *file; /* run.log, may be NULL */
@@ -288,8 +279,8 @@ done:
 
 int ssp_cmd_train(int argc, char **argv)
 {
-    const char *config = NULL, *out = NULL, *resume = NULL, *sets[MAX_SETS];
-    int nsets = 0, quiet = 0, status = 1, rc, methods[4], nb, lock = -1;
+    const char *config = NULL, *out = NULL, *resume = NULL;
+    int quiet = 0, verbose = 0, status = 1, rc, methods[4], nb, lock = -1;
     char dir[PATH_CAP], p[PATH_CAP];
     ssp_config cfg;
     ssp_ctx *ctx = NULL;
@@ -298,34 +289,29 @@ int ssp_cmd_train(int argc, char **argv)
     ssp_epoch_metrics *hist = NULL;
     size_t nhist = 0, nbl = 0;
     ssp_report_baseline bl[SSP_REPORT_MAX_BASELINES];
+    ssp_cmd_list sets = {.n = 0};
+    ssp_cmd_opt opts[] = {
+        {.name = "--config", .kind = SSP_CMD_STRING, .target = &config, .arg = "FILE",
+         .help = "INI configuration (see configs/default.ini)"},
+        {.name = "--set", .kind = SSP_CMD_LIST, .target = &sets, .arg = "S.K=V",
+         .help = "override one parameter, e.g. --set train.lr=0.02"},
+        {.name = "--out", .kind = SSP_CMD_STRING, .target = &out, .arg = "DIR",
+         .help = "run directory (default runs/<name>-<timestamp>)"},
+        {.name = "--resume", .kind = SSP_CMD_STRING, .target = &resume, .arg = "DIR",
+         .help = "continue an interrupted run from DIR/checkpoint.bin"},
+        {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &quiet,
+         .help = "no progress display (a bar on a terminal, else a line per 10 %)"},
+        {.short_name = 'v', .kind = SSP_CMD_FLAG, .target = &verbose,
+         .help = "also show the library's info log lines on stderr"},
+    };
+    ssp_cmd_spec spec = {.cmd = "train", .synopsis = SYNOPSIS, .about = ABOUT, .tail = TAIL,
+                         .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout);
-        if (!strcmp(a, "-q")) quiet = 1;
-        else if (!strcmp(a, "-v")) sink.level = SSP_LOG_INFO;
-        else if (i + 1 < argc && !strcmp(a, "--config")) config = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--out")) out = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--resume")) resume = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--set")) {
-            if (nsets == MAX_SETS) {
-                fprintf(stderr, "siamspice train: more than %d --set options\n", MAX_SETS);
-                return 2;
-            }
-            sets[nsets++] = argv[++i];
-        } else {
-            fprintf(stderr, "siamspice train: unknown or incomplete option '%s'\n", a);
-            return usage(stderr);
-        }
-    }
-    if (!!config == !!resume) {
-        fprintf(stderr, "siamspice train: give exactly one of --config FILE or --resume DIR\n");
-        return usage(stderr);
-    }
-    if (resume && (nsets || out)) {
-        fprintf(stderr, "siamspice train: --resume takes the run's own config; no --set or --out\n");
-        return 2;
-    }
+    if (ssp_cmd_opts_parse(&spec, argc, argv, &status)) return status;
+    if (verbose) sink.level = SSP_LOG_INFO;
+    if (!!config == !!resume) return ssp_cmd_opts_usage(&spec, "give exactly one of --config FILE or --resume DIR");
+    if (resume && (sets.n || out))
+        return ssp_cmd_opts_usage(&spec, "--resume takes the run's own config; no --set or --out");
     if (strlen(resume ? resume : out ? out : "runs/") + NAME_ROOM + SSP_CONFIG_STR_MAX >= PATH_CAP) {
         fprintf(stderr, "siamspice train: run directory name too long\n");
         return 2;
@@ -348,7 +334,7 @@ int ssp_cmd_train(int argc, char **argv)
         }
     }
     rc = resume ? ssp_config_load(&cfg, ctx, p) : ssp_cmd_config_load(&cfg, ctx, config);
-    for (int i = 0; !rc && i < nsets; i++) rc = ssp_config_set(&cfg, ctx, sets[i]);
+    for (int i = 0; !rc && i < sets.n; i++) rc = ssp_config_set(&cfg, ctx, sets.v[i]);
     if (!rc) rc = ssp_cmd_config_resolve(&cfg, ctx);
     if (!rc) rc = ssp_config_check(&cfg, ctx);
     if (!rc) rc = ssp_config_resolve_paths(&cfg, ctx);
