@@ -9,15 +9,21 @@
  * Short setting: SSP_BENCH_STEPS=S runs only the first S training steps of
  * epoch 1 (no test evaluation) and ends with
  *   BENCH train_steps model=.. engine=.. steps=S first_step_s=..
- *   s_per_step=.. steps_per_epoch=.. projected_epoch_s=.. nodal_fast_reads=..
+ *   s_per_step=.. cpu_s_per_step=.. steps_per_epoch=.. projected_epoch_s=.. nodal_fast_reads=..
  *   nodal_fallbacks=..
  * where s_per_step is the mean over steps 2..S (step 1 programs and factors
- * every tile from scratch) and projected_epoch_s = s_per_step x steps per
+ * every tile from scratch; cpu_s_per_step: the same in CPU time, user +
+ * system, from getrusage) and projected_epoch_s = s_per_step x steps per
  * epoch, without the epoch's test evaluation. SSP_NODAL_PATH=reference runs
- * the same on the reference nodal path for comparison. */
+ * the same on the reference nodal path for comparison. SSP_BENCH_LOAD=CKPT
+ * starts the short setting from a checkpoint (say one saved after step 1,
+ * whose programming calibration then needs no ngspice run), and
+ * SSP_BENCH_SAVE=CKPT saves one after the last step (two runs' device
+ * states, twin and counters compared by comparing the files). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "ssp_config.h"
@@ -32,6 +38,15 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU time of this process (user + system), s. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 /* Sum of the nodal counters over every tile of the training network. */
@@ -62,30 +77,36 @@ static void nodal_totals(ssp_train *t, ssp_nodal_stats *sum)
 /* The short setting: the first `steps` steps of epoch 1. */
 static int run_steps(ssp_train *t, const ssp_config *c, long steps)
 {
-    double first = 0, rest = 0;
+    double first = 0, rest = 0, cpu_rest = 0;
     ssp_nodal_stats ns;
     long s;
     int done = 0;
-    if (steps < 2) steps = 2;
+    long nrest;
+    if (steps < 1) steps = 1;
     for (s = 0; s < steps && !done; s++) {
-        double t0 = now_s(), dt;
+        double t0 = now_s(), c0 = cpu_s(), dt, dc;
         if (ssp_train_step(t, &done)) return 1;
         dt = now_s() - t0;
+        dc = cpu_s() - c0;
         if (s == 0) first = dt;
-        else rest += dt;
-        printf("step %ld: %.3f s\n", s + 1, dt);
+        else {
+            rest += dt;
+            cpu_rest += dc;
+        }
+        printf("step %ld: %.3f s, %.3f s CPU\n", s + 1, dt, dc);
         fflush(stdout);
     }
     nodal_totals(t, &ns);
+    nrest = s > 1 ? s - 1 : 1;
     printf("nodal, all tiles: %lu factors, %lu refactors, %lu low-rank updates, %lu cell solves, "
            "%lu fast reads, %lu reads redone on the reference path\n", ns.factors, ns.refactors,
            ns.fast_updates, ns.fast_cell_solves, ns.fast_reads, ns.fast_fallbacks);
-    printf("BENCH train_steps model=%s engine=%s steps=%ld first_step_s=%.3f s_per_step=%.3f "
+    printf("BENCH train_steps model=%s engine=%s steps=%ld first_step_s=%.3f s_per_step=%.3f cpu_s_per_step=%.3f "
            "steps_per_epoch=%zu projected_epoch_s=%.1f nodal_fast_reads=%lu nodal_fallbacks=%lu\n",
            c->net == SSP_NET_MLP ? "mlp" : "cnn",
            c->engine == SSP_ENGINE_IDEAL ? "ideal" : c->engine == SSP_ENGINE_NODAL ? "nodal" : "spice",
-           s, first, rest / (double)(s - 1), ssp_train_steps_per_epoch(t),
-           rest / (double)(s - 1) * (double)ssp_train_steps_per_epoch(t), ns.fast_reads,
+           s, first, rest / (double)nrest, cpu_rest / (double)nrest, ssp_train_steps_per_epoch(t),
+           rest / (double)nrest * (double)ssp_train_steps_per_epoch(t), ns.fast_reads,
            ns.fast_fallbacks);
     return 0;
 }
@@ -106,7 +127,10 @@ int main(int argc, char **argv)
         return 1;
     }
     if (getenv("SSP_BENCH_STEPS")) {
-        int rc = run_steps(t, &c, atol(getenv("SSP_BENCH_STEPS")));
+        const char *load = getenv("SSP_BENCH_LOAD"), *save = getenv("SSP_BENCH_SAVE");
+        int rc = load && *load ? ssp_train_checkpoint_load(t, load) : 0;
+        if (!rc) rc = run_steps(t, &c, atol(getenv("SSP_BENCH_STEPS")));
+        if (!rc && save && *save) rc = ssp_train_checkpoint_save(t, save);
         if (rc) fprintf(stderr, "bench_train: %s\n", ssp_ctx_errmsg(ctx));
         ssp_train_destroy(&t);
         ssp_ctx_destroy(&ctx);

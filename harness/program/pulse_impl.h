@@ -66,6 +66,11 @@ struct ssp_pulse {
     double *blo, *bhi;
     unsigned char *dirty;
     size_t *dlist, ndirty;
+    /* the cells a pulse ran on since pulse_cells_begin (marks and list),
+     * and the bias columns of the group being run (scratch, cols) */
+    unsigned char *touched;
+    size_t *tlist, ntouched;
+    size_t *scol;
 };
 
 /* Start programming (or replaying on) the tile dev: forget the last solve's

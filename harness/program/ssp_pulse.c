@@ -159,9 +159,12 @@ int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
     pp->bhi = malloc(nc * sizeof *pp->bhi);
     pp->dirty = calloc(nc, 1);
     pp->dlist = malloc(nc * sizeof *pp->dlist);
+    pp->touched = calloc(nc, 1);
+    pp->tlist = malloc(nc * sizeof *pp->tlist);
+    pp->scol = malloc(cols * sizeof *pp->scol);
     if (!pp->dir || !pp->nfull || !pp->wfrac || !pp->rsel || !pp->csel || !pp->vcell || !pp->icell || !pp->vline ||
         !pp->vprev || !pp->gfix || !pp->rdr || !pp->rdc || !pp->dpf || !pp->rchg || !pp->cchg || !pp->bkind || !pp->blo ||
-        !pp->bhi || !pp->dirty || !pp->dlist) {
+        !pp->bhi || !pp->dirty || !pp->dlist || !pp->touched || !pp->tlist || !pp->scol) {
         ssp_pulse_destroy(&pp);
         return ssp_error(ctx, SSP_ENOMEM, "out of memory for a %zu x %zu programmer", rows, cols);
     }
@@ -199,6 +202,9 @@ void ssp_pulse_destroy(ssp_pulse **pp)
     free((*pp)->bhi);
     free((*pp)->dirty);
     free((*pp)->dlist);
+    free((*pp)->touched);
+    free((*pp)->tlist);
+    free((*pp)->scol);
     free(*pp);
     *pp = NULL;
 }
@@ -334,19 +340,40 @@ static int plan_round(ssp_pulse *pp, int first_phase, double amp_scale)
 
 /* ---- running a plan on the C model ----------------------------------------------- */
 
+/* The cells of a group that see a drive, in cell order: every cell of a
+ * row whose drive differs from the unselected columns' level uc; of the
+ * other rows (drive exactly uc: their cells on unselected columns see 0
+ * and stay idle) only the cells on the columns not at uc. The callers
+ * still skip a cell whose drive is 0, so this visits, in the same order,
+ * every cell a loop over the whole tile would act on. */
+static size_t bias_columns(ssp_pulse *pp, const double *vc, double uc)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < pp->cols; j++)
+        if (vc[j] != uc) pp->scol[n++] = j;
+    return n;
+}
+
 static int run_model(ssp_pulse *pp, ssp_device *dev, gsl_rng *rng, ssp_pulse_result *res,
                      double *vr, double *vc, unsigned char *selmark)
 {
-    size_t nc = pp->rows * pp->cols;
+    size_t C = pp->cols;
     int rc;
     for (size_t gi = 0; gi < pp->ngrp; gi++) {
         const pgroup *g = &pp->grp[gi];
+        double ur, uc;
+        size_t nsc;
+        pulse_bias(pp->p.bias, g->amp, &ur, &uc);
         pulse_line_voltages(pp, g, vr, vc);
-        memset(selmark, 0, nc);
         for (size_t k = 0; k < g->n; k++) selmark[pp->gcell[g->first + k]] = 1;
         if ((rc = pulse_cell_voltages(pp, dev, vr, vc))) return rc;
-        for (size_t c = 0; c < nc; c++) {
-            double drive = vr[c / pp->cols] - vc[c % pp->cols], x0 = dev[c].x, e;
+        nsc = bias_columns(pp, vc, uc);
+        for (size_t i = 0; i < pp->rows; i++) {
+          int all = vr[i] - uc != 0;
+          size_t nq = all ? C : nsc;
+          for (size_t q = 0; q < nq; q++) {
+            size_t c = i * C + (all ? q : pp->scol[q]);
+            double drive = vr[i] - vc[c % C], x0 = dev[c].x, e;
             /* a cell between two lines at the same drive stays idle */
             if (drive == 0) continue;
             if (!pp->p.reference && pulse_cell_inert(pp, c, pp->vcell[c])) {
@@ -371,7 +398,9 @@ static int run_model(ssp_pulse *pp, ssp_device *dev, gsl_rng *rng, ssp_pulse_res
                 res->energy_sel_analytic_j += e;
             else
                 res->energy_half_analytic_j += e;
+          }
         }
+        for (size_t k = 0; k < g->n; k++) selmark[pp->gcell[g->first + k]] = 0;
     }
     return SSP_OK;
 }
@@ -498,11 +527,17 @@ void pulse_cells_begin(ssp_pulse *pp, const ssp_device *dev)
     for (size_t c = 0; c < nc; c++) pp->bkind[c] = (unsigned char)ssp_device_inert_band(&dev[c], &pp->blo[c], &pp->bhi[c]);
     for (size_t k = 0; k < pp->ndirty; k++) pp->dirty[pp->dlist[k]] = 0;
     pp->ndirty = 0;
+    for (size_t k = 0; k < pp->ntouched; k++) pp->touched[pp->tlist[k]] = 0;
+    pp->ntouched = 0;
     pp->fix_valid = 0;
 }
 
 void pulse_cell_moved(ssp_pulse *pp, size_t c)
 {
+    if (!pp->touched[c]) {
+        pp->touched[c] = 1;
+        pp->tlist[pp->ntouched++] = c;
+    }
     if (pp->dirty[c]) return;
     pp->dirty[c] = 1;
     pp->dlist[pp->ndirty++] = c;
@@ -771,7 +806,7 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
     const ssp_device_levels *lv = pp->lv;
     size_t nc = pp->rows * pp->cols, c, keep = 0;
     double spacing = (lv->g[lv->n - 1] - lv->g[0]) / (double)(lv->n - 1);
-    double *g0 = NULL, *gprev = NULL, *vr = NULL, *vc = NULL, t_abs;
+    double *x0s = NULL, *gprev = NULL, *vr = NULL, *vc = NULL, t_abs;
     unsigned char *active = NULL, *selmark = NULL, *hit = NULL; /* hit: the target received a pulse */
     int *st = NULL, rc = SSP_OK, phase_last = SSP_PULSE_SET;
     long rounds = pp->p.strategy == SSP_PULSE_VERIFY ? pp->p.verify_max : 1;
@@ -785,15 +820,15 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
         if (dev[c].model != pp->m)
             return ssp_error(pp->ctx, SSP_EINVAL, "cell (%zu, %zu) follows another device model",
                              c / pp->cols, c % pp->cols);
-    g0 = malloc(nc * sizeof *g0);
+    x0s = malloc(nc * sizeof *x0s);
     gprev = malloc(nc * sizeof *gprev);
     vr = malloc(pp->rows * sizeof *vr);
     vc = malloc(pp->cols * sizeof *vc);
     active = malloc(nc);
-    selmark = malloc(nc);
+    selmark = calloc(nc, 1);
     st = malloc(nc * sizeof *st);
     hit = calloc(nc, 1);
-    if (!g0 || !gprev || !vr || !vc || !active || !selmark || !st || !hit) {
+    if (!x0s || !gprev || !vr || !vc || !active || !selmark || !st || !hit) {
         rc = ssp_error(pp->ctx, SSP_ENOMEM, "out of memory programming a %zu x %zu tile", pp->rows, pp->cols);
         goto done;
     }
@@ -808,7 +843,7 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
 
     /* which cells are targets; unreachable bands are reported at once */
     for (c = 0; c < nc; c++) {
-        g0[c] = read_g(&dev[c]);
+        x0s[c] = dev[c].x; /* the start state; its read conductance is taken when needed */
         active[c] = 0;
         st[c] = SSP_PULSE_CELL_KEEP;
         if (target[c] == SSP_PULSE_KEEP) {
@@ -906,9 +941,16 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
     {
         double dsum = 0;
         for (c = 0; c < nc; c++) {
-            double g = read_g(&dev[c]);
+            double g;
+            /* on the C model a cell no pulse ran on is where it started:
+             * no disturbance (0 added, the same sums) */
+            if (target[c] == SSP_PULSE_KEEP && !spice && !pp->touched[c]) continue;
+            g = read_g(&dev[c]);
             if (target[c] == SSP_PULSE_KEEP) {
-                double d = fabs(g - g0[c]) / spacing;
+                ssp_device d0 = dev[c];
+                double d;
+                d0.x = x0s[c];
+                d = fabs(g - read_g(&d0)) / spacing;
                 dsum += d;
                 if (d > res->disturb_max) res->disturb_max = d;
                 continue;
@@ -942,7 +984,7 @@ int ssp_pulse_program_tile(ssp_pulse *pp, ssp_spice *spice, gsl_rng *rng, int ti
     if (sched) sched->latency = t_abs;
     if (status) memcpy(status, st, nc * sizeof *st);
 done:
-    free(g0);
+    free(x0s);
     free(gprev);
     free(vr);
     free(vc);
