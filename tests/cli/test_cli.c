@@ -729,11 +729,31 @@ static void test_cli__sweep_records_failures_and_resumes(void)
     run_cli_split(&R, (const char *const[]){"sweep", "--config", base, "--grid", grid, "--out", out, NULL});
     CU_ASSERT_EQUAL(R.status, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "already holds a sweep"));
-    /* lose one finished job: resume runs it and the two failed ones */
+    /* a sweep holding the directory: a second one is refused */
+    {
+        int fd = -1;
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_lock_dir(ssp_test_ctx(), out, &fd));
+        run_cli_split(&R, (const char *const[]){"sweep", "--resume", out, "-q", NULL});
+        CU_ASSERT_EQUAL(R.status, 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "in use"));
+        ssp_file_unlock_dir(&fd);
+    }
+    /* lose one finished job: resume runs it and the two failed ones; a
+     * plot a killed sweep left half drawn goes */
     snprintf(p, sizeof p, "%s/001_device.params=devicemodels-params-vteam32.ini_run.seed=2/sweep_status", out);
     CU_ASSERT_EQUAL(remove(p), 0);
+    {
+        int st;
+        pid_t dead = fork();
+        if (dead == 0) _exit(0);
+        while (waitpid(dead, &st, 0) < 0 && errno == EINTR) {
+        }
+        snprintf(p, sizeof p, "%s/sweep_run_seed.png.tmp.%ld", out, (long)dead);
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_write_all(ssp_test_ctx(), p, "half", 4));
+    }
     run_cli_split(&R, (const char *const[]){"sweep", "--resume", out, "--workers", "2", "-q", NULL});
     CU_ASSERT_EQUAL(R.status, 1);
+    CU_ASSERT(access(p, F_OK) != 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "4 jobs (3 to run)"));
     if (!strstr(R.err, "4 jobs (3 to run)")) fprintf(stderr, "\n  resume said:\n%s\n", R.err);
     snprintf(p, sizeof p, "%s/sweep.csv", out);
