@@ -634,7 +634,11 @@ static void test_cli__sigterm_leaves_a_resumable_checkpoint(void)
 #if defined(__SANITIZE_ADDRESS__)
 static const char PROG_CC_FLAGS[] = "-fsanitize=address,undefined";
 static const char PROG_RUN_ENV[] = "ASAN_OPTIONS=detect_leaks=0";
+/* what install still builds (the benchmarks) links against the
+ * instrumented library too */
+static const char INSTALL_FLAGS[] = "OPT=-O1 CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer'";
 #else
+static const char INSTALL_FLAGS[] = "";
 static const char PROG_CC_FLAGS[] = "";
 static const char PROG_RUN_ENV[] = "";
 #endif
@@ -652,12 +656,13 @@ static void test_cli__install_and_pkg_config(void)
     snprintf(src, sizeof src, "%s/prog.c", prefix);
     SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_write_all(ssp_test_ctx(), src, prog, strlen(prog)));
     snprintf(cmd, sizeof cmd,
-             "make -s -C %s BUILD=%s PREFIX=%s install >%s/install.log 2>&1 && "
+             "make -s -C %s BUILD=%s %s PREFIX=%s install >%s/install.log 2>&1 && "
              "test -x %s/bin/siamspice && test -f %s/share/man/man1/siamspice.1 && "
              "test -f %s/share/siamspice/params/vteam32.ini && "
              "cc %s -o %s/prog %s $(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --cflags --libs siamspice) "
              ">>%s/install.log 2>&1 && %s LD_LIBRARY_PATH=%s/lib %s/prog > %s/prog.out",
-             SSP_SOURCE_DIR, SSP_BUILD_DIR, prefix, prefix, prefix, prefix, prefix, PROG_CC_FLAGS, prefix, src, prefix,
+             SSP_SOURCE_DIR, SSP_BUILD_DIR, INSTALL_FLAGS, prefix, prefix, prefix, prefix, prefix, PROG_CC_FLAGS, prefix,
+             src, prefix,
              prefix, PROG_RUN_ENV, prefix, prefix, prefix);
     CU_ASSERT_EQUAL(system(cmd), 0);
     snprintf(src, sizeof src, "%s/prog.out", prefix);
