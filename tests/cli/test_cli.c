@@ -542,6 +542,16 @@ static void test_cli__train_writes_a_parseable_run_directory(void)
     CU_ASSERT(file_starts_with(dir, "checkpoint.bin", "SSPCKPT", 7));
     CU_ASSERT(file_starts_with(dir, "config.ini", "; resolved", 10));
     CU_ASSERT(file_starts_with(dir, "report.txt", "siamspice run report", 20));
+    {
+        unsigned char *rep = NULL;
+        size_t rlen;
+        snprintf(p, sizeof p, "%s/report.txt", dir);
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_read_all(ssp_test_ctx(), p, &rep, &rlen));
+        /* 256 images in batches of 32 (the default) */
+        CU_ASSERT_PTR_NOT_NULL(strstr((char *)rep, "  data        mnist, the first 256 training images (8 steps of 32 "
+                                                   "per epoch), the first 200 test images\n"));
+        free(rep);
+    }
     /* the resolved config reloads: a resume of a finished run is a no-op */
     run_cli(&R, "train", "--resume", dir, "-q", NULL);
     CU_ASSERT_EQUAL(R.status, 0);
