@@ -151,6 +151,9 @@ struct ssp_spice {
     int isrc_called;       /* an external current source asked for a value */
     double tran_tstop;     /* final time of the running transient (s) */
     struct stream *stream; /* non-NULL while streaming */
+    char progress[SSP_SPICE_PROGRESS_MAX]; /* label of ngspice's percentages; "" = not reported */
+    size_t progress_last;  /* last permille reported */
+    int progress_runs;     /* analyses started since the label was set */
 };
 
 /* ngspice's API takes char * for strings it does not modify. */
@@ -218,12 +221,35 @@ static int cb_sendchar(char *text, int id, void *ud)
     return 0;
 }
 
+/* ngspice's status line of a running analysis, "tran: 12.3%" (also
+ * "--ready--" and words without a percentage, which are ignored). */
 static int cb_sendstat(char *text, int id, void *ud)
 {
-    (void)text;
+    ssp_spice *s = ud;
+    const char *colon;
+    char *end;
+    double pct;
+    size_t permille;
     (void)id;
-    (void)ud;
+    if (!s || !s->progress[0] || !text || !(colon = strchr(text, ':'))) return 0;
+    pct = strtod(colon + 1, &end);
+    if (end == colon + 1 || *end != '%' || !(pct >= 0)) return 0;
+    permille = pct >= 100 ? 1000 : (size_t)(pct * 10);
+    if (permille == s->progress_last) return 0;
+    s->progress_last = permille;
+    {
+        char what[SSP_SPICE_PROGRESS_MAX + 32];
+        snprintf(what, sizeof what, "%s, analysis %d", s->progress, s->progress_runs);
+        ssp_progress(s->ctx, what, permille, 1000);
+    }
     return 0;
+}
+
+void ssp_spice_set_progress(ssp_spice *s, const char *what)
+{
+    snprintf(s->progress, sizeof s->progress, "%s", what ? what : "");
+    s->progress_last = (size_t)-1;
+    s->progress_runs = 0;
 }
 
 static int cb_exit(int status, NG_BOOL immediate, NG_BOOL quit, int id, void *ud)
@@ -790,6 +816,8 @@ static int need_circuit(ssp_spice *s, const char *what)
 int ssp_spice_op(ssp_spice *s)
 {
     int rc = need_circuit(s, "op");
+    s->progress_runs++;
+    s->progress_last = (size_t)-1;
     if (rc) return rc;
     return ssp_spice_command(s, "op");
 }
@@ -798,6 +826,8 @@ int ssp_spice_tran(ssp_spice *s, double tstep, double tstop, double tmax, int ui
 {
     char cmd[256];
     int rc = need_circuit(s, "tran");
+    s->progress_runs++; /* each analysis is reported from 0 % again */
+    s->progress_last = (size_t)-1;
     if (rc) return rc;
     if (!(tstep > 0) || !(tstop > 0) || !isfinite(tstep) || !isfinite(tstop))
         return set_failure(s, SSP_EINVAL, "tran: tstep (%g s) and tstop (%g s) must be positive",

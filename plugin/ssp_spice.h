@@ -122,6 +122,14 @@ SSP_API void ssp_spice_set_external(ssp_spice *s, ssp_spice_vsrc_fn vsrc, ssp_sp
 /* Everything ngspice printed during the last call (stdout and stderr lines,
  * stderr lines prefixed "stderr "), and the error message of the last
  * failure ("" if none). Valid until the next call on the handle. */
+enum { SSP_SPICE_PROGRESS_MAX = 128 }; /* bytes of a progress label, NUL included */
+/* While what is set (copied, at most SSP_SPICE_PROGRESS_MAX - 1 bytes; NULL
+ * or "" stops it), the percentage ngspice reports of a running analysis
+ * ("tran: 12.3%") goes to ssp_progress(ctx, "<what>, analysis <n>",
+ * permille, 1000), each change once; n counts the analyses (ssp_spice_tran,
+ * ssp_spice_op) since the label was set. ngspice reports at most every 100 ms of wall time, so a short
+ * analysis reports nothing. */
+SSP_API void ssp_spice_set_progress(ssp_spice *s, const char *what);
 SSP_API const char *ssp_spice_output(const ssp_spice *s);
 SSP_API const char *ssp_spice_errmsg(const ssp_spice *s);
 /* Number of times the library image was reloaded after a fatal error. */

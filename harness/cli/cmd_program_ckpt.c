@@ -343,9 +343,15 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
         if (!use_spice && !ssp_hwprog_cal(hp)->fitted) {
             char what[96];
             snprintf(what, sizeof what, "calibrating the energy model: tile %zu in ngspice", k);
-            ssp_cmd_progress_show(&pg, what, 0, 1, NULL);
+            /* in permille: ngspice's own percentage of the transient shows
+             * through (ssp_spice_set_progress) */
+            ssp_cmd_progress_show(&pg, what, 0, 1000, NULL);
+            ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg);
+            ssp_spice_set_progress(sp, what);
             rc = ssp_hwprog_check(hp, k, dev[t->m], target[t->m], sp, &cal_dev, NULL);
-            if (!rc) ssp_cmd_progress_show(&pg, what, 1, 1, NULL);
+            ssp_spice_set_progress(sp, NULL);
+            ssp_ctx_set_progress(ctx, NULL, NULL);
+            if (!rc) ssp_cmd_progress_show(&pg, what, 1000, 1000, NULL);
             if (rc) goto fail;
         }
         ssp_cmd_progress_show(&pg, use_spice ? "programming tiles in ngspice" : "programming tiles (C model)",

@@ -330,7 +330,7 @@ int ssp_cmd_sweep(int argc, char **argv)
 {
     const char *config = NULL, *gridpath = NULL, *out = NULL, *resume = NULL;
     char dir[PATH_CAP], p[PATH_CAP], self[PATH_CAP], transport[64] = "";
-    int workers = DEFAULT_WORKERS, quiet = 0, status = 1, rc, width;
+    int workers = DEFAULT_WORKERS, quiet = 0, status = 1, rc, width, lock = -1;
     unsigned char *gtext = NULL;
     size_t glen = 0, njobs = 0, npend = 0, nfailed = 0;
     ssp_ctx *ctx = NULL;
@@ -435,6 +435,15 @@ int ssp_cmd_sweep(int argc, char **argv)
             status = 2;
             goto done;
         }
+    }
+    /* one sweep writes a directory at a time; then what a killed one left
+     * (its plots' and tables' temporary files) goes */
+    rc = ssp_file_lock_dir(ctx, dir, &lock);
+    if (!rc && resume) rc = ssp_file_remove_stale_temps(ctx, dir, NULL);
+    if (rc) {
+        fprintf(stderr, "siamspice sweep: %s\n", ssp_ctx_errmsg(ctx));
+        status = 2;
+        goto done;
     }
 
     /* the jobs, in odometer order; those already ok are not run again */
@@ -563,6 +572,7 @@ done:
     free(rows);
     free(gtext);
     ssp_grid_free(&g);
+    ssp_file_unlock_dir(&lock);
     ssp_ctx_destroy(&ctx);
     return status;
 }

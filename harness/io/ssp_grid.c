@@ -14,6 +14,7 @@ struct gkey {
     char name[SSP_GRID_TEXT_MAX]; /* "section.key" */
     char **v;                     /* values (owned) */
     size_t nv;
+    size_t line;                  /* line of the grid file that gives it */
 };
 
 struct ssp_grid {
@@ -113,8 +114,8 @@ static int add_item(ssp_grid *g, ssp_ctx *ctx, const char *where, struct gkey *k
 }
 
 /* One "key = values" line, [s, e) trimmed, with the current section. */
-static int parse_assignment(ssp_grid *g, ssp_ctx *ctx, const char *where, const char *section, const char *s,
-                            const char *e)
+static int parse_assignment(ssp_grid *g, ssp_ctx *ctx, const char *where, size_t line, const char *section,
+                            const char *s, const char *e)
 {
     const char *eq = memchr(s, '=', (size_t)(e - s)), *ks = s, *ke, *item;
     struct gkey *k;
@@ -147,7 +148,9 @@ static int parse_assignment(ssp_grid *g, ssp_ctx *ctx, const char *where, const 
         return ssp_error(ctx, SSP_EFORMAT, "%s: key longer than %d bytes", where, SSP_GRID_TEXT_MAX - 1);
     for (i = 0; i < g->nk; i++)
         if (strcmp(g->k[i].name, k->name) == 0)
-            return ssp_error(ctx, SSP_EFORMAT, "%s: key %s given twice", where, k->name);
+            return ssp_error(ctx, SSP_EFORMAT, "%s: key %s given twice (first on line %zu)", where, k->name,
+                             g->k[i].line);
+    k->line = line;
     g->nk++; /* from here on the grid owns k's values */
     item = eq + 1;
     for (const char *c = eq + 1;; c++) {
@@ -211,7 +214,7 @@ int ssp_grid_parse(ssp_grid **out, ssp_ctx *ctx, const char *buf, size_t len, co
             snprintf(section, sizeof section, "%.*s", (int)(e - s - 2), s + 1);
             continue;
         }
-        rc = parse_assignment(g, ctx, where, section, s, e);
+        rc = parse_assignment(g, ctx, where, line, section, s, e);
     }
     if (!rc && g->nk == 0) rc = ssp_error(ctx, SSP_EFORMAT, "%s: the grid names no key", name);
     if (rc) {

@@ -2,6 +2,7 @@
  * gnuplot script is written in full to plots.gp so a user can rerun or edit
  * it; this file only decides what to draw from the files present. */
 #include "ssp_plot.h"
+#include "plot_script.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -114,7 +115,7 @@ static size_t find_baselines(const char *dir, char names[][64], size_t max)
  * either the previous one or the whole new one, as every file siamspice
  * writes; a killed gnuplot leaves a temporary file the next run in the
  * directory removes (ssp_file_remove_stale_temps). */
-static void script_terminal(FILE *f, const char *name, int svg, int w, int h)
+void plot_script_output(FILE *f, const char *name, int svg, int w, int h)
 {
     fprintf(f, "eval ssp_finish\nssp_pending = '%s.%s'\n", name, svg ? "svg" : "png");
     if (svg)
@@ -124,7 +125,7 @@ static void script_terminal(FILE *f, const char *name, int svg, int w, int h)
     fprintf(f, "set output ssp_pending.'.tmp.%ld'\n", (long)getpid());
 }
 
-static void script_rename_header(FILE *f)
+void plot_script_header(FILE *f)
 {
     fprintf(f, "# each plot is drawn into NAME.tmp.%ld and renamed into place when it is complete\n"
                "ssp_pending = ''\n"
@@ -345,7 +346,7 @@ static void script_heatmap(FILE *f, const irmat *im, const char *engine, int svg
     if (h > HEAT_MAX_PX) h = HEAT_MAX_PX;
     snprintf(name, sizeof name, "irdrop_m%ld", im->m);
     script_common(f);
-    script_terminal(f, name, svg, 1100, h);
+    plot_script_output(f, name, svg, 1100, h);
     fprintf(f, "set title \"IR-drop gain error per tile output: matrix %ld, %s%s\\n"
                "{/*0.85 engine output / ideal output - 1 over the captured batch; blank: output without signal (nan)}\"\n",
             im->m, engine[0] ? engine : "circuit", " engine");
@@ -379,7 +380,7 @@ static void script_heatmap(FILE *f, const irmat *im, const char *engine, int svg
 static void script_waveform(FILE *f, const char *what, int svg)
 {
     script_common(f);
-    script_terminal(f, "waveform", svg, 1100, 1050);
+    plot_script_output(f, "waveform", svg, 1100, 1050);
     /* fixed margins: the three panels share one time axis */
     fprintf(f, "set key outside right\nset lmargin at screen 0.09\nset rmargin at screen 0.76\n"
                "set xlabel 'time (µs)'\nus(c) = column(c) * 1e6\n");
@@ -439,7 +440,7 @@ static void script_read(FILE *f, const char *dir, int svg)
         fclose(in);
     }
     script_common(f);
-    script_terminal(f, "read", svg, 1100, 1050);
+    plot_script_output(f, "read", svg, 1100, 1050);
     fprintf(f, "set key outside right\nset lmargin at screen 0.09\nset rmargin at screen 0.74\n"
                "set xlabel 'time after the DAC step (ns)'\nns(c) = column(c) * 1e9\n");
     if (ts > 0) fprintf(f, "set arrow 1 from %.9g, graph 0 to %.9g, graph 1 nohead lw 2 lc rgb '#cc0000'\n", 1e9 * ts, 1e9 * ts);
@@ -465,7 +466,7 @@ static void script_read(FILE *f, const char *dir, int svg)
 static void script_sweep(FILE *f, int svg)
 {
     script_common(f);
-    script_terminal(f, "accuracy_tsample", svg, 1000, 600);
+    plot_script_output(f, "accuracy_tsample", svg, 1000, 600);
     fprintf(f, "set datafile separator ','\nset key bottom right\nset logscale x\n"
                "set xlabel 'ADC sample time after the DAC step, adc.t\\_sample (ns)'\nset ylabel 'test accuracy (%%)'\n"
                "set title 'Accuracy against read time (unsettled reads, nodal engine)'\n"
@@ -486,7 +487,7 @@ static void script_fit(FILE *f, const char *title, int svg)
     for (char *c = what; *c; c++)
         if (*c == '_') *c = '-';
     script_common(f);
-    script_terminal(f, "fit_curve", svg, 1100, 600);
+    plot_script_output(f, "fit_curve", svg, 1100, 600);
     fprintf(f, "set key outside right\nset xlabel 'pulse number (devices one after another)'\n"
                "set ylabel 'conductance at the read voltage (S)'\nset format y '%%.1s %%cS'\n");
     fprintf(f, "set title \"Measured and fitted pulse response: %s\\n"
@@ -522,13 +523,13 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
     size_t nb = in->nb;
     main_title(dir, mt, sizeof mt);
     fprintf(f, "# plots.gp — written by siamspice; run with: cd %s && gnuplot plots.gp\n", dir);
-    script_rename_header(f);
+    plot_script_header(f);
     for (int svg = 0; svg < 2; svg++) {
         if (in->metrics) {
             script_common(f);
             fprintf(f, "set key outside right\nset xtics 1\nset mxtics 1\n");
             /* accuracy and loss per epoch, method against baselines */
-            script_terminal(f, "accuracy_loss", svg, 1100, 800);
+            plot_script_output(f, "accuracy_loss", svg, 1100, 800);
             fprintf(f, "set multiplot layout 2,1 title 'Test accuracy and training loss per epoch'\n");
             fprintf(f, "set xlabel 'epoch'\nset ylabel 'test accuracy (%%)'\nset format y '%%g'\nunset logscale y\n");
             fprintf(f, "plot 'metrics.csv' using 'epoch':(100*column('test_acc')) with linespoints lw 2 title '%s'", mt);
@@ -542,7 +543,7 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
                         title_of(names[i], tb, sizeof tb));
             fprintf(f, "\nunset multiplot\n");
             /* cumulative writes, energy and latency: method against closed loop */
-            script_terminal(f, "cumulative_cost", svg, 1100, 1100);
+            plot_script_output(f, "cumulative_cost", svg, 1100, 1100);
             fprintf(f, "set multiplot layout 3,1 title 'Cumulative programming cost: this run against write-verify of every weight (same steps)'\n");
             fprintf(f, "set logscale y\nset format y '10^{%%L}'\nset xlabel 'epoch'\n");
             static const struct { const char *col, *cl, *vf, *label; } panels[] = {
@@ -565,7 +566,7 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
         if (in->hist) {
             script_common(f);
             fprintf(f, "set key outside right\n");
-            script_terminal(f, "conductance_histogram", svg, 1100, 900);
+            plot_script_output(f, "conductance_histogram", svg, 1100, 900);
             fprintf(f, "stats 'conductance_hist.csv' using 'layer' nooutput\nnl = int(STATS_max)\n");
             fprintf(f, "set multiplot layout nl,1 title 'Device conductances per layer (grey lines: level targets)'\n");
             /* one decade format for every tick; each layer on its own scale */
@@ -587,7 +588,7 @@ static void write_script(FILE *f, const char *dir, char names[][64], const plot_
         if (in->sweep) script_sweep(f, svg);
         if (in->fit) script_fit(f, in->fit_title, svg);
     }
-    fprintf(f, "eval ssp_finish\n");
+    plot_script_end(f);
 }
 
 int ssp_plot_gnuplot(ssp_ctx *ctx, const char *dir, const char *script, const char *log_name)
@@ -666,16 +667,24 @@ int ssp_plot_run(ssp_ctx *ctx, const char *dir)
     write_script(ssp_file_stream(af), dir, names, in);
     rc = ssp_file_atomic_commit(&af, ctx);
     if (rc) goto done;
-    rc = ssp_plot_gnuplot(ctx, dir, "plots.gp", "plots.log");
+    rc = plot_script_run(ctx, dir, "plots.gp", "plots.log");
+done:
+    free(in);
+    return rc;
+}
+
+void plot_script_end(FILE *f) { fputs("eval ssp_finish\n", f); }
+
+int plot_script_run(ssp_ctx *ctx, const char *dir, const char *script, const char *log_name)
+{
+    int rc = ssp_plot_gnuplot(ctx, dir, script, log_name);
     if (rc) {
         remove_plot_temps(dir); /* the previous plots stay as they were */
     } else {
         size_t left = remove_plot_temps(dir);
         if (left)
-            rc = ssp_error(ctx, SSP_EIO, "%s: %zu plot(s) drawn but not renamed into place (see %s/plots.log)", dir,
-                           left, dir);
+            rc = ssp_error(ctx, SSP_EIO, "%s: %zu plot(s) drawn but not renamed into place (see %s/%s)", dir, left,
+                           dir, log_name);
     }
-done:
-    free(in);
     return rc;
 }

@@ -223,7 +223,7 @@ static const char *count(eng_bufs *e, unsigned long long v)
     return b;
 }
 
-static void settings(FILE *f, const ssp_config *c)
+static void settings(FILE *f, const ssp_config *c, long steps)
 {
     eng_bufs e = {0};
     const char *engine = c->engine == SSP_ENGINE_IDEAL ? "ideal" : c->engine == SSP_ENGINE_NODAL ? "nodal" : "spice";
@@ -231,9 +231,12 @@ static void settings(FILE *f, const ssp_config *c)
                        : c->prog_mode == SSP_PROG_MODEL ? "model (tile pulse schedules on the C model, priced by ngspice)"
                                                         : "spice (tile pulse schedules in ngspice)";
     fprintf(f, "Settings\n");
-    fprintf(f, "  data        %s, %ld training and %ld test images%s\n", c->dataset,
-            c->train_limit ? c->train_limit : 0, c->test_limit ? c->test_limit : 0,
-            c->train_limit || c->test_limit ? " (0: the whole set)" : " (the whole sets)");
+    fprintf(f, "  data        %s, ", c->dataset);
+    if (c->train_limit) fprintf(f, "the first %s training images", count(&e, (unsigned long long)c->train_limit));
+    else fprintf(f, "all training images");
+    if (steps > 0) fprintf(f, " (%s steps of %ld per epoch)", count(&e, (unsigned long long)steps), c->batch);
+    if (c->test_limit) fprintf(f, ", the first %s test images\n", count(&e, (unsigned long long)c->test_limit));
+    else fprintf(f, ", all test images\n");
     fprintf(f, "  device      %s: %ld levels, band +-%.3g of a level spacing, write-verify up to %ld pulses\n",
             c->device_params, c->levels, c->level_tolerance, c->verify_max);
     fprintf(f, "  training    %s, lr %.4g (x %.3g per epoch), batch %ld, update every %ld batch%s, "
@@ -309,7 +312,7 @@ int ssp_report_text(ssp_ctx *ctx, const char *path, const ssp_config *cfg, const
     f = ssp_file_stream(af);
     fprintf(f, "siamspice run report: %s training on %s, %zu epoch%s, seed %ld\n\n", ssp_method_name(cfg->method),
             cfg->dataset, n, n == 1 ? "" : "s", cfg->seed);
-    settings(f, cfg);
+    settings(f, cfg, n ? m[n - 1].steps : 0);
     if (n) method_table(f, ssp_method_name(cfg->method), m, n);
     fprintf(f, "Closed loop = write-verify every weight at every update step (one programming cycle per weight);\n"
                "verify-first = read every device at every step, pulse only those out of band. Energy: V^2 G t\n"

@@ -14,6 +14,7 @@
 
 #include "ssp_file.h"
 #include "ssp_plot.h"
+#include "plot_script.h"
 
 enum { SWEEP_PATH = 4096, SWEEP_LINE = 8192, SWEEP_LABEL = 1024 };
 
@@ -406,9 +407,15 @@ int ssp_sweep_plot(ssp_ctx *ctx, const char *dir, const char *const *keys, size_
             }
             f = ssp_file_stream(af);
             fprintf(f, "# sweep.gp — written by siamspice sweep; run with: cd %s && gnuplot sweep.gp\n", dir);
+            plot_script_header(f);
         }
-        fprintf(f, "\nset terminal pngcairo size 1500,900 font 'Sans,11' noenhanced\nset output 'sweep_%s.png'\n",
-                kfile);
+        {
+            char name[sizeof kfile + 8];
+            snprintf(name, sizeof name, "sweep_%s", kfile);
+            fputc('\n', f);
+            plot_script_output(f, name, 0, 1500, 900);
+            fputs("set termoption noenhanced\n", f);
+        }
         fprintf(f, "set multiplot layout 2,3 title 'against %s: mean over %s, bars min..max'\n", ktext, SEED_KEY);
         fprintf(f, "set grid\nset format y '%%.4g'\nset key bottom right font ',9'\nset xlabel '%s'\nset offsets graph 0.05, graph 0.05, "
                    "graph 0.05, graph 0.05\n",
@@ -433,8 +440,9 @@ int ssp_sweep_plot(ssp_ctx *ctx, const char *dir, const char *const *keys, size_
         return rc;
     }
     if (!f) return SSP_OK;
+    plot_script_end(f);
     rc = ssp_file_atomic_commit(&af, ctx);
-    if (!rc) rc = ssp_plot_gnuplot(ctx, dir, "sweep.gp", "sweep_plots.log");
+    if (!rc) rc = plot_script_run(ctx, dir, "sweep.gp", "sweep_plots.log");
     if (!rc) *nplots = drawn;
     return rc;
 }

@@ -20,6 +20,7 @@
 #include "ssp_pool.h"
 #include "ssp_spice.h"
 #include "ssp_readcost.h"
+#include "ssp_rng.h"
 #include "ssp_xbar.h"
 #include "ssp_net.h"
 #include "ssp_twin.h"
@@ -1329,7 +1330,11 @@ static int read_train_state(ssp_train *t, FILE *f, const char *path)
     else /* a reading command: the run's permutation is not needed (a short file fails at the next read) */
         ok = ok && ntrain <= (size_t)LONG_MAX / sizeof *t->order &&
              fseek(f, (long)(ntrain * sizeof *t->order), SEEK_CUR) == 0;
-    ok = ok && gsl_rng_fread(f, t->rng) == 0;
+    if (ok) { /* a state GSL would trust blindly (ssp_rng.h) */
+        char what[512];
+        snprintf(what, sizeof what, "%s: training state", path);
+        if (ssp_rng_read(t->ctx, f, t->rng, what) != SSP_OK) return ssp_ctx_errcode(t->ctx);
+    }
     for (size_t i = 0; ok && t->ckpt_format_read != 1 && i < nhist; i++)
         ok = fread(&t->hist[i].read, sizeof t->hist[i].read, 1, f) == 1;
     if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: checkpoint truncated (training state)", path);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ssp_rng.h"
+
 static const unsigned SSP_HW_MAGIC = 0x48574131u; /* "HWA1" */
 
 /* The device-pair layout: two devices per weight, interleaved. */
@@ -568,8 +570,12 @@ int ssp_hw_read_state(ssp_hw *hw, ssp_ctx *ctx, FILE *f, const char *origin)
         }
         for (size_t i = 0; ok && i < n / PAIR_DEVICES; i++) refresh_weight(hw, m, i);
     }
-    ok = ok && gsl_rng_fread(f, hw->rng) == 0;
     if (!ok) return ssp_error(ctx, SSP_EFORMAT, "%s: device section truncated or from another network", origin);
+    { /* a state GSL would trust blindly (ssp_rng.h) */
+        char what[512];
+        snprintf(what, sizeof what, "%s: device section", origin);
+        if (ssp_rng_read(ctx, f, hw->rng, what) != SSP_OK) return ssp_ctx_errcode(ctx);
+    }
     return SSP_OK;
 }
 

@@ -542,6 +542,16 @@ static void test_cli__train_writes_a_parseable_run_directory(void)
     CU_ASSERT(file_starts_with(dir, "checkpoint.bin", "SSPCKPT", 7));
     CU_ASSERT(file_starts_with(dir, "config.ini", "; resolved", 10));
     CU_ASSERT(file_starts_with(dir, "report.txt", "siamspice run report", 20));
+    {
+        unsigned char *rep = NULL;
+        size_t rlen;
+        snprintf(p, sizeof p, "%s/report.txt", dir);
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_read_all(ssp_test_ctx(), p, &rep, &rlen));
+        /* 256 images in batches of 32 (the default) */
+        CU_ASSERT_PTR_NOT_NULL(strstr((char *)rep, "  data        mnist, the first 256 training images (8 steps of 32 "
+                                                   "per epoch), the first 200 test images\n"));
+        free(rep);
+    }
     /* the resolved config reloads: a resume of a finished run is a no-op */
     run_cli(&R, "train", "--resume", dir, "-q", NULL);
     CU_ASSERT_EQUAL(R.status, 0);
@@ -634,7 +644,11 @@ static void test_cli__sigterm_leaves_a_resumable_checkpoint(void)
 #if defined(__SANITIZE_ADDRESS__)
 static const char PROG_CC_FLAGS[] = "-fsanitize=address,undefined";
 static const char PROG_RUN_ENV[] = "ASAN_OPTIONS=detect_leaks=0";
+/* what install still builds (the benchmarks) links against the
+ * instrumented library too */
+static const char INSTALL_FLAGS[] = "OPT=-O1 CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer'";
 #else
+static const char INSTALL_FLAGS[] = "";
 static const char PROG_CC_FLAGS[] = "";
 static const char PROG_RUN_ENV[] = "";
 #endif
@@ -652,12 +666,13 @@ static void test_cli__install_and_pkg_config(void)
     snprintf(src, sizeof src, "%s/prog.c", prefix);
     SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_write_all(ssp_test_ctx(), src, prog, strlen(prog)));
     snprintf(cmd, sizeof cmd,
-             "make -s -C %s BUILD=%s PREFIX=%s install >%s/install.log 2>&1 && "
+             "make -s -C %s BUILD=%s %s PREFIX=%s install >%s/install.log 2>&1 && "
              "test -x %s/bin/siamspice && test -f %s/share/man/man1/siamspice.1 && "
              "test -f %s/share/siamspice/params/vteam32.ini && "
              "cc %s -o %s/prog %s $(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --cflags --libs siamspice) "
              ">>%s/install.log 2>&1 && %s LD_LIBRARY_PATH=%s/lib %s/prog > %s/prog.out",
-             SSP_SOURCE_DIR, SSP_BUILD_DIR, prefix, prefix, prefix, prefix, prefix, PROG_CC_FLAGS, prefix, src, prefix,
+             SSP_SOURCE_DIR, SSP_BUILD_DIR, INSTALL_FLAGS, prefix, prefix, prefix, prefix, prefix, PROG_CC_FLAGS, prefix,
+             src, prefix,
              prefix, PROG_RUN_ENV, prefix, prefix, prefix);
     CU_ASSERT_EQUAL(system(cmd), 0);
     snprintf(src, sizeof src, "%s/prog.out", prefix);
@@ -729,11 +744,31 @@ static void test_cli__sweep_records_failures_and_resumes(void)
     run_cli_split(&R, (const char *const[]){"sweep", "--config", base, "--grid", grid, "--out", out, NULL});
     CU_ASSERT_EQUAL(R.status, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "already holds a sweep"));
-    /* lose one finished job: resume runs it and the two failed ones */
+    /* a sweep holding the directory: a second one is refused */
+    {
+        int fd = -1;
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_lock_dir(ssp_test_ctx(), out, &fd));
+        run_cli_split(&R, (const char *const[]){"sweep", "--resume", out, "-q", NULL});
+        CU_ASSERT_EQUAL(R.status, 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "in use"));
+        ssp_file_unlock_dir(&fd);
+    }
+    /* lose one finished job: resume runs it and the two failed ones; a
+     * plot a killed sweep left half drawn goes */
     snprintf(p, sizeof p, "%s/001_device.params=devicemodels-params-vteam32.ini_run.seed=2/sweep_status", out);
     CU_ASSERT_EQUAL(remove(p), 0);
+    {
+        int st;
+        pid_t dead = fork();
+        if (dead == 0) _exit(0);
+        while (waitpid(dead, &st, 0) < 0 && errno == EINTR) {
+        }
+        snprintf(p, sizeof p, "%s/sweep_run_seed.png.tmp.%ld", out, (long)dead);
+        SSP_ASSERT_OK(ssp_test_ctx(), ssp_file_write_all(ssp_test_ctx(), p, "half", 4));
+    }
     run_cli_split(&R, (const char *const[]){"sweep", "--resume", out, "--workers", "2", "-q", NULL});
     CU_ASSERT_EQUAL(R.status, 1);
+    CU_ASSERT(access(p, F_OK) != 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(R.err, "4 jobs (3 to run)"));
     if (!strstr(R.err, "4 jobs (3 to run)")) fprintf(stderr, "\n  resume said:\n%s\n", R.err);
     snprintf(p, sizeof p, "%s/sweep.csv", out);

@@ -86,7 +86,8 @@ static void test_grid__errors_name_the_line(void)
     parse_bad("a.b.c = 1\n", "must be section.key");
     parse_bad("a..b = 1\n", "is not section.key");
     parse_bad("a.b-c = 1\n", "holds '-'");
-    parse_bad("run.seed = 1\nrun.seed = 2\n", "g.ini:2: key run.seed given twice");
+    parse_bad("run.seed = 1\nrun.seed = 2\n", "g.ini:2: key run.seed given twice (first on line 1)");
+    parse_bad("train.lr = 0.1\nrun.seed = 1\n; a comment\n\nrun.seed = 2\n", "g.ini:5: key run.seed given twice (first on line 2)");
     parse_bad("run.seed = 1, 1\n", "lists the value '1' twice");
     parse_bad("run.seed = 1..3, 2\n", "lists the value '2' twice");
     parse_bad("run.seed = 5..1\n", "runs backwards");

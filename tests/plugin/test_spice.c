@@ -160,6 +160,56 @@ static void test_spice__tran_reaches_tstop(void)
     ssp_spice_unload(g_spice);
 }
 
+/* What a progress sink saw. */
+struct seen {
+    size_t calls, last, total;
+    int monotone, label_ok;
+    const char *want;
+};
+
+static void note_progress(const char *what, size_t done, size_t total, void *payload)
+{
+    struct seen *p = payload;
+    if (p->calls && done < p->last) p->monotone = 0;
+    if (strcmp(what, p->want) != 0) p->label_ok = 0;
+    p->calls++;
+    p->last = done;
+    p->total = total;
+}
+
+/* ngspice's percentages of a long transient reach the context's progress
+ * sink under the label given, rising, in permille; none once it is unset. */
+static void test_spice__tran_reports_progress(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    const char *net[] = {"rc", "v1 in 0 sin(0 1 1meg)", "r1 in out 1k", "c1 out 0 1n ic=0", ".end"};
+    double tstop = getenv("SSP_UNDER_VALGRIND") ? 2e-5 : 1e-3; /* about 1 s here */
+    struct seen seen = {0, 0, 0, 1, 1, "tile 7 in ngspice, analysis 1"};
+    size_t calls;
+    SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 5));
+    ssp_ctx_set_progress(ctx, note_progress, &seen);
+    ssp_spice_set_progress(g_spice, "tile 7 in ngspice");
+    SSP_ASSERT_OK(ctx, ssp_spice_tran(g_spice, 1e-9, tstop, 1e-9, 1));
+    CU_ASSERT(seen.calls >= 1);
+    CU_ASSERT(seen.monotone);
+    CU_ASSERT(seen.label_ok);
+    CU_ASSERT_EQUAL(seen.total, 1000);
+    CU_ASSERT(seen.last <= 1000);
+    /* a second analysis counts from 0 again, under its number */
+    seen.calls = 0;
+    seen.want = "tile 7 in ngspice, analysis 2";
+    SSP_ASSERT_OK(ctx, ssp_spice_tran(g_spice, 1e-9, tstop, 1e-9, 1));
+    CU_ASSERT(seen.calls >= 1);
+    CU_ASSERT(seen.monotone && seen.label_ok);
+    /* unset: the same run reports nothing */
+    calls = seen.calls;
+    ssp_spice_set_progress(g_spice, NULL);
+    SSP_ASSERT_OK(ctx, ssp_spice_tran(g_spice, 1e-9, tstop, 1e-9, 1));
+    CU_ASSERT_EQUAL(seen.calls, calls);
+    ssp_ctx_set_progress(ctx, NULL, NULL);
+    ssp_spice_unload(g_spice);
+}
+
 /* A ramp of 1 V/us for an external source (ssp_spice_set_external). */
 static int ramp_vsrc(double t, const char *name, double *value, void *payload)
 {
@@ -651,6 +701,7 @@ SSP_TEST_SUITE(spice)
                   SSP_TEST(test_spice__stream_recovers_from_a_railed_first_step),
                   SSP_TEST(test_spice__stream_of_a_railed_training_tile),
                   SSP_TEST(test_spice__tran_reaches_tstop),
+                  SSP_TEST(test_spice__tran_reports_progress),
                   SSP_TEST(test_spice__external_source_follows_callback),
                   SSP_TEST(test_spice__several_circuits_in_memory),
                   SSP_TEST(test_spice__tran_with_coarse_steps_reaches_tstop),

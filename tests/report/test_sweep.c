@@ -4,6 +4,7 @@
  * order with failed rows and quoted messages, one plot per numeric key but
  * run.seed with mean and min..max over seeds. Every directory is a fresh
  * mkdtemp one. */
+#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,18 @@ static void test_sweep__plots_mean_and_spread_over_seeds(void)
     CU_ASSERT(stat(p, &sb) == 0 && sb.st_size > 1000);
     snprintf(p, sizeof p, "%s/sweep_run_seed.png", dir);
     CU_ASSERT(stat(p, &sb) != 0);
+    /* drawn under a temporary name and renamed: none is left */
+    {
+        char *gp = slurp(dir, "sweep.gp");
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        CU_ASSERT_FATAL(gp != NULL && d != NULL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(gp, "sweep_crossbar_r_wire.png'\nset terminal"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(gp, ".tmp."));
+        while ((de = readdir(d))) CU_ASSERT_PTR_NULL(strstr(de->d_name, ".tmp."));
+        closedir(d);
+        free(gp);
+    }
     dat = slurp(dir, "sweep_crossbar_r_wire.dat");
     CU_ASSERT_FATAL(dat != NULL);
     /* r_wire 0: acc (x100) 18.75 and 43.75 -> mean 31.25, min, max; then

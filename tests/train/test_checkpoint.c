@@ -6,6 +6,7 @@
  * reader would index with are checked even when the CRCs are right (the
  * file resealed after the change). Works on a checkpoint in memory; writes
  * only under /tmp. */
+#include <gsl/gsl_rng.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +356,21 @@ static void test_checkpoint__values_checked_past_the_crc(void)
     reseal(bad, &L);
     CU_ASSERT_EQUAL(read_named(b, bad, len), SSP_EFORMAT);
     CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "device section"));
+    /* the device section's random generator: its last bytes are GSL's
+     * MT19937 state (624 words, then the position), which GSL would trust */
+    {
+        gsl_rng *mt = gsl_rng_alloc(gsl_rng_mt19937);
+        size_t at = L.off[2] + L.len[2] - gsl_rng_size(mt) + 624 * sizeof(unsigned long);
+        int pos, wild = -7;
+        gsl_rng_free(mt);
+        memcpy(&pos, buf + at, sizeof pos);
+        CU_ASSERT(pos >= 0 && pos <= 624);
+        memcpy(bad, buf, len);
+        memcpy(bad + at, &wild, sizeof wild);
+        reseal(bad, &L);
+        CU_ASSERT_EQUAL(read_named(b, bad, len), SSP_EFORMAT);
+        CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "device section: random generator position -7 is outside"));
+    }
     /* a section with a byte more than its reader takes */
     {
         unsigned char *ext = malloc(len + 1);
