@@ -103,6 +103,6 @@ int ssp_cmd_config_resolve(ssp_config *cfg, ssp_ctx *ctx)
     }
     if (strlen(found) >= sizeof cfg->device_params)
         return ssp_error(ctx, SSP_EINVAL, "device.params: %s: path too long", found);
-    snprintf(cfg->device_params, sizeof cfg->device_params, "%s", found);
+    memcpy(cfg->device_params, found, strlen(found) + 1); /* fits: checked above */
     return SSP_OK;
 }

@@ -222,9 +222,9 @@ static void test_opts__bad_numbers_name_the_option_and_the_value(void)
     CU_ASSERT(refused(SCAN("--input", "1e999"), "--input '1e999': not a number"));
     CU_ASSERT(refused(SCAN("--width", "50x"), "--width '50x': unknown unit"));
     CU_ASSERT(refused(SCAN("--width", "fast"), "--width 'fast'"));
-    CU_ASSERT(refused(SCAN("--amplitude", "1.2s"), "--amplitude '1.2s': unknown unit"));
+    CU_ASSERT(refused(SCAN("--amplitude", "1.2s"), "--amplitude '1.2s': 's' is a time (s), expected a voltage (V)"));
     /* a plain number takes no prefix */
-    CU_ASSERT(refused(SCAN("--rwire", "2k"), "--rwire '2k': '2k' must be a plain number"));
+    CU_ASSERT(refused(SCAN("--rwire", "2k"), "--rwire '2k': unknown unit 'k' (this value is dimensionless: a plain number)"));
 }
 
 static void test_opts__values_outside_their_range_are_refused(void)

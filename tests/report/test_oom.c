@@ -92,6 +92,7 @@ static long walk(const char *what, op_fn op, void *arg, const char *const *files
         CU_ASSERT_PTR_NOT_NULL_FATAL(ref[i]);
     }
     CU_ASSERT(total > 0);
+    if (getenv("SSP_OOM_SHOW")) fprintf(stderr, "\n  %s: %ld allocations", what, total);
     stride = walk_stride(total);
     for (long n = 1; n <= total; n += n < WALK_ALL_FIRST ? 1 : stride) {
         int rc, fired;
