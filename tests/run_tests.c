@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ssp_file.h"
 #include "ssp_test.h"
 
 #define SSP_SUITE_ENTRY(name) int ssp_suite_##name(void);
@@ -43,6 +44,22 @@ const char *ssp_test_path(char *buf, size_t n, const char *rel)
 {
     snprintf(buf, n, "%s/%s", SSP_SOURCE_DIR, rel);
     return buf;
+}
+
+void ssp_test_golden(const char *rel, const char *got)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    char path[1024];
+    unsigned char *want = NULL;
+    size_t len = 0;
+    ssp_test_path(path, sizeof path, rel);
+    if (getenv("SSP_UPDATE_GOLDEN")) SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, path, got, strlen(got)));
+    SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, path, &want, &len));
+    if (len != strlen(got) || memcmp(want, got, len) != 0)
+        fprintf(stderr, "\n  %s differs from what the test made (SSP_UPDATE_GOLDEN=1 rewrites)\n", rel);
+    CU_ASSERT_EQUAL(len, strlen(got));
+    CU_ASSERT_STRING_EQUAL((const char *)want, got);
+    free(want);
 }
 
 static int wanted(int argc, char **argv, const char *name)

@@ -58,5 +58,9 @@ const ssp_pool_handler *ssp_test_pool_handlers(size_t *n);
 int ssp_test_under_mpi(void);
 /* Path of a file in the source tree. */
 const char *ssp_test_path(char *buf, size_t n, const char *rel);
+/* got against the golden file rel (source-tree relative), byte for byte,
+ * naming the file on a difference; SSP_UPDATE_GOLDEN=1 rewrites the file
+ * from got first. */
+void ssp_test_golden(const char *rel, const char *got);
 
 #endif

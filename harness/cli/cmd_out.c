@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ssp_cmd.h"
@@ -36,3 +37,16 @@ int ssp_cmd_out_file(const char *cmd, const char *path)
     return 0;
 }
 
+
+void ssp_cmd_run_dir(char *dir, size_t cap, const char *resume, const char *out, const char *prefix)
+{
+    char stamp[32];
+    time_t now;
+    if (resume || out) {
+        snprintf(dir, cap, "%s", resume ? resume : out);
+        return;
+    }
+    now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    snprintf(dir, cap, "runs/%s-%s", prefix, stamp);
+}

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd_opts.h"
@@ -370,16 +369,7 @@ int ssp_cmd_sweep(int argc, char **argv)
         fprintf(stderr, "siamspice sweep: sweep directory name too long\n");
         return 2;
     }
-    if (resume)
-        snprintf(dir, sizeof dir, "%s", resume);
-    else if (out)
-        snprintf(dir, sizeof dir, "%s", out);
-    else {
-        char stamp[32];
-        time_t now = time(NULL);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-        snprintf(dir, sizeof dir, "runs/sweep-%s", stamp);
-    }
+    ssp_cmd_run_dir(dir, sizeof dir, resume, out, "sweep");
     if (ssp_ctx_create(&ctx)) return 1;
     ssp_ctx_set_log_level(ctx, SSP_LOG_WARN);
 

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd_opts.h"
@@ -344,16 +343,7 @@ int ssp_cmd_train(int argc, char **argv)
         ssp_ctx_destroy(&ctx);
         return 2;
     }
-    if (resume)
-        snprintf(dir, sizeof dir, "%s", resume);
-    else if (out)
-        snprintf(dir, sizeof dir, "%s", out);
-    else {
-        char stamp[32];
-        time_t now = time(NULL);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-        snprintf(dir, sizeof dir, "runs/%.*s-%s", SSP_CONFIG_STR_MAX, cfg.name, stamp);
-    }
+    ssp_cmd_run_dir(dir, sizeof dir, resume, out, cfg.name);
     /* the run directory, for this process alone: a second writer is
      * refused before it writes anything */
     rc = ssp_file_mkdirs(ctx, dir);

@@ -83,6 +83,9 @@ int ssp_cmd_out_dir(ssp_ctx *ctx, const char *cmd, const char *dir);
 /* The same for an output file: 0, or 2 after saying why (a directory of
  * that name, a directory to hold it that is missing or not writable). */
 int ssp_cmd_out_file(const char *cmd, const char *path);
+/* The directory a run or sweep writes into (dir, cap bytes): the resumed
+ * one, else --out, else runs/<prefix>-<YYYYmmdd-HHMMSS> of now. */
+void ssp_cmd_run_dir(char *dir, size_t cap, const char *resume, const char *out, const char *prefix);
 
 /* siamspice program: plan, simulate and export the programming pulses that
  * take a tile from a present to a target state (cmd_program.c). */

@@ -843,11 +843,10 @@ static int program_update(ssp_train *t)
     double t0 = now_s();
     size_t n;
     if (!me) return ssp_error(t->ctx, SSP_EINVAL, "training method %d unknown", t->cfg.method);
-    /* a new write epoch for the reference's pricing (ssp_hw_untouched_carrier_g);
-     * ex-situ never opened one (so from its second epoch on the weights of
-     * the end-of-epoch programming count as written: kept, the figures of
-     * earlier runs stay what they were) */
-    if (me->program != program_nothing) ssp_hw_mark(t->hw);
+    /* a new write epoch for the reference's pricing (ssp_hw_untouched_carrier_g),
+     * for every method: ex-situ too, or the weights its end-of-epoch
+     * programming wrote would count as written at every later step */
+    ssp_hw_mark(t->hw);
     n = me->quantize(t->twin);
     t->t_q += now_s() - t0;
     t0 = now_s();

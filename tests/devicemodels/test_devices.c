@@ -910,8 +910,8 @@ static void test_devices__spice_text_matches_golden_files(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
     for (size_t i = 0; i < NFILES; i++) {
-        char rel[128], path[512], label[128], *text = NULL, *got = NULL;
-        unsigned char *file = NULL, *golden = NULL;
+        char rel[128], path[512], label[128], *text = NULL;
+        unsigned char *file = NULL;
         size_t flen, glen, len, ilen;
         ssp_device_model *m = NULL;
         ssp_device d;
@@ -927,23 +927,14 @@ static void test_devices__spice_text_matches_golden_files(void)
         SSP_ASSERT_OK(ctx, ssp_device_spice_subckt(m, ctx, text, len + 1, &len));
         SSP_ASSERT_OK(ctx, ssp_device_spice_instance(&d, ctx, "1", "a", "b", "s", text + len,
                                                      ilen + 1, &ilen));
-        got = text;
         snprintf(rel, sizeof rel, "tests/golden/devices/%s.sp", all_files[i]);
-        ssp_test_path(path, sizeof path, rel);
-        if (getenv("SSP_UPDATE_GOLDEN"))
-            SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, path, got, strlen(got)));
-        SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, path, &golden, &glen));
-        if (strcmp((const char *)golden, got) != 0)
-            fprintf(stderr, "\n  %s differs from the emitted text (SSP_UPDATE_GOLDEN=1 rewrites)\n",
-                    rel);
-        CU_ASSERT_STRING_EQUAL((const char *)golden, got);
+        ssp_test_golden(rel, text);
         /* a buffer one byte short is refused, with the size it needs */
         CU_ASSERT_EQUAL(ssp_device_spice_subckt(m, ctx, text, len, &glen), SSP_ERANGE);
         CU_ASSERT_EQUAL(glen, len);
         CU_ASSERT_EQUAL(text[len - 1], '\0');
         free(text);
         free(file);
-        free(golden);
         ssp_device_model_free(&m);
     }
 }
@@ -991,11 +982,8 @@ static char *value_dump(const ssp_device_model *m)
 
 static void test_devices__shipped_files_read_to_recorded_values(void)
 {
-    ssp_ctx *ctx = ssp_test_ctx();
     for (size_t i = 0; i < NFILES; i++) {
-        char rel[128], path[512], *got;
-        unsigned char *golden = NULL;
-        size_t glen;
+        char rel[128], *got;
         ssp_device_model *m = load(all_files[i]);
         CU_ASSERT_PTR_NOT_NULL_FATAL(m);
         got = value_dump(m);
@@ -1003,13 +991,7 @@ static void test_devices__shipped_files_read_to_recorded_values(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(got, "\nstuck_off = "));
         CU_ASSERT_PTR_NOT_NULL(strstr(got, "\nkr = "));
         snprintf(rel, sizeof rel, "tests/golden/params/%s.dump", all_files[i]);
-        ssp_test_path(path, sizeof path, rel);
-        if (getenv("SSP_UPDATE_GOLDEN")) SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, path, got, strlen(got)));
-        SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, path, &golden, &glen));
-        if (strcmp((const char *)golden, got) != 0)
-            fprintf(stderr, "\n  %s differs from the values read (SSP_UPDATE_GOLDEN=1 rewrites)\n", rel);
-        CU_ASSERT_STRING_EQUAL((const char *)golden, got);
-        free(golden);
+        ssp_test_golden(rel, got);
         free(got);
         ssp_device_model_free(&m);
     }

@@ -220,8 +220,7 @@ static void test_config__shipped_configs_read_to_recorded_values(void)
     ssp_ctx *ctx = CTX;
     for (size_t i = 0; i < sizeof names / sizeof names[0] + 1; i++) {
         char rel[128], path[512], *got = NULL;
-        unsigned char *golden = NULL;
-        size_t glen, len = 0;
+        size_t len = 0;
         ssp_config c;
         FILE *f;
         if (i < sizeof names / sizeof names[0])
@@ -236,13 +235,7 @@ static void test_config__shipped_configs_read_to_recorded_values(void)
         fclose(f);
         snprintf(rel, sizeof rel, "tests/golden/params/config_%s.ini",
                  i < sizeof names / sizeof names[0] ? names[i] : "fuzz-checkpoint");
-        ssp_test_path(path, sizeof path, rel);
-        if (getenv("SSP_UPDATE_GOLDEN")) SSP_ASSERT_OK(ctx, ssp_file_write_all(ctx, path, got, strlen(got)));
-        SSP_ASSERT_OK(ctx, ssp_file_read_all(ctx, path, &golden, &glen));
-        if (strcmp((const char *)golden, got) != 0)
-            fprintf(stderr, "\n  %s differs from the values read (SSP_UPDATE_GOLDEN=1 rewrites)\n", rel);
-        CU_ASSERT_STRING_EQUAL((const char *)golden, got);
-        free(golden);
+        ssp_test_golden(rel, got);
         free(got);
     }
 }

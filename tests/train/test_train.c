@@ -193,6 +193,17 @@ static void test_train__sgd_and_exsitu_run(void)
     CU_ASSERT_EQUAL(m.updates, m.steps);          /* priced against the per-step references */
     CU_ASSERT_EQUAL(m.hw.weight_writes, m.weights); /* programmed once, every weight verified */
     CU_ASSERT(m.test_acc > 0.3);
+    /* the reference rewrites every weight at every step of every epoch: the
+     * end-of-epoch programming does not make the next epoch's references
+     * cheaper (it once did: every weight it wrote counted as written at
+     * every later step, and epoch 2's reference pulse energy fell to 0) */
+    {
+        ssp_epoch_metrics m2;
+        SSP_ASSERT_OK(ctx, run_epochs(t, 2, &m2));
+        CU_ASSERT_EQUAL(m2.closed_loop.pulses, m.closed_loop.pulses);
+        CU_ASSERT(m2.closed_loop.pulse_energy_j > 0.5 * m.closed_loop.pulse_energy_j);
+        CU_ASSERT(m2.closed_loop.pulse_energy_j < 2.0 * m.closed_loop.pulse_energy_j);
+    }
     ssp_train_destroy(&t);
 }
 
