@@ -33,8 +33,14 @@
 #include "ssp_hwprog.h"
 #include "ssp_train.h"
 #include "ssp_twin.h"
+#include "ssp_units.h"
 
 enum { PATH_CAP = 4096 };
+
+/* Targets of the first tile the ngspice calibration runs by default: a
+ * full-size tile's wires and half-selected cells at a bounded cost (all of
+ * a 64x32 tile's 324 targets took about 13 minutes of ngspice here). */
+enum { DEFAULT_CAL_TARGETS = 64 };
 
 /* Every checkpoint format starts with these 7 bytes (ssp_ckpt.h). */
 static const char CKPT_MAGIC[7] = {'S', 'S', 'P', 'C', 'K', 'P', 'T'};
@@ -169,7 +175,7 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
 {
     const char *present = NULL, *target_a = NULL, *out = "program-out", *sim = "model", *strategy = "verify";
     const char *bias = "v2", *tw = "levels";
-    long rounds = 8, seed = 1;
+    long rounds = 8, seed = 1, cal_targets = DEFAULT_CAL_TARGETS;
     ssp_ctx *ctx = NULL;
     ssp_train *tp = NULL, *tt = NULL;
     ssp_config cp, ct;
@@ -185,7 +191,7 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
     ssp_hwprog_totals tot;
     double cal_dev = 0;
     int quiet = 0;
-    size_t nwith = 0, done_tiles = 0;
+    size_t nwith = 0, done_tiles = 0, cal_tile = 0, cal_run = 0, cal_of = 0;
     ssp_cmd_progress pg;
 
     memset(&tot, 0, sizeof tot);
@@ -213,6 +219,11 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
          .help = "output directory (default program-out)"},
         {.name = "--accept-unreachable", .kind = SSP_CMD_FLAG, .target = &accept,
          .help = "exit 0 although targets were unreachable or none\nreached its band (default: exit 1)"},
+        {.name = "--calibrate-targets", .kind = SSP_CMD_LONG, .target = &cal_targets, .arg = "N", .lo = 0,
+         .hi = INFINITY, .flags = SSP_CMD_RANGE,
+         .help = "the ngspice calibration (--simulate model) runs N of the\n"
+                 "first tile's targets, spread over the tile, the others\n"
+                 "left where they are; 0: all of them (default 64)"},
         {.short_name = 'q', .kind = SSP_CMD_FLAG, .target = &quiet,
          .help = "no progress display on stderr (the calibration in ngspice,\n"
                  "then the tiles programmed: a bar with its ETA on a terminal,\n"
@@ -348,7 +359,10 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
             ssp_cmd_progress_show(&pg, what, 0, 1000, NULL);
             ssp_ctx_set_progress(ctx, ssp_cmd_progress_hook, &pg);
             ssp_spice_set_progress(sp, what);
-            rc = ssp_hwprog_check(hp, k, dev[t->m], target[t->m], sp, &cal_dev, NULL);
+            rc = ssp_hwprog_check_sample(hp, k, dev[t->m], target[t->m], (size_t)cal_targets, sp, &cal_dev, NULL,
+                                         &cal_run);
+            cal_tile = k;
+            cal_of = ssp_hwprog_tile_targets(hp, k, target[t->m]);
             ssp_spice_set_progress(sp, NULL);
             ssp_ctx_set_progress(ctx, NULL, NULL);
             if (!rc) ssp_cmd_progress_show(&pg, what, 1000, 1000, NULL);
@@ -383,11 +397,15 @@ int ssp_cmd_program_checkpoints(int argc, char **argv)
            tot.sum.pulses, tot.sum.verify_reads, tot.sum.in_band, tot.sum.targets,
            tot.sum.targets ? 100.0 * (double)tot.sum.in_band / (double)tot.sum.targets : 100.0, tot.sum.missed,
            tot.sum.unreachable);
-    printf("  energy %.6g pJ, latency %.6g us (tiles one after another), disturb max %.3g levels\n",
-           tot.sum.energy_j * 1e12, tot.sum.latency_s * 1e6, tot.sum.disturb_max);
-    if (strcmp(sim, "spice"))
-        printf("  calibration: ngspice run of the first tile, C model deviates %.4g %% of the state range\n",
-               100 * cal_dev);
+    {
+        char e[SSP_UNITS_FMT_CAP], l[SSP_UNITS_FMT_CAP];
+        printf("  energy %s, latency %s (tiles one after another), disturb max %.3g levels\n",
+               ssp_units_format_eng(e, sizeof e, tot.sum.energy_j, "J", 6),
+               ssp_units_format_eng(l, sizeof l, tot.sum.latency_s, "s", 6), tot.sum.disturb_max);
+    }
+    if (strcmp(sim, "spice") && cal_of)
+        printf("  calibration: ngspice run of %zu of the %zu targets of tile %zu, C model deviates %.4g %% of the "
+               "state range\n", cal_run, cal_of, cal_tile, 100 * cal_dev);
     printf("  wrote %s/summary.{json,csv} and %s/tile_<k>/{schedule.csv,schedule.json,schedule.vcd,pwl/}\n", out,
            out);
     status = ssp_cmd_program_outcome(tot.sum.targets, tot.sum.in_band, tot.sum.unreachable, accept);

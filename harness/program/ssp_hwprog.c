@@ -187,6 +187,15 @@ int ssp_hwprog_tile_has_targets(const ssp_hwprog *hp, size_t k, const int *targe
     return 0;
 }
 
+size_t ssp_hwprog_tile_targets(const ssp_hwprog *hp, size_t k, const int *targetm)
+{
+    const ssp_hwprog_tile *t = &hp->tiles[k];
+    size_t pc = hp->pcols[t->m], n = 0;
+    for (size_t i = 0; i < t->rows; i++)
+        for (size_t j = 0; j < t->cols; j++) n += targetm[(t->r0 + i) * pc + t->c0 + j] != SSP_PULSE_KEEP;
+    return n;
+}
+
 void ssp_hwprog_gather(const ssp_hwprog *hp, size_t k, const ssp_device *devm, ssp_device *buf)
 {
     const ssp_hwprog_tile *t = &hp->tiles[k];
@@ -394,6 +403,27 @@ int ssp_hwprog_export_recorded(const ssp_hwprog *hp, ssp_ctx *ctx, const char *d
 int ssp_hwprog_check(ssp_hwprog *hp, size_t k, const ssp_device *devm, const int *targetm,
                      ssp_spice *spice, double *dev_frac, ssp_pulse_result *res)
 {
+    return ssp_hwprog_check_sample(hp, k, devm, targetm, 0, spice, dev_frac, res, NULL);
+}
+
+/* Keep max of the n targets in buf (nc cells), evenly spread in cell order:
+ * target q stays when floor(q max / n) steps up at it. */
+static void sample_targets(int *buf, size_t nc, size_t max)
+{
+    size_t n = 0, q = 0;
+    for (size_t c = 0; c < nc; c++) n += buf[c] != SSP_PULSE_KEEP;
+    if (max == 0 || n <= max) return;
+    for (size_t c = 0; c < nc; c++) {
+        if (buf[c] == SSP_PULSE_KEEP) continue;
+        if ((q * max) / n == ((q + 1) * max) / n) buf[c] = SSP_PULSE_KEEP;
+        q++;
+    }
+}
+
+int ssp_hwprog_check_sample(ssp_hwprog *hp, size_t k, const ssp_device *devm, const int *targetm,
+                            size_t max_targets, ssp_spice *spice, double *dev_frac, ssp_pulse_result *res,
+                            size_t *nsampled)
+{
     const ssp_hwprog_tile *t;
     ssp_pulse_schedule *sched = NULL;
     ssp_pulse_result r;
@@ -410,6 +440,11 @@ int ssp_hwprog_check(ssp_hwprog *hp, size_t k, const ssp_device *devm, const int
     ssp_hwprog_gather(hp, k, devm, hp->buf2);
     memcpy(hp->buf3, hp->buf2, nc * sizeof *hp->buf3);
     ssp_hwprog_gather_targets(hp, k, targetm, hp->tbuf);
+    sample_targets(hp->tbuf, nc, max_targets);
+    if (nsampled) {
+        *nsampled = 0;
+        for (size_t c = 0; c < nc; c++) *nsampled += hp->tbuf[c] != SSP_PULSE_KEEP;
+    }
     rc = ssp_pulse_program_tile(pp, spice, NULL, (int)k, hp->buf2, hp->tbuf, sched, &r, NULL);
     if (!rc && r.pulses) rc = ssp_pulse_cal_fit(&hp->cal, hp->ctx, &r);
     if (!rc) rc = ssp_pulse_replay(pp, NULL, (int)k, hp->buf3, sched);

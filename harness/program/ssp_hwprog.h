@@ -73,6 +73,8 @@ SSP_API size_t ssp_hwprog_ntiles(const ssp_hwprog *hp);
 SSP_API const ssp_hwprog_tile *ssp_hwprog_tile_at(const ssp_hwprog *hp, size_t k);
 /* 1 when some cell of tile k has a target in targetm (matrix's targets). */
 SSP_API int ssp_hwprog_tile_has_targets(const ssp_hwprog *hp, size_t k, const int *targetm);
+/* The number of cells of tile k with a target in targetm. */
+SSP_API size_t ssp_hwprog_tile_targets(const ssp_hwprog *hp, size_t k, const int *targetm);
 /* Copy tile k's cells out of a matrix's device array (devm: the matrix's
  * rows x dcols devices; buf: rows x cols of the tile). */
 SSP_API void ssp_hwprog_gather(const ssp_hwprog *hp, size_t k, const ssp_device *devm, ssp_device *buf);
@@ -122,6 +124,14 @@ SSP_API int ssp_hwprog_export_recorded(const ssp_hwprog *hp, ssp_ctx *ctx, const
  * figures. */
 SSP_API int ssp_hwprog_check(ssp_hwprog *hp, size_t k, const ssp_device *devm, const int *targetm,
                      ssp_spice *spice, double *dev_frac, ssp_pulse_result *res);
+/* The same on a sample of tile k's targets: at most max_targets of them
+ * (0: all), spread evenly over the tile in cell order, the others left
+ * where they are; *nsampled (may be NULL) the targets run. The calibration
+ * of a large tile costs in ngspice about in proportion to its pulses, so a
+ * sample bounds it while keeping the tile's wires and half-selected cells. */
+SSP_API int ssp_hwprog_check_sample(ssp_hwprog *hp, size_t k, const ssp_device *devm, const int *targetm,
+                                    size_t max_targets, ssp_spice *spice, double *dev_frac, ssp_pulse_result *res,
+                                    size_t *nsampled);
 
 /* The per-pulse energy calibration (fitted by ngspice runs and checks). */
 SSP_API ssp_pulse_cal *ssp_hwprog_cal(ssp_hwprog *hp);

@@ -512,6 +512,49 @@ static void test_hwprog__c_model_wire_drop_follows_spice(void)
     ssp_device_model_free(&model);
 }
 
+/* A check on a sample of a tile's targets runs that many of them in
+ * ngspice, spread over the tile, and leaves the others where they were;
+ * 0 or a sample larger than the targets runs them all. */
+static void test_hwprog__check_on_a_sample_of_targets(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_device_model *model = NULL;
+    ssp_device_levels *lv = NULL;
+    ssp_hwprog *hp = NULL;
+    ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, 4, 4, 0, 0};
+    size_t rows[1] = {4}, cols[1] = {4}; /* 4 x 4 devices: one tile */
+    ssp_device dev[16], nom;
+    int target[16];
+    ssp_spice *sp = NULL;
+    ssp_pulse_result r;
+    double dev_frac = 1;
+    size_t n = 0, way[3] = {2, 0, 10}, want[3] = {2, 6, 6};
+    char path[512];
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&model, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
+    ssp_device_init(&nom, model, 0);
+    SSP_ASSERT_OK(ctx, ssp_device_levels_alloc(&lv, ctx, &nom, 32, 0.25));
+    SSP_ASSERT_OK(ctx, ssp_hwprog_create(&hp, ctx, model, lv, 1, rows, cols, &p));
+    for (size_t i = 0; i < 16; i++) {
+        ssp_device_init(&dev[i], model, 0);
+        SSP_ASSERT_OK(ctx, ssp_device_set_conductance(&dev[i], ctx, lv->g[10]));
+        target[i] = i % 3 == 0 ? 20 : SSP_PULSE_KEEP; /* cells 0 3 6 9 12 15 */
+    }
+    CU_ASSERT_EQUAL(ssp_hwprog_tile_targets(hp, 0, target), 6);
+    SSP_ASSERT_OK(ctx, ssp_spice_create(&sp, ctx, NULL));
+    for (size_t k = 0; k < 3; k++) {
+        SSP_ASSERT_OK(ctx, ssp_hwprog_check_sample(hp, 0, dev, target, way[k], sp, &dev_frac, &r, &n));
+        CU_ASSERT_EQUAL(n, want[k]);
+        CU_ASSERT_EQUAL(r.targets, want[k]);
+        CU_ASSERT(r.pulses >= want[k]); /* every sampled target pulsed, from level 10 to 20 */
+        CU_ASSERT(dev_frac < 0.01);     /* C model replay against ngspice */
+        CU_ASSERT(ssp_hwprog_cal(hp)->fitted);
+    }
+    ssp_spice_destroy(&sp);
+    ssp_hwprog_destroy(&hp);
+    ssp_device_levels_free(&lv);
+    ssp_device_model_free(&model);
+}
+
 /* A run directory with config.ini and the checkpoint after `epochs`. */
 static void save_run(const ssp_config *c, ssp_train *t, const char *dir)
 {
@@ -771,6 +814,7 @@ SSP_TEST_SUITE(hwprog)
     SSP_ADD_SUITE("hwprog", NULL, NULL,
                   SSP_TEST(test_hwprog__tiles_calibration_and_disturb),
                   SSP_TEST(test_hwprog__c_model_wire_drop_follows_spice),
+                  SSP_TEST(test_hwprog__check_on_a_sample_of_targets),
                   SSP_TEST(test_hwprog__driver_energy_follows_the_line_capacitance),
                   SSP_TEST(test_hwprog__model_mode_trains_and_repeats),
                   SSP_TEST(test_hwprog__closed_loop_circuit_reference),
