@@ -63,7 +63,8 @@ struct wbuf {
 
 static void wb_put(struct wbuf *b, const void *data, size_t len)
 {
-    if (b->oom) return;
+    /* an empty payload may come as NULL: memcpy must not see it */
+    if (b->oom || len == 0) return;
     if (b->n + len > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         unsigned char *q;
