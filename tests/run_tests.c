@@ -46,6 +46,15 @@ const char *ssp_test_path(char *buf, size_t n, const char *rel)
     return buf;
 }
 
+int ssp_test_instrumented(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return 1;
+#else
+    return getenv("SSP_UNDER_VALGRIND") != NULL;
+#endif
+}
+
 void ssp_test_golden(const char *rel, const char *got)
 {
     ssp_ctx *ctx = ssp_test_ctx();

@@ -63,4 +63,10 @@ const char *ssp_test_path(char *buf, size_t n, const char *rel);
  * from got first. */
 void ssp_test_golden(const char *rel, const char *got);
 
+/* 1 under an instrumented run: valgrind (make memcheck sets
+ * SSP_UNDER_VALGRIND) or an AddressSanitizer build (make asan), where
+ * every allocation ngspice makes is intercepted and unwound. Tests that
+ * run ngspice for a long transient shorten it then. */
+int ssp_test_instrumented(void);
+
 #endif

@@ -183,7 +183,7 @@ static void test_spice__tran_reports_progress(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
     const char *net[] = {"rc", "v1 in 0 sin(0 1 1meg)", "r1 in out 1k", "c1 out 0 1n ic=0", ".end"};
-    double tstop = getenv("SSP_UNDER_VALGRIND") ? 2e-5 : 1e-3; /* about 1 s here */
+    double tstop = ssp_test_instrumented() ? 2e-5 : 1e-3; /* about 1 s here */
     struct seen seen = {0, 0, 0, 1, 1, "tile 7 in ngspice, analysis 1"};
     size_t calls;
     SSP_ASSERT_OK(ctx, ssp_spice_load(g_spice, net, 5));
@@ -443,7 +443,7 @@ static void test_spice__memory_flat_over_500_cycles(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
     const char *net[] = {"cycle", "v1 in 0 dc 1", "r1 in out 1k", "r2 out 0 1k", "r3 out 0 3k", ".end"};
-    int cycles = getenv("SSP_UNDER_VALGRIND") ? 40 : 500, i;
+    int cycles = ssp_test_instrumented() ? 40 : 500, i;
     long before = 0, after;
     double v;
     for (i = 0; i < cycles; i++) {
