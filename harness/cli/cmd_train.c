@@ -78,7 +78,9 @@ static void progress(const ssp_train *t, long epochs, ssp_cmd_progress *pg)
     ssp_cmd_progress_show(pg, what, ssp_train_step_in_epoch(t), ssp_train_steps_per_epoch(t), extra);
 }
 
-static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, ssp_train *t)
+/* metrics.csv, metrics.json and report.txt: all three from the epoch
+ * history, which the checkpoint carries. */
+static int write_reports(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, const ssp_train *t)
 {
     char p[PATH_CAP];
     size_t n;
@@ -90,6 +92,22 @@ static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, s
     if (!rc) rc = ssp_report_metrics_json(ctx, p, cfg, h, n);
     in_dir(p, dir, "report.txt");
     if (!rc) rc = ssp_report_text(ctx, p, cfg, h, n, NULL, 0);
+    return rc;
+}
+
+/* An epoch's files, the checkpoint first: a process killed after it and
+ * before the rest leaves a run that resumes (the resume rewrites the
+ * reports from the checkpoint's history); one killed before it leaves the
+ * previous epoch's files, all of them. The other order left, in that
+ * window, a metrics.json with no checkpoint: a run that refused to resume
+ * (test_badinput's lock test, killing a run at a random moment, hit it). */
+static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, ssp_train *t)
+{
+    char p[PATH_CAP];
+    int rc;
+    in_dir(p, dir, "checkpoint.bin");
+    rc = ssp_train_checkpoint_save(t, p);
+    if (!rc) rc = write_reports(ctx, dir, cfg, t);
     if (!rc && ssp_train_xbar(t)) {
         /* circuit engines: the IR-drop map of the last evaluation, and at
          * the end the tile netlists the run finished with */
@@ -115,8 +133,6 @@ static int write_outputs(ssp_ctx *ctx, const char *dir, const ssp_config *cfg, s
         in_dir(p, dir, sub);
         rc = ssp_hwprog_export_recorded(ssp_train_prog(t), ctx, p, cfg->prog_export == SSP_PROG_EXPORT_DECKS, NULL);
     }
-    in_dir(p, dir, "checkpoint.bin");
-    if (!rc) rc = ssp_train_checkpoint_save(t, p);
     return rc;
 }
 
@@ -210,6 +226,9 @@ static int run_method(ssp_ctx *ctx, const ssp_config *cfg, const char *dir, int 
         if (sink->file)
             fprintf(sink->file, "info resume: resumed after epoch %ld, step %zu\n", ssp_train_epochs_done(t),
                     ssp_train_step_in_epoch(t));
+        /* the reports as of the checkpoint (a run killed between its
+         * checkpoint and its reports left them an epoch behind) */
+        if (ssp_train_epochs_done(t) > 0 && (rc = write_reports(ctx, dir, cfg, t))) goto fail;
     }
     while (ssp_train_epochs_done(t) < cfg->epochs) {
         int done = 0;

@@ -387,7 +387,7 @@ static void test_badinput__run_directory_lock_and_stale_temps(void)
     }
     CLI("train", "--resume", out, "-q");
     CU_ASSERT_EQUAL(R.status, 0);
-    if (R.status) said("");
+    if (R.status) fprintf(stderr, "\n  resume: status %d, stderr:\n%s\n  stdout:\n%s\n", R.status, R.err, R.out);
     CU_ASSERT(!exists(tmp1));
     CU_ASSERT(exists(tmp2));
     path_in(p, out, "run.log");
