@@ -158,7 +158,7 @@ static int calibrate(ssp_ctx *ctx, ssp_hwprog *hp, const ssp_hw *hw, double *spi
     if (!rc) {
         const ssp_pulse_cal *cal = ssp_hwprog_cal(hp);
         printf("  calibration: ngspice tile 0, %zu pulses, %.4g J (selected %.4g, half-selected %.4g, wires %.4g), "
-               "%.1f s; selected x%.4f, half-selected x%.4f, wires %.4f of cell energy; C-model replay within %.4f %% "
+               "%.1f s; selected x%.4f, half-selected x%.4f, wires x%.4f (measured / C model); C-model replay within %.4f %% "
                "of the state range\n", r.pulses, r.energy_j, r.energy_sel_j, r.energy_half_j, r.energy_wire_j,
                r.spice_s, cal->sel_ratio, cal->half_ratio, cal->wire_ratio, 100 * dev_frac);
         *spice_s = r.spice_s;

@@ -126,7 +126,7 @@ int main(void)
            r.energy_read_j * 1e12, r.energy_analytic_j * 1e12);
     printf("latency %.4g us; disturb max %.3g levels; C model vs ngspice max %.4f %% of range\n",
            r.latency_s * 1e6, r.disturb_max, 100 * dev_max);
-    printf("calibration: selected x%.5f, half-selected x%.5f, wires %.5f of cell energy\n",
+    printf("calibration: selected x%.5f, half-selected x%.5f, wires x%.5f (measured / C model)\n",
            cal.sel_ratio, cal.half_ratio, cal.wire_ratio);
     printf("closed loop (every cell re-written by one level, write-verify): %zu pulses, %.4g pJ, %.4g us\n",
            rcl.pulses, rcl.energy_j * 1e12, rcl.latency_s * 1e6);

@@ -4,7 +4,8 @@
  * lines, the line voltages of a group, a pulse's analytic energy and the
  * PWL corners of a plan. It calls nothing else of the module, so the files
  * of the module depend one way: ssp_pulse.c -> ssp_pulse_spice.c ->
- * ssp_pulse_wave.c / pulse_common.c. It keeps no state and prints nothing. */
+ * ssp_pulse_wave.c / pulse_wires.c / pulse_common.c. It keeps no state and
+ * prints nothing. */
 #include "pulse_impl.h"
 
 #include <math.h>
@@ -48,33 +49,40 @@ void pulse_line_voltages(const ssp_pulse *pp, const pgroup *g, double *vr, doubl
 /* Simpson weights over the edge (5 points). */
 static const double SIMPSON5[5] = {1.0 / 12, 4.0 / 12, 2.0 / 12, 4.0 / 12, 1.0 / 12};
 
-double pulse_energy_analytic(const ssp_device *dev, double v, double w, double e, double x0,
-                             double x1)
+double pulse_energy_analytic(const ssp_device *dev, double v, double d, double w, double e, double x0,
+                             double x1, double *ewire)
 {
-    ssp_device d = *dev;
-    double flat, ramp = 0;
-    d.x = x0;
-    flat = v * ssp_device_current(&d, v);
-    d.x = x1;
-    flat = 0.5 * (flat + v * ssp_device_current(&d, v)) * w;
+    ssp_device s = *dev;
+    double i0, i1, flat, ramp = 0, wramp = 0;
+    s.x = x0;
+    i0 = ssp_device_current(&s, v);
+    s.x = x1;
+    i1 = ssp_device_current(&s, v);
+    flat = 0.5 * (v * i0 + v * i1) * w;
     /* rising edge at x0, falling edge at x1 */
     for (int k = 0; k < 5; k++) {
-        double u = v * (double)k / 4.0;
-        d.x = x0;
-        ramp += SIMPSON5[k] * u * ssp_device_current(&d, u);
-        d.x = x1;
-        ramp += SIMPSON5[k] * u * ssp_device_current(&d, u);
+        double u = v * (double)k / 4.0, ud = d * (double)k / 4.0, ia, ib;
+        s.x = x0;
+        ia = ssp_device_current(&s, u);
+        s.x = x1;
+        ib = ssp_device_current(&s, u);
+        ramp += SIMPSON5[k] * u * ia;
+        ramp += SIMPSON5[k] * u * ib;
+        wramp += SIMPSON5[k] * (ud - u) * (ia + ib);
     }
+    if (ewire) *ewire = v == d ? 0 : 0.5 * (d - v) * (i0 + i1) * w + wramp * e;
     return flat + ramp * e;
 }
 
-double pulse_energy_fixed(const ssp_device *dev, double v, double w, double e)
+double pulse_energy_fixed(const ssp_device *dev, double v, double d, double w, double e, double *ewire)
 {
-    double flat = v * ssp_device_current(dev, v) * w, ramp = 0;
+    double i = ssp_device_current(dev, v), flat = v * i * w, ramp = 0, wramp = 0;
     for (int k = 0; k < 5; k++) {
-        double u = v * (double)k / 4.0;
-        ramp += SIMPSON5[k] * u * ssp_device_current(dev, u);
+        double u = v * (double)k / 4.0, ud = d * (double)k / 4.0, ik = ssp_device_current(dev, u);
+        ramp += SIMPSON5[k] * u * ik;
+        wramp += SIMPSON5[k] * (ud - u) * ik;
     }
+    if (ewire) *ewire = v == d ? 0 : (d - v) * i * w + 2 * wramp * e;
     return flat + 2 * ramp * e;
 }
 

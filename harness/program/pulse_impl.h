@@ -4,7 +4,8 @@
  * header nor by a file outside harness/program/; not installed.
  *
  * Files of the module, one way: ssp_pulse.c (controller, C-model executor)
- * -> ssp_pulse_spice.c (ngspice executor) -> ssp_pulse_wave.c and
+ * -> ssp_pulse_spice.c (ngspice executor) -> ssp_pulse_wave.c,
+ * pulse_wires.c (the C model's wire solve, which both executors use) and
  * pulse_common.c; ssp_pulse_export.c -> ssp_pulse_spice.c, pulse_common.c. */
 #ifndef PULSE_IMPL_H
 #define PULSE_IMPL_H
@@ -73,6 +74,7 @@ struct ssp_pulse {
     size_t *scol;
 };
 
+/* pulse_wires.c: */
 /* Start programming (or replaying on) the tile dev: forget the last solve's
  * conductances, take every cell's dead band. */
 void pulse_cells_begin(ssp_pulse *pp, const ssp_device *dev);
@@ -92,10 +94,10 @@ int pulse_cell_inert(const ssp_pulse *pp, size_t c, double v);
  * into pp->vcell. SSP_ECONVERGE if it does not settle. */
 int pulse_cell_voltages(ssp_pulse *pp, const ssp_device *dev, const double *vr, const double *vc);
 
-/* The same energy for a device whose state did not change (x0 = x1 =
+/* The same energies for a device whose state did not change (x0 = x1 =
  * dev->x): each I(V, x) evaluated once. Equal to pulse_energy_analytic to
  * rounding. */
-double pulse_energy_fixed(const ssp_device *dev, double v, double w, double e);
+double pulse_energy_fixed(const ssp_device *dev, double v, double d, double w, double e, double *ewire);
 
 /* A PWL time point: time, the group it belongs to (-1: lines idle) and the
  * trapezoid's shape value 0..1 there. */
@@ -116,10 +118,18 @@ int pulse_corners(ssp_ctx *ctx, const ssp_device *ref, int bias, double edge, co
 void pulse_line_voltages(const ssp_pulse *pp, const pgroup *g, double *vr, double *vc);
 /* Unselected-line voltages for amplitude a under the programmer's bias. */
 void pulse_bias(int bias, double a, double *ur, double *uc);
-/* Energy (J) of one trapezoidal pulse of amplitude v, width w, edge e on a
- * device whose state goes from x0 to x1 (V I(V, x) t, edges by Simpson). */
-double pulse_energy_analytic(const ssp_device *dev, double v, double w, double e, double x0,
-                             double x1);
+/* Energy (J) of one trapezoidal pulse of width w, edge e, on a device
+ * whose state goes from x0 to x1, with v across the cell at the flat top
+ * while its lines' drivers differ by d (v = d with ideal wires; v from
+ * pulse_cell_voltages with the IR drop): V I(V, x) t, edges by Simpson
+ * with the cell voltage following the drive in proportion (exact for a
+ * linear cell, whose wire network is linear). *ewire (may be NULL) gets
+ * the wire energy the cell's current dissipates on its way, (d - V) I(V, x)
+ * t over the same pulse: summed over the tile's cells this is the drivers'
+ * energy less the cells' (each driver's current is the sum of its line's
+ * cell currents), the wires' dissipation. */
+double pulse_energy_analytic(const ssp_device *dev, double v, double d, double w, double e, double x0,
+                             double x1, double *ewire);
 
 /* Run the current plan in ngspice on dev (states updated); res gets energy
  * figures and spice time added. */

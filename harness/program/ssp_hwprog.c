@@ -247,6 +247,7 @@ void ssp_hwprog_totals_add(ssp_hwprog_totals *tot, const ssp_pulse_result *r)
     s->energy_analytic_j += r->energy_analytic_j;
     s->energy_sel_analytic_j += r->energy_sel_analytic_j;
     s->energy_half_analytic_j += r->energy_half_analytic_j;
+    s->energy_wire_analytic_j += r->energy_wire_analytic_j;
     s->latency_s += r->latency_s;
     s->spice_s += r->spice_s;
     if (r->disturb_max > s->disturb_max) s->disturb_max = r->disturb_max;

@@ -173,9 +173,14 @@ typedef struct ssp_pulse_result {
                               * per verify read, C_line V^2 of every line driven
                               * away from 0 V (C_line = c_line_cell x its cells);
                               * NOT part of energy_j */
-    double energy_analytic_j; /* J, sum of V I(V, x) t over every biased cell, from states */
+    double energy_analytic_j; /* J, the C model's cell energy: sum of V I(V, x) t over every
+                               * biased cell, from states, V the cell's voltage from the
+                               * model's wire solve at the states before each pulse (with
+                               * ideal wires: the drive) */
     double energy_sel_analytic_j;  /* J, the selected part of it */
     double energy_half_analytic_j; /* J, the half-selected part of it */
+    double energy_wire_analytic_j; /* J, the C model's wire energy: sum of (V_drive - V) I(V, x) t
+                                    * over the same cells and pulses (0 with ideal wires) */
     double latency_s;        /* s, pulses + settling + verify reads */
     double disturb_max;      /* largest |dG| of a non-target cell, in level spacings */
     double disturb_mean;     /* mean |dG| over non-target cells, in level spacings */
@@ -183,11 +188,20 @@ typedef struct ssp_pulse_result {
 } ssp_pulse_result;
 
 /* A calibrated per-pulse energy model, fitted from transients: measured /
- * analytic energy per class, and wire energy per J of cell energy. */
+ * C-model energy per class (selected cells, half-selected cells, wires).
+ * Both sides of each ratio see the tile's IR drop (the model through its
+ * wire solve), so what the ratios carry is what the C model leaves out
+ * (its integration of the device, the transient's edges), not the drop of
+ * the tile the fit ran on: a fit on one tile prices tiles of other sizes
+ * and states. (Until session 11 the model's energies were taken at the
+ * drive voltage and the wire energy was a fixed fraction of the cells':
+ * the ratios carried tile 0's IR drop, and checks on a smaller tile of a
+ * 128x128 network were 11-15 % off.) */
 typedef struct ssp_pulse_cal {
-    double sel_ratio;   /* selected-cell energy: transient / (V I t) */
-    double half_ratio;  /* half-selected energy: transient / (V I t) */
-    double wire_ratio;  /* wire energy / cell energy */
+    double sel_ratio;   /* selected-cell energy: transient / the C model's (energy_sel_analytic_j) */
+    double half_ratio;  /* half-selected energy: transient / the C model's */
+    double wire_ratio;  /* wire energy: transient / the C model's (energy_wire_analytic_j);
+                         * 1 where the model has none (ideal wires) */
     int fitted;         /* 0 until ssp_pulse_cal_fit */
 } ssp_pulse_cal;
 

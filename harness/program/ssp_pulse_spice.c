@@ -125,6 +125,7 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
     unsigned char *member = NULL, *dyn = NULL;
     size_t ndyn = 0;
     long *gat = NULL;
+    ssp_device *ds = NULL; /* the states at a pulse's start, for the C model's sums */
     ssp_text tx = {0};
     double tstop, tmax, t_start;
     char name[64];
@@ -310,20 +311,35 @@ int pulse_run_spice(ssp_pulse *pp, ssp_spice *s, ssp_device *dev, ssp_pulse_resu
         res->energy_wire_j += ewire;
         res->energy_tol_j += tol;
     }
-    /* analytic sums from the states at each pulse's start and end */
+    /* the C model's sums for the same pulses (what the calibration maps to
+     * the measured energies): the states at each pulse's start and end, the
+     * cell voltages from the model's wire solve at the start states */
+    if (!(ds = malloc(nc * sizeof *ds))) {
+        rc = ssp_error(pp->ctx, SSP_ENOMEM, "out of memory");
+        goto done;
+    }
+    memcpy(ds, dev, nc * sizeof *ds);
+    pulse_cells_begin(pp, ds);
     for (size_t g = 0; g < pp->ngrp; g++) {
         const pgroup *gr = &pp->grp[g];
         const double *lv = lineV + g * (R + C);
         size_t k0 = ssp_spice_time_before(time, nt, gr->t0);
         size_t k1 = ssp_spice_time_before(time, nt, gr->t0 + 2 * pp->p.edge + gr->width);
+        for (c = 0; c < nc; c++)
+            if (ds[c].x != xs[c][k0]) {
+                ds[c].x = xs[c][k0];
+                pulse_cell_moved(pp, c);
+            }
+        if ((rc = pulse_cell_voltages(pp, ds, lv, lv + R))) goto done;
         for (c = 0; c < nc; c++) {
-            double v = lv[c / C] - lv[R + c % C], e;
-            if (v == 0) continue;
-            e = pulse_energy_analytic(&dev[c], v, gr->width, pp->p.edge, xs[c][k0], xs[c][k1]);
+            double d = lv[c / C] - lv[R + c % C], e, ew;
+            if (d == 0) continue;
+            e = pulse_energy_analytic(&dev[c], pp->vcell[c], d, gr->width, pp->p.edge, xs[c][k0], xs[c][k1], &ew);
             if (member[g * nc + c])
                 res->energy_sel_analytic_j += e;
             else
                 res->energy_half_analytic_j += e;
+            res->energy_wire_analytic_j += ew;
         }
     }
     /* the states reached, disturb included */
@@ -358,6 +374,7 @@ done:
     free(cor);
     free(time);
     free(gat);
+    free(ds);
     ssp_text_free(&tx);
     return rc;
 }

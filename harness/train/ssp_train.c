@@ -26,7 +26,12 @@
 #include "ssp_twin.h"
 
 /* The tile programmer's section of a checkpoint (after the devices). */
-static const unsigned SSP_CKPT_PROG_MAGIC = 0x50524731u; /* "PRG1" */
+static const unsigned SSP_CKPT_PROG_MAGIC = 0x50524732u; /* "PRG2" */
+/* The same section before session 11: its calibration's ratios took the C
+ * model's energies at the drive voltage and the wires as a fraction of the
+ * cells' energy, which PRG2's ratios do not mean; read, calibration dropped
+ * (the next update recalibrates on ngspice). */
+static const unsigned SSP_CKPT_PROG_MAGIC_1 = 0x50524731u; /* "PRG1" */
 /* Outputs of the networks: the ten classes of MNIST and Fashion-MNIST. */
 enum { SSP_NET_CLASSES = 10 };
 /* Batch size of test-set evaluation. */
@@ -1229,12 +1234,17 @@ static int read_prog_state(ssp_train *t, FILE *f, const char *path)
         if (!t->prog) return SSP_OK; /* a checkpoint from before the section existed */
         return ssp_error(t->ctx, SSP_EFORMAT, "%s: no tile-programmer section (written in program.mode = device?)", path);
     }
-    ok = magic == SSP_CKPT_PROG_MAGIC && R(cal.sel_ratio) && R(cal.half_ratio) && R(cal.wire_ratio) && R(cal.fitted) &&
+    ok = (magic == SSP_CKPT_PROG_MAGIC || magic == SSP_CKPT_PROG_MAGIC_1) && R(cal.sel_ratio) && R(cal.half_ratio) && R(cal.wire_ratio) && R(cal.fitted) &&
          R(t->prog_updates) && R(t->prog_checks) && R(t->prog_check_max);
     if (!ok) return ssp_error(t->ctx, SSP_EFORMAT, "%s: tile-programmer section truncated", path);
     if (!isfinite(cal.sel_ratio) || !isfinite(cal.half_ratio) || !isfinite(cal.wire_ratio) || t->prog_updates < 0 ||
         t->prog_checks < 0 || !isfinite(t->prog_check_max))
         return ssp_error(t->ctx, SSP_EFORMAT, "%s: tile-programmer section holds values out of range", path);
+    if (magic == SSP_CKPT_PROG_MAGIC_1 && cal.fitted) {
+        ssp_log(t->ctx, SSP_LOG_WARN, "checkpoint", "file = %s, note = energy calibration of an older format (PRG1, "
+                "priced at the drive voltage) dropped: the next update recalibrates on ngspice", path);
+        memset(&cal, 0, sizeof cal);
+    }
     if (t->prog) *ssp_hwprog_cal(t->prog) = cal;
     return SSP_OK;
 }
