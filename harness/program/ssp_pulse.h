@@ -99,10 +99,11 @@ typedef struct ssp_pulse_params {
                           * (ssp_device_pulse_inert: exactly the same state,
                           * no noise drawn), and a tile of linear-I-V cells is
                           * wire-solved with each cell's conductance and each
-                          * line's tridiagonal factors computed once per solve
-                          * (the same iteration, to rounding: test_pulses
-                          * checks equal schedules and states within 1e-9 of
-                          * the state range) */
+                          * line's tridiagonal factors computed once per solve,
+                          * its sweeps stopped at 1e-6 of the largest drive
+                          * (the reference: 1e-9). The same iteration:
+                          * test_pulses checks equal schedules, states within
+                          * 1e-9 of the state range, energies within 1e-6 */
 } ssp_pulse_params;
 
 /* Default line capacitance per cell, F: the ~10 fF per cell the default

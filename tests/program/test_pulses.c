@@ -921,10 +921,12 @@ static void test_pulses__program_command(void)
 /* ---- the C model's fast path against its reference ---------------------------- */
 
 /* Fast vs reference C-model path: states, as a fraction of the state range
- * (rounding of the wire solve, whose iteration stops at 1e-9 of the drive),
+ * (the fast wire solve stops at 1e-6 of the drive, the reference at 1e-9),
  * and energies, relative. */
 static const double FAST_STATE_TOL = 1e-9;
-static const double FAST_ENERGY_REL_TOL = 1e-9;
+/* The fast path stops its wire solve at 1e-6 of the drive, the reference
+ * at 1e-9: energies agree to about that (states far closer). */
+static const double FAST_ENERGY_REL_TOL = 1e-6;
 
 static void fast_vs_reference_tile(const char *ini, int yak, int strategy, int bias, size_t R, size_t C,
                                    size_t moves)
