@@ -58,6 +58,8 @@ struct ssp_pulse {
     double *dpf;                /* line-solve scratch */
     unsigned char *rchg, *cchg; /* lines whose conductances changed since the last solve (scratch) */
     int fix_valid;              /* gfix and the factors hold the last solve's tile */
+    int warm;                   /* vprev, icell, vcell hold the last fast solve, at the drives in wdrv */
+    double *wdrv;               /* that solve's word-line drives (rows), then bit-line drives (cols) */
     int lin_now;                /* the last pulse_cell_voltages took the linear path (gfix: its g) */
     /* the fast path's view of the tile being programmed, set by
      * pulse_cells_begin (per cell, rows * cols): the dead band of

@@ -154,6 +154,7 @@ void pulse_cells_begin(ssp_pulse *pp, const ssp_device *dev)
     for (size_t k = 0; k < pp->ntouched; k++) pp->touched[pp->tlist[k]] = 0;
     pp->ntouched = 0;
     pp->fix_valid = 0;
+    pp->warm = 0;
 }
 
 void pulse_cell_moved(ssp_pulse *pp, size_t c)
@@ -200,7 +201,7 @@ static int take_cell(ssp_pulse *pp, const ssp_device *dev, size_t c, size_t *nr,
  * Returns 1 (done, *rc set) or 0 when a cell is not linear (the reference
  * path takes over). */
 static int cell_voltages_linear(ssp_pulse *pp, const ssp_device *dev, const double *vr, const double *vc,
-                                double vmax, int *rc)
+                                double vmax, int warm, int *rc)
 {
     size_t R = pp->rows, C = pp->cols, nc = R * C;
     double inv = 1.0 / pp->p.r_wire, *v = pp->vcell, *u = pp->vprev, *w = pp->icell;
@@ -226,15 +227,39 @@ static int cell_voltages_linear(ssp_pulse *pp, const ssp_device *dev, const doub
     else
         for (size_t j = 0; j < C; j++)
             if (pp->cchg[j]) factor_bit_line(R, C, j, inv, g, pp->rdc);
+    if (warm && pp->fix_valid) {
+        /* warm start: the last solve's nodes, each line moved by its drive's
+         * change; when only bit-line drives changed (the groups of one word
+         * line), the bit lines are solved first, from the word lines that
+         * are still nearly right */
+        const double *pr = pp->wdrv, *pc = pp->wdrv + R;
+        int rows_moved = 0;
+        for (size_t i = 0; i < R; i++)
+            if (vr[i] != pr[i]) {
+                double d = vr[i] - pr[i];
+                rows_moved = 1;
+                for (size_t j = 0; j < C; j++) u[i * C + j] += d;
+            }
+        for (size_t j = 0; j < C; j++)
+            if (vc[j] != pc[j]) {
+                double d = vc[j] - pc[j];
+                for (size_t k = 0; k < R; k++) w[k * C + j] += d;
+            }
+        for (size_t c = 0; c < nc; c++) v[c] = u[c] - w[c];
+        if (!rows_moved) (void)solve_bit_lines(R, C, inv, vc, g, pp->rdc, u, w, v, dp);
+    } else
+        for (size_t c = 0; c < nc; c++) {
+            v[c] = vr[c / C] - vc[c % C];
+            w[c] = vc[c % C]; /* the iteration starts with the bit lines at their drives */
+        }
     pp->fix_valid = 1;
     pp->lin_now = 1;
-    for (size_t c = 0; c < nc; c++) {
-        v[c] = vr[c / C] - vc[c % C];
-        w[c] = vc[c % C]; /* the iteration starts with the bit lines at their drives */
-    }
     for (int sweep = 0; sweep < WIRE_SOLVE_MAX_SWEEPS; sweep++) {
         solve_word_lines(R, C, inv, vr, g, pp->rdr, w, u, dp);
         if (solve_bit_lines(R, C, inv, vc, g, pp->rdc, u, w, v, dp) <= WIRE_SOLVE_FAST_REL_TOL * vmax) {
+            memcpy(pp->wdrv, vr, R * sizeof *vr);
+            memcpy(pp->wdrv + R, vc, C * sizeof *vc);
+            pp->warm = 1;
             *rc = SSP_OK;
             return 1;
         }
@@ -250,12 +275,14 @@ int pulse_cell_voltages(ssp_pulse *pp, const ssp_device *dev, const double *vr, 
     double r = pp->p.r_wire, *v = pp->vcell, *u = pp->vprev, *w = pp->icell, vmax = 0, vsmall;
     double *g = pp->vline, *oth = pp->vline + L, *x = pp->vline + 2 * L, *cp = pp->vline + 3 * L,
            *dp = pp->vline + 4 * L;
+    int warm = pp->warm;
     pp->lin_now = 0;
+    pp->warm = 0; /* until a fast solve succeeds */
     for (size_t i = 0; i < R; i++) vmax = fmax(vmax, fabs(vr[i]));
     for (size_t j = 0; j < C; j++) vmax = fmax(vmax, fabs(vc[j]));
     if (r > 0 && vmax > 0 && !pp->p.reference) {
         int rc;
-        if (cell_voltages_linear(pp, dev, vr, vc, vmax, &rc)) return rc;
+        if (cell_voltages_linear(pp, dev, vr, vc, vmax, warm, &rc)) return rc;
     }
     for (size_t c = 0; c < nc; c++) v[c] = vr[c / C] - vc[c % C];
     if (r == 0 || vmax == 0) return SSP_OK;

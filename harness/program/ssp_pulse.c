@@ -144,6 +144,7 @@ int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
     pp->icell = malloc(nc * sizeof *pp->icell);
     pp->vline = malloc(5 * (rows > cols ? rows : cols) * sizeof *pp->vline);
     pp->vprev = malloc(nc * sizeof *pp->vprev);
+    pp->wdrv = malloc((rows + cols) * sizeof *pp->wdrv);
     pp->gfix = malloc(nc * sizeof *pp->gfix);
     pp->rdr = malloc(nc * sizeof *pp->rdr);
     pp->rdc = malloc(nc * sizeof *pp->rdc);
@@ -159,7 +160,7 @@ int ssp_pulse_create(ssp_pulse **out, ssp_ctx *ctx, const ssp_device_model *m,
     pp->tlist = malloc(nc * sizeof *pp->tlist);
     pp->scol = malloc(cols * sizeof *pp->scol);
     if (!pp->dir || !pp->nfull || !pp->wfrac || !pp->rsel || !pp->csel || !pp->vcell || !pp->icell || !pp->vline ||
-        !pp->vprev || !pp->gfix || !pp->rdr || !pp->rdc || !pp->dpf || !pp->rchg || !pp->cchg || !pp->bkind || !pp->blo ||
+        !pp->vprev || !pp->wdrv || !pp->gfix || !pp->rdr || !pp->rdc || !pp->dpf || !pp->rchg || !pp->cchg || !pp->bkind || !pp->blo ||
         !pp->bhi || !pp->dirty || !pp->dlist || !pp->touched || !pp->tlist || !pp->scol) {
         ssp_pulse_destroy(&pp);
         return ssp_error(ctx, SSP_ENOMEM, "out of memory for a %zu x %zu programmer", rows, cols);
@@ -187,6 +188,7 @@ void ssp_pulse_destroy(ssp_pulse **pp)
     free((*pp)->icell);
     free((*pp)->vline);
     free((*pp)->vprev);
+    free((*pp)->wdrv);
     free((*pp)->gfix);
     free((*pp)->rdr);
     free((*pp)->rdc);
