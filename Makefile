@@ -56,7 +56,7 @@ MODULES  := harness/core plugin devicemodels netlists harness/xbar harness/progr
             harness/io harness/train harness/report
 CLI_DIR  := harness/cli
 INCLUDES := $(addprefix -I,$(MODULES) $(CLI_DIR))
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -fPIC $(WARN) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -fPIC -pthread $(WARN) $(CFLAGS) \
              $(INCLUDES) $(PKG_CFLAGS) -DSSP_NGSPICE_SO='"$(NGSPICE_SO)"' \
              -DSSP_VERSION='"$(VERSION)"' -DSSP_SOURCE_DIR='"$(CURDIR)"' -DSSP_BUILD_DIR='"$(abspath $(BUILD))"' \
              -DSSP_WORKER_BUILD_PATH='"$(abspath $(BUILD))/siamspice-worker"' \

@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ssp_config.h"
 #include "ssp_hwprog.h"
@@ -68,7 +69,7 @@
 static const unsigned long SEED_CLOSED_LOOP = 0x5005;
 
 typedef struct opts {
-    long images, test, epochs, check_every;
+    long images, test, epochs, check_every, threads;
     int v2, v3, verify;
     const char *config;
 } opts;
@@ -223,6 +224,7 @@ static int parse(opts *o, int argc, char **argv)
     o->test = 1000;
     o->epochs = 1;
     o->check_every = 0;
+    o->threads = 0;
     o->v2 = o->v3 = 1;
     o->verify = 0;
     o->config = NULL;
@@ -257,12 +259,14 @@ static int parse(opts *o, int argc, char **argv)
             o->epochs = n;
         else if (!strncmp(a, "check_every=", 12))
             o->check_every = n;
+        else if (!strncmp(a, "threads=", 8))
+            o->threads = n;
         else
             goto bad;
         continue;
     bad:
         fprintf(stderr, "bench_claim: bad argument '%s' (images=N test=N epochs=N bias=v2|v3|both check_every=N "
-                        "config=FILE siamese=open|verify)\n", a);
+                        "threads=N config=FILE siamese=open|verify)\n", a);
         return 2;
     }
     return 0;
@@ -274,7 +278,10 @@ static int run(const opts *o, int v3)
     ssp_ctx *ctx = NULL;
     ssp_config c;
     ssp_train *t = NULL;
-    ssp_hwprog *cl = NULL, *sp;
+    ssp_hwprog *cl = NULL, *sp, **cls = NULL; /* cls: the closed loop's programmers, one per thread (cls[0] = cl) */
+    ssp_ctx **tctx = NULL;                      /* their contexts (tctx[0] = ctx) */
+    gsl_rng **rngs = NULL;                      /* the closed loop's write and read noise, one stream per tile */
+    size_t nthr = 1, ntl = 0;
     ssp_device **dev = NULL, **snap = NULL, **ssnap = NULL;
     int **target = NULL, **qprev = NULL, rc = 1;
     size_t nm = 0;
@@ -282,7 +289,6 @@ static int run(const opts *o, int v3)
     char net[64];
     double e_dev_max = 0, x_dev_max = 0, t_s = 0, t_c = 0, t_check = 0, u_s = 0, u_c = 0, u0;
     long checks = 0;
-    gsl_rng *rng = NULL; /* the closed loop's write and read noise */
     size_t nw_all = 0, n_train;
 
     if (ssp_ctx_create(&ctx)) return 1;
@@ -316,7 +322,6 @@ static int run(const opts *o, int v3)
     if (ssp_train_create(&t, ctx, &c)) { rc = fail(ctx, "trainer"); goto done; }
     sp = ssp_train_prog(t);
     n_train = o->images ? (size_t)o->images : SSP_MNIST_TRAIN;
-    if (ssp_device_rng_alloc(&rng, ctx, (unsigned long)c.seed ^ SEED_CLOSED_LOOP)) { rc = fail(ctx, "rng"); goto done; }
     nm = ssp_hw_nmat(ssp_train_hw(t));
     dev = calloc(nm, sizeof *dev);
     snap = calloc(nm, sizeof *snap);
@@ -360,6 +365,39 @@ static int run(const opts *o, int v3)
             rc = fail(ctx, "closed-loop programmer");
             goto done;
         }
+        if (!bad) {
+            /* the threads: one programmer each, on its own context */
+            long on = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+            ntl = ssp_hwprog_ntiles(cl);
+            nthr = on < 1 ? 1 : (size_t)on > ntl ? (ntl ? ntl : 1) : (size_t)on;
+            cls = calloc(nthr, sizeof *cls);
+            tctx = calloc(nthr, sizeof *tctx);
+            rngs = calloc(ntl ? ntl : 1, sizeof *rngs);
+            bad = !cls || !tctx || !rngs;
+            if (!bad) {
+                cls[0] = cl;
+                tctx[0] = ctx;
+            }
+            for (size_t k = 1; k < nthr && !bad; k++) {
+                if (ssp_ctx_create(&tctx[k])) { bad = 1; break; }
+                ssp_ctx_set_log_level(tctx[k], SSP_LOG_WARN);
+                if (ssp_hwprog_create(&cls[k], tctx[k], ssp_hw_devices_const(hw, 0)[0].model, ssp_hw_levels(hw), nm,
+                                      rows, cols, &p)) {
+                    free(rows);
+                    free(cols);
+                    rc = fail(tctx[k], "closed-loop programmer");
+                    goto done;
+                }
+            }
+            /* tile k's stream: the same whatever the number of threads */
+            for (size_t k = 0; k < ntl && !bad; k++)
+                if (ssp_device_rng_alloc(&rngs[k], ctx, ((unsigned long)c.seed ^ SEED_CLOSED_LOOP) + 7919ul * k)) {
+                    free(rows);
+                    free(cols);
+                    rc = fail(ctx, "rng");
+                    goto done;
+                }
+        }
         free(rows);
         free(cols);
         if (bad) { fprintf(stderr, "bench_claim: out of memory\n"); goto done; }
@@ -368,6 +406,7 @@ static int run(const opts *o, int v3)
            "per cell, siamese update %s, %ld epoch(s) on %s training images\n", bias, net, ssp_hwprog_ntiles(cl),
            c.tile_rows, c.tile_cols, nw_all, c.tile.r_wire_per_um * c.tile.pitch_um, ssp_config_c_line_cell(&c),
            o->verify ? "write-verified" : "open loop", o->epochs, o->images ? "the first" : "all");
+    printf("  closed loop programmed on %zu thread(s), one noise stream per tile\n", nthr);
     if (o->images) printf("  (first %ld images)\n", o->images);
     fflush(stdout);
     {
@@ -408,12 +447,12 @@ static int run(const opts *o, int v3)
             step++;
             /* the closed-loop update of the same step on its own devices,
              * priced by the trainer's calibration */
-            *ssp_hwprog_cal(cl) = *ssp_hwprog_cal(sp);
+            for (size_t k = 0; k < nthr; k++) *ssp_hwprog_cal(cls[k]) = *ssp_hwprog_cal(sp);
             for (size_t m = 0; m < nm; m++) ssp_hw_target_all(hw, m, tw->q[m], target[m]);
             memset(&tot, 0, sizeof tot);
             t0 = now_s();
             u0 = cpu_s();
-            if (ssp_hwprog_program_all(cl, dev, (const int *const *)target, NULL, rng, &tot)) {
+            if (ssp_hwprog_program_all_threads(cls, nthr, dev, (const int *const *)target, rngs, &tot)) {
                 rc = fail(ctx, "closed-loop update");
                 goto done;
             }
@@ -519,8 +558,15 @@ done:
     free(ssnap);
     free(target);
     free(qprev);
+    for (size_t k = 1; cls && k < nthr; k++) {
+        ssp_hwprog_destroy(&cls[k]);
+        if (tctx) ssp_ctx_destroy(&tctx[k]);
+    }
+    free(cls);
+    free(tctx);
+    for (size_t k = 0; rngs && k < ntl; k++) ssp_device_rng_free(&rngs[k]);
+    free(rngs);
     ssp_hwprog_destroy(&cl);
-    ssp_device_rng_free(&rng);
     ssp_train_destroy(&t);
     ssp_ctx_destroy(&ctx);
     return rc;

@@ -4,6 +4,7 @@
 #include "ssp_hwprog.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,6 +325,121 @@ int ssp_hwprog_program_all(ssp_hwprog *hp, ssp_device *const *dev, const int *co
         ssp_hwprog_totals_add(tot, &r);
     }
     return SSP_OK;
+}
+
+/* ---- every tile on several threads ------------------------------------- */
+
+/* What the threads share: the next tile to take (under lock), and per tile
+ * its result, whether it ran, and which programmer's context holds its
+ * error. */
+typedef struct par_run {
+    ssp_hwprog *const *hps;
+    ssp_device *const *dev;
+    const int *const *target;
+    gsl_rng *const *rngs;
+    size_t ntiles, next;
+    pthread_mutex_t lock;
+    ssp_pulse_result *res;
+    unsigned char *ran;
+    int *rc;                     /* per tile */
+    size_t *by;                  /* per tile: the programmer that ran it */
+} par_run;
+
+typedef struct par_arg {
+    par_run *run;
+    size_t t;                    /* this thread's programmer */
+} par_arg;
+
+static void *par_worker(void *arg)
+{
+    par_run *pr = ((par_arg *)arg)->run;
+    size_t t = ((par_arg *)arg)->t;
+    ssp_hwprog *hp = pr->hps[t];
+    for (;;) {
+        size_t k, m;
+        pthread_mutex_lock(&pr->lock);
+        k = pr->next < pr->ntiles ? pr->next++ : pr->ntiles;
+        pthread_mutex_unlock(&pr->lock);
+        if (k == pr->ntiles) break;
+        m = hp->tiles[k].m;
+        if (!ssp_hwprog_tile_has_targets(hp, k, pr->target[m])) continue;
+        pr->by[k] = t;
+        pr->rc[k] = ssp_hwprog_program(hp, k, pr->dev[m], pr->target[m], NULL, pr->rngs[k], NULL, &pr->res[k], NULL);
+        pr->ran[k] = 1;
+        if (pr->rc[k]) {
+            /* the others stop taking tiles */
+            pthread_mutex_lock(&pr->lock);
+            pr->next = pr->ntiles;
+            pthread_mutex_unlock(&pr->lock);
+            break;
+        }
+    }
+    return NULL;
+}
+
+int ssp_hwprog_program_all_threads(ssp_hwprog *const *hps, size_t nthreads, ssp_device *const *dev,
+                                   const int *const *target, gsl_rng *const *rngs, ssp_hwprog_totals *tot)
+{
+    ssp_hwprog *hp0 = hps[0];
+    size_t nt = hp0->ntiles, started = 0;
+    par_run pr;
+    par_arg *args = NULL;
+    pthread_t *th = NULL;
+    int rc = SSP_OK;
+    for (size_t t = 1; t < nthreads; t++)
+        if (hps[t]->ntiles != nt || hps[t]->nmat != hp0->nmat || hps[t]->recording)
+            return ssp_error(hp0->ctx, SSP_EINVAL, "programmer %zu of %zu: another tiling, or recording", t, nthreads);
+    if (hp0->recording)
+        return ssp_error(hp0->ctx, SSP_EINVAL, "programming on threads does not record schedules");
+    if (nthreads < 1) nthreads = 1;
+    memset(&pr, 0, sizeof pr);
+    pr.hps = hps;
+    pr.dev = dev;
+    pr.target = target;
+    pr.rngs = rngs;
+    pr.ntiles = nt;
+    pr.res = calloc(nt ? nt : 1, sizeof *pr.res);
+    pr.ran = calloc(nt ? nt : 1, 1);
+    pr.rc = calloc(nt ? nt : 1, sizeof *pr.rc);
+    pr.by = calloc(nt ? nt : 1, sizeof *pr.by);
+    args = calloc(nthreads, sizeof *args);
+    th = calloc(nthreads, sizeof *th);
+    if (!pr.res || !pr.ran || !pr.rc || !pr.by || !args || !th) {
+        rc = ssp_error(hp0->ctx, SSP_ENOMEM, "out of memory programming %zu tiles on %zu threads", nt, nthreads);
+        goto done;
+    }
+    if (pthread_mutex_init(&pr.lock, NULL)) {
+        rc = ssp_error(hp0->ctx, SSP_ENOMEM, "cannot create a lock for the programming threads");
+        goto done;
+    }
+    for (size_t t = 0; t < nthreads; t++) {
+        args[t].run = &pr;
+        args[t].t = t;
+    }
+    /* thread 0 is the caller */
+    for (size_t t = 1; t < nthreads; t++, started++)
+        if (pthread_create(&th[t], NULL, par_worker, &args[t])) break;
+    par_worker(&args[0]);
+    for (size_t t = 1; t <= started; t++) pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&pr.lock);
+    /* the first failed tile's error, on the caller's context */
+    for (size_t k = 0; k < nt && !rc; k++)
+        if (pr.ran[k] && pr.rc[k]) {
+            rc = pr.rc[k];
+            if (pr.by[k] != 0) ssp_error(hp0->ctx, rc, "%s", ssp_ctx_errmsg(hps[pr.by[k]]->ctx));
+        }
+    /* in tile order: the sums do not depend on the threads */
+    if (!rc)
+        for (size_t k = 0; k < nt; k++)
+            if (pr.ran[k]) ssp_hwprog_totals_add(tot, &pr.res[k]);
+done:
+    free(pr.res);
+    free(pr.ran);
+    free(pr.rc);
+    free(pr.by);
+    free(args);
+    free(th);
+    return rc;
 }
 
 int ssp_hwprog_record(ssp_hwprog *hp, int on)

@@ -94,6 +94,17 @@ SSP_API int ssp_hwprog_program(ssp_hwprog *hp, size_t k, ssp_device *devm, const
 SSP_API int ssp_hwprog_program_all(ssp_hwprog *hp, ssp_device *const *dev, const int *const *target,
                            ssp_spice *spice, gsl_rng *rng, ssp_hwprog_totals *tot);
 
+/* program_all on nthreads threads, C model only: thread t programs through
+ * hps[t] (nthreads programmers created alike, each on its own context, each
+ * with the calibration to price by; hps[0]'s context gets any error), and
+ * tile k draws its noise from rngs[k] (ntiles streams, NULL entries: no
+ * noise), so the states and figures do not depend on the number of threads
+ * or on which thread took a tile; totals added to tot in tile order. Tiles
+ * are disjoint sets of devices: the threads never write the same device.
+ * Not while recording. */
+SSP_API int ssp_hwprog_program_all_threads(ssp_hwprog *const *hps, size_t nthreads, ssp_device *const *dev,
+                                           const int *const *target, gsl_rng *const *rngs, ssp_hwprog_totals *tot);
+
 /* Recording of program_all: on (1) keeps every tile's latest programming,
  * off (0) frees the records. The stamp (e.g. the training step) is stored
  * with each record made until the next call; clear forgets the records but

@@ -401,6 +401,96 @@ static void test_hwprog__tiles_calibration_and_disturb(void)
     ssp_device_model_free(&model);
 }
 
+/* Programming every tile on threads (ssp_hwprog_program_all_threads):
+ * 24 x 24 devices on 8 x 8 tiles (9 tiles), write-verify under V/2 with
+ * 2.5 ohm segments and the device's read and write noise, one noise stream
+ * per tile. On 1 and on 3 threads every device ends in the same state and
+ * every figure is the same, to the bit; a bad target in tile 7 fails with
+ * that tile's message on the first programmer's context, whichever thread
+ * ran it; programmers of another tiling are refused. */
+static void test_hwprog__threads_program_alike(void)
+{
+    enum { N = 24, NT = 9, THREADS = 3 };
+    ssp_ctx *ctx = ssp_test_ctx(), *tctx[THREADS] = {ctx, NULL, NULL};
+    ssp_device_model *model = NULL;
+    ssp_device_levels *lv = NULL;
+    ssp_hwprog *hp[THREADS] = {NULL, NULL, NULL}, *other = NULL;
+    ssp_hwprog_params p = {SSP_PULSE_VERIFY, SSP_PULSE_V2, 8, 8, 8, 2.5, 0.45e-15};
+    size_t rows[1] = {N}, cols[1] = {N}, small[1] = {N / 2};
+    static ssp_device start[N * N], dev[2][N * N];
+    int target[N * N], *targets[1] = {target};
+    gsl_rng *rng[NT];
+    ssp_hwprog_totals tot[2];
+    char path[512];
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&model, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
+    ssp_device_init(&start[0], model, 0);
+    SSP_ASSERT_OK(ctx, ssp_device_levels_alloc(&lv, ctx, &start[0], 32, 0.25));
+    for (size_t i = 0; i < N * N; i++) {
+        int L = (int)((i * 7) % 28) + 2;
+        ssp_device_init(&start[i], model, 0);
+        SSP_ASSERT_OK(ctx, ssp_device_set_conductance(&start[i], ctx, lv->g[L]));
+        target[i] = i % 3 == 0 ? (L + 2 * (int)(i % 5) - 4 + 32) % 32 : SSP_PULSE_KEEP;
+    }
+    for (int k = 1; k < THREADS; k++) CU_ASSERT_EQUAL_FATAL(ssp_ctx_create(&tctx[k]), SSP_OK);
+    for (int k = 0; k < THREADS; k++) {
+        SSP_ASSERT_OK(ctx, ssp_hwprog_create(&hp[k], tctx[k], model, lv, 1, rows, cols, &p));
+        ssp_hwprog_cal(hp[k])->fitted = 1;
+        ssp_hwprog_cal(hp[k])->sel_ratio = ssp_hwprog_cal(hp[k])->half_ratio = ssp_hwprog_cal(hp[k])->wire_ratio = 1;
+    }
+    CU_ASSERT_EQUAL_FATAL(ssp_hwprog_ntiles(hp[0]), NT);
+    for (int run = 0; run < 2; run++) {
+        ssp_device *devs[1] = {dev[run]};
+        size_t nthreads = run == 0 ? 1 : THREADS;
+        memcpy(dev[run], start, sizeof start);
+        memset(&tot[run], 0, sizeof tot[run]);
+        for (size_t k = 0; k < NT; k++) SSP_ASSERT_OK(ctx, ssp_device_rng_alloc(&rng[k], ctx, 100 + k));
+        SSP_ASSERT_OK(ctx, ssp_hwprog_program_all_threads(hp, nthreads, devs, (const int *const *)targets, rng,
+                                                          &tot[run]));
+        for (size_t k = 0; k < NT; k++) ssp_device_rng_free(&rng[k]);
+    }
+    CU_ASSERT_EQUAL(tot[0].tiles, NT);
+    CU_ASSERT(tot[0].sum.pulses > 100);
+    CU_ASSERT(tot[0].sum.verify_reads > 0);
+    CU_ASSERT(tot[0].sum.in_band > 0);
+    CU_ASSERT_EQUAL(tot[1].tiles, tot[0].tiles);
+    CU_ASSERT_EQUAL(tot[1].sum.pulses, tot[0].sum.pulses);
+    CU_ASSERT_EQUAL(tot[1].sum.in_band, tot[0].sum.in_band);
+    CU_ASSERT(tot[1].sum.energy_j == tot[0].sum.energy_j);
+    CU_ASSERT(tot[1].sum.latency_s == tot[0].sum.latency_s);
+    {
+        size_t same = 0, moved = 0;
+        for (size_t i = 0; i < N * N; i++) {
+            same += dev[1][i].x == dev[0][i].x;
+            moved += dev[0][i].x != start[i].x;
+        }
+        CU_ASSERT_EQUAL(same, (size_t)N * N);
+        CU_ASSERT(moved > N * N / 4);
+    }
+    /* a target no level has, in tile 7 (rows 16.., columns 8..) */
+    {
+        ssp_device *devs[1] = {dev[1]};
+        target[17 * N + 9] = 99;
+        for (size_t k = 0; k < NT; k++) SSP_ASSERT_OK(ctx, ssp_device_rng_alloc(&rng[k], ctx, 100 + k));
+        CU_ASSERT_EQUAL(ssp_hwprog_program_all_threads(hp, THREADS, devs, (const int *const *)targets, rng, &tot[1]),
+                        SSP_ERANGE);
+        for (size_t k = 0; k < NT; k++) ssp_device_rng_free(&rng[k]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "tile 7"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "target level 99"));
+    }
+    SSP_ASSERT_OK(ctx, ssp_hwprog_create(&other, tctx[1], model, lv, 1, small, small, &p));
+    {
+        ssp_hwprog *mixed[2] = {hp[0], other};
+        ssp_device *devs[1] = {dev[1]};
+        CU_ASSERT_EQUAL(ssp_hwprog_program_all_threads(mixed, 2, devs, (const int *const *)targets, rng, &tot[1]),
+                        SSP_EINVAL);
+    }
+    ssp_hwprog_destroy(&other);
+    for (int k = 0; k < THREADS; k++) ssp_hwprog_destroy(&hp[k]);
+    for (int k = 1; k < THREADS; k++) ssp_ctx_destroy(&tctx[k]);
+    ssp_device_levels_free(&lv);
+    ssp_device_model_free(&model);
+}
+
 /* The line drivers' energy follows the line capacitance given
  * (ssp_hwprog_params.c_line_cell, the config's c_wire x pitch + c_cell):
  * twice the capacitance, twice the driver energy, the programming itself
@@ -813,6 +903,7 @@ SSP_TEST_SUITE(hwprog)
 {
     SSP_ADD_SUITE("hwprog", NULL, NULL,
                   SSP_TEST(test_hwprog__tiles_calibration_and_disturb),
+                  SSP_TEST(test_hwprog__threads_program_alike),
                   SSP_TEST(test_hwprog__c_model_wire_drop_follows_spice),
                   SSP_TEST(test_hwprog__check_on_a_sample_of_targets),
                   SSP_TEST(test_hwprog__driver_energy_follows_the_line_capacitance),
