@@ -105,11 +105,11 @@ static void test_xbar__nodal_without_parasitics_matches_ideal(void)
     ssp_train *a = NULL, *b = NULL;
     ssp_epoch_metrics ma, mb;
     tiny_config(&c, SSP_ENGINE_IDEAL);
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&a, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
     c.engine = SSP_ENGINE_NODAL;
     no_parasitics(&c);
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&b, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
     CU_ASSERT(fabs(ma.train_loss - mb.train_loss) < 1e-4 * ma.train_loss);
     CU_ASSERT(fabs(ma.test_loss - mb.test_loss) < 1e-4 * ma.test_loss);
@@ -130,10 +130,10 @@ static void test_xbar__read_energy_from_the_circuit(void)
     ssp_epoch_metrics ma, mb;
     tiny_config(&c, SSP_ENGINE_IDEAL);
     no_parasitics(&c);
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&a, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
     c.engine = SSP_ENGINE_NODAL;
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&b, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
     CU_ASSERT_FALSE(ma.read.array_from_circuit);
     CU_ASSERT_TRUE(mb.read.array_from_circuit);
@@ -157,10 +157,10 @@ static void test_xbar__wires_and_converters_change_the_forward_pass(void)
     ssp_train *a = NULL, *b = NULL;
     ssp_epoch_metrics ma, mb;
     tiny_config(&c, SSP_ENGINE_IDEAL);
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&a, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
     c.engine = SSP_ENGINE_NODAL;
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&b, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
     CU_ASSERT(fabs(ma.train_loss - mb.train_loss) > 1e-6);
     ssp_train_destroy(&a);
@@ -191,11 +191,11 @@ static void test_xbar__nodal_paths_train_alike(void)
     ssp_train *a = NULL, *b = NULL;
     ssp_epoch_metrics ma, mb;
     tiny_config(&c, SSP_ENGINE_NODAL);
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&a, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
     SSP_ASSERT_OK(ctx, ssp_config_set(&c, ctx, "engine.nodal_path=reference"));
     CU_ASSERT_EQUAL(c.nodal_path, SSP_NODAL_PATH_REFERENCE);
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&b, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
     CU_ASSERT(fast_reads(a) > 0);
     CU_ASSERT_EQUAL(fast_reads(b), 0);
@@ -221,7 +221,7 @@ static void test_xbar__spice_checks_agree_with_nodal(void)
     c.train_limit = 64;
     c.check_every = 1;
     c.check_vectors = 3;
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(t, &m), SSP_OK);
     st = ssp_xbar_check_stats(ssp_train_xbar(t));
     CU_ASSERT_EQUAL(st->checks, 2 * 2); /* 2 steps x 2 matrices */
@@ -242,7 +242,7 @@ static void test_xbar__spice_check_beyond_tolerance_stops_the_run(void)
     c.check_every = 1;
     c.check_vectors = 2;
     c.check_tol = 0;
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
     CU_ASSERT_EQUAL(ssp_train_step(t, &done), SSP_EMISMATCH);
     CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "spice check"));
     CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "matrix 0 tile (0,0)"));
@@ -263,10 +263,10 @@ static void test_xbar__spice_engine_trains_like_nodal(void)
     tiny_config(&c, SSP_ENGINE_SPICE);
     c.train_limit = 64;
     c.test_limit = 20;
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&a, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
     c.engine = SSP_ENGINE_NODAL;
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&b, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
     CU_ASSERT(ma.hw.weight_writes > 0);
     CU_ASSERT(fabs(ma.train_loss - mb.train_loss) < 1e-3 * mb.train_loss);
@@ -291,13 +291,13 @@ static void resumes_exactly(long calibrate_every)
     close(fd);
     tiny_config(&c, SSP_ENGINE_NODAL);
     c.calibrate_every = calibrate_every;
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&a, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(a, &ma), SSP_OK);
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&b, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(ssp_train_step(b, &done), SSP_OK);
     CU_ASSERT_EQUAL_FATAL(ssp_train_checkpoint_save(b, path), SSP_OK);
     ssp_train_destroy(&b);
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&b, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(ssp_train_checkpoint_load(b, path), SSP_OK);
     CU_ASSERT_EQUAL_FATAL(run_epoch(b, &mb), SSP_OK);
     CU_ASSERT_EQUAL(ma.train_loss, mb.train_loss);
@@ -329,14 +329,14 @@ static void test_xbar__spice_checks_continue_after_resume(void)
     tiny_config(&c, SSP_ENGINE_NODAL);
     c.check_every = 1;
     c.check_vectors = 2;
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&a, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&a, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(ssp_train_step(a, &done), SSP_OK);
     CU_ASSERT_EQUAL(ssp_xbar_check_next(ssp_train_xbar(a), 0), 1);
     CU_ASSERT_EQUAL_FATAL(ssp_train_checkpoint_save(a, path), SSP_OK);
     CU_ASSERT_EQUAL_FATAL(ssp_train_step(a, &done), SSP_OK);
     CU_ASSERT_EQUAL(ssp_xbar_check_next(ssp_train_xbar(a), 0), 2);
     ssp_train_destroy(&a); /* one ngspice session per process */
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&b, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&b, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(ssp_train_checkpoint_load(b, path), SSP_OK);
     CU_ASSERT_EQUAL(ssp_xbar_check_next(ssp_train_xbar(b), 0), 1);
     CU_ASSERT_EQUAL_FATAL(ssp_train_step(b, &done), SSP_OK);
@@ -392,7 +392,7 @@ static void test_xbar__calibration_undoes_the_output_gain_error(void)
         } else {
             no_parasitics(&c);
         }
-        CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+        SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
         x = ssp_train_xbar(t);
         CU_ASSERT_EQUAL_FATAL(ssp_hw_rows(ssp_train_hw(t), 0), dim);
         ng = ssp_layer_grid_rows(ssp_xbar_layer(x, 0)) * ssp_layer_grid_cols(ssp_xbar_layer(x, 0)) *
@@ -458,7 +458,7 @@ static void test_xbar__irdrop_map_and_netlists(void)
     unsigned a, b, cc, o;
     tiny_config(&c, SSP_ENGINE_NODAL);
     c.tile.r_wire_per_um = 40; /* 20 ohm segments: a clear drop */
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
     CU_ASSERT_EQUAL_FATAL(run_epoch(t, &m), SSP_OK);
     f = open_memstream(&buf, &len);
     CU_ASSERT_EQUAL_FATAL(ssp_xbar_write_irdrop(ssp_train_xbar(t), f), SSP_OK);
@@ -514,7 +514,7 @@ static void test_xbar__validation_covers_every_tile(void)
     tiny_config(&c, SSP_ENGINE_NODAL);
     c.test_limit = 3;
     c.check_every = 1000000; /* an ngspice session, no periodic checks */
-    CU_ASSERT_EQUAL_FATAL(ssp_train_create(&t, ctx, &c), SSP_OK);
+    SSP_ASSERT_OK(ctx, ssp_train_create(&t, ctx, &c));
     x = ssp_train_xbar(t);
     CU_ASSERT_EQUAL_FATAL(ssp_xbar_request_validate(x, 3), SSP_OK);
     CU_ASSERT_EQUAL_FATAL(ssp_train_evaluate(t, &acc, &loss), SSP_OK);
