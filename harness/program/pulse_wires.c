@@ -245,8 +245,10 @@ static int cell_voltages_linear(ssp_pulse *pp, const ssp_device *dev, const doub
                 double d = vc[j] - pc[j];
                 for (size_t k = 0; k < R; k++) w[k * C + j] += d;
             }
-        for (size_t c = 0; c < nc; c++) v[c] = u[c] - w[c];
-        if (!rows_moved) (void)solve_bit_lines(R, C, inv, vc, g, pp->rdc, u, w, v, dp);
+        if (rows_moved)
+            for (size_t c = 0; c < nc; c++) v[c] = u[c] - w[c]; /* the first sweep's change is measured from it */
+        else
+            (void)solve_bit_lines(R, C, inv, vc, g, pp->rdc, u, w, v, dp); /* writes every v */
     } else
         for (size_t c = 0; c < nc; c++) {
             v[c] = vr[c / C] - vc[c % C];
