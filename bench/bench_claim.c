@@ -37,7 +37,11 @@
  * epochs=N (default 1), bias=v2|v3|both (default both), check_every=N
  * (default 0: only the first epoch's last step), config=FILE
  * (loaded over configs/default.ini), siamese=open|verify (the Siamese
- * update open loop, the default, or write-verified). Wall and CPU time per
+ * update open loop, the default, or write-verified), threads=N (the closed
+ * loop's programming threads, default the online CPUs). Under
+ * `mpirun -np N` the closed loop's tiles are programmed on ranks 1..N-1
+ * instead (ssp_hwprog_program_all_pool; the same figures to the bit), so it
+ * scales past one machine. Wall and CPU time per
  * step of each method are printed (the machine may be shared: CPU time is
  * the one to compare). One line per epoch and bias:
  *   BENCH claim net=784-100-10 epoch=1 updates_eliminated_pct=..
@@ -273,7 +277,7 @@ static int parse(opts *o, int argc, char **argv)
 }
 
 /* One bias: train, program both methods, print per epoch. */
-static int run(const opts *o, int v3)
+static int run(const opts *o, int v3, ssp_pool *pool)
 {
     ssp_ctx *ctx = NULL;
     ssp_config c;
@@ -367,7 +371,7 @@ static int run(const opts *o, int v3)
         }
         if (!bad) {
             /* the threads: one programmer each, on its own context */
-            long on = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+            long on = pool ? 1 : o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
             ntl = ssp_hwprog_ntiles(cl);
             nthr = on < 1 ? 1 : (size_t)on > ntl ? (ntl ? ntl : 1) : (size_t)on;
             cls = calloc(nthr, sizeof *cls);
@@ -406,7 +410,11 @@ static int run(const opts *o, int v3)
            "per cell, siamese update %s, %ld epoch(s) on %s training images\n", bias, net, ssp_hwprog_ntiles(cl),
            c.tile_rows, c.tile_cols, nw_all, c.tile.r_wire_per_um * c.tile.pitch_um, ssp_config_c_line_cell(&c),
            o->verify ? "write-verified" : "open loop", o->epochs, o->images ? "the first" : "all");
-    printf("  closed loop programmed on %zu thread(s), one noise stream per tile\n", nthr);
+    if (pool)
+        printf("  closed loop programmed on %d MPI rank(s) beside rank 0, one noise stream per tile\n",
+               ssp_pool_size(pool));
+    else
+        printf("  closed loop programmed on %zu thread(s), one noise stream per tile\n", nthr);
     if (o->images) printf("  (first %ld images)\n", o->images);
     fflush(stdout);
     {
@@ -452,7 +460,8 @@ static int run(const opts *o, int v3)
             memset(&tot, 0, sizeof tot);
             t0 = now_s();
             u0 = cpu_s();
-            if (ssp_hwprog_program_all_threads(cls, nthr, dev, (const int *const *)target, rngs, &tot)) {
+            if (pool ? ssp_hwprog_program_all_pool(cl, pool, dev, (const int *const *)target, rngs, &tot)
+                     : ssp_hwprog_program_all_threads(cls, nthr, dev, (const int *const *)target, rngs, &tot)) {
                 rc = fail(ctx, "closed-loop update");
                 goto done;
             }
@@ -533,14 +542,16 @@ static int run(const opts *o, int v3)
                "siamese_energy_j=%.4g closed_loop_energy_j=%.4g siamese_latency_s=%.4g closed_loop_latency_s=%.4g "
                "steps=%ld images=%ld checks=%ld check_energy_dev_max_pct=%.3f check_state_dev_max_pct=%.4f "
                "s_per_step_siamese=%.3f s_per_step_closed_loop=%.3f cpu_s_per_step_siamese=%.3f "
-               "cpu_s_per_step_closed_loop=%.3f siamese_update=%s tile=%ldx%ld c_line_cell_f=%.3g\n",
+               "cpu_s_per_step_closed_loop=%.3f siamese_update=%s tile=%ldx%ld c_line_cell_f=%.3g "
+               "closed_loop_on=%s closed_loop_workers=%d\n",
                net, ep, pct_less((double)cs.weight_writes, (double)cc.weight_writes),
                pct_less(total_j(&cs.r), total_j(&cc.r)), pct_less(cs.r.latency_s, cc.r.latency_s), bias,
                pct_less(cs.r.energy_j, cc.r.energy_j), pct_less((double)cs.r.pulses, (double)cc.r.pulses),
                total_j(&cs.r), total_j(&cc.r), cs.r.latency_s, cc.r.latency_s, step,
                (long)n_train, checks, 100 * e_dev_max, 100 * x_dev_max, t_s / (double)step,
                t_c / (double)step, u_s / (double)step, u_c / (double)step, o->verify ? "verify" : "open", c.tile_rows,
-               c.tile_cols, ssp_config_c_line_cell(&c));
+               c.tile_cols, ssp_config_c_line_cell(&c), pool ? "mpi" : "threads",
+               pool ? ssp_pool_size(pool) : (int)nthr);
         fflush(stdout);
         t_s = t_c = t_check = u_s = u_c = 0;
     }
@@ -572,12 +583,35 @@ done:
     return rc;
 }
 
+/* Under `mpirun -np N` (N > 1) rank 0 runs the benchmark and ranks
+ * 1..N-1 program the closed loop's tiles (pool jobs, SSP_HWPROG_HANDLER):
+ * the same figures as on threads, to the bit. */
 int main(int argc, char **argv)
 {
+    static const ssp_pool_handler serve[] = {{SSP_HWPROG_HANDLER, ssp_hwprog_tile_handler, NULL}};
+    ssp_ctx *ctx = NULL;
+    ssp_pool *pool = NULL;
+    ssp_pool_opts po = {SSP_POOL_MPI, 0, NULL, NULL};
     opts o;
-    int rc = parse(&o, argc, argv);
-    if (rc) return rc;
-    if (o.v2 && (rc = run(&o, 0))) return rc;
-    if (o.v3 && (rc = run(&o, 1))) return rc;
-    return 0;
+    int rc, rank = 0, size = 1;
+    if (ssp_ctx_create(&ctx)) return 1;
+    if (ssp_pool_mpi_init(ctx, &argc, &argv, &rank, &size)) {
+        fprintf(stderr, "bench_claim: %s\n", ssp_ctx_errmsg(ctx));
+        ssp_ctx_destroy(&ctx);
+        return 1;
+    }
+    if (rank > 0) {
+        rc = ssp_pool_mpi_serve(serve, 1) == SSP_OK ? 0 : 1;
+        ssp_pool_mpi_finalize();
+        ssp_ctx_destroy(&ctx);
+        return rc;
+    }
+    rc = parse(&o, argc, argv);
+    if (!rc && size > 1 && ssp_pool_create_opts(&pool, ctx, &po)) rc = fail(ctx, "MPI pool");
+    if (!rc && o.v2) rc = run(&o, 0, pool);
+    if (!rc && o.v3) rc = run(&o, 1, pool);
+    ssp_pool_destroy(&pool);
+    ssp_pool_mpi_finalize();
+    ssp_ctx_destroy(&ctx);
+    return rc;
 }

@@ -77,6 +77,14 @@ SSP_API int ssp_device_model_parse(ssp_device_model **out, ssp_ctx *ctx, const c
 /* Free *m and set it to NULL; NULL is a no-op. */
 SSP_API void ssp_device_model_free(ssp_device_model **m);
 
+/* A model as bytes, for another process of the same build (a pool job):
+ * encode writes ssp_device_model_encoded_size() bytes; decode makes a new
+ * model from them (free with ssp_device_model_free), SSP_EINVAL when they are
+ * not one (wrong length, unknown kind, unterminated names). */
+SSP_API size_t ssp_device_model_encoded_size(void);
+SSP_API void ssp_device_model_encode(const ssp_device_model *m, unsigned char *buf);
+SSP_API int ssp_device_model_decode(ssp_device_model **out, ssp_ctx *ctx, const unsigned char *buf, size_t n);
+
 SSP_API const char *ssp_device_model_kind(const ssp_device_model *m);   /* "vteam", ... */
 SSP_API const char *ssp_device_model_name(const ssp_device_model *m);   /* subckt name */
 SSP_API const char *ssp_device_model_origin(const ssp_device_model *m); /* file it came from */

@@ -217,6 +217,74 @@ void ssp_device_model_free(ssp_device_model **m)
     *m = NULL;
 }
 
+/* ---- a model as bytes ---------------------------------------------------- */
+
+/* kind (KIND_MAX bytes, NUL-padded), name, origin, then p[], c[], gmin, gmax
+ * as this build's doubles: for another process of the same build. */
+#define MODEL_BYTES \
+    (KIND_MAX + SSP_DEVICE_NAME_MAX + SSP_DEVICE_ORIGIN_MAX + (SSP_DEVICE_NPARAM_MAX + C_NKEYS + 2) * sizeof(double))
+
+size_t ssp_device_model_encoded_size(void) { return MODEL_BYTES; }
+
+void ssp_device_model_encode(const ssp_device_model *m, unsigned char *buf)
+{
+    char kind[KIND_MAX] = {0};
+    unsigned char *o = buf;
+    snprintf(kind, sizeof kind, "%s", m->ops->kind);
+    memcpy(o, kind, KIND_MAX), o += KIND_MAX;
+    memset(o, 0, SSP_DEVICE_NAME_MAX + SSP_DEVICE_ORIGIN_MAX);
+    memcpy(o, m->name, strnlen(m->name, SSP_DEVICE_NAME_MAX - 1)), o += SSP_DEVICE_NAME_MAX;
+    memcpy(o, m->origin, strnlen(m->origin, SSP_DEVICE_ORIGIN_MAX - 1)), o += SSP_DEVICE_ORIGIN_MAX;
+    memcpy(o, m->p, sizeof m->p), o += sizeof m->p;
+    memcpy(o, m->c, sizeof m->c), o += sizeof m->c;
+    memcpy(o, &m->gmin, sizeof m->gmin), o += sizeof m->gmin;
+    memcpy(o, &m->gmax, sizeof m->gmax);
+}
+
+int ssp_device_model_decode(ssp_device_model **out, ssp_ctx *ctx, const unsigned char *buf, size_t n)
+{
+    const unsigned char *o = buf;
+    char kind[KIND_MAX];
+    ssp_device_model *m;
+    size_t i;
+    *out = NULL;
+    if (n != MODEL_BYTES)
+        return ssp_error(ctx, SSP_EINVAL, "an encoded device model of %zu bytes (this build's are %zu)", n,
+                         (size_t)MODEL_BYTES);
+    memcpy(kind, o, KIND_MAX), o += KIND_MAX;
+    if (!memchr(kind, '\0', KIND_MAX) || !memchr(o, '\0', SSP_DEVICE_NAME_MAX) ||
+        !memchr(o + SSP_DEVICE_NAME_MAX, '\0', SSP_DEVICE_ORIGIN_MAX))
+        return ssp_error(ctx, SSP_EINVAL, "an encoded device model whose kind, name or origin is not terminated");
+    for (i = 0; i < sizeof all_models / sizeof all_models[0]; i++)
+        if (strcmp(kind, all_models[i]->kind) == 0) break;
+    if (i == sizeof all_models / sizeof all_models[0])
+        return ssp_error(ctx, SSP_EINVAL, "an encoded device model of unknown kind '%s'", kind);
+    if (!(m = calloc(1, sizeof *m))) return ssp_error(ctx, SSP_ENOMEM, "out of memory decoding a device model");
+    m->ops = all_models[i];
+    memcpy(m->name, o, SSP_DEVICE_NAME_MAX), o += SSP_DEVICE_NAME_MAX;
+    memcpy(m->origin, o, SSP_DEVICE_ORIGIN_MAX), o += SSP_DEVICE_ORIGIN_MAX;
+    memcpy(m->p, o, sizeof m->p), o += sizeof m->p;
+    memcpy(m->c, o, sizeof m->c), o += sizeof m->c;
+    memcpy(&m->gmin, o, sizeof m->gmin), o += sizeof m->gmin;
+    memcpy(&m->gmax, o, sizeof m->gmax);
+    /* what parsing guarantees, checked again: these bytes came from elsewhere */
+    {
+        const char *key = NULL;
+        char why[WHY_MAX];
+        int ok = m->gmin > 0 && m->gmin < m->gmax && isfinite(m->gmax) && m->p[K_x_lo] < m->p[K_x_hi];
+        for (i = 0; i < SSP_DEVICE_NPARAM_MAX && ok; i++) ok = isfinite(m->p[i]);
+        for (i = 0; i < C_NKEYS && ok; i++) ok = isfinite(m->c[i]);
+        if (ok && m->ops->check && m->ops->check(m->p, &key, why, sizeof why)) ok = 0;
+        if (!ok) {
+            free(m);
+            return ssp_error(ctx, SSP_EINVAL, "an encoded device model (%s) whose parameters are not a valid model",
+                             kind);
+        }
+    }
+    *out = m;
+    return SSP_OK;
+}
+
 const char *ssp_device_model_kind(const ssp_device_model *m) { return m->ops->kind; }
 const char *ssp_device_model_name(const ssp_device_model *m) { return m->name; }
 const char *ssp_device_model_origin(const ssp_device_model *m) { return m->origin; }

@@ -5,7 +5,7 @@
 #   scripts/test_mpi.sh [BUILD_DIR]
 #
 # 1. the pool_mpi CUnit suite under mpirun -np 3 (MPI ranks against local
-#    workers, bit for bit);
+#    workers, bit for bit, and tiles programmed as pool jobs on the ranks);
 # 2. the 2x2 sweep of configs/sweep-rwire.ini over configs/sweep-short.ini
 #    serially (1 local worker), on 2 local workers and under mpirun -np 3:
 #    the three sweep.csv and sweep.json files are identical;
@@ -41,7 +41,7 @@ tmp=$(mktemp -d /tmp/siamspice-test-mpi.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # 1
-if "${MPIRUN[@]}" "$RUNNER" pool_mpi >"$tmp/pool_mpi.log" 2>&1 && grep -q '^3 passed, 0 failed' "$tmp/pool_mpi.log"; then
+if "${MPIRUN[@]}" "$RUNNER" pool_mpi >"$tmp/pool_mpi.log" 2>&1 && grep -q '^4 passed, 0 failed' "$tmp/pool_mpi.log"; then
     ok "pool_mpi suite on 3 ranks"
 else
     bad "pool_mpi suite on 3 ranks"; tail -30 "$tmp/pool_mpi.log"

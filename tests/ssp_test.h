@@ -54,6 +54,12 @@ ssp_ctx *ssp_test_ctx(void);
 /* The pool job handlers the test runner serves, as a local worker
  * (run_tests --pool-worker FD) and on MPI ranks > 0 (tests/plugin/test_pool.c). */
 const ssp_pool_handler *ssp_test_pool_handlers(size_t *n);
+/* A local pool of n workers that are this test runner (--pool-worker),
+ * serving ssp_test_pool_handlers (tests/plugin/test_pool.c). */
+int ssp_test_runner_pool(ssp_pool **p, ssp_ctx *ctx, int n);
+/* Tiles programmed through pool against threads, bit for bit
+ * (tests/program/test_hwprog.c). */
+void ssp_test_hwprog_pool_alike(ssp_pool *pool);
 /* 1 when the runner is rank 0 of an mpirun of more than one rank. */
 int ssp_test_under_mpi(void);
 /* Path of a file in the source tree. */

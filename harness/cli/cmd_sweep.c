@@ -30,6 +30,7 @@
 #include "ssp_config.h"
 #include "ssp_file.h"
 #include "ssp_grid.h"
+#include "ssp_hwprog.h"
 #include "ssp_pool.h"
 #include "ssp_sweep.h"
 
@@ -154,7 +155,10 @@ static int train_handler(ssp_ctx *ctx, const unsigned char *in, size_t nin, unsi
     return SSP_OK;
 }
 
-static const ssp_pool_handler HANDLERS[] = {{"train", train_handler, NULL}};
+/* the sweep's training jobs, and tiles programmed as pool jobs
+ * (ssp_hwprog_program_all_pool) */
+static const ssp_pool_handler HANDLERS[] = {{"train", train_handler, NULL},
+                                            {SSP_HWPROG_HANDLER, ssp_hwprog_tile_handler, NULL}};
 
 const ssp_pool_handler *ssp_cmd_handlers(size_t *n)
 {

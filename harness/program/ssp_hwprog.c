@@ -1,7 +1,7 @@
 /* ssp_hwprog.c — a network's device arrays programmed tile by tile through
  * the pulse scheduler (see ssp_hwprog.h). Holds one pulse programmer per
  * distinct tile shape; no global state, no printing. */
-#include "ssp_hwprog.h"
+#include "hwprog_impl.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -9,38 +9,6 @@
 #include <string.h>
 
 #include "ssp_file.h"
-
-typedef struct shape {
-    size_t rows, cols;
-    ssp_pulse *pp; /* owned */
-} shape;
-
-struct ssp_hwprog {
-    ssp_ctx *ctx;                /* borrowed */
-    const ssp_device_model *m;   /* borrowed */
-    const ssp_device_levels *lv; /* borrowed */
-    size_t nmat;
-    size_t *pcols;               /* physical columns (2 cols) per matrix (owned) */
-    ssp_hwprog_tile *tiles;      /* owned */
-    size_t ntiles;
-    shape *shapes;               /* owned, nshapes used */
-    size_t nshapes;
-    ssp_pulse_params pp;         /* every tile's pulse parameters */
-    ssp_pulse_cal cal;           /* calibration fitted from ngspice runs */
-    double x_range;              /* nominal x_hi - x_lo */
-    ssp_device *buf, *buf2, *buf3; /* tile-sized scratch (owned) */
-    int *tbuf;                   /* tile-sized targets (owned) */
-    /* ssp_hwprog_record: each tile's latest programming by program_all */
-    int recording;
-    long stamp;                  /* given to the next program_all */
-    struct record {
-        ssp_pulse_schedule *sched; /* NULL: none since the last clear (owned) */
-        ssp_device *start;         /* the tile's states before it (owned) */
-        ssp_pulse_result res;
-        long stamp;
-        int valid;
-    } *rec;                      /* ntiles when recording (owned) */
-};
 
 static void record_free(ssp_hwprog *hp)
 {
@@ -214,8 +182,7 @@ static void ssp_hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device 
         memcpy(devm + (t->r0 + i) * pc + t->c0, buf + i * t->cols, t->cols * sizeof *buf);
 }
 
-/* Tile k's cells' targets out of the matrix's targets targetm. */
-static void ssp_hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *targetm, int *buf)
+void hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *targetm, int *buf)
 {
     const ssp_hwprog_tile *t = &hp->tiles[k];
     size_t pc = hp->pcols[t->m];
@@ -271,7 +238,7 @@ int ssp_hwprog_program(ssp_hwprog *hp, size_t k, ssp_device *devm, const int *ta
         return ssp_error(hp->ctx, SSP_ESTATE, "tile %zu: the C-model path needs an energy calibration from an ngspice run first", k);
     if ((rc = programmer(hp, k, &pp))) return rc;
     ssp_hwprog_gather(hp, k, devm, hp->buf);
-    ssp_hwprog_gather_targets(hp, k, targetm, hp->tbuf);
+    hwprog_gather_targets(hp, k, targetm, hp->tbuf);
     rc = ssp_pulse_program_tile(pp, spice, rng, (int)k, hp->buf, hp->tbuf, sched, res, status);
     if (rc) {
         const ssp_hwprog_tile *t = &hp->tiles[k];
@@ -556,7 +523,7 @@ int ssp_hwprog_check_sample(ssp_hwprog *hp, size_t k, const ssp_device *devm, co
     if ((rc = ssp_pulse_schedule_alloc(&sched, hp->ctx, t->rows, t->cols))) return rc;
     ssp_hwprog_gather(hp, k, devm, hp->buf2);
     memcpy(hp->buf3, hp->buf2, nc * sizeof *hp->buf3);
-    ssp_hwprog_gather_targets(hp, k, targetm, hp->tbuf);
+    hwprog_gather_targets(hp, k, targetm, hp->tbuf);
     sample_targets(hp->tbuf, nc, max_targets);
     if (nsampled) {
         *nsampled = 0;

@@ -33,6 +33,7 @@
 #include "ssp_device.h"
 #include "ssp_error.h"
 #include "ssp_pulse.h"
+#include "ssp_pool.h"
 #include "ssp_spice.h"
 
 typedef struct ssp_hwprog_params {
@@ -105,6 +106,29 @@ SSP_API int ssp_hwprog_program_all(ssp_hwprog *hp, ssp_device *const *dev, const
 SSP_API int ssp_hwprog_program_all_threads(ssp_hwprog *const *hps, size_t nthreads, ssp_device *const *dev,
                                            const int *const *target, gsl_rng *const *rngs, ssp_hwprog_totals *tot);
 
+/* ---- every tile as a pool job (local worker processes or MPI ranks) ----
+ * program_all_threads' contract on the workers of a pool: each tile with a
+ * target is one SSP_JOB_CALL job for the handler SSP_HWPROG_HANDLER, which
+ * the serving processes register (ssp_hwprog_tile_handler; the siamspice
+ * command's pool workers and MPI ranks do). A job carries all its tile's
+ * programming needs (the device model, level table, pulse parameters and
+ * calibration, the tile's devices and targets, its noise stream's state),
+ * so a server needs no configuration; both ends must be the same build.
+ * States, figures and the streams (rngs[k], NULL entries: no noise) come out
+ * bit for bit as on threads, whatever the pool's size or transport; totals
+ * are added in tile order. C model only, priced by hp's calibration, not
+ * while recording. On an error (the first failed tile's, with its message,
+ * in hp's context) no device or stream is changed. */
+#define SSP_HWPROG_HANDLER "hwprog.tile"
+SSP_API int ssp_hwprog_program_all_pool(ssp_hwprog *hp, ssp_pool *pool, ssp_device *const *dev,
+                                        const int *const *target, gsl_rng *const *rngs, ssp_hwprog_totals *tot);
+/* Tile k's request, as program_all_pool sends it (malloc'ed into *out). */
+SSP_API int ssp_hwprog_tile_request(const ssp_hwprog *hp, size_t k, ssp_device *const *dev, const int *const *target,
+                                    gsl_rng *rng, unsigned char **out, size_t *nout);
+/* The handler (an ssp_pool_handler_fn; payload unused): decodes a job,
+ * programs its tile, replies. A request that is not one is SSP_EINVAL. */
+SSP_API int ssp_hwprog_tile_handler(ssp_ctx *ctx, const unsigned char *in, size_t nin, unsigned char **out,
+                                    size_t *nout, void *payload);
 /* Recording of program_all: on (1) keeps every tile's latest programming,
  * off (0) frees the records. The stamp (e.g. the training step) is stored
  * with each record made until the next call; clear forgets the records but

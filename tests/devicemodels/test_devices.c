@@ -115,6 +115,49 @@ static void test_devices__every_shipped_file_loads(void)
     ssp_device_model_free(NULL);
 }
 
+/* Every shipped model survives encode and decode (a pool job's form): the
+ * same kind, name, bounds and conductance at every state; a wrong length,
+ * an unknown kind and a non-finite parameter are refused. */
+static void test_devices__models_encode_and_decode(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    size_t n = ssp_device_model_encoded_size();
+    unsigned char *buf = malloc(n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    for (size_t i = 0; i < NFILES; i++) {
+        ssp_device_model *m = load(all_files[i]), *d = NULL;
+        ssp_device a, b;
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+        ssp_device_model_encode(m, buf);
+        SSP_ASSERT_OK(ctx, ssp_device_model_decode(&d, ctx, buf, n));
+        CU_ASSERT_STRING_EQUAL(ssp_device_model_kind(d), ssp_device_model_kind(m));
+        CU_ASSERT_STRING_EQUAL(ssp_device_model_name(d), ssp_device_model_name(m));
+        CU_ASSERT_STRING_EQUAL(ssp_device_model_origin(d), ssp_device_model_origin(m));
+        CU_ASSERT(ssp_device_model_gmin(d) == ssp_device_model_gmin(m));
+        CU_ASSERT(ssp_device_model_gmax(d) == ssp_device_model_gmax(m));
+        for (int k = 0; k <= 10; k++) {
+            ssp_device_init(&a, m, k / 10.0);
+            ssp_device_init(&b, d, k / 10.0);
+            CU_ASSERT(ssp_device_conductance(&a, 0.1) == ssp_device_conductance(&b, 0.1));
+        }
+        CU_ASSERT_EQUAL(ssp_device_model_decode(&(ssp_device_model *){NULL}, ctx, buf, n - 1), SSP_EINVAL);
+        buf[0] = 'X';
+        CU_ASSERT_EQUAL(ssp_device_model_decode(&(ssp_device_model *){NULL}, ctx, buf, n), SSP_EINVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "unknown kind"));
+        ssp_device_model_encode(m, buf);
+        {
+            /* Gmax (the last double) a NaN */
+            double nan = NAN;
+            memcpy(buf + n - sizeof nan, &nan, sizeof nan);
+            CU_ASSERT_EQUAL(ssp_device_model_decode(&(ssp_device_model *){NULL}, ctx, buf, n), SSP_EINVAL);
+            CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "not a valid model"));
+        }
+        ssp_device_model_free(&d);
+        ssp_device_model_free(&m);
+    }
+    free(buf);
+}
+
 static void test_devices__units_and_prefixes_are_applied(void)
 {
     ssp_ctx *ctx = ssp_test_ctx();
@@ -1001,6 +1044,7 @@ SSP_TEST_SUITE(devices)
 {
     SSP_ADD_SUITE("devices", suite_init, suite_clean,
                   SSP_TEST(test_devices__every_shipped_file_loads),
+                  SSP_TEST(test_devices__models_encode_and_decode),
                   SSP_TEST(test_devices__units_and_prefixes_are_applied),
                   SSP_TEST(test_devices__bad_files_are_rejected_with_reasons),
                   SSP_TEST(test_devices__pinched_hysteresis_shrinks_with_frequency),

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ssp_hwprog.h"
 #include "ssp_pool.h"
 #include "ssp_test.h"
 
@@ -45,7 +46,8 @@ static int pid_handler(ssp_ctx *ctx, const unsigned char *in, size_t nin, unsign
     return SSP_OK;
 }
 
-static const ssp_pool_handler TEST_HANDLERS[] = {{"reverse", reverse_handler, NULL}, {"pid", pid_handler, NULL}};
+static const ssp_pool_handler TEST_HANDLERS[] = {
+    {"reverse", reverse_handler, NULL}, {"pid", pid_handler, NULL}, {SSP_HWPROG_HANDLER, ssp_hwprog_tile_handler, NULL}};
 
 const ssp_pool_handler *ssp_test_pool_handlers(size_t *n)
 {
@@ -53,8 +55,7 @@ const ssp_pool_handler *ssp_test_pool_handlers(size_t *n)
     return TEST_HANDLERS;
 }
 
-/* A local pool of n workers that are this test runner (--pool-worker). */
-static int runner_pool(ssp_pool **p, ssp_ctx *ctx, int n)
+int ssp_test_runner_pool(ssp_pool **p, ssp_ctx *ctx, int n)
 {
     static char self[PATH_MAX]; /* test-only: the runner's own path */
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -291,7 +292,7 @@ static void test_pool__call_jobs_reach_registered_handlers(void)
         jobs[i].npayload = strlen(text[i]);
     }
     jobs[4].handler = "pid";
-    SSP_ASSERT_OK(ctx, runner_pool(&p, ctx, 2));
+    SSP_ASSERT_OK(ctx, ssp_test_runner_pool(&p, ctx, 2));
     CU_ASSERT_STRING_EQUAL(ssp_pool_transport_name(p), "local");
     SSP_ASSERT_OK(ctx, ssp_pool_run(p, jobs, N, res));
     for (int i = 0; i < N; i++) {
@@ -327,7 +328,7 @@ static void test_pool__call_job_errors_reported(void)
     jobs[2].handler = "reverse";
     jobs[2].payload = "ok";
     jobs[2].npayload = 2;
-    SSP_ASSERT_OK(ctx, runner_pool(&p, ctx, 1));
+    SSP_ASSERT_OK(ctx, ssp_test_runner_pool(&p, ctx, 1));
     CU_ASSERT_EQUAL(ssp_pool_run(p, jobs, 3, res), SSP_ERANGE);
     CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "job 0"));
     CU_ASSERT_EQUAL(res[0].status, SSP_ERANGE);

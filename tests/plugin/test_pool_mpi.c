@@ -242,6 +242,21 @@ static void held_batch(struct held_jobs *h, const unsigned long *key, unsigned l
     }
 }
 
+/* Tiles programmed as pool jobs on the MPI ranks: the same bits as on
+ * threads in this process, errors included (ssp_test_hwprog_pool_alike).
+ * Under make test the hwprog suite runs the same on local workers. */
+static void test_pool_mpi__tiles_programmed_on_ranks(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_pool *mpi = NULL;
+    ssp_pool_opts om = {SSP_POOL_MPI, 0, NULL, NULL};
+    if (!ssp_test_under_mpi()) return; /* test_hwprog__pool_programs_alike covers local workers */
+    SSP_ASSERT_OK(ctx, ssp_pool_create_opts(&mpi, ctx, &om));
+    CU_ASSERT_STRING_EQUAL(ssp_pool_transport_name(mpi), "mpi");
+    ssp_test_hwprog_pool_alike(mpi);
+    ssp_pool_destroy(&mpi);
+}
+
 /* Run one batch; every output is the divider of its version (1e-9 V). */
 static void run_held(ssp_pool *p, struct held_jobs *h, unsigned long state, double out[NCIRC][HK])
 {
@@ -318,5 +333,6 @@ SSP_TEST_SUITE(pool_mpi)
     SSP_ADD_SUITE("pool_mpi", NULL, NULL,
                   SSP_TEST(test_pool_mpi__same_bits_as_local_workers),
                   SSP_TEST(test_pool_mpi__jobs_run_on_other_ranks),
-                  SSP_TEST(test_pool_mpi__held_circuits_same_as_local));
+                  SSP_TEST(test_pool_mpi__held_circuits_same_as_local),
+                  SSP_TEST(test_pool_mpi__tiles_programmed_on_ranks));
 }

@@ -491,6 +491,168 @@ static void test_hwprog__threads_program_alike(void)
     ssp_device_model_free(&model);
 }
 
+/* program_all_pool against program_all_threads on one thread, through
+ * pool (its workers serve SSP_HWPROG_HANDLER): the same 24x24 devices on 9
+ * tiles, write-verify under V/2, noise on. States, figures and the noise
+ * streams after are the same bits; a bad target in tile 7 fails with that
+ * tile's message and changes no device and no stream; an uncalibrated
+ * programmer is refused before any job runs. Also used by the pool_mpi
+ * suite with MPI ranks as the workers. */
+void ssp_test_hwprog_pool_alike(ssp_pool *pool)
+{
+    enum { N = 24, NT = 9 };
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_device_model *model = NULL;
+    ssp_device_levels *lv = NULL;
+    ssp_hwprog *hp = NULL;
+    ssp_hwprog_params p = {SSP_PULSE_VERIFY, SSP_PULSE_V2, 8, 8, 8, 2.5, 0.45e-15};
+    size_t rows[1] = {N}, cols[1] = {N};
+    static ssp_device start[N * N], dev[2][N * N], before[N * N];
+    int target[N * N], *targets[1] = {target};
+    gsl_rng *rng[2][NT];
+    ssp_hwprog_totals tot[2];
+    char path[512];
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&model, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
+    ssp_device_init(&start[0], model, 0);
+    SSP_ASSERT_OK(ctx, ssp_device_levels_alloc(&lv, ctx, &start[0], 32, 0.25));
+    for (size_t i = 0; i < N * N; i++) {
+        int L = (int)((i * 7) % 28) + 2;
+        SSP_ASSERT_OK(ctx, ssp_device_sample(&start[i], ctx, model, NULL));
+        SSP_ASSERT_OK(ctx, ssp_device_set_conductance(&start[i], ctx, lv->g[L]));
+        target[i] = i % 3 == 0 ? (L + 2 * (int)(i % 5) - 4 + 32) % 32 : SSP_PULSE_KEEP;
+    }
+    ssp_device_stick(&start[5 * N + 3], SSP_DEVICE_STUCK_ON);
+    SSP_ASSERT_OK(ctx, ssp_hwprog_create(&hp, ctx, model, lv, 1, rows, cols, &p));
+    CU_ASSERT_EQUAL_FATAL(ssp_hwprog_ntiles(hp), NT);
+    {
+        ssp_device *devs[1] = {dev[0]};
+        memcpy(dev[0], start, sizeof start);
+        memset(&tot[0], 0, sizeof tot[0]);
+        CU_ASSERT_EQUAL(ssp_hwprog_program_all_pool(hp, pool, devs, (const int *const *)targets, NULL, &tot[0]),
+                        SSP_ESTATE);
+        CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "calibration"));
+        CU_ASSERT_EQUAL(memcmp(dev[0], start, sizeof start), 0);
+    }
+    ssp_hwprog_cal(hp)->fitted = 1;
+    ssp_hwprog_cal(hp)->sel_ratio = 0.9, ssp_hwprog_cal(hp)->half_ratio = 1.1, ssp_hwprog_cal(hp)->wire_ratio = 1.05;
+    for (int run = 0; run < 2; run++) {
+        ssp_device *devs[1] = {dev[run]};
+        memcpy(dev[run], start, sizeof start);
+        memset(&tot[run], 0, sizeof tot[run]);
+        for (size_t k = 0; k < NT; k++) SSP_ASSERT_OK(ctx, ssp_device_rng_alloc(&rng[run][k], ctx, 100 + k));
+        if (run == 0)
+            SSP_ASSERT_OK(ctx, ssp_hwprog_program_all_threads(&hp, 1, devs, (const int *const *)targets, rng[run],
+                                                              &tot[run]));
+        else
+            SSP_ASSERT_OK(ctx, ssp_hwprog_program_all_pool(hp, pool, devs, (const int *const *)targets, rng[run],
+                                                           &tot[run]));
+    }
+    CU_ASSERT_EQUAL(tot[0].tiles, NT);
+    CU_ASSERT(tot[0].sum.pulses > 100);
+    CU_ASSERT(tot[0].sum.unreachable >= 1); /* the stuck device, if it had a target */
+    CU_ASSERT_EQUAL(memcmp(&tot[1], &tot[0], sizeof tot[0]), 0);
+    {
+        size_t same = 0, moved = 0;
+        for (size_t i = 0; i < N * N; i++) {
+            same += memcmp(&dev[1][i], &dev[0][i], sizeof dev[0][i]) == 0;
+            moved += dev[0][i].x != start[i].x;
+        }
+        CU_ASSERT_EQUAL(same, (size_t)N * N);
+        CU_ASSERT(moved > N * N / 4);
+    }
+    /* the streams went on alike */
+    for (size_t k = 0; k < NT; k++) CU_ASSERT_EQUAL(gsl_rng_get(rng[1][k]), gsl_rng_get(rng[0][k]));
+    /* a target no level has, in tile 7 (rows 16.., columns 8..): the
+     * message of that tile, nothing changed */
+    {
+        ssp_device *devs[1] = {dev[1]};
+        unsigned long next = gsl_rng_get(rng[0][2]);
+        target[17 * N + 9] = 99;
+        memcpy(before, dev[1], sizeof before);
+        CU_ASSERT_EQUAL(ssp_hwprog_program_all_pool(hp, pool, devs, (const int *const *)targets, rng[1], &tot[1]),
+                        SSP_ERANGE);
+        CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "tile 7 (matrix 0, rows 16.., columns 8..)"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "target level 99"));
+        CU_ASSERT_EQUAL(memcmp(before, dev[1], sizeof before), 0);
+        CU_ASSERT_EQUAL(gsl_rng_get(rng[1][2]), next);
+    }
+    for (int run = 0; run < 2; run++)
+        for (size_t k = 0; k < NT; k++) ssp_device_rng_free(&rng[run][k]);
+    ssp_hwprog_destroy(&hp);
+    ssp_device_levels_free(&lv);
+    ssp_device_model_free(&model);
+}
+
+/* Tiles as pool jobs on two local workers (the runner itself serves them). */
+static void test_hwprog__pool_programs_alike(void)
+{
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_pool *pool = NULL;
+    SSP_ASSERT_OK(ctx, ssp_test_runner_pool(&pool, ctx, 2));
+    ssp_test_hwprog_pool_alike(pool);
+    ssp_pool_destroy(&pool);
+}
+
+/* The handler refuses what is not a request, without a crash or a leak:
+ * a real request cut at every 97th byte, with one header byte flipped, with
+ * a byte added; the whole request is answered. */
+static void test_hwprog__tile_handler_refuses_bad_requests(void)
+{
+    enum { N = 8 };
+    ssp_ctx *ctx = ssp_test_ctx();
+    ssp_device_model *model = NULL;
+    ssp_device_levels *lv = NULL;
+    ssp_hwprog *hp = NULL;
+    ssp_hwprog_params p = {SSP_PULSE_OPEN, SSP_PULSE_V2, 8, N, N, 2.5, 0.45e-15};
+    size_t rows[1] = {N}, cols[1] = {N};
+    ssp_device dev[N * N];
+    int target[N * N], *targets[1] = {target};
+    ssp_device *devs[1] = {dev};
+    char path[512];
+    SSP_ASSERT_OK(ctx, ssp_device_model_load(&model, ctx, ssp_test_path(path, sizeof path, "devicemodels/params/vteam32.ini")));
+    ssp_device_init(&dev[0], model, 0);
+    SSP_ASSERT_OK(ctx, ssp_device_levels_alloc(&lv, ctx, &dev[0], 32, 0.25));
+    for (size_t i = 0; i < N * N; i++) {
+        ssp_device_init(&dev[i], model, 0);
+        target[i] = (int)(i % 32);
+    }
+    SSP_ASSERT_OK(ctx, ssp_hwprog_create(&hp, ctx, model, lv, 1, rows, cols, &p));
+    ssp_hwprog_cal(hp)->fitted = 1;
+    ssp_hwprog_cal(hp)->sel_ratio = ssp_hwprog_cal(hp)->half_ratio = ssp_hwprog_cal(hp)->wire_ratio = 1;
+    {
+        /* the request bytes, as the caller makes them */
+        unsigned char *req = NULL, *out = NULL;
+        size_t nreq = 0, nout = 0;
+        SSP_ASSERT_OK(ctx, ssp_hwprog_tile_request(hp, 0, devs, (const int *const *)targets, NULL, &req, &nreq));
+        CU_ASSERT_FATAL(nreq > 1000);
+        SSP_ASSERT_OK(ctx, ssp_hwprog_tile_handler(ctx, req, nreq, &out, &nout, NULL));
+        CU_ASSERT(nout > 0);
+        free(out);
+        for (size_t cut = 0; cut < nreq; cut += 97) {
+            out = NULL;
+            CU_ASSERT_EQUAL(ssp_hwprog_tile_handler(ctx, req, cut, &out, &nout, NULL), SSP_EINVAL);
+            CU_ASSERT_PTR_NULL(out);
+        }
+        CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "not one"));
+        req[0] ^= 1;
+        CU_ASSERT_EQUAL(ssp_hwprog_tile_handler(ctx, req, nreq, &out, &nout, NULL), SSP_EINVAL);
+        req[0] ^= 1;
+        {
+            unsigned char *longer = malloc(nreq + 1);
+            CU_ASSERT_FATAL(longer != NULL);
+            memcpy(longer, req, nreq);
+            longer[nreq] = 0;
+            CU_ASSERT_EQUAL(ssp_hwprog_tile_handler(ctx, longer, nreq + 1, &out, &nout, NULL), SSP_EINVAL);
+            CU_ASSERT_PTR_NOT_NULL(strstr(ssp_ctx_errmsg(ctx), "bytes after the end"));
+            free(longer);
+        }
+        free(req);
+    }
+    ssp_hwprog_destroy(&hp);
+    ssp_device_levels_free(&lv);
+    ssp_device_model_free(&model);
+}
+
 /* The line drivers' energy follows the line capacitance given
  * (ssp_hwprog_params.c_line_cell, the config's c_wire x pitch + c_cell):
  * twice the capacitance, twice the driver energy, the programming itself
@@ -904,6 +1066,8 @@ SSP_TEST_SUITE(hwprog)
     SSP_ADD_SUITE("hwprog", NULL, NULL,
                   SSP_TEST(test_hwprog__tiles_calibration_and_disturb),
                   SSP_TEST(test_hwprog__threads_program_alike),
+                  SSP_TEST(test_hwprog__pool_programs_alike),
+                  SSP_TEST(test_hwprog__tile_handler_refuses_bad_requests),
                   SSP_TEST(test_hwprog__c_model_wire_drop_follows_spice),
                   SSP_TEST(test_hwprog__check_on_a_sample_of_targets),
                   SSP_TEST(test_hwprog__driver_energy_follows_the_line_capacitance),
