@@ -40,5 +40,11 @@ struct ssp_hwprog {
 
 /* Tile k's cells' targets out of the matrix's targets targetm. */
 void hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *targetm, int *buf);
+/* Copy tile k's cells (buf) back into the matrix's device array devm. */
+void hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device *buf, ssp_device *devm);
+/* SSP_ESTATE naming tile k unless cal is fitted (the C model prices by it). */
+int hwprog_need_cal(ssp_ctx *ctx, const ssp_pulse_cal *cal, size_t k);
+/* Prefix ctx's message with tile t (number k): its matrix, first row and column. */
+void hwprog_error_tile(ssp_ctx *ctx, size_t k, const ssp_hwprog_tile *t);
 
 #endif

@@ -173,8 +173,7 @@ void ssp_hwprog_gather(const ssp_hwprog *hp, size_t k, const ssp_device *devm, s
         memcpy(buf + i * t->cols, devm + (t->r0 + i) * pc + t->c0, t->cols * sizeof *buf);
 }
 
-/* Copy tile k's cells (buf) back into the matrix's device array devm. */
-static void ssp_hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device *buf, ssp_device *devm)
+void hwprog_scatter(const ssp_hwprog *hp, size_t k, const ssp_device *buf, ssp_device *devm)
 {
     const ssp_hwprog_tile *t = &hp->tiles[k];
     size_t pc = hp->pcols[t->m];
@@ -188,6 +187,17 @@ void hwprog_gather_targets(const ssp_hwprog *hp, size_t k, const int *targetm, i
     size_t pc = hp->pcols[t->m];
     for (size_t i = 0; i < t->rows; i++)
         memcpy(buf + i * t->cols, targetm + (t->r0 + i) * pc + t->c0, t->cols * sizeof *buf);
+}
+
+int hwprog_need_cal(ssp_ctx *ctx, const ssp_pulse_cal *cal, size_t k)
+{
+    if (cal->fitted) return SSP_OK;
+    return ssp_error(ctx, SSP_ESTATE, "tile %zu: the C-model path needs an energy calibration from an ngspice run first", k);
+}
+
+void hwprog_error_tile(ssp_ctx *ctx, size_t k, const ssp_hwprog_tile *t)
+{
+    ssp_error_prefix(ctx, "tile %zu (matrix %zu, rows %zu.., columns %zu..): ", k, t->m, t->r0, t->c0);
 }
 
 void ssp_hwprog_totals_add(ssp_hwprog_totals *tot, const ssp_pulse_result *r)
@@ -234,22 +244,21 @@ int ssp_hwprog_program(ssp_hwprog *hp, size_t k, ssp_device *devm, const int *ta
     ssp_pulse *pp;
     int rc;
     if (k >= hp->ntiles) return ssp_error(hp->ctx, SSP_EINVAL, "tile %zu of %zu", k, hp->ntiles);
-    if (!spice && !hp->cal.fitted)
-        return ssp_error(hp->ctx, SSP_ESTATE, "tile %zu: the C-model path needs an energy calibration from an ngspice run first", k);
+    if (!spice && (rc = hwprog_need_cal(hp->ctx, &hp->cal, k))) return rc;
     if ((rc = programmer(hp, k, &pp))) return rc;
     ssp_hwprog_gather(hp, k, devm, hp->buf);
     hwprog_gather_targets(hp, k, targetm, hp->tbuf);
     rc = ssp_pulse_program_tile(pp, spice, rng, (int)k, hp->buf, hp->tbuf, sched, res, status);
     if (rc) {
         const ssp_hwprog_tile *t = &hp->tiles[k];
-        ssp_error_prefix(hp->ctx, "tile %zu (matrix %zu, rows %zu.., columns %zu..): ", k, t->m, t->r0, t->c0);
+        hwprog_error_tile(hp->ctx, k, t);
         return rc;
     }
     if (spice) {
         if (res->pulses && (rc = ssp_pulse_cal_fit(&hp->cal, hp->ctx, res))) return rc;
     } else
         ssp_pulse_cal_price(&hp->cal, res);
-    ssp_hwprog_scatter(hp, k, hp->buf, devm);
+    hwprog_scatter(hp, k, hp->buf, devm);
     return SSP_OK;
 }
 

@@ -123,7 +123,7 @@ SSP_API int ssp_hwprog_program_all_threads(ssp_hwprog *const *hps, size_t nthrea
 SSP_API int ssp_hwprog_program_all_pool(ssp_hwprog *hp, ssp_pool *pool, ssp_device *const *dev,
                                         const int *const *target, gsl_rng *const *rngs, ssp_hwprog_totals *tot);
 /* Tile k's request, as program_all_pool sends it (malloc'ed into *out). */
-SSP_API int ssp_hwprog_tile_request(const ssp_hwprog *hp, size_t k, ssp_device *const *dev, const int *const *target,
+SSP_API int ssp_hwprog_tile_request(ssp_hwprog *hp, size_t k, ssp_device *const *dev, const int *const *target,
                                     gsl_rng *rng, unsigned char **out, size_t *nout);
 /* The handler (an ssp_pool_handler_fn; payload unused): decodes a job,
  * programs its tile, replies. A request that is not one is SSP_EINVAL. */

@@ -81,7 +81,6 @@ typedef struct tile_job {
     ssp_pulse_cal cal;
     uint64_t k, m, r0, c0, rows, cols;
     ssp_device *dev;
-    int32_t *stuck, *target32;
     int *target;
     gsl_rng *rng;
 } tile_job;
@@ -94,8 +93,6 @@ static void tile_job_free(tile_job *j)
     free(j->lv.hi);
     free(j->lv.x);
     free(j->dev);
-    free(j->stuck);
-    free(j->target32);
     free(j->target);
     ssp_device_rng_free(&j->rng);
 }
@@ -155,24 +152,26 @@ static int decode_job(tile_job *j, ssp_ctx *ctx, const unsigned char *in, size_t
     if ((r.n - r.at) / nc < SSP_DEVICE_MAX_PARAMS * sizeof(double) + sizeof(double) + 2 * sizeof(int32_t))
         return bad_job(ctx, "cells truncated");
     j->dev = malloc(nc * sizeof *j->dev);
-    j->stuck = malloc(nc * sizeof *j->stuck);
-    j->target32 = malloc(nc * sizeof *j->target32);
     j->target = malloc(nc * sizeof *j->target);
-    if (!j->dev || !j->stuck || !j->target32 || !j->target)
+    if (!j->dev || !j->target)
         return ssp_error(ctx, SSP_ENOMEM, "out of memory for a tile of %zu cells", nc);
     for (size_t c = 0; c < nc; c++) {
         j->dev[c].model = j->model;
         get(&r, j->dev[c].p, sizeof j->dev[c].p);
     }
     for (size_t c = 0; c < nc; c++) get(&r, &j->dev[c].x, sizeof j->dev[c].x);
-    get(&r, j->stuck, nc * sizeof *j->stuck);
-    get(&r, j->target32, nc * sizeof *j->target32);
     for (size_t c = 0; c < nc; c++) {
+        int32_t st = 0;
+        get(&r, &st, sizeof st);
         if (!finite_all(j->dev[c].p, SSP_DEVICE_MAX_PARAMS) || !isfinite(j->dev[c].x))
             return bad_job(ctx, "a cell parameter or state that is not a number");
-        if (j->stuck[c] < SSP_DEVICE_FREE || j->stuck[c] > SSP_DEVICE_STUCK_OFF) return bad_job(ctx, "a stuck flag");
-        j->dev[c].stuck = j->stuck[c];
-        j->target[c] = j->target32[c];
+        if (st < SSP_DEVICE_FREE || st > SSP_DEVICE_STUCK_OFF) return bad_job(ctx, "a stuck flag");
+        j->dev[c].stuck = st;
+    }
+    for (size_t c = 0; c < nc; c++) {
+        int32_t g = 0;
+        get(&r, &g, sizeof g);
+        j->target[c] = g;
     }
     if (!get_u64(&r, &nrng)) return bad_job(ctx, "noise stream truncated");
     if (nrng) {
@@ -202,16 +201,12 @@ int ssp_hwprog_tile_handler(ssp_ctx *ctx, const unsigned char *in, size_t nin, u
     *nout = 0;
     if ((rc = decode_job(&j, ctx, in, nin))) goto done;
     nc = (size_t)(j.rows * j.cols);
-    if (!j.cal.fitted) {
-        rc = ssp_error(ctx, SSP_ESTATE, "tile %zu: the C-model path needs an energy calibration from an ngspice run first",
-                       (size_t)j.k);
-        goto done;
-    }
+    if ((rc = hwprog_need_cal(ctx, &j.cal, (size_t)j.k))) goto done;
     if ((rc = ssp_pulse_create(&pp, ctx, j.model, &j.lv, (size_t)j.rows, (size_t)j.cols, &j.pp))) goto done;
     if ((rc = ssp_pulse_program_tile(pp, NULL, j.rng, (int)j.k, j.dev, j.target, NULL, &res, NULL))) {
         /* the prefix ssp_hwprog_program gives */
-        ssp_error_prefix(ctx, "tile %zu (matrix %zu, rows %zu.., columns %zu..): ", (size_t)j.k, (size_t)j.m,
-                         (size_t)j.r0, (size_t)j.c0);
+        ssp_hwprog_tile t = {(size_t)j.m, (size_t)j.r0, (size_t)j.c0, (size_t)j.rows, (size_t)j.cols};
+        hwprog_error_tile(ctx, (size_t)j.k, &t);
         goto done;
     }
     ssp_pulse_cal_price(&j.cal, &res);
@@ -265,15 +260,18 @@ static int encode_common(const ssp_hwprog *hp, wbuf *w)
     return SSP_OK;
 }
 
-/* Tile k's job: the common bytes, then the tile's own. */
-static int encode_tile(const ssp_hwprog *hp, const wbuf *common, size_t k, const ssp_device *devm,
-                       const int *targetm, gsl_rng *rng, wbuf *w)
+/* Tile k's job: the common bytes, then the tile's own (gathered into hp's
+ * tile-sized scratch, which no local programming uses meanwhile). */
+static int encode_tile(ssp_hwprog *hp, const wbuf *common, size_t k, const ssp_device *devm, const int *targetm,
+                       gsl_rng *rng, wbuf *w)
 {
     const ssp_hwprog_tile *t = &hp->tiles[k];
-    size_t pc = hp->pcols[t->m], nc = t->rows * t->cols, nrng = rng ? gsl_rng_size(rng) : 0;
+    size_t nc = t->rows * t->cols, nrng = rng ? gsl_rng_size(rng) : 0;
     size_t n = common->n + 6 * 8 + nc * (SSP_DEVICE_MAX_PARAMS * sizeof(double) + sizeof(double) + 2 * sizeof(int32_t)) +
                8 + (nrng ? RNG_NAME + nrng : 0);
     if (!(w->p = malloc(n))) return ssp_error(hp->ctx, SSP_ENOMEM, "out of memory encoding tile %zu's job", k);
+    ssp_hwprog_gather(hp, k, devm, hp->buf);
+    hwprog_gather_targets(hp, k, targetm, hp->tbuf);
     w->n = 0;
     put(w, common->p, common->n);
     put_u64(w, k);
@@ -282,20 +280,16 @@ static int encode_tile(const ssp_hwprog *hp, const wbuf *common, size_t k, const
     put_u64(w, t->c0);
     put_u64(w, t->rows);
     put_u64(w, t->cols);
-    for (size_t i = 0; i < t->rows; i++)
-        for (size_t jc = 0; jc < t->cols; jc++) put(w, devm[(t->r0 + i) * pc + t->c0 + jc].p, sizeof devm->p);
-    for (size_t i = 0; i < t->rows; i++)
-        for (size_t jc = 0; jc < t->cols; jc++) put(w, &devm[(t->r0 + i) * pc + t->c0 + jc].x, sizeof devm->x);
-    for (size_t i = 0; i < t->rows; i++)
-        for (size_t jc = 0; jc < t->cols; jc++) {
-            int32_t s = devm[(t->r0 + i) * pc + t->c0 + jc].stuck;
-            put(w, &s, sizeof s);
-        }
-    for (size_t i = 0; i < t->rows; i++)
-        for (size_t jc = 0; jc < t->cols; jc++) {
-            int32_t g = targetm[(t->r0 + i) * pc + t->c0 + jc];
-            put(w, &g, sizeof g);
-        }
+    for (size_t c = 0; c < nc; c++) put(w, hp->buf[c].p, sizeof hp->buf[c].p);
+    for (size_t c = 0; c < nc; c++) put(w, &hp->buf[c].x, sizeof hp->buf[c].x);
+    for (size_t c = 0; c < nc; c++) {
+        int32_t st = hp->buf[c].stuck;
+        put(w, &st, sizeof st);
+    }
+    for (size_t c = 0; c < nc; c++) {
+        int32_t g = hp->tbuf[c];
+        put(w, &g, sizeof g);
+    }
     put_u64(w, nrng);
     if (nrng) {
         char name[RNG_NAME] = {0};
@@ -323,21 +317,21 @@ static void apply_reply(ssp_hwprog *hp, size_t k, const ssp_job_result *jr, ssp_
                         ssp_pulse_result *res)
 {
     const ssp_hwprog_tile *t = &hp->tiles[k];
-    size_t pc = hp->pcols[t->m], nrng = rng ? gsl_rng_size(rng) : 0;
+    size_t nc = t->rows * t->cols, nrng = rng ? gsl_rng_size(rng) : 0;
     rbuf r = {jr->data, jr->ndata, sizeof REP_MAGIC};
     get(&r, res, sizeof *res);
-    for (size_t i = 0; i < t->rows; i++)
-        for (size_t jc = 0; jc < t->cols; jc++) get(&r, &devm[(t->r0 + i) * pc + t->c0 + jc].x, sizeof devm->x);
-    for (size_t i = 0; i < t->rows; i++)
-        for (size_t jc = 0; jc < t->cols; jc++) {
-            int32_t s = 0;
-            get(&r, &s, sizeof s);
-            devm[(t->r0 + i) * pc + t->c0 + jc].stuck = s;
-        }
+    ssp_hwprog_gather(hp, k, devm, hp->buf);
+    for (size_t c = 0; c < nc; c++) get(&r, &hp->buf[c].x, sizeof hp->buf[c].x);
+    for (size_t c = 0; c < nc; c++) {
+        int32_t st = 0;
+        get(&r, &st, sizeof st);
+        hp->buf[c].stuck = st;
+    }
+    hwprog_scatter(hp, k, hp->buf, devm);
     if (nrng) get(&r, gsl_rng_state(rng), nrng);
 }
 
-int ssp_hwprog_tile_request(const ssp_hwprog *hp, size_t k, ssp_device *const *dev, const int *const *target,
+int ssp_hwprog_tile_request(ssp_hwprog *hp, size_t k, ssp_device *const *dev, const int *const *target,
                             gsl_rng *rng, unsigned char **out, size_t *nout)
 {
     wbuf common = {NULL, 0}, w = {NULL, 0};
@@ -366,9 +360,7 @@ int ssp_hwprog_program_all_pool(ssp_hwprog *hp, ssp_pool *pool, ssp_device *cons
     if (hp->recording) return ssp_error(hp->ctx, SSP_EINVAL, "programming on a pool does not record schedules");
     for (size_t k = 0; k < hp->ntiles; k++)
         if (ssp_hwprog_tile_has_targets(hp, k, target[hp->tiles[k].m])) {
-            if (!hp->cal.fitted)
-                return ssp_error(hp->ctx, SSP_ESTATE,
-                                 "tile %zu: the C-model path needs an energy calibration from an ngspice run first", k);
+            if ((rc = hwprog_need_cal(hp->ctx, &hp->cal, k))) return rc;
             nj++;
         }
     if (!nj) return SSP_OK;
